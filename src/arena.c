@@ -1,0 +1,375 @@
+/*
+** arena.c: the shared-memory heap that holds every matrix's elements.
+**
+** DESIGN
+** All matrix data lives in one arena: a memfd (unnamed, so nothing ever
+** appears in /dev/shm and nothing outlives the processes that map it) of
+** large virtual size -- twice the physical memory by default, or
+** MPL_ARENA_SIZE bytes -- mapped MAP_SHARED once, the first time any matrix
+** is created.  That is necessarily before any worker is forked, so every
+** worker inherits the mapping at the same address: a pointer into the arena
+** names the same bytes in every process of the family, including matrices
+** created after the workers started.  Handing a matrix to a worker is
+** therefore a descriptor (offset, shape, strides), never a copy and never a
+** per-matrix descriptor-passing dance.  We chose this over one memfd per
+** matrix passed with SCM_RIGHTS because that costs several system calls per
+** matrix (too slow for small results) and makes every worker map and unmap
+** every matrix it sees.
+**
+** The file is sparse.  A block's pages are populated (MADV_POPULATE_WRITE,
+** or fallocate on older kernels) when the block is allocated, so running
+** out of memory is an error at creation, never a SIGBUS on first touch; a
+** request larger than the memory the kernel reports as available is refused
+** before anything is touched, because populating shared memory past that
+** point wakes the OOM killer instead of failing.  When a large block (or a
+** run of coalesced blocks) is freed its pages are punched out of the file,
+** which returns them to the system in every process at once.
+**
+** The allocator is a boundary-tag heap: a 64-byte header before each block
+** records its size and the size of the block below it, so freeing
+** coalesces with both neighbours in O(1); free blocks sit on size-class
+** lists (one per power of two).  Invariants: blocks tile [base, base+top);
+** a free block never ends at top (it is trimmed instead); pages wholly
+** inside a free block's body may be unpopulated only when F_PUNCHED is set;
+** pages above top are unpopulated.  Allocator metadata lives in the arena
+** headers and this process's private state, guarded by a mutex: only the
+** process that created the arena (and its threads) allocates from it.
+*/
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+#define ALIGN ((size_t)64)
+#define HDR ((size_t)64)
+#define MIN_BLOCK (HDR + ALIGN)
+#define NBINS 64
+#define PUNCH_MIN ((size_t)1 << 20)     /* free runs this large are punched */
+#define CHECK_AVAIL_MIN ((size_t)32 << 20) /* populates this large are checked */
+#define MAGIC_USED 0x6d706c55u
+#define MAGIC_FREE 0x6d706c46u
+#define F_PUNCHED 1u
+
+typedef struct blk {
+  size_t size;      /* whole block, header included, a multiple of ALIGN */
+  size_t prev_size; /* size of the block just below; 0 for the first */
+  uint32_t magic;
+  uint32_t flags;
+  struct blk *next, *prev; /* size-class list links while free */
+  size_t req;              /* bytes requested, for statistics */
+} blk;
+_Static_assert(sizeof(blk) <= 64, "block header must fit in HDR");
+
+static struct {
+  pthread_mutex_t lock;
+  int fd;
+  int init_err;
+  char *base;
+  size_t size;      /* bytes mapped */
+  size_t top;       /* first offset not covered by a block */
+  size_t last_size; /* size of the block ending at top, 0 if none */
+  size_t page;
+  blk *bins[NBINS];
+  size_t in_use, blocks;
+} A = {PTHREAD_MUTEX_INITIALIZER, -1, 0, NULL, 0, 0, 0, 0, {NULL}, 0, 0};
+
+static pthread_once_t arena_once = PTHREAD_ONCE_INIT;
+
+static size_t round_up(size_t x, size_t a) { return (x + a - 1) / a * a; }
+
+static char *pg_down(const void *p) {
+  return (char *)((uintptr_t)p / A.page * A.page);
+}
+
+static char *pg_up(const void *p) {
+  return (char *)(((uintptr_t)p + A.page - 1) / A.page * A.page);
+}
+
+/* The arena's default size: twice physical memory leaves room for
+** fragmentation while costing nothing but address space. */
+static size_t default_size(void) {
+  const char *env = getenv("MPL_ARENA_SIZE");
+  if (env && *env) {
+    char *end;
+    unsigned long long v = strtoull(env, &end, 10);
+    if (*end == 'k' || *end == 'K') v <<= 10;
+    else if (*end == 'm' || *end == 'M') v <<= 20;
+    else if (*end == 'g' || *end == 'G') v <<= 30;
+    if (v >= ((size_t)1 << 20)) return (size_t)v;
+  }
+  long pages = sysconf(_SC_PHYS_PAGES);
+  size_t phys = pages > 0 ? (size_t)pages * A.page : ((size_t)8 << 30);
+  return 2 * phys;
+}
+
+/* Map the arena; a failed large mapping (a small address-space limit, or
+** valgrind) is retried at half the size down to 64 MiB. */
+static void arena_init(void) {
+  long pg = sysconf(_SC_PAGESIZE);
+  A.page = pg > 0 ? (size_t)pg : 4096;
+  int fd = memfd_create("mpl-arena", MFD_CLOEXEC);
+  if (fd < 0) {
+    A.init_err = MPL_ESYS;
+    return;
+  }
+  size_t size = round_up(default_size(), A.page);
+  for (; size >= ((size_t)64 << 20); size /= 2) {
+    if (ftruncate(fd, (off_t)size) != 0) continue;
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_NORESERVE, fd, 0);
+    if (p != MAP_FAILED) {
+      A.fd = fd;
+      A.base = p;
+      A.size = size;
+      return;
+    }
+  }
+  close(fd);
+  A.init_err = MPL_ENOMEM;
+}
+
+/* Bytes the kernel says can still be allocated without swapping. */
+static size_t mem_available(void) {
+  FILE *f = fopen("/proc/meminfo", "re");
+  size_t avail = SIZE_MAX;
+  char line[128];
+  if (!f) return avail;
+  while (fgets(line, sizeof line, f)) {
+    unsigned long long kb;
+    if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1) {
+      avail = (size_t)kb * 1024;
+      break;
+    }
+  }
+  fclose(f);
+  return avail;
+}
+
+/* Return the pages of [from, to) to the system (page-aligned range). */
+static void punch(char *from, char *to) {
+  if (to <= from) return;
+  if (fallocate(A.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                (off_t)(from - A.base), (off_t)(to - from)) != 0)
+    (void)madvise(from, (size_t)(to - from), MADV_REMOVE);
+}
+
+/* Make sure every page of [from, to) (page-aligned) has memory behind it
+** now, so later touches cannot fault for lack of memory. */
+static int populate(char *from, char *to) {
+  if (to <= from) return 0;
+  size_t len = (size_t)(to - from);
+  if (len >= CHECK_AVAIL_MIN && len > mem_available()) return MPL_ENOMEM;
+  for (;;) {
+    if (madvise(from, len, MADV_POPULATE_WRITE) == 0) return 0;
+    if (errno == EINTR) continue;
+    if (errno != EINVAL) return MPL_ENOMEM;
+    break; /* kernel older than 5.14: fall back to fallocate */
+  }
+  for (;;) {
+    if (fallocate(A.fd, 0, (off_t)(from - A.base), (off_t)len) == 0) return 0;
+    if (errno != EINTR) return MPL_ENOMEM;
+  }
+}
+
+static int bin_of(size_t size) {
+  int b = 63 - __builtin_clzll((unsigned long long)size);
+  return b < NBINS ? b : NBINS - 1;
+}
+
+static void bin_insert(blk *b) {
+  int i = bin_of(b->size);
+  b->magic = MAGIC_FREE;
+  b->prev = NULL;
+  b->next = A.bins[i];
+  if (b->next) b->next->prev = b;
+  A.bins[i] = b;
+}
+
+static void bin_remove(blk *b) {
+  if (b->prev) b->prev->next = b->next;
+  else A.bins[bin_of(b->size)] = b->next;
+  if (b->next) b->next->prev = b->prev;
+}
+
+/* First fit in the request's own size class, else the head of any larger
+** class (every block there is big enough). */
+static blk *bin_take(size_t need) {
+  int i = bin_of(need);
+  for (blk *b = A.bins[i]; b; b = b->next) {
+    if (b->size >= need) {
+      bin_remove(b);
+      return b;
+    }
+  }
+  for (i++; i < NBINS; i++) {
+    if (A.bins[i]) {
+      blk *b = A.bins[i];
+      bin_remove(b);
+      return b;
+    }
+  }
+  return NULL;
+}
+
+/* Carve a block of `need` bytes from the free lists or from the top, with
+** its pages populated.  [*fresh0, *fresh1) is set to a range of the block
+** known to read as zero (possibly empty). */
+static blk *take_block(size_t need, char **fresh0, char **fresh1, int *err) {
+  *fresh0 = *fresh1 = NULL;
+  blk *b = bin_take(need);
+  if (b) {
+    int punched = (b->flags & F_PUNCHED) != 0;
+    char *old_end = (char *)b + b->size;
+    char *keep = (char *)b + need; /* end of what stays populated */
+    int split = b->size - need >= MIN_BLOCK;
+    if (split) keep += HDR; /* the remainder's header must be writable */
+    if (punched) {
+      int rc = populate(pg_down(b), pg_up(split ? keep : old_end));
+      if (rc) {
+        punch(pg_up((char *)b + HDR), pg_down(old_end));
+        bin_insert(b);
+        *err = rc;
+        return NULL;
+      }
+      *fresh0 = pg_up((char *)b + HDR);
+      *fresh1 = pg_down(old_end);
+    }
+    if (split) {
+      blk *rem = (blk *)((char *)b + need);
+      rem->size = b->size - need;
+      rem->prev_size = need;
+      rem->flags = punched ? F_PUNCHED : 0;
+      b->size = need;
+      ((blk *)old_end)->prev_size = rem->size; /* a free block never ends at top */
+      bin_insert(rem);
+    }
+    return b;
+  }
+  if (need > A.size - A.top) {
+    *err = MPL_ENOMEM;
+    return NULL;
+  }
+  b = (blk *)(A.base + A.top);
+  char *end = (char *)b + need;
+  int rc = populate(pg_down(b), pg_up(end));
+  if (rc) {
+    punch(pg_up(b), pg_up(end));
+    *err = rc;
+    return NULL;
+  }
+  *fresh0 = pg_up(b);
+  *fresh1 = pg_up(end);
+  b->size = need;
+  b->prev_size = A.last_size;
+  A.top += need;
+  A.last_size = need;
+  return b;
+}
+
+void *mpl__arena_alloc(size_t n, int zero, int *err) {
+  if (n > ((size_t)1 << 62)) {
+    *err = MPL_EOVERFLOW;
+    return NULL;
+  }
+  pthread_once(&arena_once, arena_init);
+  if (A.init_err) {
+    *err = A.init_err;
+    return NULL;
+  }
+  size_t need = round_up(n + HDR, ALIGN);
+  if (need < MIN_BLOCK) need = MIN_BLOCK;
+  char *f0, *f1;
+  pthread_mutex_lock(&A.lock);
+  blk *b = take_block(need, &f0, &f1, err);
+  if (b) {
+    b->magic = MAGIC_USED;
+    b->flags = 0;
+    b->req = n;
+    A.in_use += b->size;
+    A.blocks++;
+  }
+  pthread_mutex_unlock(&A.lock);
+  if (!b) return NULL;
+  char *data = (char *)b + HDR, *end = data + n;
+  if (zero) {
+    if (f1 <= data || f0 >= end || f1 <= f0) {
+      memset(data, 0, n);
+    } else {
+      if (f0 > data) memset(data, 0, (size_t)(f0 - data));
+      if (f1 < end) memset(f1, 0, (size_t)(end - f1));
+    }
+  }
+  return data;
+}
+
+void mpl__arena_free(void *p) {
+  if (!p) return;
+  blk *b = (blk *)((char *)p - HDR);
+  pthread_mutex_lock(&A.lock);
+  if (b->magic != MAGIC_USED) { /* not ours, or freed twice: refuse */
+    pthread_mutex_unlock(&A.lock);
+    return;
+  }
+  A.in_use -= b->size;
+  A.blocks--;
+  b->magic = MAGIC_FREE;
+  b->flags = 0;
+  char *top = A.base + A.top;
+  char *end = (char *)b + b->size;
+  if (end < top && ((blk *)end)->magic == MAGIC_FREE) {
+    blk *nx = (blk *)end;
+    bin_remove(nx);
+    b->flags |= nx->flags;
+    b->size += nx->size;
+    nx->magic = 0;
+  }
+  if (b->prev_size) {
+    blk *pv = (blk *)((char *)b - b->prev_size);
+    if (pv->magic == MAGIC_FREE) {
+      bin_remove(pv);
+      pv->flags |= b->flags;
+      pv->size += b->size;
+      b->magic = 0;
+      b = pv;
+    }
+  }
+  end = (char *)b + b->size;
+  if (end == top) {
+    A.top = (size_t)((char *)b - A.base);
+    A.last_size = b->prev_size;
+    b->magic = 0;
+    punch(pg_up(b), pg_up(end));
+  } else {
+    ((blk *)end)->prev_size = b->size;
+    if (b->size >= PUNCH_MIN || (b->flags & F_PUNCHED)) {
+      punch(pg_up((char *)b + HDR), pg_down(end));
+      b->flags |= F_PUNCHED;
+    }
+    bin_insert(b);
+  }
+  pthread_mutex_unlock(&A.lock);
+}
+
+void mpl__arena_get_stats(mpl__arena_stats *st) {
+  pthread_once(&arena_once, arena_init);
+  pthread_mutex_lock(&A.lock);
+  st->size = A.size;
+  st->in_use = A.in_use;
+  st->blocks = A.blocks;
+  st->top = A.top;
+  pthread_mutex_unlock(&A.lock);
+}
+
+int mpl__arena_contains(const void *p) {
+  return A.base && (const char *)p >= A.base && (const char *)p < A.base + A.size;
+}

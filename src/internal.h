@@ -1,0 +1,79 @@
+/*
+** internal.h: private declarations shared by the C core and the binding.
+** Internal names use the mpl__ prefix and hidden visibility.
+*/
+#ifndef MPL_INTERNAL_H
+#define MPL_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mpl.h"
+
+/* ---- arena.c: the shared-memory heap every matrix lives in ---- */
+
+/* Allocate n bytes (64-byte aligned) in the shared arena; zero-filled when
+** zero is set.  Returns NULL with *err set to MPL_ENOMEM/MPL_EOVERFLOW. */
+void *mpl__arena_alloc(size_t n, int zero, int *err);
+void mpl__arena_free(void *p);
+
+/* Statistics for tests and benchmarks. */
+typedef struct mpl__arena_stats {
+  size_t size;      /* virtual size of the arena mapping */
+  size_t in_use;    /* bytes handed out and not yet freed (with headers) */
+  size_t blocks;    /* live allocations */
+  size_t top;       /* high-water offset of the block area */
+} mpl__arena_stats;
+void mpl__arena_get_stats(mpl__arena_stats *st);
+
+/* 1 when p points into the arena mapping. */
+int mpl__arena_contains(const void *p);
+
+/* ---- matrix.c ---- */
+
+/* A refcounted block of element storage.  Views point into it. */
+typedef struct mpl__storage {
+  atomic_long refs;
+  double *base;
+  size_t bytes;
+} mpl__storage;
+
+struct mpl_mat {
+  atomic_long refs;
+  mpl__storage *st;
+  double *data;     /* element (0, 0) */
+  size_t rows, cols;
+  ptrdiff_t rs, cs; /* strides in elements */
+};
+
+/* Element (i, j), unchecked. */
+#define MPL_AT(m, i, j) \
+  ((m)->data[(ptrdiff_t)(i) * (m)->rs + (ptrdiff_t)(j) * (m)->cs])
+
+/* A new matrix without zero-filling (every element is about to be set). */
+int mpl__mat_alloc(mpl_mat **out, size_t rows, size_t cols);
+
+/* Byte count of a rows x cols float64 matrix, or MPL_EOVERFLOW. */
+int mpl__mat_bytes(size_t rows, size_t cols, size_t *bytes);
+
+/* ---- dot.c ---- */
+
+/* 0, or the error mpl_dot would give for these shapes (out may be NULL). */
+int mpl__dot_check(const mpl_mat *a, const mpl_mat *b, const mpl_mat *out);
+
+/* ---- rng.c: xoshiro256** generator ---- */
+
+typedef struct mpl__rng {
+  uint64_t s[4];
+  int has_spare;    /* a second normal deviate is kept from the last pair */
+  double spare;
+} mpl__rng;
+
+void mpl__rng_seed(mpl__rng *r, uint64_t seed, uint64_t stream);
+uint64_t mpl__rng_next(mpl__rng *r);
+double mpl__rng_uniform(mpl__rng *r);  /* [0, 1), 53 random bits */
+double mpl__rng_normal(mpl__rng *r);   /* mean 0, variance 1 */
+uint64_t mpl__rng_entropy(void);       /* a seed from the OS */
+
+#endif

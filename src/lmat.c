@@ -1,0 +1,700 @@
+/*
+** lmat.c: the Lua binding of the matrix core, the `mat` module.
+**
+** A Lua matrix is a full userdata holding one reference to a core handle.
+** As in liolib, the userdata is created closed (NULL) with its metatable set
+** *before* any C resource is acquired, so a raised error can never leak the
+** resource: either the handle is stored in the userdata (and __gc releases
+** it) or it was released before the error was raised.  __gc and __close are
+** one function and safe to run twice; a closed matrix raises "attempt to
+** use a closed matrix".  Errors name the function ("mat.new", "m:get",
+** "m[i]") and the problem.
+*/
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+
+#include "internal.h"
+
+#define MT "mat.matrix"
+
+typedef struct lmat {
+  mpl_mat *m;
+} lmat;
+
+static int rng_key; /* registry key (its address) of the generator */
+
+extern const char mpl__mat_lua[];
+extern const unsigned long mpl__mat_lua_len;
+
+/* ---------------------------------------------------------------------- */
+/* argument checking                                                      */
+/* ---------------------------------------------------------------------- */
+
+/* "(got -1)", "(got 2.5)" or "(got string)": what the caller passed. */
+static const char *got(lua_State *L, int idx) {
+  if (lua_type(L, idx) == LUA_TNUMBER) {
+    if (lua_isinteger(L, idx))
+      return lua_pushfstring(L, "%I", (LUAI_UACINT)lua_tointeger(L, idx));
+    char s[64];
+    snprintf(s, sizeof s, "%.14g", lua_tonumber(L, idx));
+    return lua_pushstring(L, s);
+  }
+  return luaL_typename(L, idx);
+}
+
+/* An integer-valued number (3 or 3.0) at idx, else an error naming fn and
+** what the argument is. */
+static lua_Integer check_int(lua_State *L, int idx, const char *fn,
+                             const char *what) {
+  int ok = 0;
+  lua_Integer v = 0;
+  if (lua_type(L, idx) == LUA_TNUMBER) v = lua_tointegerx(L, idx, &ok);
+  if (!ok)
+    luaL_error(L, "%s: %s must be an integer (got %s)", fn, what, got(L, idx));
+  return v;
+}
+
+static size_t check_size(lua_State *L, int idx, const char *fn,
+                         const char *what) {
+  int ok = 0;
+  lua_Integer v = 0;
+  if (lua_type(L, idx) == LUA_TNUMBER) v = lua_tointegerx(L, idx, &ok);
+  if (!ok || v < 0)
+    luaL_error(L, "%s: %s must be a non-negative integer (got %s)", fn, what,
+               got(L, idx));
+  return (size_t)v;
+}
+
+static double check_num(lua_State *L, int idx, const char *fn,
+                        const char *what) {
+  if (lua_type(L, idx) != LUA_TNUMBER)
+    luaL_error(L, "%s: %s must be a number (got %s)", fn, what, got(L, idx));
+  return lua_tonumber(L, idx);
+}
+
+static mpl_mat *check_mat(lua_State *L, int idx, const char *fn) {
+  lmat *u = luaL_testudata(L, idx, MT);
+  if (!u)
+    luaL_error(L, "%s: bad argument #%d (matrix expected, got %s)", fn, idx,
+               luaL_typename(L, idx));
+  if (!u->m) luaL_error(L, "attempt to use a closed matrix");
+  return u->m;
+}
+
+/* The metatable, creating the module's state when a C host pushes a matrix
+** before anything opened `mat`. */
+static void push_metatable(lua_State *L) {
+  if (luaL_getmetatable(L, MT) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    luaL_requiref(L, "mat", luaopen_mat, 0);
+    lua_pop(L, 1);
+    luaL_getmetatable(L, MT);
+  }
+}
+
+/* A closed matrix userdata on the stack, ready to receive a handle. */
+static lmat *push_closed(lua_State *L) {
+  lmat *u = lua_newuserdatauv(L, sizeof *u, 0);
+  u->m = NULL;
+  push_metatable(L);
+  lua_setmetatable(L, -2);
+  return u;
+}
+
+/* Raise the error for a failed creation of an r x c matrix. */
+static int creation_error(lua_State *L, const char *fn, int err, size_t r,
+                          size_t c) {
+  if (err == MPL_EOVERFLOW)
+    return luaL_error(L, "%s: %I x %I matrix is too large", fn,
+                      (LUAI_UACINT)r, (LUAI_UACINT)c);
+  if (err == MPL_ENOMEM)
+    return luaL_error(L, "%s: not enough memory for a %Ix%I matrix", fn,
+                      (LUAI_UACINT)r, (LUAI_UACINT)c);
+  return luaL_error(L, "%s: %s", fn, mpl_strerror(err));
+}
+
+/* Push a new r x c matrix (zero-filled when zero is set) and return it. */
+static mpl_mat *new_mat(lua_State *L, const char *fn, size_t r, size_t c,
+                        int zero) {
+  lmat *u = push_closed(L);
+  int err = zero ? mpl_mat_new(&u->m, r, c) : mpl__mat_alloc(&u->m, r, c);
+  if (err) creation_error(L, fn, err, r, c);
+  return u->m;
+}
+
+/* Push a handle the caller made (its reference moves into Lua), or raise
+** the error that making it gave. */
+static void push_result(lua_State *L, const char *fn, int err, mpl_mat *m) {
+  if (err) {
+    mpl_mat_release(m);
+    luaL_error(L, "%s: %s", fn, mpl_strerror(err));
+    return;
+  }
+  /* The handle is already ours; make room for the userdata first so that
+  ** only the push below can fail, and release m if it does. */
+  if (!lua_checkstack(L, 4)) {
+    mpl_mat_release(m);
+    luaL_error(L, "%s: stack overflow", fn);
+    return;
+  }
+  lmat *u = push_closed(L);
+  u->m = m;
+}
+
+/* ---------------------------------------------------------------------- */
+/* construction                                                           */
+/* ---------------------------------------------------------------------- */
+
+static int l_new(lua_State *L) {
+  size_t r = check_size(L, 1, "mat.new", "rows");
+  size_t c = check_size(L, 2, "mat.new", "cols");
+  double v = lua_isnoneornil(L, 3) ? 0 : check_num(L, 3, "mat.new", "fill value");
+  mpl_mat *m = new_mat(L, "mat.new", r, c, v == 0);
+  if (v != 0 || signbit(v)) mpl_mat_fill(m, v);
+  return 1;
+}
+
+static int l_eye(lua_State *L) {
+  size_t r = check_size(L, 1, "mat.eye", "size");
+  size_t c = lua_isnoneornil(L, 2) ? r : check_size(L, 2, "mat.eye", "cols");
+  mpl_mat *m = new_mat(L, "mat.eye", r, c, 1);
+  for (size_t i = 0; i < r && i < c; i++) MPL_AT(m, i, i) = 1;
+  return 1;
+}
+
+/* Copy row `row` (a table of numbers or a vector matrix at idx) into m. */
+static void from_row(lua_State *L, int idx, mpl_mat *m, size_t row,
+                     int nested) {
+  size_t c = m->cols;
+  lmat *u = luaL_testudata(L, idx, MT);
+  if (u) {
+    if (!u->m) luaL_error(L, "attempt to use a closed matrix");
+    mpl_mat *v = u->m;
+    size_t n = (v->rows == 1 || v->cols == 1) ? v->rows * v->cols : 0;
+    if (n != c || (v->rows != 1 && v->cols != 1))
+      luaL_error(L, "mat.from: row %I has %I elements, expected %I",
+                 (LUAI_UACINT)(row + 1), (LUAI_UACINT)(v->rows * v->cols),
+                 (LUAI_UACINT)c);
+    ptrdiff_t st = v->rows == 1 ? v->cs : v->rs;
+    for (size_t j = 0; j < c; j++) MPL_AT(m, row, j) = v->data[(ptrdiff_t)j * st];
+    return;
+  }
+  size_t n = (size_t)lua_rawlen(L, idx);
+  if (n != c)
+    luaL_error(L, "mat.from: row %I has %I elements, expected %I",
+               (LUAI_UACINT)(row + 1), (LUAI_UACINT)n, (LUAI_UACINT)c);
+  for (size_t j = 0; j < c; j++) {
+    int ok;
+    lua_rawgeti(L, idx, (lua_Integer)j + 1);
+    double v = lua_tonumberx(L, -1, &ok);
+    if (!ok || lua_type(L, -1) != LUA_TNUMBER) {
+      if (nested)
+        luaL_error(L, "mat.from: element [%I][%I] is not a number (got %s)",
+                   (LUAI_UACINT)(row + 1), (LUAI_UACINT)(j + 1),
+                   luaL_typename(L, -1));
+      luaL_error(L, "mat.from: element [%I] is not a number (got %s)",
+                 (LUAI_UACINT)(j + 1), luaL_typename(L, -1));
+    }
+    MPL_AT(m, row, j) = v;
+    lua_pop(L, 1);
+  }
+}
+
+static int is_rowlike(lua_State *L, int idx) {
+  return lua_type(L, idx) == LUA_TTABLE || luaL_testudata(L, idx, MT) != NULL;
+}
+
+/* A nested table (or table of vectors) gives r x c; a flat one 1 x n. */
+static int l_from(lua_State *L) {
+  lmat *src = luaL_testudata(L, 1, MT);
+  if (src) {
+    mpl_mat *m;
+    if (!src->m) return luaL_error(L, "attempt to use a closed matrix");
+    int err = mpl_mat_copy(&m, src->m);
+    push_result(L, "mat.from", err, m);
+    return 1;
+  }
+  if (lua_type(L, 1) != LUA_TTABLE)
+    return luaL_error(L, "mat.from: bad argument #1 (table expected, got %s)",
+                      luaL_typename(L, 1));
+  size_t r = (size_t)lua_rawlen(L, 1);
+  lua_rawgeti(L, 1, 1);
+  int nested = r > 0 && is_rowlike(L, -1);
+  size_t c = 0;
+  if (nested) {
+    lmat *u = luaL_testudata(L, -1, MT);
+    c = u ? (u->m ? u->m->rows * u->m->cols : 0) : (size_t)lua_rawlen(L, -1);
+  }
+  lua_pop(L, 1);
+  mpl_mat *m = nested ? new_mat(L, "mat.from", r, c, 0)
+                      : new_mat(L, "mat.from", 1, r, 0);
+  if (!nested) {
+    from_row(L, 1, m, 0, 0);
+    return 1;
+  }
+  for (size_t i = 0; i < r; i++) {
+    lua_rawgeti(L, 1, (lua_Integer)i + 1);
+    if (!is_rowlike(L, -1))
+      luaL_error(L, "mat.from: row %I is not a table (got %s)",
+                 (LUAI_UACINT)(i + 1), luaL_typename(L, -1));
+    from_row(L, lua_gettop(L), m, i, 1);
+    lua_pop(L, 1);
+  }
+  return 1;
+}
+
+/* mat._seq(n, a, step, last): 1 x n with a + i*step, the last element set
+** to `last` exactly when given (linspace's end point). */
+static int l_seq(lua_State *L) {
+  size_t n = check_size(L, 1, "mat._seq", "count");
+  double a = check_num(L, 2, "mat._seq", "start");
+  double step = check_num(L, 3, "mat._seq", "step");
+  int has_end = !lua_isnoneornil(L, 4);
+  double end = has_end ? check_num(L, 4, "mat._seq", "end") : 0;
+  mpl_mat *m = new_mat(L, "mat._seq", 1, n, 0);
+  for (size_t i = 0; i < n; i++) m->data[i] = a + (double)i * step;
+  if (n > 0 && has_end) m->data[n - 1] = end;
+  return 1;
+}
+
+static mpl__rng *get_rng(lua_State *L) {
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &rng_key);
+  mpl__rng *r = lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  return r;
+}
+
+static int fill_random(lua_State *L, const char *fn, int normal) {
+  size_t r = check_size(L, 1, fn, "rows");
+  size_t c = check_size(L, 2, fn, "cols");
+  mpl__rng *g = get_rng(L);
+  mpl_mat *m = new_mat(L, fn, r, c, 0);
+  size_t n = r * c;
+  for (size_t i = 0; i < n; i++)
+    m->data[i] = normal ? mpl__rng_normal(g) : mpl__rng_uniform(g);
+  return 1;
+}
+
+static int l_rand(lua_State *L) { return fill_random(L, "mat.rand", 0); }
+static int l_randn(lua_State *L) { return fill_random(L, "mat.randn", 1); }
+
+static int l_seed(lua_State *L) {
+  uint64_t s = lua_isnoneornil(L, 1)
+                   ? mpl__rng_entropy()
+                   : (uint64_t)check_int(L, 1, "mat.seed", "seed");
+  mpl__rng_seed(get_rng(L), s, 0);
+  return 0;
+}
+
+static int l_procs(lua_State *L) {
+  if (!lua_isnoneornil(L, 1)) {
+    lua_Integer n = check_int(L, 1, "mat.procs", "worker count");
+    if (n < 1 || n > 4096)
+      return luaL_error(L, "mat.procs: worker count must be between 1 and "
+                           "4096 (got %I)", (LUAI_UACINT)n);
+    mpl_set_procs((int)n);
+  }
+  lua_pushinteger(L, mpl_procs());
+  return 1;
+}
+
+static int l_clock(lua_State *L) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  lua_pushnumber(L, (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9);
+  return 1;
+}
+
+static int l_ismatrix(lua_State *L) {
+  lua_pushboolean(L, luaL_testudata(L, 1, MT) != NULL);
+  return 1;
+}
+
+/* ---------------------------------------------------------------------- */
+/* shape and access                                                       */
+/* ---------------------------------------------------------------------- */
+
+static int is_vector(const mpl_mat *m) { return m->rows == 1 || m->cols == 1; }
+
+static int l_shape(lua_State *L) {
+  mpl_mat *m = check_mat(L, 1, "m:shape");
+  lua_pushinteger(L, (lua_Integer)m->rows);
+  lua_pushinteger(L, (lua_Integer)m->cols);
+  return 2;
+}
+
+/* A 1-based (i, j) pair in range, as 0-based. */
+static void check_ij(lua_State *L, mpl_mat *m, const char *fn, size_t *i,
+                     size_t *j) {
+  lua_Integer a = check_int(L, 2, fn, "row index");
+  lua_Integer b = check_int(L, 3, fn, "column index");
+  if (a < 1 || (size_t)a > m->rows || b < 1 || (size_t)b > m->cols)
+    luaL_error(L, "%s: index (%I, %I) out of range for a %Ix%I matrix", fn,
+               (LUAI_UACINT)a, (LUAI_UACINT)b, (LUAI_UACINT)m->rows,
+               (LUAI_UACINT)m->cols);
+  *i = (size_t)a - 1;
+  *j = (size_t)b - 1;
+}
+
+static int l_get(lua_State *L) {
+  mpl_mat *m = check_mat(L, 1, "m:get");
+  size_t i, j;
+  check_ij(L, m, "m:get", &i, &j);
+  lua_pushnumber(L, MPL_AT(m, i, j));
+  return 1;
+}
+
+static int l_set(lua_State *L) {
+  mpl_mat *m = check_mat(L, 1, "m:set");
+  size_t i, j;
+  check_ij(L, m, "m:set", &i, &j);
+  MPL_AT(m, i, j) = check_num(L, 4, "m:set", "value");
+  return 0;
+}
+
+/* A 1-based index into a dimension of length n, as 0-based. */
+static size_t check_pos(lua_State *L, int idx, mpl_mat *m, size_t n,
+                        const char *fn) {
+  lua_Integer a = check_int(L, idx, fn, "index");
+  if (a < 1 || (size_t)a > n)
+    luaL_error(L, "%s: index %I out of range for a %Ix%I matrix", fn,
+               (LUAI_UACINT)a, (LUAI_UACINT)m->rows, (LUAI_UACINT)m->cols);
+  return (size_t)a - 1;
+}
+
+static int l_row(lua_State *L) {
+  mpl_mat *m = check_mat(L, 1, "m:row"), *v;
+  size_t i = check_pos(L, 2, m, m->rows, "m:row");
+  int err = mpl_mat_sub(&v, m, i, 0, 1, m->cols);
+  push_result(L, "m:row", err, v);
+  return 1;
+}
+
+static int l_col(lua_State *L) {
+  mpl_mat *m = check_mat(L, 1, "m:col"), *v;
+  size_t j = check_pos(L, 2, m, m->cols, "m:col");
+  int err = mpl_mat_sub(&v, m, 0, j, m->rows, 1);
+  push_result(L, "m:col", err, v);
+  return 1;
+}
+
+/* Inclusive 1-based bounds; r2 = r1 - 1 gives an empty range, as in
+** string.sub. */
+static int l_sub(lua_State *L) {
+  mpl_mat *m = check_mat(L, 1, "m:sub"), *v;
+  lua_Integer r1 = check_int(L, 2, "m:sub", "first row");
+  lua_Integer r2 = check_int(L, 3, "m:sub", "last row");
+  lua_Integer c1 = check_int(L, 4, "m:sub", "first column");
+  lua_Integer c2 = check_int(L, 5, "m:sub", "last column");
+  if (r1 < 1 || r2 < r1 - 1 || r2 > (lua_Integer)m->rows || c1 < 1 ||
+      c2 < c1 - 1 || c2 > (lua_Integer)m->cols)
+    return luaL_error(L, "m:sub: rows %I..%I, columns %I..%I out of range for "
+                         "a %Ix%I matrix", (LUAI_UACINT)r1, (LUAI_UACINT)r2,
+                      (LUAI_UACINT)c1, (LUAI_UACINT)c2, (LUAI_UACINT)m->rows,
+                      (LUAI_UACINT)m->cols);
+  int err = mpl_mat_sub(&v, m, (size_t)r1 - 1, (size_t)c1 - 1,
+                        (size_t)(r2 - r1 + 1), (size_t)(c2 - c1 + 1));
+  push_result(L, "m:sub", err, v);
+  return 1;
+}
+
+static int l_t(lua_State *L) {
+  mpl_mat *m = check_mat(L, 1, "m:t"), *v;
+  int err = mpl_mat_transpose(&v, m);
+  push_result(L, "m:t", err, v);
+  return 1;
+}
+
+/* A view when m is contiguous, else a reshaped copy. */
+static int l_reshape(lua_State *L) {
+  mpl_mat *m = check_mat(L, 1, "m:reshape"), *v = NULL;
+  size_t r = check_size(L, 2, "m:reshape", "rows");
+  size_t c = check_size(L, 3, "m:reshape", "cols");
+  size_t n;
+  if (__builtin_mul_overflow(r, c, &n) || n != m->rows * m->cols)
+    return luaL_error(L, "m:reshape: cannot reshape a %Ix%I matrix into %Ix%I",
+                      (LUAI_UACINT)m->rows, (LUAI_UACINT)m->cols,
+                      (LUAI_UACINT)r, (LUAI_UACINT)c);
+  int err = mpl_mat_reshape(&v, m, r, c);
+  if (err == MPL_ENOTCONTIG) {
+    mpl_mat *tmp;
+    err = mpl_mat_copy(&tmp, m);
+    if (!err) {
+      err = mpl_mat_reshape(&v, tmp, r, c);
+      mpl_mat_release(tmp);
+    }
+  }
+  push_result(L, "m:reshape", err, v);
+  return 1;
+}
+
+static int l_copy(lua_State *L) {
+  mpl_mat *m = check_mat(L, 1, "m:copy"), *v;
+  int err = mpl_mat_copy(&v, m);
+  push_result(L, "m:copy", err, v);
+  return 1;
+}
+
+static int l_totable(lua_State *L) {
+  mpl_mat *m = check_mat(L, 1, "m:totable");
+  if (m->rows > INT_MAX || m->cols > INT_MAX)
+    return luaL_error(L, "m:totable: matrix too large for a table");
+  lua_createtable(L, (int)m->rows, 0);
+  for (size_t i = 0; i < m->rows; i++) {
+    lua_createtable(L, (int)m->cols, 0);
+    for (size_t j = 0; j < m->cols; j++) {
+      lua_pushnumber(L, MPL_AT(m, i, j));
+      lua_rawseti(L, -2, (lua_Integer)j + 1);
+    }
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  return 1;
+}
+
+/* __gc and __close: release the handle once; safe to run again. */
+static int l_close(lua_State *L) {
+  lmat *u = luaL_checkudata(L, 1, MT);
+  mpl_mat *m = u->m;
+  u->m = NULL;
+  mpl_mat_release(m);
+  return 0;
+}
+
+static int l_tostring(lua_State *L) {
+  lmat *u = luaL_checkudata(L, 1, MT);
+  if (!u->m) {
+    lua_pushliteral(L, "mat (closed)");
+    return 1;
+  }
+  char *s;
+  int err = mpl_mat_format(&s, u->m);
+  if (err) return luaL_error(L, "tostring: %s", mpl_strerror(err));
+  lua_pushstring(L, s);
+  free(s);
+  return 1;
+}
+
+static int l_eq(lua_State *L) {
+  lmat *a = luaL_testudata(L, 1, MT), *b = luaL_testudata(L, 2, MT);
+  if (!a || !b) {
+    lua_pushboolean(L, 0);
+    return 1;
+  }
+  if (!a->m || !b->m) return luaL_error(L, "attempt to use a closed matrix");
+  lua_pushboolean(L, mpl_mat_equal(a->m, b->m));
+  return 1;
+}
+
+static int l_len(lua_State *L) {
+  mpl_mat *m = check_mat(L, 1, "#m");
+  lua_pushinteger(L, (lua_Integer)(is_vector(m) ? m->rows * m->cols : m->rows));
+  return 1;
+}
+
+/* Element k (0-based) of a vector. */
+static double *vec_elem(mpl_mat *m, size_t k) {
+  return m->rows == 1 ? &m->data[(ptrdiff_t)k * m->cs]
+                      : &m->data[(ptrdiff_t)k * m->rs];
+}
+
+/* m[i]: a number for a vector, a 1 x c row view otherwise; string keys are
+** the fields rows and cols and the methods. */
+static int l_index(lua_State *L) {
+  lmat *u = luaL_checkudata(L, 1, MT);
+  int t = lua_type(L, 2);
+  if (t == LUA_TNUMBER) {
+    if (!u->m) return luaL_error(L, "attempt to use a closed matrix");
+    mpl_mat *m = u->m;
+    size_t n = is_vector(m) ? m->rows * m->cols : m->rows;
+    size_t k = check_pos(L, 2, m, n, "m[i]");
+    if (is_vector(m)) {
+      lua_pushnumber(L, *vec_elem(m, k));
+    } else {
+      mpl_mat *v;
+      int err = mpl_mat_sub(&v, m, k, 0, 1, m->cols);
+      push_result(L, "m[i]", err, v);
+    }
+    return 1;
+  }
+  if (t == LUA_TSTRING) {
+    const char *k = lua_tostring(L, 2);
+    if (strcmp(k, "rows") == 0 || strcmp(k, "cols") == 0) {
+      if (!u->m) return luaL_error(L, "attempt to use a closed matrix");
+      lua_pushinteger(L, (lua_Integer)(k[0] == 'r' ? u->m->rows : u->m->cols));
+      return 1;
+    }
+    lua_pushvalue(L, 2);
+    lua_rawget(L, lua_upvalueindex(1));
+    return 1;
+  }
+  lua_pushnil(L);
+  return 1;
+}
+
+/* v[i] = x writes an element of a vector; m[i] = x fills row i with a
+** number, or copies a table or vector of c numbers into it. */
+static int l_newindex(lua_State *L) {
+  lmat *u = luaL_checkudata(L, 1, MT);
+  if (lua_type(L, 2) != LUA_TNUMBER)
+    return luaL_error(L, "m[k] = v: cannot set field '%s' of a matrix",
+                      luaL_tolstring(L, 2, NULL));
+  if (!u->m) return luaL_error(L, "attempt to use a closed matrix");
+  mpl_mat *m = u->m;
+  size_t n = is_vector(m) ? m->rows * m->cols : m->rows;
+  size_t k = check_pos(L, 2, m, n, "m[i] = v");
+  if (is_vector(m)) {
+    *vec_elem(m, k) = check_num(L, 3, "m[i] = v", "value");
+    return 0;
+  }
+  if (lua_type(L, 3) == LUA_TNUMBER) {
+    double x = lua_tonumber(L, 3);
+    for (size_t j = 0; j < m->cols; j++) MPL_AT(m, k, j) = x;
+    return 0;
+  }
+  if (!is_rowlike(L, 3))
+    return luaL_error(L, "m[i] = v: value must be a number, a table or a "
+                         "vector (got %s)", luaL_typename(L, 3));
+  mpl_mat *tmp;
+  int err = mpl__mat_alloc(&tmp, 1, m->cols);
+  if (err) return luaL_error(L, "m[i] = v: %s", mpl_strerror(err));
+  lmat *holder = push_closed(L); /* owns tmp if from_row raises */
+  holder->m = tmp;
+  from_row(L, 3, tmp, 0, 0);
+  for (size_t j = 0; j < m->cols; j++) MPL_AT(m, k, j) = tmp->data[j];
+  return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* products                                                               */
+/* ---------------------------------------------------------------------- */
+
+/* The product of the matrices at 1 and 2, into opts.out when given (then
+** returned), else into a new matrix. */
+static int dot_into(lua_State *L, const char *fn, int opts) {
+  mpl_mat *a = check_mat(L, 1, fn), *b = check_mat(L, 2, fn), *out = NULL;
+  int procs = 0;
+  if (opts && !lua_isnoneornil(L, opts)) {
+    luaL_checktype(L, opts, LUA_TTABLE);
+    if (lua_getfield(L, opts, "procs") != LUA_TNIL) {
+      lua_Integer p = check_int(L, -1, fn, "opts.procs");
+      if (p < 1 || p > 4096)
+        luaL_error(L, "%s: opts.procs must be between 1 and 4096 (got %I)", fn,
+                   (LUAI_UACINT)p);
+      procs = (int)p;
+    }
+    if (lua_getfield(L, opts, "out") != LUA_TNIL) {
+      out = check_mat(L, lua_gettop(L), fn);
+      lua_pushvalue(L, -1); /* the result is out itself */
+    }
+  }
+  int err = mpl__dot_check(a, b, out);
+  if (err == MPL_ESHAPE && out && a->cols == b->rows)
+    return luaL_error(L, "%s: out is %Ix%I, the product is %Ix%I", fn,
+                      (LUAI_UACINT)out->rows, (LUAI_UACINT)out->cols,
+                      (LUAI_UACINT)a->rows, (LUAI_UACINT)b->cols);
+  if (err == MPL_ESHAPE)
+    return luaL_error(L, "%s: shape mismatch: %Ix%I * %Ix%I", fn,
+                      (LUAI_UACINT)a->rows, (LUAI_UACINT)a->cols,
+                      (LUAI_UACINT)b->rows, (LUAI_UACINT)b->cols);
+  if (err) return luaL_error(L, "%s: %s", fn, mpl_strerror(err));
+  if (!out) out = new_mat(L, fn, a->rows, b->cols, 0);
+  err = mpl_dot(a, b, out, procs);
+  if (err) return luaL_error(L, "%s: %s", fn, mpl_strerror(err));
+  return 1;
+}
+
+static int l_dot(lua_State *L) { return dot_into(L, "mat.dot", 3); }
+
+/* A new matrix: s times m. */
+static int scale(lua_State *L, mpl_mat *m, double s) {
+  mpl_mat *r = new_mat(L, "m * s", m->rows, m->cols, 0);
+  for (size_t i = 0; i < m->rows; i++)
+    for (size_t j = 0; j < m->cols; j++) MPL_AT(r, i, j) = s * MPL_AT(m, i, j);
+  return 1;
+}
+
+/* a * b: the matrix product of two matrices, scaling with a number. */
+static int l_mul(lua_State *L) {
+  if (lua_type(L, 1) == LUA_TNUMBER)
+    return scale(L, check_mat(L, 2, "s * m"), lua_tonumber(L, 1));
+  if (lua_type(L, 2) == LUA_TNUMBER)
+    return scale(L, check_mat(L, 1, "m * s"), lua_tonumber(L, 2));
+  lua_settop(L, 2);
+  return dot_into(L, "a * b", 0);
+}
+
+/* ---------------------------------------------------------------------- */
+/* C API glue                                                             */
+/* ---------------------------------------------------------------------- */
+
+int mpl_push(lua_State *L, mpl_mat *m) {
+  if (!m) return MPL_EINVAL;
+  lmat *u = push_closed(L);
+  u->m = mpl_mat_retain(m);
+  return 0;
+}
+
+mpl_mat *mpl_tomat(lua_State *L, int idx) {
+  lmat *u = luaL_testudata(L, idx, MT);
+  return u ? u->m : NULL;
+}
+
+/* ---------------------------------------------------------------------- */
+/* module                                                                 */
+/* ---------------------------------------------------------------------- */
+
+static const luaL_Reg methods[] = {
+  {"shape", l_shape},     {"get", l_get},         {"set", l_set},
+  {"row", l_row},         {"col", l_col},         {"sub", l_sub},
+  {"t", l_t},             {"reshape", l_reshape}, {"copy", l_copy},
+  {"totable", l_totable}, {"close", l_close},     {NULL, NULL}};
+
+static const luaL_Reg meta[] = {
+  {"__gc", l_close},   {"__close", l_close}, {"__tostring", l_tostring},
+  {"__eq", l_eq},      {"__len", l_len},     {"__newindex", l_newindex},
+  {"__mul", l_mul},    {NULL, NULL}};
+
+static const luaL_Reg funcs[] = {
+  {"new", l_new},     {"eye", l_eye},         {"from", l_from},
+  {"rand", l_rand},   {"randn", l_randn},     {"seed", l_seed},
+  {"procs", l_procs}, {"clock", l_clock},     {"ismatrix", l_ismatrix},
+  {"dot", l_dot},     {"_seq", l_seq},        {NULL, NULL}};
+
+/* Build the metatable (methods reachable through __index, and listed in
+** __methods for the REPL's completion), the generator, then run the Lua
+** half of the module on the C table. */
+int luaopen_mat(lua_State *L) {
+  luaL_newmetatable(L, MT);
+  luaL_setfuncs(L, meta, 0);
+  luaL_newlib(L, methods);
+  lua_pushvalue(L, -1);
+  lua_setfield(L, -3, "__methods");
+  lua_pushcclosure(L, l_index, 1);
+  lua_setfield(L, -2, "__index");
+  lua_pop(L, 1);
+
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &rng_key);
+  if (lua_isnil(L, -1)) {
+    mpl__rng *g = lua_newuserdatauv(L, sizeof *g, 0);
+    mpl__rng_seed(g, mpl__rng_entropy(), 0);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &rng_key);
+  }
+  lua_pop(L, 1);
+
+  luaL_newlib(L, funcs);
+  lua_pushstring(L, MPL_VERSION);
+  lua_setfield(L, -2, "version");
+  if (luaL_loadbufferx(L, mpl__mat_lua, mpl__mat_lua_len, "=mat.lua", "t") !=
+      LUA_OK)
+    return lua_error(L);
+  lua_pushvalue(L, -2);
+  lua_call(L, 1, 1);
+  return 1;
+}
