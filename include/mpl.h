@@ -125,6 +125,16 @@ MPL_API int mpl_mat_format(char **out, const mpl_mat *m);
 MPL_API int mpl_dot(const mpl_mat *a, const mpl_mat *b, mpl_mat *out,
                     int procs);
 
+/*
+** Files.  The format comes from `format` ("csv", "tsv", "txt", "npy",
+** "mtx") or, when it is NULL, from the path's extension (MPL_EFORMAT when
+** neither names one).  sep is the text separator (0: ',' for csv, tab for
+** tsv, space for txt).  A save replaces the file only once it is fully
+** written; MPL_EIO leaves errno set.
+*/
+MPL_API int mpl_save(const char *path, const mpl_mat *m, const char *format,
+                     char sep);
+
 /* Default worker count for parallel calls (initially the online CPUs). */
 MPL_API int mpl_procs(void);
 MPL_API int mpl_set_procs(int n);

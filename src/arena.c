@@ -34,6 +34,13 @@
 ** pages above top are unpopulated.  Allocator metadata lives in the arena
 ** headers and this process's private state, guarded by a mutex: only the
 ** process that created the arena (and its threads) allocates from it.
+**
+** A forked child inherits the mapping, so it reads and writes every matrix
+** its parent had, but it must not allocate from the parent's arena: its copy
+** of the free lists would hand out blocks the parent is using.  A fork
+** handler therefore demotes the arena to "inherited" in the child: frees of
+** inherited blocks are ignored there (the parent owns them), and the
+** child's first allocation maps a fresh arena of its own.
 */
 #include <errno.h>
 #include <fcntl.h>
@@ -42,6 +49,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -76,14 +84,14 @@ static struct {
   int init_err;
   char *base;
   size_t size;      /* bytes mapped */
+  char *inh_base;   /* the parent's arena, in a forked child */
+  size_t inh_size;
   size_t top;       /* first offset not covered by a block */
   size_t last_size; /* size of the block ending at top, 0 if none */
   size_t page;
   blk *bins[NBINS];
   size_t in_use, blocks;
-} A = {PTHREAD_MUTEX_INITIALIZER, -1, 0, NULL, 0, 0, 0, 0, {NULL}, 0, 0};
-
-static pthread_once_t arena_once = PTHREAD_ONCE_INIT;
+} A = {PTHREAD_MUTEX_INITIALIZER, -1, 0, NULL, 0, NULL, 0, 0, 0, 0, {NULL}, 0, 0};
 
 static size_t round_up(size_t x, size_t a) { return (x + a - 1) / a * a; }
 
@@ -112,9 +120,31 @@ static size_t default_size(void) {
   return 2 * phys;
 }
 
+/* In a forked child: keep the parent's arena mapped but never allocate
+** from it or free into it (see DESIGN). */
+static void arena_after_fork(void) {
+  pthread_mutex_init(&A.lock, NULL);
+  if (A.base) {
+    A.inh_base = A.base;
+    A.inh_size = A.size;
+  }
+  if (A.fd >= 0) close(A.fd);
+  A.fd = -1;
+  A.init_err = 0;
+  A.base = NULL;
+  A.size = A.top = A.last_size = A.in_use = A.blocks = 0;
+  memset(A.bins, 0, sizeof A.bins);
+}
+
 /* Map the arena; a failed large mapping (a small address-space limit, or
-** valgrind) is retried at half the size down to 64 MiB. */
+** valgrind) is retried at half the size down to 64 MiB.  Called with the
+** lock held. */
 static void arena_init(void) {
+  static int atfork_done;
+  if (!atfork_done) {
+    pthread_atfork(NULL, NULL, arena_after_fork);
+    atfork_done = 1;
+  }
   long pg = sysconf(_SC_PAGESIZE);
   A.page = pg > 0 ? (size_t)pg : 4096;
   int fd = memfd_create("mpl-arena", MFD_CLOEXEC);
@@ -281,15 +311,16 @@ void *mpl__arena_alloc(size_t n, int zero, int *err) {
     *err = MPL_EOVERFLOW;
     return NULL;
   }
-  pthread_once(&arena_once, arena_init);
-  if (A.init_err) {
-    *err = A.init_err;
-    return NULL;
-  }
   size_t need = round_up(n + HDR, ALIGN);
   if (need < MIN_BLOCK) need = MIN_BLOCK;
   char *f0, *f1;
   pthread_mutex_lock(&A.lock);
+  if (!A.base && !A.init_err) arena_init();
+  if (A.init_err) {
+    *err = A.init_err;
+    pthread_mutex_unlock(&A.lock);
+    return NULL;
+  }
   blk *b = take_block(need, &f0, &f1, err);
   if (b) {
     b->magic = MAGIC_USED;
@@ -316,7 +347,8 @@ void mpl__arena_free(void *p) {
   if (!p) return;
   blk *b = (blk *)((char *)p - HDR);
   pthread_mutex_lock(&A.lock);
-  if (b->magic != MAGIC_USED) { /* not ours, or freed twice: refuse */
+  if (!mpl__arena_contains(p) || b->magic != MAGIC_USED) {
+    /* the parent's block (in a forked child), or freed twice: refuse */
     pthread_mutex_unlock(&A.lock);
     return;
   }
@@ -361,15 +393,25 @@ void mpl__arena_free(void *p) {
 }
 
 void mpl__arena_get_stats(mpl__arena_stats *st) {
-  pthread_once(&arena_once, arena_init);
   pthread_mutex_lock(&A.lock);
+  if (!A.base && !A.init_err) arena_init();
   st->size = A.size;
   st->in_use = A.in_use;
   st->blocks = A.blocks;
   st->top = A.top;
+  struct stat sb;
+  st->resident = A.fd >= 0 && fstat(A.fd, &sb) == 0 ? (size_t)sb.st_blocks * 512 : 0;
   pthread_mutex_unlock(&A.lock);
 }
 
 int mpl__arena_contains(const void *p) {
   return A.base && (const char *)p >= A.base && (const char *)p < A.base + A.size;
+}
+
+int mpl__arena_ensure(void) {
+  pthread_mutex_lock(&A.lock);
+  if (!A.base && !A.init_err) arena_init();
+  int err = A.init_err;
+  pthread_mutex_unlock(&A.lock);
+  return err;
 }

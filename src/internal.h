@@ -24,11 +24,15 @@ typedef struct mpl__arena_stats {
   size_t in_use;    /* bytes handed out and not yet freed (with headers) */
   size_t blocks;    /* live allocations */
   size_t top;       /* high-water offset of the block area */
+  size_t resident;  /* bytes of memory behind the arena right now */
 } mpl__arena_stats;
 void mpl__arena_get_stats(mpl__arena_stats *st);
 
-/* 1 when p points into the arena mapping. */
+/* 1 when p points into this process's own arena. */
 int mpl__arena_contains(const void *p);
+
+/* Map the arena now (before forking workers that must see it). */
+int mpl__arena_ensure(void);
 
 /* ---- matrix.c ---- */
 

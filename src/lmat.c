@@ -21,8 +21,9 @@
 #include <lualib.h>
 
 #include "internal.h"
+#include "lmat.h"
 
-#define MT "mat.matrix"
+#define MT MPL_MT
 
 typedef struct lmat {
   mpl_mat *m;
@@ -79,7 +80,7 @@ static double check_num(lua_State *L, int idx, const char *fn,
   return lua_tonumber(L, idx);
 }
 
-static mpl_mat *check_mat(lua_State *L, int idx, const char *fn) {
+mpl_mat *mpl__check_mat(lua_State *L, int idx, const char *fn) {
   lmat *u = luaL_testudata(L, idx, MT);
   if (!u)
     luaL_error(L, "%s: bad argument #%d (matrix expected, got %s)", fn, idx,
@@ -324,7 +325,7 @@ static int l_ismatrix(lua_State *L) {
 static int is_vector(const mpl_mat *m) { return m->rows == 1 || m->cols == 1; }
 
 static int l_shape(lua_State *L) {
-  mpl_mat *m = check_mat(L, 1, "m:shape");
+  mpl_mat *m = mpl__check_mat(L, 1, "m:shape");
   lua_pushinteger(L, (lua_Integer)m->rows);
   lua_pushinteger(L, (lua_Integer)m->cols);
   return 2;
@@ -344,7 +345,7 @@ static void check_ij(lua_State *L, mpl_mat *m, const char *fn, size_t *i,
 }
 
 static int l_get(lua_State *L) {
-  mpl_mat *m = check_mat(L, 1, "m:get");
+  mpl_mat *m = mpl__check_mat(L, 1, "m:get");
   size_t i, j;
   check_ij(L, m, "m:get", &i, &j);
   lua_pushnumber(L, MPL_AT(m, i, j));
@@ -352,7 +353,7 @@ static int l_get(lua_State *L) {
 }
 
 static int l_set(lua_State *L) {
-  mpl_mat *m = check_mat(L, 1, "m:set");
+  mpl_mat *m = mpl__check_mat(L, 1, "m:set");
   size_t i, j;
   check_ij(L, m, "m:set", &i, &j);
   MPL_AT(m, i, j) = check_num(L, 4, "m:set", "value");
@@ -370,7 +371,7 @@ static size_t check_pos(lua_State *L, int idx, mpl_mat *m, size_t n,
 }
 
 static int l_row(lua_State *L) {
-  mpl_mat *m = check_mat(L, 1, "m:row"), *v;
+  mpl_mat *m = mpl__check_mat(L, 1, "m:row"), *v;
   size_t i = check_pos(L, 2, m, m->rows, "m:row");
   int err = mpl_mat_sub(&v, m, i, 0, 1, m->cols);
   push_result(L, "m:row", err, v);
@@ -378,7 +379,7 @@ static int l_row(lua_State *L) {
 }
 
 static int l_col(lua_State *L) {
-  mpl_mat *m = check_mat(L, 1, "m:col"), *v;
+  mpl_mat *m = mpl__check_mat(L, 1, "m:col"), *v;
   size_t j = check_pos(L, 2, m, m->cols, "m:col");
   int err = mpl_mat_sub(&v, m, 0, j, m->rows, 1);
   push_result(L, "m:col", err, v);
@@ -388,7 +389,7 @@ static int l_col(lua_State *L) {
 /* Inclusive 1-based bounds; r2 = r1 - 1 gives an empty range, as in
 ** string.sub. */
 static int l_sub(lua_State *L) {
-  mpl_mat *m = check_mat(L, 1, "m:sub"), *v;
+  mpl_mat *m = mpl__check_mat(L, 1, "m:sub"), *v;
   lua_Integer r1 = check_int(L, 2, "m:sub", "first row");
   lua_Integer r2 = check_int(L, 3, "m:sub", "last row");
   lua_Integer c1 = check_int(L, 4, "m:sub", "first column");
@@ -406,7 +407,7 @@ static int l_sub(lua_State *L) {
 }
 
 static int l_t(lua_State *L) {
-  mpl_mat *m = check_mat(L, 1, "m:t"), *v;
+  mpl_mat *m = mpl__check_mat(L, 1, "m:t"), *v;
   int err = mpl_mat_transpose(&v, m);
   push_result(L, "m:t", err, v);
   return 1;
@@ -414,7 +415,7 @@ static int l_t(lua_State *L) {
 
 /* A view when m is contiguous, else a reshaped copy. */
 static int l_reshape(lua_State *L) {
-  mpl_mat *m = check_mat(L, 1, "m:reshape"), *v = NULL;
+  mpl_mat *m = mpl__check_mat(L, 1, "m:reshape"), *v = NULL;
   size_t r = check_size(L, 2, "m:reshape", "rows");
   size_t c = check_size(L, 3, "m:reshape", "cols");
   size_t n;
@@ -436,14 +437,14 @@ static int l_reshape(lua_State *L) {
 }
 
 static int l_copy(lua_State *L) {
-  mpl_mat *m = check_mat(L, 1, "m:copy"), *v;
+  mpl_mat *m = mpl__check_mat(L, 1, "m:copy"), *v;
   int err = mpl_mat_copy(&v, m);
   push_result(L, "m:copy", err, v);
   return 1;
 }
 
 static int l_totable(lua_State *L) {
-  mpl_mat *m = check_mat(L, 1, "m:totable");
+  mpl_mat *m = mpl__check_mat(L, 1, "m:totable");
   if (m->rows > INT_MAX || m->cols > INT_MAX)
     return luaL_error(L, "m:totable: matrix too large for a table");
   lua_createtable(L, (int)m->rows, 0);
@@ -493,7 +494,7 @@ static int l_eq(lua_State *L) {
 }
 
 static int l_len(lua_State *L) {
-  mpl_mat *m = check_mat(L, 1, "#m");
+  mpl_mat *m = mpl__check_mat(L, 1, "#m");
   lua_pushinteger(L, (lua_Integer)(is_vector(m) ? m->rows * m->cols : m->rows));
   return 1;
 }
@@ -578,7 +579,7 @@ static int l_newindex(lua_State *L) {
 /* The product of the matrices at 1 and 2, into opts.out when given (then
 ** returned), else into a new matrix. */
 static int dot_into(lua_State *L, const char *fn, int opts) {
-  mpl_mat *a = check_mat(L, 1, fn), *b = check_mat(L, 2, fn), *out = NULL;
+  mpl_mat *a = mpl__check_mat(L, 1, fn), *b = mpl__check_mat(L, 2, fn), *out = NULL;
   int procs = 0;
   if (opts && !lua_isnoneornil(L, opts)) {
     luaL_checktype(L, opts, LUA_TTABLE);
@@ -590,7 +591,7 @@ static int dot_into(lua_State *L, const char *fn, int opts) {
       procs = (int)p;
     }
     if (lua_getfield(L, opts, "out") != LUA_TNIL) {
-      out = check_mat(L, lua_gettop(L), fn);
+      out = mpl__check_mat(L, lua_gettop(L), fn);
       lua_pushvalue(L, -1); /* the result is out itself */
     }
   }
@@ -623,9 +624,9 @@ static int scale(lua_State *L, mpl_mat *m, double s) {
 /* a * b: the matrix product of two matrices, scaling with a number. */
 static int l_mul(lua_State *L) {
   if (lua_type(L, 1) == LUA_TNUMBER)
-    return scale(L, check_mat(L, 2, "s * m"), lua_tonumber(L, 1));
+    return scale(L, mpl__check_mat(L, 2, "s * m"), lua_tonumber(L, 1));
   if (lua_type(L, 2) == LUA_TNUMBER)
-    return scale(L, check_mat(L, 1, "m * s"), lua_tonumber(L, 2));
+    return scale(L, mpl__check_mat(L, 1, "m * s"), lua_tonumber(L, 2));
   lua_settop(L, 2);
   return dot_into(L, "a * b", 0);
 }
@@ -691,6 +692,7 @@ int luaopen_mat(lua_State *L) {
   luaL_newlib(L, funcs);
   lua_pushstring(L, MPL_VERSION);
   lua_setfield(L, -2, "version");
+  mpl__open_files(L);
   if (luaL_loadbufferx(L, mpl__mat_lua, mpl__mat_lua_len, "=mat.lua", "t") !=
       LUA_OK)
     return lua_error(L);
