@@ -1,0 +1,576 @@
+-- cli_spec.lua: drives the real `mpl` binary as a subprocess.
+--
+-- MPL_BIN names the binary (ctest sets it); every child runs under
+-- `timeout 20` with LUA_INIT*, MPL_PROCS and MPL_HISTORY cleared unless a
+-- test sets them, stdin from a file or /dev/null, stdout and stderr to
+-- temp files.
+
+local MPL = os.getenv("MPL_BIN") or "mpl"
+
+local function shquote(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
+local function readfile(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+local function writefile(path, s)
+  local f = assert(io.open(path, "wb"))
+  f:write(s)
+  f:close()
+  return path
+end
+
+local temps = {}
+
+local function tmpname()
+  local p = os.tmpname()
+  temps[#temps + 1] = p
+  return p
+end
+
+local function tmpdir()
+  local p = os.tmpname()
+  os.remove(p)
+  assert(os.execute("mkdir " .. shquote(p)))
+  temps[#temps + 1] = p
+  return p
+end
+
+local function tmpfile(contents)
+  return writefile(tmpname(), contents)
+end
+
+-- Run mpl with `args` (a list of strings).  opts.env: extra environment
+-- (name -> value); opts.stdin: text fed on standard input.  Returns a
+-- table with out, err and code (the exit status).
+local function run(args, opts)
+  opts = opts or {}
+  local outf, errf = tmpname(), tmpname()
+  local cmd = { "env -u LUA_INIT -u LUA_INIT_5_4 -u MPL_PROCS -u MPL_HISTORY" }
+  local names = {}
+  for k in pairs(opts.env or {}) do names[#names + 1] = k end
+  table.sort(names)
+  for _, k in ipairs(names) do
+    cmd[#cmd + 1] = k .. "=" .. shquote(opts.env[k])
+  end
+  cmd[#cmd + 1] = "timeout 20 " .. shquote(MPL)
+  for _, a in ipairs(args) do cmd[#cmd + 1] = shquote(a) end
+  if opts.stdin then
+    cmd[#cmd + 1] = "<" .. shquote(tmpfile(opts.stdin))
+  else
+    cmd[#cmd + 1] = "</dev/null"
+  end
+  cmd[#cmd + 1] = ">" .. shquote(outf) .. " 2>" .. shquote(errf)
+  local _, how, code = os.execute(table.concat(cmd, " "))
+  assert(how == "exit", "mpl killed by signal " .. tostring(code))
+  return { out = readfile(outf), err = readfile(errf), code = code }
+end
+
+local function first_line(s)
+  return s:match("^[^\n]*")
+end
+
+local function have(cmd)
+  return os.execute("command -v " .. cmd .. " >/dev/null 2>&1") == true
+end
+
+local BANNER_PAT = "^mpl 0%.1%.0 %(Lua 5%.4%.%d+%)\nLua 5%.4%.%d+  Copyright %(C%) 1994%-%d+ Lua%.org, PUC%-Rio\n"
+
+-- The banner printed by -v / -i (taken from the binary, checked once).
+local BANNER = run({ "-v" }).out
+
+local USAGE_LINE = "usage: mpl [options] [script [args]]"
+
+teardown(function()
+  for i = #temps, 1, -1 do
+    os.execute("rm -rf " .. shquote(temps[i]))
+  end
+end)
+
+describe("mpl command line", function()
+  describe("-e", function()
+    it("runs a chunk", function()
+      local r = run({ "-e", "print(1 + 1)" })
+      assert.are.same({ out = "2\n", err = "", code = 0 }, r)
+    end)
+
+    it("runs several chunks in order", function()
+      local r = run({ "-e", "x = 20", "-e", "x = x + 1", "-e", "print(x * 2)" })
+      assert.are.same({ out = "42\n", err = "", code = 0 }, r)
+    end)
+
+    it("accepts the chunk glued to the option", function()
+      assert.are.equal("7\n", run({ "-eprint(7)" }).out)
+    end)
+
+    it("reports a failing chunk with status 1 and a traceback", function()
+      local r = run({ "-e", "error('boom')" })
+      assert.are.equal(1, r.code)
+      assert.are.equal("", r.out)
+      assert.are.equal("mpl: (command line):1: boom", first_line(r.err))
+      assert.truthy(r.err:find("\nstack traceback:\n", 1, true))
+    end)
+
+    it("stops at the first failing chunk", function()
+      local r = run({ "-e", "print(1)", "-e", "error('x', 0)", "-e", "print(2)" })
+      assert.are.equal("1\n", r.out)
+      assert.are.equal(1, r.code)
+      assert.are.equal("mpl: x", first_line(r.err))
+    end)
+
+    it("describes non-string error objects", function()
+      local r = run({ "-e", "error({})" })
+      assert.are.equal(1, r.code)
+      assert.are.equal("mpl: (error object is a table value)", first_line(r.err))
+      r = run({ "-e", "error(setmetatable({}, {__tostring = function() return 'custom' end}))" })
+      assert.are.equal(1, r.code)
+      assert.are.equal("mpl: custom\n", r.err)
+    end)
+  end)
+
+  describe("-l", function()
+    local dir, env
+    setup(function()
+      dir = tmpdir()
+      writefile(dir .. "/mplclimod.lua", "return { answer = 42, name = ... }\n")
+      env = { LUA_PATH = dir .. "/?.lua" }
+    end)
+
+    it("requires a module into the global of its name", function()
+      local r = run({ "-l", "mplclimod", "-e", "print(mplclimod.answer, mplclimod.name)" },
+                    { env = env })
+      assert.are.same({ out = "42\tmplclimod\n", err = "", code = 0 }, r)
+    end)
+
+    it("requires a module into a chosen global with g=mod", function()
+      local r = run({ "-l", "g=mplclimod", "-e", "print(g.answer, mplclimod)" }, { env = env })
+      assert.are.same({ out = "42\tnil\n", err = "", code = 0 }, r)
+    end)
+
+    it("accepts the module glued to the option", function()
+      assert.are.equal("42\n", run({ "-lmplclimod", "-e", "print(mplclimod.answer)" },
+                                   { env = env }).out)
+    end)
+
+    it("fails with status 1 for a missing module", function()
+      local r = run({ "-l", "mpl_no_such_module" }, { env = env })
+      assert.are.equal(1, r.code)
+      assert.are.equal("mpl: module 'mpl_no_such_module' not found:", first_line(r.err))
+    end)
+  end)
+
+  describe("-v", function()
+    it("prints mpl's and Lua's versions on stdout", function()
+      local r = run({ "-v" })
+      assert.are.equal(0, r.code)
+      assert.are.equal("", r.err)
+      assert.truthy(r.out:find(BANNER_PAT .. "$"), r.out)
+      local lua = r.out:match("%(Lua (5%.4%.%d+)%)")
+      assert.are.equal("Lua " .. lua .. "  Copyright", r.out:match("\n(Lua [%d.]+  Copyright)"))
+    end)
+
+    it("prints before running -e chunks", function()
+      local r = run({ "-e", "print('after')", "-v" })
+      assert.are.equal(BANNER .. "after\n", r.out)
+    end)
+  end)
+
+  describe("scripts", function()
+    local script
+    setup(function()
+      script = tmpfile([[
+print(arg[0], arg[1], arg[2], #arg, select('#', ...), ...)
+print(arg[-1], arg[-2], arg[-3] == os.getenv("MPL_BIN_SEEN"), arg[-4])
+]])
+    end)
+
+    it("gets arg[0], its arguments at 1..n and as ...", function()
+      local r = run({ script, "a", "b c" }, { env = { MPL_BIN_SEEN = "x" } })
+      assert.are.equal(0, r.code)
+      assert.are.equal(script .. "\ta\tb c\t2\t2\ta\tb c\n", r.out:match("^[^\n]*\n"))
+    end)
+
+    it("puts the interpreter and options at negative indices", function()
+      local r = run({ "-e", "x=1", script, "a" }, { env = { MPL_BIN_SEEN = MPL } })
+      assert.are.same({
+        out = script .. "\ta\tnil\t1\t1\ta\n" .. "x=1\t-e\ttrue\tnil\n",
+        err = "", code = 0 }, r)
+    end)
+
+    it("treats everything after -- as the script and its arguments", function()
+      local r = run({ "--", script, "-e", "-x" }, { env = { MPL_BIN_SEEN = MPL } })
+      assert.are.same({
+        out = script .. "\t-e\t-x\t2\t2\t-e\t-x\n" .. "--\t" .. MPL .. "\tfalse\tnil\n",
+        err = "", code = 0 }, r)
+    end)
+
+    it("stops handling options at the script name", function()
+      local r = run({ script, "-v" })
+      assert.are.equal(script .. "\t-v\tnil\t1\t1\t-v\n", r.out:match("^[^\n]*\n"))
+    end)
+
+    it("reads the script from stdin with -", function()
+      local r = run({ "-", "a", "b" },
+                    { stdin = "print(arg[0], arg[1], arg[-1] ~= nil, ...)\n" })
+      assert.are.same({ out = "-\ta\ttrue\ta\tb\n", err = "", code = 0 }, r)
+    end)
+
+    it("runs stdin as the script when it is not a terminal", function()
+      local r = run({}, { stdin = "print('piped', #arg)\n" })
+      assert.are.same({ out = "piped\t0\n", err = "", code = 0 }, r)
+    end)
+
+    it("exits 1 when stdin as the script fails", function()
+      local r = run({}, { stdin = "error('bad input')\n" })
+      assert.are.equal(1, r.code)
+      assert.are.equal("mpl: stdin:1: bad input", first_line(r.err))
+    end)
+
+    it("exits 0 after a script that ends normally", function()
+      assert.are.equal(0, run({ tmpfile("local x = 1\n") }).code)
+    end)
+
+    it("exits with the status given to os.exit", function()
+      assert.are.equal(3, run({ tmpfile("os.exit(3)\n") }).code)
+      assert.are.equal(3, run({ "-e", "os.exit(3)" }).code)
+      assert.are.equal(1, run({ "-e", "os.exit(false)" }).code)
+    end)
+
+    it("reports a failing script: status 1, message, traceback", function()
+      local f = tmpfile("local function f()\n  error('boom')\nend\nf()\n")
+      local r = run({ f })
+      assert.are.equal(1, r.code)
+      assert.are.equal("", r.out)
+      local lines = {}
+      for l in r.err:gmatch("[^\n]+") do lines[#lines + 1] = l end
+      assert.are.equal("mpl: " .. f .. ":2: boom", lines[1])
+      assert.are.equal("stack traceback:", lines[2])
+      assert.truthy(r.err:find(f .. ":4: in main chunk", 1, true))
+    end)
+
+    it("reports a syntax error without a traceback", function()
+      local f = tmpfile("x = = 1\n")
+      local r = run({ f })
+      assert.are.same({ out = "", err = "mpl: " .. f .. ":1: unexpected symbol near '='\n",
+                        code = 1 }, r)
+    end)
+
+    it("reports a missing script", function()
+      local r = run({ "/nonexistent/mpl_script.lua" })
+      assert.are.same({ out = "",
+        err = "mpl: cannot open /nonexistent/mpl_script.lua: No such file or directory\n",
+        code = 1 }, r)
+    end)
+  end)
+
+  describe("options", function()
+    it("rejects an unrecognized option with the usage", function()
+      local r = run({ "-x" })
+      assert.are.equal(1, r.code)
+      assert.are.equal("", r.out)
+      local l1, l2 = r.err:match("^([^\n]*)\n([^\n]*)\n")
+      assert.are.equal("mpl: unrecognized option '-x'", l1)
+      assert.are.equal(USAGE_LINE, l2)
+      assert.truthy(r.err:find("\n  -p N ", 1, true))
+    end)
+
+    it("rejects options with extra characters and unknown long options", function()
+      assert.are.equal("mpl: unrecognized option '-vx'", first_line(run({ "-vx" }).err))
+      assert.are.equal("mpl: unrecognized option '--what'", first_line(run({ "--what" }).err))
+      assert.are.equal(1, run({ "--what" }).code)
+    end)
+
+    it("says which option needs an argument", function()
+      local r = run({ "-e" })
+      assert.are.equal(1, r.code)
+      assert.are.equal("mpl: '-e' needs argument", first_line(r.err))
+      assert.are.equal("mpl: '-l' needs argument", first_line(run({ "-l", "-v" }).err))
+      assert.are.equal("mpl: '-p' needs argument", first_line(run({ "-p" }).err))
+      assert.are.equal("mpl: '--procs' needs argument", first_line(run({ "--procs" }).err))
+    end)
+
+    it("runs nothing when an option is bad", function()
+      local r = run({ "-e", "print('ran')", "-x" })
+      assert.are.equal("", r.out)
+      assert.are.equal(1, r.code)
+    end)
+
+    it("-W turns warnings on from that point", function()
+      local r = run({ "-e", "warn('early')", "-W", "-e", "warn('hi')" })
+      assert.are.same({ out = "", err = "Lua warning: hi\n", code = 0 }, r)
+      assert.are.equal("", run({ "-e", "warn('hi')" }).err)
+    end)
+  end)
+
+  describe("environment", function()
+    it("runs LUA_INIT code first", function()
+      local r = run({ "-e", "print(x)" }, { env = { LUA_INIT = "x = 'init'" } })
+      assert.are.same({ out = "init\n", err = "", code = 0 }, r)
+    end)
+
+    it("runs LUA_INIT=@file", function()
+      local f = tmpfile("y = 'from file'\n")
+      local r = run({ "-e", "print(y)" }, { env = { LUA_INIT = "@" .. f } })
+      assert.are.same({ out = "from file\n", err = "", code = 0 }, r)
+    end)
+
+    it("prefers LUA_INIT_5_4 over LUA_INIT", function()
+      local r = run({ "-e", "print(z)" },
+                    { env = { LUA_INIT = "z = 'plain'", LUA_INIT_5_4 = "z = 'versioned'" } })
+      assert.are.equal("versioned\n", r.out)
+    end)
+
+    it("fails with status 1 when LUA_INIT fails", function()
+      local r = run({ "-e", "print('not reached')" }, { env = { LUA_INIT = "error('init failed')" } })
+      assert.are.equal(1, r.code)
+      assert.are.equal("", r.out)
+      assert.are.equal("mpl: LUA_INIT:1: init failed", first_line(r.err))
+    end)
+
+    it("-E ignores LUA_INIT and LUA_PATH", function()
+      local r = run({ "-E", "-e", "print(x, package.path:find('/mpl_cli_path/', 1, true))" },
+                    { env = { LUA_INIT = "x = 'init'", LUA_PATH = "/mpl_cli_path/?.lua" } })
+      assert.are.same({ out = "nil\tnil\n", err = "", code = 0 }, r)
+      r = run({ "-e", "print(package.path:find('/mpl_cli_path/', 1, true) ~= nil)" },
+              { env = { LUA_PATH = "/mpl_cli_path/?.lua" } })
+      assert.are.equal("true\n", r.out)
+    end)
+  end)
+
+  describe("worker count", function()
+    local show = { "-e", "print(mat.procs())" }
+    local function with(opts, ...)
+      local args = { ... }
+      for _, a in ipairs(show) do args[#args + 1] = a end
+      return run(args, opts)
+    end
+
+    it("is set by -p N, -pN, --procs N and --procs=N", function()
+      assert.are.same({ out = "3\n", err = "", code = 0 }, with(nil, "-p", "3"))
+      assert.are.same({ out = "4\n", err = "", code = 0 }, with(nil, "-p4"))
+      assert.are.same({ out = "3\n", err = "", code = 0 }, with(nil, "--procs", "3"))
+      assert.are.same({ out = "5\n", err = "", code = 0 }, with(nil, "--procs=5"))
+    end)
+
+    it("is set by MPL_PROCS, and the flag wins", function()
+      assert.are.same({ out = "3\n", err = "", code = 0 }, with({ env = { MPL_PROCS = "3" } }))
+      assert.are.equal("2\n", with({ env = { MPL_PROCS = "3" } }, "-p", "2").out)
+      assert.are.equal("2\n", with({ env = { MPL_PROCS = "junk" } }, "-p", "2").out)
+    end)
+
+    it("defaults to a positive count", function()
+      local n = tonumber(with(nil).out)
+      assert.truthy(n and n >= 1 and math.type(n) == "integer")
+    end)
+
+    it("rejects bad flag values with status 1", function()
+      for _, v in ipairs({ "abc", "0", "-2", "1.5", "3x", "", " 3", "99999999999" }) do
+        local r = with(nil, "--procs=" .. v)
+        assert.are.same({ out = "", code = 1,
+          err = "mpl: bad value for --procs: '" .. v .. "' (expected a positive integer)\n" }, r)
+      end
+      assert.are.same({ out = "", code = 1,
+        err = "mpl: bad value for --procs: 'abc' (expected a positive integer)\n" },
+        with(nil, "-p", "abc"))
+      assert.are.equal("mpl: bad value for --procs: '0' (expected a positive integer)\n",
+                       with(nil, "--procs", "0").err)
+    end)
+
+    it("rejects bad MPL_PROCS values with status 1", function()
+      for _, v in ipairs({ "abc", "0", "-1" }) do
+        local r = with({ env = { MPL_PROCS = v } })
+        assert.are.same({ out = "", code = 1,
+          err = "mpl: bad value for MPL_PROCS: '" .. v .. "' (expected a positive integer)\n" }, r)
+      end
+    end)
+  end)
+
+  describe("mat", function()
+    it("is a preloaded global and the value of require 'mat'", function()
+      local r = run({ "-e", "print(type(mat), mat == require('mat'), package.loaded.mat == mat)" })
+      assert.are.same({ out = "table\ttrue\ttrue\n", err = "", code = 0 }, r)
+    end)
+  end)
+
+  describe("REPL on a pipe (-i)", function()
+    it("prints the banner, expression values and leaves at EOF with 0", function()
+      local r = run({ "-i" }, { stdin = "1+1\n" })
+      assert.are.same({ out = BANNER .. "> 2\n> \n", err = "", code = 0 }, r)
+    end)
+
+    it("prints several values, nil and the '=' form", function()
+      local r = run({ "-i" }, { stdin = "return 1, nil, 'a'\nx = 5\n=x\nprint(nil)\n" })
+      assert.are.same({ out = BANNER .. "> 1\tnil\ta\n> > 5\n> nil\n> \n",
+                        err = "", code = 0 }, r)
+    end)
+
+    it("continues an incomplete statement", function()
+      local r = run({ "-i" }, { stdin = "for i = 1, 2 do\nprint(i)\nend\n" })
+      assert.are.same({ out = BANNER .. "> >> >> 1\n2\n> \n", err = "", code = 0 }, r)
+    end)
+
+    it("runs statements and keeps globals between lines", function()
+      local r = run({ "-i" }, { stdin = "local y = 1; x = 10\nx * 2\ny\n" })
+      assert.are.same({ out = BANNER .. "> > 20\n> nil\n> \n", err = "", code = 0 }, r)
+    end)
+
+    it("reports an error and goes on", function()
+      local r = run({ "-i" }, { stdin = "error('bad')\n1+1\n" })
+      assert.are.equal(0, r.code)
+      assert.are.equal(BANNER .. "> > 2\n> \n", r.out)
+      assert.are.equal("stdin:1: bad", first_line(r.err))
+      assert.truthy(r.err:find("\nstack traceback:\n", 1, true))
+    end)
+
+    it("reports a syntax error and goes on", function()
+      local r = run({ "-i" }, { stdin = "x = = 1\n2\n" })
+      assert.are.same({ out = BANNER .. "> > 2\n> \n",
+                        err = "stdin:1: unexpected symbol near '='\n", code = 0 }, r)
+    end)
+
+    it("reports an unfinished statement at EOF", function()
+      local r = run({ "-i" }, { stdin = "for i = 1, 2 do\n" })
+      assert.are.same({ out = BANNER .. "> >> > \n",
+                        err = "stdin:1: 'end' expected near <eof>\n", code = 0 }, r)
+    end)
+
+    it("prints values through __tostring and the global print", function()
+      local r = run({ "-i" }, { stdin = "setmetatable({}, {__tostring = function() return 'T!' end})\n"
+                                        .. "print = function(...) io.write('<', select('#', ...), '>\\n') end\n"
+                                        .. "1, 2\n" })
+      assert.are.same({ out = BANNER .. "> T!\n> > <2>\n> \n", err = "", code = 0 }, r)
+    end)
+
+    it("uses _PROMPT and _PROMPT2", function()
+      local r = run({ "-i" }, { stdin = "_PROMPT = '$ '; _PROMPT2 = '+ '\nif true then\nend\n" })
+      assert.are.same({ out = BANNER .. "> $ + $ \n", err = "", code = 0 }, r)
+    end)
+
+    it("runs the script first, then reads lines", function()
+      local f = tmpfile("v = 'from script'\nprint('script ran')\n")
+      local r = run({ "-i", f }, { stdin = "v\n" })
+      assert.are.same({ out = BANNER .. "script ran\n> from script\n> \n", err = "", code = 0 }, r)
+    end)
+
+    it("appends each line to the MPL_HISTORY file", function()
+      local hist = tmpname()
+      writefile(hist, "old line\n")
+      local r = run({ "-i" }, { stdin = "1+1\n\nfor i = 1, 1 do\nend\n", env = { MPL_HISTORY = hist } })
+      assert.are.equal(0, r.code)
+      assert.are.equal("old line\n1+1\nfor i = 1, 1 do\nend\n", readfile(hist))
+    end)
+
+    it("keeps no history file by default when not on a terminal", function()
+      local home = tmpdir()
+      local r = run({ "-i" }, { stdin = "1+1\n", env = { HOME = home } })
+      assert.are.equal(0, r.code)
+      assert.is_nil(readfile(home .. "/.mpl_history"))
+    end)
+
+    it("does not fail when the history file cannot be written", function()
+      local r = run({ "-i" }, { stdin = "1+1\n",
+                                env = { MPL_HISTORY = "/nonexistent/dir/hist" } })
+      assert.are.same({ out = BANNER .. "> 2\n> \n", err = "", code = 0 }, r)
+    end)
+  end)
+
+  describe("REPL on a terminal", function()
+    local tmux_ok = have("tmux")
+    local sock = "mplcli" .. os.time() .. math.random(1000000)
+
+    local function tmux(cmd)
+      return "timeout 20 tmux -L " .. sock .. " " .. cmd
+    end
+
+    local function capture()
+      local p = io.popen(tmux("capture-pane -p -t repl") .. " 2>/dev/null")
+      local s = p:read("a")
+      p:close()
+      return s
+    end
+
+    -- Poll the pane until it matches the Lua pattern `pat` (max ~5 s);
+    -- returns the pane text.  Trailing blanks of pane lines are trimmed,
+    -- so a fresh prompt shows as ">".
+    local function wait_for(pat)
+      local s = ""
+      for _ = 1, 50 do
+        s = capture()
+        if s:find(pat) then return s end
+        os.execute("sleep 0.1")
+      end
+      return s
+    end
+
+    local function expect(pat)
+      local s = wait_for(pat)
+      assert(s:find(pat), "pane does not match " .. pat .. ":\n" .. s)
+    end
+
+    local function keys(...)
+      local args = {}
+      for _, k in ipairs({ ... }) do args[#args + 1] = shquote(k) end
+      assert(os.execute(tmux("send-keys -t repl " .. table.concat(args, " "))))
+    end
+
+    it("completes names, prints values, stops loops on Ctrl-C, leaves on Ctrl-D", function()
+      if not tmux_ok then
+        pending("tmux not installed")
+        return
+      end
+      local hist, status = tmpname(), tmpname()
+      local cmd = "env -u LUA_INIT -u LUA_INIT_5_4 -u MPL_PROCS TERM=xterm INPUTRC=/dev/null"
+        .. " MPL_HISTORY=" .. shquote(hist) .. " " .. shquote(MPL) .. " -p 3"
+        .. "; echo \"status=$?\" > " .. shquote(status)
+      local ok, err = pcall(function()
+        assert(os.execute(tmux("new-session -d -s repl -x 120 -y 40 " .. shquote(cmd))))
+        expect("^mpl 0%.1%.0 %(Lua 5%.4%.%d+%)\nLua [^\n]*PUC%-Rio\n>")
+
+        keys("mat.pro", "Tab")
+        expect("\n> mat%.procs\n")
+        keys("()", "Enter")
+        expect("\n> mat%.procs%(%)\n3\n>")
+
+        keys("string.for", "Tab")
+        expect("\n> string%.format\n")
+        keys("('%03d', 7)", "Enter")
+        expect("\n007\n>")
+
+        keys("s = 'abc'", "Enter", "s:up", "Tab")
+        expect("\n> s:upper\n")
+        keys("()", "Enter")
+        expect("\nABC\n>")
+
+        keys("m = mat.zeros(2, 3)", "Enter", "m:sh", "Tab")
+        expect("\n> m:shape\n")
+        keys("()", "Enter")
+        expect("\n2%s+3\n>")
+
+        keys("print('busy'); while true do end", "Enter")
+        expect("\nbusy\n")
+        keys("C-c")
+        expect("interrupted!\nstack traceback:")
+        keys("40 + 2", "Enter")
+        expect("\n42\n>")
+
+        keys("C-d")
+        for _ = 1, 50 do
+          if readfile(status) ~= "" then break end
+          os.execute("sleep 0.1")
+        end
+        assert.are.equal("status=0\n", readfile(status))
+        local h = readfile(hist)
+        assert.truthy(h:find("mat.procs()\n", 1, true))
+        assert.truthy(h:find("40 + 2\n", 1, true))
+      end)
+      os.execute(tmux("kill-server") .. " >/dev/null 2>&1")
+      if not ok then error(err, 0) end
+    end)
+  end)
+end)
