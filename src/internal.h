@@ -36,11 +36,19 @@ int mpl__arena_ensure(void);
 
 /* ---- matrix.c ---- */
 
-/* A refcounted block of element storage.  Views point into it. */
+/* A refcounted block of element storage.  Views point into it.  Arena
+** storage has release == NULL; other storage (a mapped file, memory a C
+** host wrapped) is given back by release(st) when the last view goes.  fd
+** is a descriptor of a file whose bytes from fd_off on are the storage
+** (-1 when none), so workers that cannot see the mapping can map it. */
 typedef struct mpl__storage {
   atomic_long refs;
   double *base;
   size_t bytes;
+  void (*release)(struct mpl__storage *st);
+  void *ctx;
+  int fd;
+  size_t fd_off;
 } mpl__storage;
 
 struct mpl_mat {
@@ -57,6 +65,14 @@ struct mpl_mat {
 
 /* A new matrix without zero-filling (every element is about to be set). */
 int mpl__mat_alloc(mpl_mat **out, size_t rows, size_t cols);
+
+/* A matrix on storage that is not in the arena: rows x cols with strides
+** rs, cs over base (bytes long).  On success the storage (release, ctx,
+** fd, fd_off) belongs to the matrix; on failure nothing is released. */
+int mpl__mat_external(mpl_mat **out, double *base, size_t bytes, size_t rows,
+                      size_t cols, ptrdiff_t rs, ptrdiff_t cs,
+                      void (*release)(mpl__storage *), void *ctx, int fd,
+                      size_t fd_off);
 
 /* Byte count of a rows x cols float64 matrix, or MPL_EOVERFLOW. */
 int mpl__mat_bytes(size_t rows, size_t cols, size_t *bytes);

@@ -47,7 +47,9 @@ static int l_save(lua_State *L) {
   return 0;
 }
 
-void mpl__open_files(lua_State *L) {
+void mpl__open_files(lua_State *L, int mod, int mt, int methods) {
+  (void)mt;
+  (void)methods;
   lua_pushcfunction(L, l_save);
-  lua_setfield(L, -2, "save");
+  lua_setfield(L, mod, "save");
 }

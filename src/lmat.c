@@ -31,15 +31,13 @@ typedef struct lmat {
 
 static int rng_key; /* registry key (its address) of the generator */
 
-extern const char mpl__mat_lua[];
-extern const unsigned long mpl__mat_lua_len;
 
 /* ---------------------------------------------------------------------- */
 /* argument checking                                                      */
 /* ---------------------------------------------------------------------- */
 
 /* "(got -1)", "(got 2.5)" or "(got string)": what the caller passed. */
-static const char *got(lua_State *L, int idx) {
+const char *mpl__got(lua_State *L, int idx) {
   if (lua_type(L, idx) == LUA_TNUMBER) {
     if (lua_isinteger(L, idx))
       return lua_pushfstring(L, "%I", (LUAI_UACINT)lua_tointeger(L, idx));
@@ -52,31 +50,31 @@ static const char *got(lua_State *L, int idx) {
 
 /* An integer-valued number (3 or 3.0) at idx, else an error naming fn and
 ** what the argument is. */
-static lua_Integer check_int(lua_State *L, int idx, const char *fn,
+lua_Integer mpl__check_int(lua_State *L, int idx, const char *fn,
                              const char *what) {
   int ok = 0;
   lua_Integer v = 0;
   if (lua_type(L, idx) == LUA_TNUMBER) v = lua_tointegerx(L, idx, &ok);
   if (!ok)
-    luaL_error(L, "%s: %s must be an integer (got %s)", fn, what, got(L, idx));
+    luaL_error(L, "%s: %s must be an integer (got %s)", fn, what, mpl__got(L, idx));
   return v;
 }
 
-static size_t check_size(lua_State *L, int idx, const char *fn,
+size_t mpl__check_size(lua_State *L, int idx, const char *fn,
                          const char *what) {
   int ok = 0;
   lua_Integer v = 0;
   if (lua_type(L, idx) == LUA_TNUMBER) v = lua_tointegerx(L, idx, &ok);
   if (!ok || v < 0)
     luaL_error(L, "%s: %s must be a non-negative integer (got %s)", fn, what,
-               got(L, idx));
+               mpl__got(L, idx));
   return (size_t)v;
 }
 
-static double check_num(lua_State *L, int idx, const char *fn,
+double mpl__check_num(lua_State *L, int idx, const char *fn,
                         const char *what) {
   if (lua_type(L, idx) != LUA_TNUMBER)
-    luaL_error(L, "%s: %s must be a number (got %s)", fn, what, got(L, idx));
+    luaL_error(L, "%s: %s must be a number (got %s)", fn, what, mpl__got(L, idx));
   return lua_tonumber(L, idx);
 }
 
@@ -122,7 +120,7 @@ static int creation_error(lua_State *L, const char *fn, int err, size_t r,
 }
 
 /* Push a new r x c matrix (zero-filled when zero is set) and return it. */
-static mpl_mat *new_mat(lua_State *L, const char *fn, size_t r, size_t c,
+mpl_mat *mpl__new_mat(lua_State *L, const char *fn, size_t r, size_t c,
                         int zero) {
   lmat *u = push_closed(L);
   int err = zero ? mpl_mat_new(&u->m, r, c) : mpl__mat_alloc(&u->m, r, c);
@@ -132,7 +130,7 @@ static mpl_mat *new_mat(lua_State *L, const char *fn, size_t r, size_t c,
 
 /* Push a handle the caller made (its reference moves into Lua), or raise
 ** the error that making it gave. */
-static void push_result(lua_State *L, const char *fn, int err, mpl_mat *m) {
+void mpl__push_result(lua_State *L, const char *fn, int err, mpl_mat *m) {
   if (err) {
     mpl_mat_release(m);
     luaL_error(L, "%s: %s", fn, mpl_strerror(err));
@@ -154,18 +152,18 @@ static void push_result(lua_State *L, const char *fn, int err, mpl_mat *m) {
 /* ---------------------------------------------------------------------- */
 
 static int l_new(lua_State *L) {
-  size_t r = check_size(L, 1, "mat.new", "rows");
-  size_t c = check_size(L, 2, "mat.new", "cols");
-  double v = lua_isnoneornil(L, 3) ? 0 : check_num(L, 3, "mat.new", "fill value");
-  mpl_mat *m = new_mat(L, "mat.new", r, c, v == 0);
+  size_t r = mpl__check_size(L, 1, "mat.new", "rows");
+  size_t c = mpl__check_size(L, 2, "mat.new", "cols");
+  double v = lua_isnoneornil(L, 3) ? 0 : mpl__check_num(L, 3, "mat.new", "fill value");
+  mpl_mat *m = mpl__new_mat(L, "mat.new", r, c, v == 0);
   if (v != 0 || signbit(v)) mpl_mat_fill(m, v);
   return 1;
 }
 
 static int l_eye(lua_State *L) {
-  size_t r = check_size(L, 1, "mat.eye", "size");
-  size_t c = lua_isnoneornil(L, 2) ? r : check_size(L, 2, "mat.eye", "cols");
-  mpl_mat *m = new_mat(L, "mat.eye", r, c, 1);
+  size_t r = mpl__check_size(L, 1, "mat.eye", "size");
+  size_t c = lua_isnoneornil(L, 2) ? r : mpl__check_size(L, 2, "mat.eye", "cols");
+  mpl_mat *m = mpl__new_mat(L, "mat.eye", r, c, 1);
   for (size_t i = 0; i < r && i < c; i++) MPL_AT(m, i, i) = 1;
   return 1;
 }
@@ -219,7 +217,7 @@ static int l_from(lua_State *L) {
     mpl_mat *m;
     if (!src->m) return luaL_error(L, "attempt to use a closed matrix");
     int err = mpl_mat_copy(&m, src->m);
-    push_result(L, "mat.from", err, m);
+    mpl__push_result(L, "mat.from", err, m);
     return 1;
   }
   if (lua_type(L, 1) != LUA_TTABLE)
@@ -234,8 +232,8 @@ static int l_from(lua_State *L) {
     c = u ? (u->m ? u->m->rows * u->m->cols : 0) : (size_t)lua_rawlen(L, -1);
   }
   lua_pop(L, 1);
-  mpl_mat *m = nested ? new_mat(L, "mat.from", r, c, 0)
-                      : new_mat(L, "mat.from", 1, r, 0);
+  mpl_mat *m = nested ? mpl__new_mat(L, "mat.from", r, c, 0)
+                      : mpl__new_mat(L, "mat.from", 1, r, 0);
   if (!nested) {
     from_row(L, 1, m, 0, 0);
     return 1;
@@ -254,12 +252,12 @@ static int l_from(lua_State *L) {
 /* mat._seq(n, a, step, last): 1 x n with a + i*step, the last element set
 ** to `last` exactly when given (linspace's end point). */
 static int l_seq(lua_State *L) {
-  size_t n = check_size(L, 1, "mat._seq", "count");
-  double a = check_num(L, 2, "mat._seq", "start");
-  double step = check_num(L, 3, "mat._seq", "step");
+  size_t n = mpl__check_size(L, 1, "mat._seq", "count");
+  double a = mpl__check_num(L, 2, "mat._seq", "start");
+  double step = mpl__check_num(L, 3, "mat._seq", "step");
   int has_end = !lua_isnoneornil(L, 4);
-  double end = has_end ? check_num(L, 4, "mat._seq", "end") : 0;
-  mpl_mat *m = new_mat(L, "mat._seq", 1, n, 0);
+  double end = has_end ? mpl__check_num(L, 4, "mat._seq", "end") : 0;
+  mpl_mat *m = mpl__new_mat(L, "mat._seq", 1, n, 0);
   for (size_t i = 0; i < n; i++) m->data[i] = a + (double)i * step;
   if (n > 0 && has_end) m->data[n - 1] = end;
   return 1;
@@ -273,10 +271,10 @@ static mpl__rng *get_rng(lua_State *L) {
 }
 
 static int fill_random(lua_State *L, const char *fn, int normal) {
-  size_t r = check_size(L, 1, fn, "rows");
-  size_t c = check_size(L, 2, fn, "cols");
+  size_t r = mpl__check_size(L, 1, fn, "rows");
+  size_t c = mpl__check_size(L, 2, fn, "cols");
   mpl__rng *g = get_rng(L);
-  mpl_mat *m = new_mat(L, fn, r, c, 0);
+  mpl_mat *m = mpl__new_mat(L, fn, r, c, 0);
   size_t n = r * c;
   for (size_t i = 0; i < n; i++)
     m->data[i] = normal ? mpl__rng_normal(g) : mpl__rng_uniform(g);
@@ -289,14 +287,14 @@ static int l_randn(lua_State *L) { return fill_random(L, "mat.randn", 1); }
 static int l_seed(lua_State *L) {
   uint64_t s = lua_isnoneornil(L, 1)
                    ? mpl__rng_entropy()
-                   : (uint64_t)check_int(L, 1, "mat.seed", "seed");
+                   : (uint64_t)mpl__check_int(L, 1, "mat.seed", "seed");
   mpl__rng_seed(get_rng(L), s, 0);
   return 0;
 }
 
 static int l_procs(lua_State *L) {
   if (!lua_isnoneornil(L, 1)) {
-    lua_Integer n = check_int(L, 1, "mat.procs", "worker count");
+    lua_Integer n = mpl__check_int(L, 1, "mat.procs", "worker count");
     if (n < 1 || n > 4096)
       return luaL_error(L, "mat.procs: worker count must be between 1 and "
                            "4096 (got %I)", (LUAI_UACINT)n);
@@ -334,8 +332,8 @@ static int l_shape(lua_State *L) {
 /* A 1-based (i, j) pair in range, as 0-based. */
 static void check_ij(lua_State *L, mpl_mat *m, const char *fn, size_t *i,
                      size_t *j) {
-  lua_Integer a = check_int(L, 2, fn, "row index");
-  lua_Integer b = check_int(L, 3, fn, "column index");
+  lua_Integer a = mpl__check_int(L, 2, fn, "row index");
+  lua_Integer b = mpl__check_int(L, 3, fn, "column index");
   if (a < 1 || (size_t)a > m->rows || b < 1 || (size_t)b > m->cols)
     luaL_error(L, "%s: index (%I, %I) out of range for a %Ix%I matrix", fn,
                (LUAI_UACINT)a, (LUAI_UACINT)b, (LUAI_UACINT)m->rows,
@@ -356,14 +354,14 @@ static int l_set(lua_State *L) {
   mpl_mat *m = mpl__check_mat(L, 1, "m:set");
   size_t i, j;
   check_ij(L, m, "m:set", &i, &j);
-  MPL_AT(m, i, j) = check_num(L, 4, "m:set", "value");
+  MPL_AT(m, i, j) = mpl__check_num(L, 4, "m:set", "value");
   return 0;
 }
 
 /* A 1-based index into a dimension of length n, as 0-based. */
 static size_t check_pos(lua_State *L, int idx, mpl_mat *m, size_t n,
                         const char *fn) {
-  lua_Integer a = check_int(L, idx, fn, "index");
+  lua_Integer a = mpl__check_int(L, idx, fn, "index");
   if (a < 1 || (size_t)a > n)
     luaL_error(L, "%s: index %I out of range for a %Ix%I matrix", fn,
                (LUAI_UACINT)a, (LUAI_UACINT)m->rows, (LUAI_UACINT)m->cols);
@@ -374,7 +372,7 @@ static int l_row(lua_State *L) {
   mpl_mat *m = mpl__check_mat(L, 1, "m:row"), *v;
   size_t i = check_pos(L, 2, m, m->rows, "m:row");
   int err = mpl_mat_sub(&v, m, i, 0, 1, m->cols);
-  push_result(L, "m:row", err, v);
+  mpl__push_result(L, "m:row", err, v);
   return 1;
 }
 
@@ -382,7 +380,7 @@ static int l_col(lua_State *L) {
   mpl_mat *m = mpl__check_mat(L, 1, "m:col"), *v;
   size_t j = check_pos(L, 2, m, m->cols, "m:col");
   int err = mpl_mat_sub(&v, m, 0, j, m->rows, 1);
-  push_result(L, "m:col", err, v);
+  mpl__push_result(L, "m:col", err, v);
   return 1;
 }
 
@@ -390,10 +388,10 @@ static int l_col(lua_State *L) {
 ** string.sub. */
 static int l_sub(lua_State *L) {
   mpl_mat *m = mpl__check_mat(L, 1, "m:sub"), *v;
-  lua_Integer r1 = check_int(L, 2, "m:sub", "first row");
-  lua_Integer r2 = check_int(L, 3, "m:sub", "last row");
-  lua_Integer c1 = check_int(L, 4, "m:sub", "first column");
-  lua_Integer c2 = check_int(L, 5, "m:sub", "last column");
+  lua_Integer r1 = mpl__check_int(L, 2, "m:sub", "first row");
+  lua_Integer r2 = mpl__check_int(L, 3, "m:sub", "last row");
+  lua_Integer c1 = mpl__check_int(L, 4, "m:sub", "first column");
+  lua_Integer c2 = mpl__check_int(L, 5, "m:sub", "last column");
   if (r1 < 1 || r2 < r1 - 1 || r2 > (lua_Integer)m->rows || c1 < 1 ||
       c2 < c1 - 1 || c2 > (lua_Integer)m->cols)
     return luaL_error(L, "m:sub: rows %I..%I, columns %I..%I out of range for "
@@ -402,22 +400,22 @@ static int l_sub(lua_State *L) {
                       (LUAI_UACINT)m->cols);
   int err = mpl_mat_sub(&v, m, (size_t)r1 - 1, (size_t)c1 - 1,
                         (size_t)(r2 - r1 + 1), (size_t)(c2 - c1 + 1));
-  push_result(L, "m:sub", err, v);
+  mpl__push_result(L, "m:sub", err, v);
   return 1;
 }
 
 static int l_t(lua_State *L) {
   mpl_mat *m = mpl__check_mat(L, 1, "m:t"), *v;
   int err = mpl_mat_transpose(&v, m);
-  push_result(L, "m:t", err, v);
+  mpl__push_result(L, "m:t", err, v);
   return 1;
 }
 
 /* A view when m is contiguous, else a reshaped copy. */
 static int l_reshape(lua_State *L) {
   mpl_mat *m = mpl__check_mat(L, 1, "m:reshape"), *v = NULL;
-  size_t r = check_size(L, 2, "m:reshape", "rows");
-  size_t c = check_size(L, 3, "m:reshape", "cols");
+  size_t r = mpl__check_size(L, 2, "m:reshape", "rows");
+  size_t c = mpl__check_size(L, 3, "m:reshape", "cols");
   size_t n;
   if (__builtin_mul_overflow(r, c, &n) || n != m->rows * m->cols)
     return luaL_error(L, "m:reshape: cannot reshape a %Ix%I matrix into %Ix%I",
@@ -432,14 +430,14 @@ static int l_reshape(lua_State *L) {
       mpl_mat_release(tmp);
     }
   }
-  push_result(L, "m:reshape", err, v);
+  mpl__push_result(L, "m:reshape", err, v);
   return 1;
 }
 
 static int l_copy(lua_State *L) {
   mpl_mat *m = mpl__check_mat(L, 1, "m:copy"), *v;
   int err = mpl_mat_copy(&v, m);
-  push_result(L, "m:copy", err, v);
+  mpl__push_result(L, "m:copy", err, v);
   return 1;
 }
 
@@ -520,7 +518,7 @@ static int l_index(lua_State *L) {
     } else {
       mpl_mat *v;
       int err = mpl_mat_sub(&v, m, k, 0, 1, m->cols);
-      push_result(L, "m[i]", err, v);
+      mpl__push_result(L, "m[i]", err, v);
     }
     return 1;
   }
@@ -551,7 +549,7 @@ static int l_newindex(lua_State *L) {
   size_t n = is_vector(m) ? m->rows * m->cols : m->rows;
   size_t k = check_pos(L, 2, m, n, "m[i] = v");
   if (is_vector(m)) {
-    *vec_elem(m, k) = check_num(L, 3, "m[i] = v", "value");
+    *vec_elem(m, k) = mpl__check_num(L, 3, "m[i] = v", "value");
     return 0;
   }
   if (lua_type(L, 3) == LUA_TNUMBER) {
@@ -584,7 +582,7 @@ static int dot_into(lua_State *L, const char *fn, int opts) {
   if (opts && !lua_isnoneornil(L, opts)) {
     luaL_checktype(L, opts, LUA_TTABLE);
     if (lua_getfield(L, opts, "procs") != LUA_TNIL) {
-      lua_Integer p = check_int(L, -1, fn, "opts.procs");
+      lua_Integer p = mpl__check_int(L, -1, fn, "opts.procs");
       if (p < 1 || p > 4096)
         luaL_error(L, "%s: opts.procs must be between 1 and 4096 (got %I)", fn,
                    (LUAI_UACINT)p);
@@ -605,7 +603,7 @@ static int dot_into(lua_State *L, const char *fn, int opts) {
                       (LUAI_UACINT)a->rows, (LUAI_UACINT)a->cols,
                       (LUAI_UACINT)b->rows, (LUAI_UACINT)b->cols);
   if (err) return luaL_error(L, "%s: %s", fn, mpl_strerror(err));
-  if (!out) out = new_mat(L, fn, a->rows, b->cols, 0);
+  if (!out) out = mpl__new_mat(L, fn, a->rows, b->cols, 0);
   err = mpl_dot(a, b, out, procs);
   if (err) return luaL_error(L, "%s: %s", fn, mpl_strerror(err));
   return 1;
@@ -615,7 +613,7 @@ static int l_dot(lua_State *L) { return dot_into(L, "mat.dot", 3); }
 
 /* A new matrix: s times m. */
 static int scale(lua_State *L, mpl_mat *m, double s) {
-  mpl_mat *r = new_mat(L, "m * s", m->rows, m->cols, 0);
+  mpl_mat *r = mpl__new_mat(L, "m * s", m->rows, m->cols, 0);
   for (size_t i = 0; i < m->rows; i++)
     for (size_t j = 0; j < m->cols; j++) MPL_AT(r, i, j) = s * MPL_AT(m, i, j);
   return 1;
@@ -669,17 +667,22 @@ static const luaL_Reg funcs[] = {
   {"dot", l_dot},     {"_seq", l_seq},        {NULL, NULL}};
 
 /* Build the metatable (methods reachable through __index, and listed in
-** __methods for the REPL's completion), the generator, then run the Lua
-** half of the module on the C table. */
+** __methods for the REPL's completion) and the generator; let each part of
+** the binding add its functions; then run the Lua parts of the module, in
+** order, on the finished table. */
 int luaopen_mat(lua_State *L) {
+  luaL_newlib(L, funcs);
+  int mod = lua_gettop(L);
+  lua_pushstring(L, MPL_VERSION);
+  lua_setfield(L, mod, "version");
+
   luaL_newmetatable(L, MT);
+  int mt = lua_gettop(L);
   luaL_setfuncs(L, meta, 0);
   luaL_newlib(L, methods);
-  lua_pushvalue(L, -1);
-  lua_setfield(L, -3, "__methods");
-  lua_pushcclosure(L, l_index, 1);
-  lua_setfield(L, -2, "__index");
-  lua_pop(L, 1);
+  int meth = lua_gettop(L);
+  lua_pushvalue(L, meth);
+  lua_setfield(L, mt, "__methods");
 
   lua_rawgetp(L, LUA_REGISTRYINDEX, &rng_key);
   if (lua_isnil(L, -1)) {
@@ -689,14 +692,18 @@ int luaopen_mat(lua_State *L) {
   }
   lua_pop(L, 1);
 
-  luaL_newlib(L, funcs);
-  lua_pushstring(L, MPL_VERSION);
-  lua_setfield(L, -2, "version");
-  mpl__open_files(L);
-  if (luaL_loadbufferx(L, mpl__mat_lua, mpl__mat_lua_len, "=mat.lua", "t") !=
-      LUA_OK)
-    return lua_error(L);
-  lua_pushvalue(L, -2);
-  lua_call(L, 1, 1);
+  for (const mpl__opener *o = mpl__openers; *o; o++) (*o)(L, mod, mt, meth);
+
+  lua_pushvalue(L, meth);
+  lua_pushcclosure(L, l_index, 1);
+  lua_setfield(L, mt, "__index");
+  lua_settop(L, mod);
+
+  for (const mpl__lua_chunk *c = mpl__lua_chunks; c->name; c++) {
+    if (luaL_loadbufferx(L, c->code, c->len, c->name, "t") != LUA_OK)
+      return lua_error(L);
+    lua_pushvalue(L, mod);
+    lua_call(L, 1, 0);
+  }
   return 1;
 }

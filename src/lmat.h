@@ -1,5 +1,11 @@
 /*
 ** lmat.h: private interface between the parts of the Lua binding.
+**
+** Each part of the binding (lmat.c: construction and access; lfiles.c:
+** files; ...) has an opener that adds its functions to the module table,
+** its metamethods to the matrix metatable and its methods to the method
+** table.  lparts.c lists the openers; luaopen_mat runs them in order, then
+** the Lua parts of the module (lua/\*.lua, embedded at build time).
 */
 #ifndef MPL_LMAT_H
 #define MPL_LMAT_H
@@ -10,10 +16,40 @@
 
 #define MPL_MT "mat.matrix"
 
+typedef void (*mpl__opener)(lua_State *L, int mod, int mt, int methods);
+extern const mpl__opener mpl__openers[]; /* NULL-terminated */
+
+typedef struct mpl__lua_chunk {
+  const char *name; /* chunk name, "=mat.lua" */
+  const char *code;
+  unsigned long len;
+} mpl__lua_chunk;
+extern const mpl__lua_chunk mpl__lua_chunks[]; /* ends with a NULL name */
+
 /* The open matrix at idx, or an error naming fn. */
 mpl_mat *mpl__check_mat(lua_State *L, int idx, const char *fn);
 
-/* Add mat.save (and later mat.load) to the module table on top. */
-void mpl__open_files(lua_State *L);
+/* "-1", "2.5" or a type name: what the caller passed, for messages. */
+const char *mpl__got(lua_State *L, int idx);
+
+/* Checked arguments, raising "fn: what must be ... (got x)". */
+lua_Integer mpl__check_int(lua_State *L, int idx, const char *fn,
+                           const char *what);
+size_t mpl__check_size(lua_State *L, int idx, const char *fn,
+                       const char *what);
+double mpl__check_num(lua_State *L, int idx, const char *fn,
+                      const char *what);
+
+/* Push a new r x c matrix (zero-filled when zero is set) and return it;
+** raises "fn: not enough memory ..." and the like on failure. */
+mpl_mat *mpl__new_mat(lua_State *L, const char *fn, size_t r, size_t c,
+                      int zero);
+
+/* Push the handle m a core call made (its reference moves into Lua), or,
+** when err is set, release m and raise "fn: <strerror>". */
+void mpl__push_result(lua_State *L, const char *fn, int err, mpl_mat *m);
+
+/* Openers of the parts. */
+void mpl__open_files(lua_State *L, int mod, int mt, int methods);
 
 #endif

@@ -33,12 +33,17 @@ static mpl__storage *storage_new(size_t bytes, int zero, int *err) {
   }
   atomic_init(&st->refs, 1);
   st->bytes = bytes;
+  st->release = NULL;
+  st->ctx = NULL;
+  st->fd = -1;
+  st->fd_off = 0;
   return st;
 }
 
 static void storage_release(mpl__storage *st) {
   if (st && atomic_fetch_sub(&st->refs, 1) == 1) {
-    mpl__arena_free(st->base);
+    if (st->release) st->release(st);
+    else mpl__arena_free(st->base);
     free(st);
   }
 }
@@ -71,6 +76,28 @@ static int mat_create(mpl_mat **out, size_t rows, size_t cols, int zero) {
     return MPL_ENOMEM;
   }
   *out = m;
+  return 0;
+}
+
+int mpl__mat_external(mpl_mat **out, double *base, size_t bytes, size_t rows,
+                      size_t cols, ptrdiff_t rs, ptrdiff_t cs,
+                      void (*release)(mpl__storage *), void *ctx, int fd,
+                      size_t fd_off) {
+  *out = NULL;
+  mpl__storage *st = malloc(sizeof *st);
+  if (!st) return MPL_ENOMEM;
+  atomic_init(&st->refs, 1);
+  st->base = base;
+  st->bytes = bytes;
+  st->release = release;
+  st->ctx = ctx;
+  st->fd = fd;
+  st->fd_off = fd_off;
+  *out = handle_new(st, base, rows, cols, rs, cs);
+  if (!*out) {
+    free(st);
+    return MPL_ENOMEM;
+  }
   return 0;
 }
 

@@ -1,0 +1,10 @@
+/*
+** lparts.c: the parts of the Lua binding that luaopen_mat opens, in order.
+*/
+#include <stddef.h>
+
+#include "lmat.h"
+
+const mpl__opener mpl__openers[] = {
+  mpl__open_files,
+  NULL};
