@@ -19,7 +19,9 @@
 #define THRESHOLD 1000 /* more elements than this are summarised */
 #define EDGE 3         /* rows/columns shown at each edge when summarised */
 #define MAXPREC 8
-#define CELL 48        /* longest cell: "-1.23456789e+308" and the like */
+#define CELL 64            /* room for any one number's text */
+#define CELLBUF (2 * CELL) /* a cell with its padding */
+#define LINEWIDTH 75       /* NumPy's default line width */
 
 static locale_t c_locale;
 static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
@@ -52,18 +54,24 @@ static void buf_add(buf *b, const char *s, size_t n) {
 
 static void buf_str(buf *b, const char *s) { buf_add(b, s, strlen(s)); }
 
-static void buf_pad(buf *b, size_t n) {
-  while (n--) buf_add(b, " ", 1);
-}
-
-/* The fewest digits (<= MAXPREC) after the point that give v back. */
+/* The fewest digits (<= MAXPREC) after the point that give v back; when
+** even MAXPREC do not, the digits left after rounding to MAXPREC and
+** dropping trailing zeros (NumPy's rule). */
 static int min_digits(double v, char conv) {
   char s[CELL];
+  const char *form = conv == 'e' ? "%.*e" : "%.*f";
   for (int d = 0; d < MAXPREC; d++) {
-    snprintf(s, sizeof s, conv == 'e' ? "%.*e" : "%.*f", d, v);
+    snprintf(s, sizeof s, form, d, v);
     if (strtod(s, NULL) == v) return d;
   }
-  return MAXPREC;
+  snprintf(s, sizeof s, form, MAXPREC, v);
+  char *end = conv == 'e' ? strchr(s, 'e') : s + strlen(s);
+  int d = MAXPREC;
+  while (d > 0 && end[-1] == '0') {
+    end--;
+    d--;
+  }
+  return d;
 }
 
 /* Indices shown along one dimension: all, or EDGE at each end. */
@@ -72,108 +80,147 @@ static size_t shown(size_t n, int summarise, size_t k) {
 }
 
 typedef struct fmt {
-  int expo;     /* scientific notation */
-  int integral; /* every finite value is a whole number */
-  int prec;     /* digits after the point (scientific notation) */
-  size_t left, right; /* widths around the point (fixed notation) */
-  size_t width; /* the cell width */
+  int expo;           /* scientific notation */
+  int integral;       /* every finite value is a whole number */
+  int prec;           /* digits after the point (scientific notation) */
+  int expdigits;      /* exponent digits, padded to the widest (>= 2) */
+  size_t left, right; /* widths around the point of finite cells */
+  size_t width;       /* the cell width */
 } fmt;
 
+/* s has room for CELLBUF bytes. */
 static void cell_text(const fmt *f, double v, char *s) {
-  if (isnan(v)) strcpy(s, "nan");
-  else if (isinf(v)) strcpy(s, v > 0 ? "inf" : "-inf");
-  else if (f->expo) {
-    snprintf(s, CELL, "%.*e", f->prec, v);
-    if (f->prec == 0) { /* "1e+10" -> "1.e+10" */
-      char *e = strchr(s, 'e');
-      memmove(e + 1, e, strlen(e) + 1);
-      *e = '.';
-    }
+  if (isnan(v)) {
+    strcpy(s, "nan");
+  } else if (isinf(v)) {
+    strcpy(s, v > 0 ? "inf" : "-inf");
+  } else if (f->expo) {
+    char t[CELL];
+    snprintf(t, sizeof t, "%.*e", f->prec, v);
+    char *e = strchr(t, 'e');
+    int ex = atoi(e + 1);
+    *e = '\0';
+    snprintf(s, CELLBUF, "%s%se%c%0*d", t, f->prec == 0 ? "." : "",
+             ex < 0 ? '-' : '+', f->expdigits, ex < 0 ? -ex : ex);
   } else { /* each value with its own digits, padded later like NumPy */
     int d = f->integral ? 0 : min_digits(v, 'f');
-    snprintf(s, CELL, "%.*f", d, v);
-    if (d == MAXPREC) { /* rounded: drop the zeros rounding left */
-      size_t n = strlen(s);
-      while (s[n - 1] == '0') s[--n] = '\0';
-    }
-    if (d == 0) strcat(s, ".");
+    snprintf(s, CELLBUF, "%.*f%s", d, v, d == 0 ? "." : "");
   }
 }
 
-/* Split a fixed-notation cell at its point; non-finite cells have none. */
+/* Split a finite fixed-notation cell at its point. */
 static void cell_widths(const char *s, size_t *left, size_t *right) {
   const char *dot = strchr(s, '.');
-  if (!dot) {
-    *left = strlen(s);
-    *right = 0;
-  } else {
-    *left = (size_t)(dot - s);
-    *right = strlen(dot);
-  }
+  *left = (size_t)(dot - s);
+  *right = strlen(dot);
 }
 
-/* Visit every shown element: choose the notation, then the widths. */
-static void choose_format(const mpl_mat *m, size_t nr, size_t nc, int sum,
-                          fmt *f) {
+/* Visit the shown elements: choose the notation (NumPy's thresholds), the
+** digits, then the widths; non-finite cells only widen the cell. */
+static void choose_format(const double *shown_v, size_t n, fmt *f) {
   double maxv = 0, minv = INFINITY;
   int any = 0;
+  size_t nonfinite = 0;
+  char s[CELLBUF];
   memset(f, 0, sizeof *f);
   f->integral = 1;
-  for (size_t a = 0; a < nr; a++)
-    for (size_t b = 0; b < nc; b++) {
-      double v = MPL_AT(m, shown(m->rows, sum, a), shown(m->cols, sum, b));
-      if (!isfinite(v)) continue;
-      double av = fabs(v);
-      if (v != floor(v)) f->integral = 0;
-      if (av == 0) continue;
-      any = 1;
-      if (av > maxv) maxv = av;
-      if (av < minv) minv = av;
+  f->expdigits = 2;
+  for (size_t k = 0; k < n; k++) {
+    double v = shown_v[k];
+    if (!isfinite(v)) {
+      size_t w = isnan(v) ? 3 : v > 0 ? 3 : 4;
+      if (w > nonfinite) nonfinite = w;
+      continue;
     }
+    double av = fabs(v);
+    if (v != floor(v)) f->integral = 0;
+    if (av == 0) continue;
+    any = 1;
+    if (av > maxv) maxv = av;
+    if (av < minv) minv = av;
+  }
   if (any && (maxv >= 1e8 || minv < 1e-4 || maxv / minv > 1e3)) {
     f->expo = 1;
     f->integral = 0;
+    for (size_t k = 0; k < n; k++) {
+      double v = shown_v[k];
+      if (!isfinite(v)) continue;
+      int d = min_digits(v, 'e');
+      if (d > f->prec) f->prec = d;
+    }
+    for (size_t k = 0; k < n; k++) {
+      double v = shown_v[k];
+      if (!isfinite(v)) continue;
+      snprintf(s, sizeof s, "%.*e", f->prec, v);
+      int digits = (int)strlen(strchr(s, 'e') + 2);
+      if (digits > f->expdigits) f->expdigits = digits;
+    }
   }
-  char s[CELL];
-  for (int pass = 0; pass < 2; pass++)
-    for (size_t a = 0; a < nr; a++)
-      for (size_t b = 0; b < nc; b++) {
-        double v = MPL_AT(m, shown(m->rows, sum, a), shown(m->cols, sum, b));
-        if (pass == 0) {
-          if (isfinite(v) && f->expo) {
-            int d = min_digits(v, f->expo ? 'e' : 'f');
-            if (d > f->prec) f->prec = d;
-          }
-          continue;
-        }
-        cell_text(f, v, s);
-        size_t l, r;
-        if (f->expo) {
-          l = strlen(s);
-          r = 0;
-        } else {
-          cell_widths(s, &l, &r);
-        }
-        if (l > f->left) f->left = l;
-        if (r > f->right) f->right = r;
-      }
+  for (size_t k = 0; k < n; k++) {
+    double v = shown_v[k];
+    if (!isfinite(v)) continue;
+    cell_text(f, v, s);
+    size_t l = strlen(s), r = 0;
+    if (!f->expo) cell_widths(s, &l, &r);
+    if (l > f->left) f->left = l;
+    if (r > f->right) f->right = r;
+  }
   f->width = f->left + f->right;
+  if (nonfinite > f->width) f->width = nonfinite;
 }
 
-/* Right-align on the point in fixed notation; right-align otherwise. */
-static void put_cell(buf *o, const fmt *f, double v) {
-  char s[CELL];
+/* A cell of exactly f->width characters: finite fixed-notation cells are
+** aligned on the point, the rest right-aligned. */
+static void cell_padded(const fmt *f, double v, char *out) {
+  char s[CELLBUF];
   cell_text(f, v, s);
+  size_t l = strlen(s), r = 0, lead, tail = 0;
   if (f->expo || !isfinite(v)) {
-    buf_pad(o, f->width - strlen(s));
-    buf_str(o, s);
-    return;
+    lead = f->width - l;
+  } else {
+    cell_widths(s, &l, &r);
+    lead = f->width - f->right - l;
+    tail = f->right - r;
   }
-  size_t l, r;
-  cell_widths(s, &l, &r);
-  buf_pad(o, f->left - l);
-  buf_str(o, s);
-  buf_pad(o, f->right - r);
+  snprintf(out, 2 * CELLBUF, "%*s%s%*s", (int)lead, "", s, (int)tail, "");
+}
+
+/* One row as NumPy's str() lays it out: words separated by a space,
+** wrapped before a word that would pass column 73 (75, less the brackets),
+** continuation lines indented by two spaces. */
+static void put_row(buf *o, const mpl_mat *m, size_t a, size_t nc, int sum,
+                    const fmt *f) {
+  char line[LINEWIDTH + 4 * CELLBUF], word[2 * CELLBUF];
+  size_t len = 2, start = o->len; /* the virtual two-space indent */
+  memset(line, ' ', 2);
+  int dots = nc < m->cols; /* "..." stands between the edge columns */
+  size_t nwords = nc + (size_t)dots;
+  for (size_t k = 0; k < nwords; k++) {
+    if (dots && k == EDGE) {
+      strcpy(word, "...");
+    } else {
+      size_t b = dots && k > EDGE ? k - 1 : k;
+      cell_padded(f, MPL_AT(m, shown(m->rows, sum, a), shown(m->cols, sum, b)),
+                  word);
+    }
+    size_t wl = strlen(word);
+    if (len + wl > LINEWIDTH - 2 && len > 2) {
+      while (len > 2 && line[len - 1] == ' ') len--;
+      buf_add(o, line, len);
+      buf_str(o, "\n");
+      len = 2;
+    }
+    memcpy(line + len, word, wl);
+    len += wl;
+    if (k + 1 < nwords) line[len++] = ' ';
+  }
+  buf_add(o, line, len);
+  /* the first two characters are the indent: they become "[" */
+  memmove(o->p + start + 1, o->p + start + 2, o->len - start - 2);
+  o->p[start] = '[';
+  o->len--;
+  o->p[o->len] = '\0';
+  buf_str(o, "]");
 }
 
 int mpl_mat_format(char **out, const mpl_mat *m) {
@@ -192,18 +239,23 @@ int mpl_mat_format(char **out, const mpl_mat *m) {
     size_t nr = sum && m->rows > 2 * EDGE ? 2 * EDGE : m->rows;
     size_t nc = sum && m->cols > 2 * EDGE ? 2 * EDGE : m->cols;
     fmt f;
-    choose_format(m, nr, nc, sum, &f);
+    double *v = malloc(nr * nc * sizeof *v); /* <= 1000 shown values */
+    if (!v) {
+      if (old) uselocale(old);
+      free(o.p);
+      return MPL_ENOMEM;
+    }
+    for (size_t a = 0; a < nr; a++)
+      for (size_t b = 0; b < nc; b++)
+        v[a * nc + b] =
+            MPL_AT(m, shown(m->rows, sum, a), shown(m->cols, sum, b));
+    choose_format(v, nr * nc, &f);
+    free(v);
     buf_str(&o, "[");
     for (size_t a = 0; a < nr; a++) {
       if (a > 0) buf_str(&o, "\n ");
       if (a == EDGE && nr < m->rows) buf_str(&o, "...\n ");
-      buf_str(&o, "[");
-      for (size_t b = 0; b < nc; b++) {
-        if (b > 0) buf_str(&o, " ");
-        if (b == EDGE && nc < m->cols) buf_str(&o, "... ");
-        put_cell(&o, &f, MPL_AT(m, shown(m->rows, sum, a), shown(m->cols, sum, b)));
-      }
-      buf_str(&o, "]");
+      put_row(&o, m, a, nc, sum, &f);
     }
     buf_str(&o, "]");
   }

@@ -111,7 +111,7 @@ static lmat *push_closed(lua_State *L) {
 static int creation_error(lua_State *L, const char *fn, int err, size_t r,
                           size_t c) {
   if (err == MPL_EOVERFLOW)
-    return luaL_error(L, "%s: %I x %I matrix is too large", fn,
+    return luaL_error(L, "%s: %Ix%I matrix is too large", fn,
                       (LUAI_UACINT)r, (LUAI_UACINT)c);
   if (err == MPL_ENOMEM)
     return luaL_error(L, "%s: not enough memory for a %Ix%I matrix", fn,
@@ -168,18 +168,27 @@ static int l_eye(lua_State *L) {
   return 1;
 }
 
-/* Copy row `row` (a table of numbers or a vector matrix at idx) into m. */
-static void from_row(lua_State *L, int idx, mpl_mat *m, size_t row,
-                     int nested) {
+/* "1 element" / "3 elements". */
+static const char *elements(size_t n) { return n == 1 ? "element" : "elements"; }
+
+/* Copy row `row` of m from the table of numbers or vector matrix at idx;
+** errors are named fn, and name the row when the source is nested. */
+static void from_row(lua_State *L, const char *fn, int idx, mpl_mat *m,
+                     size_t row, int nested) {
   size_t c = m->cols;
+  char where[48] = "";
+  if (nested) snprintf(where, sizeof where, "row %zu ", row + 1);
   lmat *u = luaL_testudata(L, idx, MT);
   if (u) {
     if (!u->m) luaL_error(L, "attempt to use a closed matrix");
     mpl_mat *v = u->m;
-    size_t n = (v->rows == 1 || v->cols == 1) ? v->rows * v->cols : 0;
-    if (n != c || (v->rows != 1 && v->cols != 1))
-      luaL_error(L, "mat.from: row %I has %I elements, expected %I",
-                 (LUAI_UACINT)(row + 1), (LUAI_UACINT)(v->rows * v->cols),
+    if (v->rows != 1 && v->cols != 1)
+      luaL_error(L, "%s: %sis a %Ix%I matrix, not a vector", fn, where,
+                 (LUAI_UACINT)v->rows, (LUAI_UACINT)v->cols);
+    size_t n = v->rows * v->cols;
+    if (n != c)
+      luaL_error(L, "%s: %shas %I %s, expected %I", fn,
+                 nested ? where : "value ", (LUAI_UACINT)n, elements(n),
                  (LUAI_UACINT)c);
     ptrdiff_t st = v->rows == 1 ? v->cs : v->rs;
     for (size_t j = 0; j < c; j++) MPL_AT(m, row, j) = v->data[(ptrdiff_t)j * st];
@@ -187,21 +196,20 @@ static void from_row(lua_State *L, int idx, mpl_mat *m, size_t row,
   }
   size_t n = (size_t)lua_rawlen(L, idx);
   if (n != c)
-    luaL_error(L, "mat.from: row %I has %I elements, expected %I",
-               (LUAI_UACINT)(row + 1), (LUAI_UACINT)n, (LUAI_UACINT)c);
+    luaL_error(L, "%s: %shas %I %s, expected %I", fn,
+               nested ? where : "value ", (LUAI_UACINT)n, elements(n),
+               (LUAI_UACINT)c);
   for (size_t j = 0; j < c; j++) {
-    int ok;
     lua_rawgeti(L, idx, (lua_Integer)j + 1);
-    double v = lua_tonumberx(L, -1, &ok);
-    if (!ok || lua_type(L, -1) != LUA_TNUMBER) {
+    if (lua_type(L, -1) != LUA_TNUMBER) {
       if (nested)
-        luaL_error(L, "mat.from: element [%I][%I] is not a number (got %s)",
+        luaL_error(L, "%s: element [%I][%I] is not a number (got %s)", fn,
                    (LUAI_UACINT)(row + 1), (LUAI_UACINT)(j + 1),
                    luaL_typename(L, -1));
-      luaL_error(L, "mat.from: element [%I] is not a number (got %s)",
+      luaL_error(L, "%s: element [%I] is not a number (got %s)", fn,
                  (LUAI_UACINT)(j + 1), luaL_typename(L, -1));
     }
-    MPL_AT(m, row, j) = v;
+    MPL_AT(m, row, j) = lua_tonumber(L, -1);
     lua_pop(L, 1);
   }
 }
@@ -229,13 +237,15 @@ static int l_from(lua_State *L) {
   size_t c = 0;
   if (nested) {
     lmat *u = luaL_testudata(L, -1, MT);
-    c = u ? (u->m ? u->m->rows * u->m->cols : 0) : (size_t)lua_rawlen(L, -1);
+    c = u ? (u->m && (u->m->rows == 1 || u->m->cols == 1)
+                 ? u->m->rows * u->m->cols : 0)
+          : (size_t)lua_rawlen(L, -1);
   }
   lua_pop(L, 1);
   mpl_mat *m = nested ? mpl__new_mat(L, "mat.from", r, c, 0)
                       : mpl__new_mat(L, "mat.from", 1, r, 0);
   if (!nested) {
-    from_row(L, 1, m, 0, 0);
+    from_row(L, "mat.from", 1, m, 0, 0);
     return 1;
   }
   for (size_t i = 0; i < r; i++) {
@@ -243,23 +253,65 @@ static int l_from(lua_State *L) {
     if (!is_rowlike(L, -1))
       luaL_error(L, "mat.from: row %I is not a table (got %s)",
                  (LUAI_UACINT)(i + 1), luaL_typename(L, -1));
-    from_row(L, lua_gettop(L), m, i, 1);
+    from_row(L, "mat.from", lua_gettop(L), m, i, 1);
     lua_pop(L, 1);
   }
   return 1;
 }
 
-/* mat._seq(n, a, step, last): 1 x n with a + i*step, the last element set
-** to `last` exactly when given (linspace's end point). */
-static int l_seq(lua_State *L) {
-  size_t n = mpl__check_size(L, 1, "mat._seq", "count");
-  double a = mpl__check_num(L, 2, "mat._seq", "start");
-  double step = mpl__check_num(L, 3, "mat._seq", "step");
-  int has_end = !lua_isnoneornil(L, 4);
-  double end = has_end ? mpl__check_num(L, 4, "mat._seq", "end") : 0;
-  mpl_mat *m = mpl__new_mat(L, "mat._seq", 1, n, 0);
+/* A 1 x n row a, a+step, ...; the last element is set to `last`. */
+static int arith_row(lua_State *L, const char *fn, size_t n, double a,
+                     double step, double last) {
+  mpl_mat *m = mpl__new_mat(L, fn, 1, n, 0);
   for (size_t i = 0; i < n; i++) m->data[i] = a + (double)i * step;
-  if (n > 0 && has_end) m->data[n - 1] = end;
+  if (n > 0) m->data[n - 1] = last;
+  return 1;
+}
+
+/* mat.range(a, b [, step]): up to and including b, like Lua's numeric for
+** and Torch7's torch.range.  A count within 1e-10 of a whole number is
+** rounded to it and the last element is then b itself, so range(0, 0.3,
+** 0.1) ends at 0.3 as its author means. */
+static int l_range(lua_State *L) {
+  double a = mpl__check_num(L, 1, "mat.range", "start");
+  double b = mpl__check_num(L, 2, "mat.range", "stop");
+  double step = lua_isnoneornil(L, 3) ? 1 : mpl__check_num(L, 3, "mat.range", "step");
+  if (step == 0) return luaL_error(L, "mat.range: step must not be zero");
+  if (!isfinite(a) || !isfinite(b) || !isfinite(step))
+    return luaL_error(L, "mat.range: start, stop and step must be finite");
+  double span = (b - a) / step;
+  if (span < 0) return arith_row(L, "mat.range", 0, 0, 0, 0);
+  double whole = floor(span + 1e-10);
+  if (whole + 1 > 9007199254740992.0) { /* 2^53: beyond exact counting */
+    char count[32];
+    snprintf(count, sizeof count, "%.3g", whole + 1);
+    return luaL_error(L, "mat.range: too many elements (%s)", count);
+  }
+  size_t n = (size_t)whole + 1;
+  double last = fabs(span - whole) <= 1e-10 ? b : a + whole * step;
+  return arith_row(L, "mat.range", n, a, step, last);
+}
+
+/* mat.linspace(a, b, n): n evenly spaced points, b exactly the last. */
+static int l_linspace(lua_State *L) {
+  double a = mpl__check_num(L, 1, "mat.linspace", "start");
+  double b = mpl__check_num(L, 2, "mat.linspace", "stop");
+  size_t n = mpl__check_size(L, 3, "mat.linspace", "count");
+  if (n == 1) return arith_row(L, "mat.linspace", 1, a, 0, a);
+  return arith_row(L, "mat.linspace", n, a, n ? (b - a) / (double)(n - 1) : 0, b);
+}
+
+static int l_zeros(lua_State *L) {
+  size_t r = mpl__check_size(L, 1, "mat.zeros", "rows");
+  size_t c = mpl__check_size(L, 2, "mat.zeros", "cols");
+  mpl__new_mat(L, "mat.zeros", r, c, 1);
+  return 1;
+}
+
+static int l_ones(lua_State *L) {
+  size_t r = mpl__check_size(L, 1, "mat.ones", "rows");
+  size_t c = mpl__check_size(L, 2, "mat.ones", "cols");
+  mpl_mat_fill(mpl__new_mat(L, "mat.ones", r, c, 0), 1);
   return 1;
 }
 
@@ -565,7 +617,7 @@ static int l_newindex(lua_State *L) {
   if (err) return luaL_error(L, "m[i] = v: %s", mpl_strerror(err));
   lmat *holder = push_closed(L); /* owns tmp if from_row raises */
   holder->m = tmp;
-  from_row(L, 3, tmp, 0, 0);
+  from_row(L, "m[i] = v", 3, tmp, 0, 0);
   for (size_t j = 0; j < m->cols; j++) MPL_AT(m, k, j) = tmp->data[j];
   return 0;
 }
@@ -580,7 +632,9 @@ static int dot_into(lua_State *L, const char *fn, int opts) {
   mpl_mat *a = mpl__check_mat(L, 1, fn), *b = mpl__check_mat(L, 2, fn), *out = NULL;
   int procs = 0;
   if (opts && !lua_isnoneornil(L, opts)) {
-    luaL_checktype(L, opts, LUA_TTABLE);
+    if (!lua_istable(L, opts))
+      luaL_error(L, "%s: opts must be a table (got %s)", fn,
+                 luaL_typename(L, opts));
     if (lua_getfield(L, opts, "procs") != LUA_TNIL) {
       lua_Integer p = mpl__check_int(L, -1, fn, "opts.procs");
       if (p < 1 || p > 4096)
@@ -589,6 +643,10 @@ static int dot_into(lua_State *L, const char *fn, int opts) {
       procs = (int)p;
     }
     if (lua_getfield(L, opts, "out") != LUA_TNIL) {
+      lmat *u = luaL_testudata(L, -1, MT);
+      if (!u)
+        luaL_error(L, "%s: opts.out must be a matrix (got %s)", fn,
+                   luaL_typename(L, -1));
       out = mpl__check_mat(L, lua_gettop(L), fn);
       lua_pushvalue(L, -1); /* the result is out itself */
     }
@@ -664,7 +722,8 @@ static const luaL_Reg funcs[] = {
   {"new", l_new},     {"eye", l_eye},         {"from", l_from},
   {"rand", l_rand},   {"randn", l_randn},     {"seed", l_seed},
   {"procs", l_procs}, {"clock", l_clock},     {"ismatrix", l_ismatrix},
-  {"dot", l_dot},     {"_seq", l_seq},        {NULL, NULL}};
+  {"dot", l_dot},     {"range", l_range},     {"linspace", l_linspace},
+  {"zeros", l_zeros}, {"ones", l_ones},       {NULL, NULL}};
 
 /* Build the metatable (methods reachable through __index, and listed in
 ** __methods for the REPL's completion) and the generator; let each part of
