@@ -115,6 +115,7 @@ static void stop_hook(lua_State *L, lua_Debug *ar) {
 */
 static void on_sigint(int sig) {
   (void)sig;
+  mpl_interrupt(); /* a parallel call in progress stops its workers */
   lua_sethook(interrupt_L, stop_hook,
               LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
 }

@@ -1,7 +1,11 @@
 /*
-** error.c: error codes and version; the one place MPL_E* codes get words.
+** error.c: error codes, the detail of the last failure, and the version;
+** the one place MPL_E* codes get words.
 */
-#include "mpl.h"
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "internal.h"
 
 const char *mpl_strerror(int code) {
   switch (code) {
@@ -12,5 +16,17 @@ const char *mpl_strerror(int code) {
     default: return "unknown error";
   }
 }
+
+/* Per thread, so two host threads never read each other's details. */
+static _Thread_local char errmsg[256];
+
+void mpl__set_errmsg(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(errmsg, sizeof errmsg, fmt, ap);
+  va_end(ap);
+}
+
+const char *mpl_errmsg(void) { return errmsg; }
 
 const char *mpl_version(void) { return MPL_VERSION; }

@@ -1,39 +1,12 @@
 /*
 ** test_core.c: tests of the C API and the shared-memory arena.
-**
-** Each test runs in its own forked process under an alarm, so a crash or a
-** hang fails that test and the rest still run.  The last line is the
-** "N passed, N failed" summary.
 */
 #include <dirent.h>
 #include <math.h>
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
+#include "ctest.h"
 #include "internal.h"
 #include "mpl.h"
-
-#define CHECK(c)                                                         \
-  do {                                                                   \
-    if (!(c)) {                                                          \
-      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c); \
-      exit(1);                                                           \
-    }                                                                    \
-  } while (0)
-
-#define CHECK_EQ_INT(a, b)                                                \
-  do {                                                                    \
-    long long a_ = (long long)(a), b_ = (long long)(b);                   \
-    if (a_ != b_) {                                                       \
-      fprintf(stderr, "%s:%d: %s == %lld, expected %lld\n", __FILE__,    \
-              __LINE__, #a, a_, b_);                                      \
-      exit(1);                                                            \
-    }                                                                     \
-  } while (0)
 
 static mpl_mat *filled(size_t r, size_t c) {
   mpl_mat *m;
@@ -226,10 +199,14 @@ static void test_strerror(void) {
   CHECK(strcmp(mpl_version(), MPL_VERSION) == 0);
 }
 
-/* Freed large matrices give their pages back; small churn stays bounded. */
+/* Freed large matrices give their pages back, all but the retention cap
+** (memory kept populated for reuse); small churn stays bounded; with a
+** zero cap everything is returned. */
 static void test_memory_returned(void) {
   mpl__arena_stats st;
   mpl_mat *m;
+  size_t cap = (size_t)64 << 20, slack = (size_t)4 << 20;
+  mpl__arena_set_retain(cap);
   mpl__arena_get_stats(&st);
   size_t base = st.resident;
   CHECK(mpl_mat_new(&m, 8192, 8192) == 0); /* 512 MiB */
@@ -238,15 +215,17 @@ static void test_memory_returned(void) {
   CHECK(st.resident >= base + ((size_t)500 << 20));
   mpl_mat_release(m);
   mpl__arena_get_stats(&st);
-  CHECK(st.resident < base + ((size_t)4 << 20));
-  /* a live small block below a freed large one: the large one is punched */
+  CHECK(st.resident < base + cap + slack);
+  CHECK(mpl__arena_retained() <= cap);
+  /* a live small block below a freed large one: beyond the cap, the large
+  ** one is punched */
   mpl_mat *keep, *big, *after;
   CHECK(mpl_mat_new(&keep, 4, 4) == 0);
   CHECK(mpl_mat_new(&big, 4096, 4096) == 0);
   CHECK(mpl_mat_new(&after, 4, 4) == 0);
   mpl_mat_release(big);
   mpl__arena_get_stats(&st);
-  CHECK(st.resident < base + ((size_t)4 << 20));
+  CHECK(st.resident < base + cap + slack);
   for (int i = 0; i < 5000; i++) {
     CHECK(mpl_mat_new(&m, 1 + (size_t)(i % 97), 1 + (size_t)(i % 13) * 50) == 0);
     mpl_mat_release(m);
@@ -256,7 +235,15 @@ static void test_memory_returned(void) {
   mpl__arena_get_stats(&st);
   CHECK_EQ_INT(st.blocks, 0);
   CHECK_EQ_INT(st.top, 0);
-  CHECK(st.resident < base + ((size_t)4 << 20));
+  CHECK(st.resident < base + cap + slack);
+  mpl__arena_set_retain(0);
+  mpl__arena_get_stats(&st);
+  CHECK(st.resident < base + slack);
+  /* and with no retention, a freed block is returned at once */
+  CHECK(mpl_mat_new(&m, 4096, 4096) == 0);
+  mpl_mat_release(m);
+  mpl__arena_get_stats(&st);
+  CHECK(st.resident < base + slack);
 }
 
 /* A child forked before a matrix exists still sees it: the arena is one
@@ -381,12 +368,7 @@ static void test_save(void) {
   CHECK(system(cmd) == 0);
 }
 
-typedef struct test {
-  const char *name;
-  void (*fn)(void);
-} test;
-
-static const test tests[] = {
+static const ctest tests[] = {
   {"new_is_zeroed_and_shaped", test_new_is_zeroed_and_shaped},
   {"empty_shapes", test_empty_shapes},
   {"overflow_and_enomem", test_overflow_and_enomem},
@@ -403,28 +385,4 @@ static const test tests[] = {
   {"save", test_save},
 };
 
-int main(int argc, char **argv) {
-  int passed = 0, failed = 0;
-  size_t n = sizeof tests / sizeof tests[0];
-  for (size_t i = 0; i < n; i++) {
-    if (argc > 1 && strcmp(argv[1], tests[i].name) != 0) continue;
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid == 0) {
-      alarm(60);
-      tests[i].fn();
-      exit(0);
-    }
-    int status = 0;
-    waitpid(pid, &status, 0);
-    int ok = pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    if (ok) passed++;
-    else failed++;
-    printf("%s %zu - %s", ok ? "ok" : "not ok", i + 1, tests[i].name);
-    if (pid > 0 && WIFSIGNALED(status))
-      printf(" (killed by signal %d)", WTERMSIG(status));
-    printf("\n");
-  }
-  printf("%d passed, %d failed\n", passed, failed);
-  return failed ? 1 : 0;
-}
+CTEST_MAIN(tests, 60)

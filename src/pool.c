@@ -1,0 +1,574 @@
+/*
+** pool.c: the persistent pool of worker processes; the only code that
+** forks.
+**
+** DESIGN
+** Shape.  The first time the pool is wanted (when the `mat` module is
+** opened, or the first parallel call of a C host) the calling process maps
+** a small shared control block and forks one helper, the "forkserver".  It
+** is forked while the process is still small and then touches almost
+** nothing, so it pins none of its parent's later heap through copy-on-write;
+** workers are forked from it, on demand, never from the (possibly large)
+** caller.  The arena is mapped before the forkserver exists, so every
+** worker sees every matrix, whenever it was made, at the same address.
+**
+** Dispatch.  Each worker owns a slot in the control block: the caller
+** writes a job (matrix geometry and a row range: a few dozen bytes) and
+** bumps the slot's `post` counter; the worker, spinning on that counter
+** for a while after each job and sleeping on it (futex) after that, runs
+** the job with single-threaded OpenBLAS straight into the shared result and
+** publishes `done`.  A hot pool therefore dispatches through shared memory
+** with no system call; only a sleeping party costs a futex wake.  The
+** caller does not compute a share itself: it waits (briefly spinning, then
+** sleeping in 50 ms futex waits), so it stays responsive to Ctrl-C and to
+** dying workers whatever the size of the job.
+**
+** Failures.  The forkserver is every worker's parent: it reaps them (so a
+** host that ignores SIGCHLD or reaps children itself changes nothing),
+** records how a worker died in its slot and wakes the caller, which kills
+** the other workers (through the forkserver) and reports the dead one by
+** number, pid and signal.  Ctrl-C (mpl_interrupt) is handled the same way:
+** the workers are killed mid-job and forked afresh on the next call, which
+** is cheap from the small forkserver.  Workers carry PR_SET_PDEATHSIG to
+** their (single-threaded) forkserver; the forkserver sees its creator die
+** as EOF on its socket, and both check their parent every 250 ms while
+** idle, so none outlives the process that started them.  The forkserver and its workers
+** are in their own process group: a terminal's Ctrl-C goes to the caller
+** only.
+**
+** Forked children of the caller (a fork of the host, mat.map's workers)
+** inherit none of this: their parallel calls run in-process.
+*/
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define MAX_WORKERS 4096
+#define CMD_MAGIC 0x6d706c50u
+#define WORKER_SPIN_NS 1000000L  /* a worker spins this long after a job */
+#define CALLER_SPIN_NS 50000L    /* the caller spins this long, then sleeps */
+#define IDLE_CHECK_MS 250        /* idle processes check their parent */
+
+typedef struct slot {
+  _Atomic uint32_t post;     /* jobs posted (caller) */
+  _Atomic uint32_t done;     /* jobs finished (worker) */
+  _Atomic uint32_t sleeping; /* the worker is in, or entering, futex_wait */
+  _Atomic int32_t pid;       /* the worker, 0 when none */
+  _Atomic int32_t death;     /* wait status + 1 once it died, else 0 */
+  mpl__job job;
+} __attribute__((aligned(64))) slot;
+
+typedef struct ctl {
+  _Atomic uint32_t waiting; /* the caller sleeps on `wake` */
+  _Atomic uint32_t wake;    /* bumped by finishing workers and deaths */
+  slot slots[MAX_WORKERS];
+} ctl;
+
+enum { OP_SPAWN = 1, OP_STOP = 2 };
+
+typedef struct cmd {
+  uint32_t magic, op;
+  int32_t n;
+} cmd;
+
+typedef struct reply {
+  uint32_t magic;
+  int32_t status; /* 0, or an errno from fork */
+  int32_t count;  /* workers running now */
+} reply;
+
+static struct {
+  pthread_mutex_t lock;
+  ctl *c;
+  pid_t owner;   /* the process this pool belongs to */
+  pid_t zpid;    /* the forkserver */
+  int zsock;     /* our end of its command socket */
+  int zpidfd;    /* a pidfd of the forkserver: readable once it died */
+  int nworkers;  /* workers the forkserver has running */
+  uint32_t seq[MAX_WORKERS]; /* last job posted to each slot */
+} P = {PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, -1, -1, 0, {0}};
+
+static atomic_uint interrupted;
+
+void mpl_interrupt(void) { atomic_store(&interrupted, 1); }
+
+int mpl__interrupt_pending(void) { return atomic_load(&interrupted) != 0; }
+
+void mpl__interrupt_clear(void) { atomic_store(&interrupted, 0); }
+
+static long futex(_Atomic uint32_t *addr, int op, uint32_t val,
+                  const struct timespec *ts) {
+  return syscall(SYS_futex, (uint32_t *)addr, op, val, ts, NULL, 0);
+}
+
+static void futex_wake(_Atomic uint32_t *addr) {
+  futex(addr, FUTEX_WAKE, INT_MAX, NULL);
+}
+
+/* Sleep while *addr == val, at most ms milliseconds (any wake may be
+** spurious: callers re-check). */
+static void futex_wait_ms(_Atomic uint32_t *addr, uint32_t val, long ms) {
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  futex(addr, FUTEX_WAIT, val, &ts);
+}
+
+static long now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000000000L + ts.tv_nsec;
+}
+
+static void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+/* ---------------------------------------------------------------------- */
+/* workers                                                                */
+/* ---------------------------------------------------------------------- */
+
+/* Pin worker w to the w-th CPU this process may use (after the first, so
+** a lone worker and the caller start on different CPUs). */
+static void pin(int w) {
+  cpu_set_t allowed, one;
+  if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return;
+  int n = CPU_COUNT(&allowed);
+  if (n <= 1) return;
+  int want = (w + 1) % n, k = 0;
+  for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+    if (!CPU_ISSET(cpu, &allowed)) continue;
+    if (k++ == want) {
+      CPU_ZERO(&one);
+      CPU_SET(cpu, &one);
+      sched_setaffinity(0, sizeof one, &one);
+      return;
+    }
+  }
+}
+
+/* A worker's life: wait for a job on its slot, run it, publish it. */
+static void worker_main(ctl *c, int w, pid_t server) {
+  slot *s = &c->slots[w];
+  prctl(PR_SET_NAME, "mpl-worker");
+  pin(w);
+  mpl__blas_single_thread();
+  uint32_t last = atomic_load(&s->done); /* posts beyond it are for us */
+  for (;;) {
+    long t0 = now_ns();
+    int spins = 0;
+    while (atomic_load(&s->post) == last) {
+      if (now_ns() - t0 < WORKER_SPIN_NS) {
+        cpu_relax();
+        if (++spins % 64 == 0) sched_yield(); /* let the caller have the CPU */
+        continue;
+      }
+      atomic_store(&s->sleeping, 1);
+      if (atomic_load(&s->post) == last)
+        futex_wait_ms(&s->post, last, IDLE_CHECK_MS);
+      atomic_store(&s->sleeping, 0);
+      if (getppid() != server) _exit(0);
+      t0 = now_ns();
+    }
+    last = atomic_load(&s->post);
+    mpl__job job = s->job;
+    mpl__job_run(&job);
+    atomic_store(&s->done, last);
+    if (atomic_load(&c->waiting)) {
+      atomic_fetch_add(&c->wake, 1);
+      futex_wake(&c->wake);
+    }
+  }
+}
+
+/* ---------------------------------------------------------------------- */
+/* the forkserver                                                         */
+/* ---------------------------------------------------------------------- */
+
+/* SIGKILL every worker and reap it; the slots are cleared first so their
+** deaths are not reported as failures. */
+static void stop_workers(ctl *c, int *count) {
+  for (int w = 0; w < *count; w++) {
+    pid_t pid = atomic_exchange(&c->slots[w].pid, 0);
+    if (pid > 0) {
+      kill(pid, SIGKILL);
+      while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+      }
+    }
+    atomic_store(&c->slots[w].death, 0);
+  }
+  *count = 0;
+}
+
+/* Record how reaped workers died and wake the caller. */
+static void reap(ctl *c, int count) {
+  int st;
+  pid_t pid;
+  while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+    for (int w = 0; w < count; w++) {
+      if (atomic_load(&c->slots[w].pid) != pid) continue;
+      atomic_store(&c->slots[w].pid, 0);
+      atomic_store(&c->slots[w].death, st + 1);
+      atomic_fetch_add(&c->wake, 1);
+      futex_wake(&c->wake);
+    }
+  }
+}
+
+/* Fork workers up to n; on a failed fork the ones this request started are
+** stopped again, so the caller gets all or nothing. */
+static int spawn(ctl *c, int *count, int n, pid_t self) {
+  int first = *count;
+  for (int w = first; w < n; w++) {
+    atomic_store(&c->slots[w].death, 0);
+    atomic_store(&c->slots[w].sleeping, 0);
+    atomic_store(&c->slots[w].done, atomic_load(&c->slots[w].post));
+    pid_t pid = fork();
+    if (pid < 0) {
+      int e = errno;
+      for (int k = first; k < w; k++) {
+        pid_t p = atomic_exchange(&c->slots[k].pid, 0);
+        kill(p, SIGKILL);
+        while (waitpid(p, NULL, 0) < 0 && errno == EINTR) {
+        }
+      }
+      *count = first;
+      return e;
+    }
+    if (pid == 0) {
+      if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != self) _exit(0);
+      closefrom(3); /* the forkserver's socket and signalfd */
+      sigset_t none;
+      sigemptyset(&none);
+      sigprocmask(SIG_SETMASK, &none, NULL);
+      worker_main(c, w, self);
+    }
+    atomic_store(&c->slots[w].pid, pid);
+    *count = w + 1;
+  }
+  return 0;
+}
+
+/* The forkserver's loop: commands from its creator, deaths of its
+** workers.  It leaves when its creator goes (EOF or a changed parent). */
+static void server_main(ctl *c, int sock, pid_t creator) {
+  pid_t self = getpid();
+  int count = 0;
+  prctl(PR_SET_NAME, "mpl-pool");
+  setpgid(0, 0);
+  if (sock != 3) {
+    dup2(sock, 3);
+    sock = 3;
+  }
+  closefrom(4);
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  int sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (sfd < 0) _exit(1);
+  for (;;) {
+    struct pollfd pf[2] = {{sock, POLLIN, 0}, {sfd, POLLIN, 0}};
+    int r = poll(pf, 2, IDLE_CHECK_MS);
+    if (getppid() != creator) break;
+    if (r < 0) continue;
+    if (pf[1].revents) {
+      struct signalfd_siginfo si;
+      while (read(sfd, &si, sizeof si) > 0) {
+      }
+      reap(c, count);
+    }
+    if (!pf[0].revents) continue;
+    cmd m;
+    ssize_t got = recv(sock, &m, sizeof m, 0);
+    if (got == 0 || (got < 0 && errno != EINTR)) break;
+    if (got != sizeof m || m.magic != CMD_MAGIC) continue;
+    reply rep = {CMD_MAGIC, 0, 0};
+    if (m.op == OP_SPAWN) rep.status = spawn(c, &count, m.n, self);
+    else if (m.op == OP_STOP) stop_workers(c, &count);
+    rep.count = count;
+    if (send(sock, &rep, sizeof rep, MSG_NOSIGNAL) != sizeof rep) break;
+  }
+  stop_workers(c, &count);
+  _exit(0);
+}
+
+/* ---------------------------------------------------------------------- */
+/* the caller's side                                                      */
+/* ---------------------------------------------------------------------- */
+
+/* Drop a forkserver that is gone or unwanted: kill it through its pidfd
+** (no risk of hitting a recycled pid) and reap exactly it, unless the host
+** already did. */
+static void forget_server(void) {
+  if (P.zsock >= 0) close(P.zsock);
+  if (P.zpidfd >= 0) {
+    siginfo_t si;
+    syscall(SYS_pidfd_send_signal, P.zpidfd, SIGKILL, NULL, 0);
+    while (waitid(P_PIDFD, (id_t)P.zpidfd, &si, WEXITED) < 0 && errno == EINTR) {
+    }
+    close(P.zpidfd);
+  }
+  P.zsock = P.zpidfd = -1;
+  P.zpid = 0;
+  P.nworkers = 0;
+}
+
+static int server_alive(void) {
+  if (P.zpid <= 0) return 0;
+  struct pollfd pf = {P.zpidfd, POLLIN, 0};
+  return poll(&pf, 1, 0) == 0;
+}
+
+/* In a child forked from the owner: the pool is the parent's. */
+static void pool_after_fork(void) {
+  pthread_mutex_init(&P.lock, NULL);
+  if (P.zsock >= 0) close(P.zsock);
+  if (P.zpidfd >= 0) close(P.zpidfd);
+  P.zsock = P.zpidfd = -1;
+  P.zpid = 0;
+  P.nworkers = 0;
+}
+
+int mpl__pool_disabled(void) { return P.owner != 0 && P.owner != getpid(); }
+
+/* Fork the forkserver with every signal blocked, so no handler of the
+** host runs in it; called with the lock held. */
+static int start_server(void) {
+  static int atfork_done;
+  if (!atfork_done) {
+    pthread_atfork(NULL, NULL, pool_after_fork);
+    atfork_done = 1;
+  }
+  int err = mpl__arena_ensure(); /* workers must inherit the arena */
+  if (err) return err;
+  if (!P.c) {
+    void *m = mmap(NULL, sizeof(ctl), PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) {
+      mpl__set_errmsg("cannot map the pool's control block: %s",
+                      strerror(errno));
+      return MPL_ESYS;
+    }
+    P.c = m;
+  }
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+    mpl__set_errmsg("cannot create the pool's socket: %s", strerror(errno));
+    return MPL_ESYS;
+  }
+  /* Text the host buffered must not be inherited: the child never writes
+  ** it, but a copy in its buffers is one flush away from a duplicate. */
+  fflush(NULL);
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  pid_t creator = getpid();
+  pid_t pid = fork();
+  if (pid == 0) {
+    /* No PR_SET_PDEATHSIG here: it fires when the creating *thread* ends,
+    ** and a host thread that opened a Lua state may well end while the
+    ** process goes on.  The creator's death shows as EOF on the socket
+    ** (the kernel closes its end) and as a changed parent. */
+    close(sv[0]);
+    if (getppid() != creator) _exit(0);
+    for (int sig = 1; sig < NSIG; sig++) signal(sig, SIG_DFL);
+    server_main(P.c, sv[1], creator); /* keeps every signal blocked */
+  }
+  int e = errno;
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  close(sv[1]);
+  if (pid < 0) {
+    close(sv[0]);
+    mpl__set_errmsg("cannot start the worker pool: %s", strerror(e));
+    return MPL_ESYS;
+  }
+  P.owner = creator;
+  P.zpid = pid;
+  P.zsock = sv[0];
+  P.zpidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  if (P.zpidfd >= 0) fcntl(P.zpidfd, F_SETFD, FD_CLOEXEC);
+  P.nworkers = 0;
+  if (P.zpidfd < 0) {
+    mpl__set_errmsg("cannot watch the worker pool: %s", strerror(errno));
+    forget_server();
+    kill(pid, SIGKILL);
+    return MPL_ESYS;
+  }
+  return 0;
+}
+
+/* One command to the forkserver and its reply. */
+static int server_call(int op, int n, reply *rep) {
+  cmd m = {CMD_MAGIC, (uint32_t)op, n};
+  if (send(P.zsock, &m, sizeof m, MSG_NOSIGNAL) != sizeof m) return -1;
+  for (;;) {
+    ssize_t got = recv(P.zsock, rep, sizeof *rep, 0);
+    if (got == (ssize_t)sizeof *rep && rep->magic == CMD_MAGIC) return 0;
+    if (got < 0 && errno == EINTR) continue;
+    return -1;
+  }
+}
+
+/* A forkserver and n workers, ready; called with the lock held. */
+static int ensure_workers(int n) {
+  if (n > MAX_WORKERS) n = MAX_WORKERS;
+  if (P.zpid > 0 && !server_alive()) forget_server();
+  if (P.zpid <= 0) {
+    int err = start_server();
+    if (err) return err;
+  }
+  if (P.nworkers >= n) return 0;
+  reply rep;
+  if (server_call(OP_SPAWN, n, &rep) != 0) {
+    forget_server();
+    mpl__set_errmsg("the worker pool's helper process died");
+    return MPL_EWORKER;
+  }
+  P.nworkers = rep.count;
+  for (int w = 0; w < P.nworkers; w++)
+    P.seq[w] = atomic_load(&P.c->slots[w].post);
+  if (rep.status) {
+    /* The forkserver keeps the limits it was born with (RLIMIT_NPROC, for
+    ** one): drop it, so the next attempt starts from today's. */
+    forget_server();
+    mpl__set_errmsg("cannot start %d worker processes: %s", n,
+                    strerror(rep.status));
+    return MPL_ESYS;
+  }
+  return 0;
+}
+
+/* Kill every worker (they are restarted on demand). */
+static void stop_all(void) {
+  reply rep;
+  if (P.zpid > 0 && server_call(OP_STOP, 0, &rep) != 0) forget_server();
+  P.nworkers = 0;
+}
+
+int mpl__pool_prepare(void) {
+  if (mpl__pool_disabled()) return 0;
+  pthread_mutex_lock(&P.lock);
+  int err = 0;
+  if (P.zpid <= 0 || !server_alive()) {
+    if (P.zpid > 0) forget_server();
+    err = start_server();
+  }
+  pthread_mutex_unlock(&P.lock);
+  return err;
+}
+
+int mpl__pool_start(int n) {
+  if (mpl__pool_disabled() || n < 1) return 0;
+  pthread_mutex_lock(&P.lock);
+  int err = ensure_workers(n);
+  pthread_mutex_unlock(&P.lock);
+  return err;
+}
+
+int mpl__pool_pids(int *pids, int max) {
+  int k = 0;
+  if (mpl__pool_disabled()) return 0;
+  pthread_mutex_lock(&P.lock);
+  for (int w = 0; P.c && w < P.nworkers && k < max; w++) {
+    pid_t pid = atomic_load(&P.c->slots[w].pid);
+    if (pid > 0) pids[k++] = pid;
+  }
+  pthread_mutex_unlock(&P.lock);
+  return k;
+}
+
+/* Describe how worker w died, from its wait status. */
+static void describe_death(int w, pid_t pid, int st) {
+  if (WIFSIGNALED(st))
+    mpl__set_errmsg("worker %d (pid %d) was killed by signal %d (%s)", w + 1,
+                    (int)pid, WTERMSIG(st), strsignal(WTERMSIG(st)));
+  else
+    mpl__set_errmsg("worker %d (pid %d) exited with status %d", w + 1,
+                    (int)pid, WEXITSTATUS(st));
+}
+
+/* Wait until workers 0..n-1 published their jobs; a death, the end of the
+** forkserver or an interrupt ends the wait with an error instead. */
+static int wait_done(int n, const pid_t *pids) {
+  ctl *c = P.c;
+  long t0 = now_ns();
+  for (;;) {
+    uint32_t w0 = atomic_load(&c->wake);
+    int pending = 0;
+    for (int w = 0; w < n; w++) {
+      int death = atomic_load(&c->slots[w].death);
+      if (death) {
+        describe_death(w, pids[w], death - 1);
+        return MPL_EWORKER;
+      }
+      if (atomic_load(&c->slots[w].done) != P.seq[w]) pending = 1;
+    }
+    if (!pending) return 0;
+    if (atomic_load(&interrupted)) {
+      mpl__set_errmsg("interrupted");
+      return MPL_EINTR;
+    }
+    if (now_ns() - t0 < CALLER_SPIN_NS) {
+      cpu_relax();
+      continue;
+    }
+    if (!server_alive()) {
+      mpl__set_errmsg("the worker pool's helper process died");
+      return MPL_EWORKER;
+    }
+    atomic_store(&c->waiting, 1);
+    int still = 0;
+    for (int w = 0; w < n; w++)
+      still |= atomic_load(&c->slots[w].done) != P.seq[w];
+    if (still) futex_wait_ms(&c->wake, w0, 50);
+    atomic_store(&c->waiting, 0);
+  }
+}
+
+/* Run jobs in-process, one after the other. */
+static int run_here(const mpl__job *jobs, int n) {
+  for (int i = 0; i < n; i++) mpl__job_run(&jobs[i]);
+  return 0;
+}
+
+int mpl__pool_run(const mpl__job *jobs, int n) {
+  if (n <= 1 || mpl__pool_disabled()) return run_here(jobs, n);
+  if (pthread_mutex_trylock(&P.lock) != 0) return run_here(jobs, n);
+  mpl__interrupt_clear();
+  int err = ensure_workers(n);
+  if (err) {
+    pthread_mutex_unlock(&P.lock);
+    return err;
+  }
+  ctl *c = P.c;
+  pid_t pids[MAX_WORKERS];
+  for (int w = 0; w < n; w++) {
+    slot *s = &c->slots[w];
+    pids[w] = atomic_load(&s->pid);
+    s->job = jobs[w];
+    P.seq[w] = atomic_fetch_add(&s->post, 1) + 1;
+    if (atomic_load(&s->sleeping)) futex_wake(&s->post);
+  }
+  err = wait_done(n, pids);
+  if (err) stop_all(); /* the others are mid-job: stop them now */
+  pthread_mutex_unlock(&P.lock);
+  return err;
+}
