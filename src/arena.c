@@ -23,7 +23,24 @@
 ** before anything is touched, because populating shared memory past that
 ** point wakes the OOM killer instead of failing.  When a large block (or a
 ** run of coalesced blocks) is freed its pages are punched out of the file,
-** which returns them to the system in every process at once.
+** which returns them to the system in every process at once -- except for
+** a bounded amount of recently freed memory, kept populated for reuse.
+**
+** RETENTION
+** Populating a page costs a fault and zeroing: a fresh 80 MB result costs
+** more to populate than a + b costs to compute.  So up to a cap (default:
+** 256 MiB or an eighth of physical memory, whichever is smaller;
+** MPL_ARENA_RETAIN=bytes overrides, 0 turns retention off) of freed large
+** blocks keeps its pages: a free block of at least PUNCH_MIN bytes whose
+** pages are all populated is "kept" (F_KEPT), counted and linked on a list
+** in order of freeing, and the pages a freed block gives back above the top
+** of the heap stay populated as a "warm" zone [page above top, warm_end).
+** When kept + warm exceeds the cap, the oldest kept blocks are punched
+** first, then the far end of the warm zone, so memory beyond the cap is
+** always returned.  A block that merges with a punched neighbour is punched
+** whole, as before.  An allocation that fails for lack of memory gives
+** back everything retained and tries again.  Reused memory is not zero, so
+** zeroed allocations clear it (cheaper than the fault was).
 **
 ** The allocator is a boundary-tag heap: a 64-byte header before each block
 ** records its size and the size of the block below it, so freeing
@@ -67,6 +84,8 @@
 #define MAGIC_USED 0x6d706c55u
 #define MAGIC_FREE 0x6d706c46u
 #define F_PUNCHED 1u
+#define F_KEPT 2u                       /* populated, counted, on the LRU list */
+#define RETAIN_MAX ((size_t)256 << 20)  /* default cap of retained memory */
 
 typedef struct blk {
   size_t size;      /* whole block, header included, a multiple of ALIGN */
@@ -75,6 +94,7 @@ typedef struct blk {
   uint32_t flags;
   struct blk *next, *prev; /* size-class list links while free */
   size_t req;              /* bytes requested, for statistics */
+  struct blk *lnext, *lprev; /* kept list links (newest first) while kept */
 } blk;
 _Static_assert(sizeof(blk) <= 64, "block header must fit in HDR");
 
@@ -91,7 +111,12 @@ static struct {
   size_t page;
   blk *bins[NBINS];
   size_t in_use, blocks;
-} A = {PTHREAD_MUTEX_INITIALIZER, -1, 0, NULL, 0, NULL, 0, 0, 0, 0, {NULL}, 0, 0};
+  size_t cap;       /* retention cap; SIZE_MAX until the arena is mapped */
+  size_t kept;      /* whole pages inside kept blocks */
+  size_t warm_end;  /* offset: pages [page above top, warm_end) populated */
+  blk *lru_new, *lru_old;
+} A = {PTHREAD_MUTEX_INITIALIZER, -1, 0, NULL, 0, NULL, 0, 0, 0, 0, {NULL}, 0, 0,
+       SIZE_MAX, 0, 0, NULL, NULL};
 
 static size_t round_up(size_t x, size_t a) { return (x + a - 1) / a * a; }
 
@@ -101,6 +126,29 @@ static char *pg_down(const void *p) {
 
 static char *pg_up(const void *p) {
   return (char *)(((uintptr_t)p + A.page - 1) / A.page * A.page);
+}
+
+/* A byte count from the environment ("512m", "1g", "0"), or fallback. */
+static size_t env_bytes(const char *name, size_t fallback) {
+  const char *env = getenv(name);
+  if (!env || !*env) return fallback;
+  char *end;
+  unsigned long long v = strtoull(env, &end, 10);
+  if (end == env) return fallback;
+  if (*end == 'k' || *end == 'K') v <<= 10;
+  else if (*end == 'm' || *end == 'M') v <<= 20;
+  else if (*end == 'g' || *end == 'G') v <<= 30;
+  return (size_t)v;
+}
+
+/* The default retention cap: RETAIN_MAX, or an eighth of physical memory
+** on a small machine. */
+static size_t default_retain(void) {
+  long pages = sysconf(_SC_PHYS_PAGES);
+  size_t cap = RETAIN_MAX;
+  if (pages > 0 && (size_t)pages * A.page / 8 < cap)
+    cap = (size_t)pages * A.page / 8;
+  return env_bytes("MPL_ARENA_RETAIN", cap);
 }
 
 /* The arena's default size: twice physical memory leaves room for
@@ -134,6 +182,8 @@ static void arena_after_fork(void) {
   A.base = NULL;
   A.size = A.top = A.last_size = A.in_use = A.blocks = 0;
   memset(A.bins, 0, sizeof A.bins);
+  A.kept = A.warm_end = 0;
+  A.lru_new = A.lru_old = NULL;
 }
 
 /* Map the arena; a failed large mapping (a small address-space limit, or
@@ -147,6 +197,7 @@ static void arena_init(void) {
   }
   long pg = sysconf(_SC_PAGESIZE);
   A.page = pg > 0 ? (size_t)pg : 4096;
+  if (A.cap == SIZE_MAX) A.cap = default_retain();
   int fd = memfd_create("mpl-arena", MFD_CLOEXEC);
   if (fd < 0) {
     A.init_err = MPL_ESYS;
@@ -231,6 +282,61 @@ static void bin_remove(blk *b) {
   if (b->next) b->next->prev = b->prev;
 }
 
+/* ---- retention (see RETENTION) ---- */
+
+/* The whole pages inside b's body: what keeping b holds on to. */
+static size_t body_pages(const blk *b) {
+  char *lo = pg_up((const char *)b + HDR), *hi = pg_down((const char *)b + b->size);
+  return hi > lo ? (size_t)(hi - lo) : 0;
+}
+
+static size_t top_page(void) { return (size_t)(pg_up(A.base + A.top) - A.base); }
+
+static size_t warm_bytes(void) {
+  size_t t = top_page();
+  return A.warm_end > t ? A.warm_end - t : 0;
+}
+
+/* Count b (free, fully populated, not yet resized) as kept, newest. */
+static void kept_add(blk *b) {
+  b->flags |= F_KEPT;
+  b->lprev = NULL;
+  b->lnext = A.lru_new;
+  if (A.lru_new) A.lru_new->lprev = b;
+  else A.lru_old = b;
+  A.lru_new = b;
+  A.kept += body_pages(b);
+}
+
+/* Stop counting b (call before its size changes). */
+static void kept_del(blk *b) {
+  if (b->lprev) b->lprev->lnext = b->lnext;
+  else A.lru_new = b->lnext;
+  if (b->lnext) b->lnext->lprev = b->lprev;
+  else A.lru_old = b->lprev;
+  b->flags &= ~F_KEPT;
+  A.kept -= body_pages(b);
+}
+
+/* Return retained memory until at most `limit` bytes stay: the oldest kept
+** blocks first, then the far end of the warm zone. */
+static void trim(size_t limit) {
+  while (A.lru_old && A.kept + warm_bytes() > limit) {
+    blk *b = A.lru_old;
+    kept_del(b);
+    punch(pg_up((char *)b + HDR), pg_down((char *)b + b->size));
+    b->flags |= F_PUNCHED;
+  }
+  size_t w = warm_bytes();
+  if (A.kept + w > limit) {
+    size_t keep = limit > A.kept ? limit - A.kept : 0;
+    keep = keep / A.page * A.page;
+    size_t end = top_page() + keep;
+    punch(A.base + end, A.base + A.warm_end);
+    A.warm_end = end;
+  }
+}
+
 /* First fit in the request's own size class, else the head of any larger
 ** class (every block there is big enough). */
 static blk *bin_take(size_t need) {
@@ -258,6 +364,7 @@ static blk *take_block(size_t need, char **fresh0, char **fresh1, int *err) {
   *fresh0 = *fresh1 = NULL;
   blk *b = bin_take(need);
   if (b) {
+    if (b->flags & F_KEPT) kept_del(b);
     int punched = (b->flags & F_PUNCHED) != 0;
     char *old_end = (char *)b + b->size;
     char *keep = (char *)b + need; /* end of what stays populated */
@@ -282,6 +389,7 @@ static blk *take_block(size_t need, char **fresh0, char **fresh1, int *err) {
       b->size = need;
       ((blk *)old_end)->prev_size = rem->size; /* a free block never ends at top */
       bin_insert(rem);
+      if (!punched && rem->size >= PUNCH_MIN) kept_add(rem);
     }
     return b;
   }
@@ -291,18 +399,25 @@ static blk *take_block(size_t need, char **fresh0, char **fresh1, int *err) {
   }
   b = (blk *)(A.base + A.top);
   char *end = (char *)b + need;
-  int rc = populate(pg_down(b), pg_up(end));
-  if (rc) {
-    punch(pg_up(b), pg_up(end));
-    *err = rc;
-    return NULL;
+  /* the page holding top is populated (its start belongs to the block
+  ** below), and so is the warm zone; populate only what lies beyond */
+  char *from = pg_up(b);
+  if (A.base + A.warm_end > from) from = A.base + A.warm_end;
+  if (pg_up(end) > from) {
+    int rc = populate(from, pg_up(end));
+    if (rc) {
+      punch(from, pg_up(end));
+      *err = rc;
+      return NULL;
+    }
+    *fresh0 = from;
+    *fresh1 = pg_up(end);
   }
-  *fresh0 = pg_up(b);
-  *fresh1 = pg_up(end);
   b->size = need;
   b->prev_size = A.last_size;
   A.top += need;
   A.last_size = need;
+  if (A.warm_end < top_page()) A.warm_end = top_page();
   return b;
 }
 
@@ -322,6 +437,10 @@ void *mpl__arena_alloc(size_t n, int zero, int *err) {
     return NULL;
   }
   blk *b = take_block(need, &f0, &f1, err);
+  if (!b && *err == MPL_ENOMEM && A.kept + warm_bytes() > 0) {
+    trim(0); /* give back what is retained and try once more */
+    b = take_block(need, &f0, &f1, err);
+  }
   if (b) {
     b->magic = MAGIC_USED;
     b->flags = 0;
@@ -361,7 +480,8 @@ void mpl__arena_free(void *p) {
   if (end < top && ((blk *)end)->magic == MAGIC_FREE) {
     blk *nx = (blk *)end;
     bin_remove(nx);
-    b->flags |= nx->flags;
+    if (nx->flags & F_KEPT) kept_del(nx);
+    b->flags |= nx->flags & F_PUNCHED;
     b->size += nx->size;
     nx->magic = 0;
   }
@@ -369,7 +489,8 @@ void mpl__arena_free(void *p) {
     blk *pv = (blk *)((char *)b - b->prev_size);
     if (pv->magic == MAGIC_FREE) {
       bin_remove(pv);
-      pv->flags |= b->flags;
+      if (pv->flags & F_KEPT) kept_del(pv);
+      pv->flags = (pv->flags & F_PUNCHED) | b->flags;
       pv->size += b->size;
       b->magic = 0;
       b = pv;
@@ -377,17 +498,28 @@ void mpl__arena_free(void *p) {
   }
   end = (char *)b + b->size;
   if (end == top) {
+    /* back to the top: fully populated pages join the warm zone; a run
+    ** with punched holes is returned whole, with the zone above it */
+    size_t old_top_page = top_page();
     A.top = (size_t)((char *)b - A.base);
     A.last_size = b->prev_size;
     b->magic = 0;
-    punch(pg_up(b), pg_up(end));
+    if (b->flags & F_PUNCHED) {
+      size_t hi = A.warm_end > old_top_page ? A.warm_end : old_top_page;
+      punch(pg_up(b), A.base + hi);
+      A.warm_end = top_page();
+    }
+    trim(A.cap);
   } else {
     ((blk *)end)->prev_size = b->size;
-    if (b->size >= PUNCH_MIN || (b->flags & F_PUNCHED)) {
+    if (b->flags & F_PUNCHED) {
       punch(pg_up((char *)b + HDR), pg_down(end));
-      b->flags |= F_PUNCHED;
     }
     bin_insert(b);
+    if (!(b->flags & F_PUNCHED) && b->size >= PUNCH_MIN) {
+      kept_add(b);
+      trim(A.cap);
+    }
   }
   pthread_mutex_unlock(&A.lock);
 }
@@ -402,6 +534,25 @@ void mpl__arena_get_stats(mpl__arena_stats *st) {
   struct stat sb;
   st->resident = A.fd >= 0 && fstat(A.fd, &sb) == 0 ? (size_t)sb.st_blocks * 512 : 0;
   pthread_mutex_unlock(&A.lock);
+}
+
+size_t mpl__arena_set_retain(size_t cap) {
+  pthread_mutex_lock(&A.lock);
+  if (!A.base && !A.init_err) arena_init();
+  size_t old = A.cap;
+  if (cap != SIZE_MAX) {
+    A.cap = cap;
+    if (A.base) trim(cap);
+  }
+  pthread_mutex_unlock(&A.lock);
+  return old;
+}
+
+size_t mpl__arena_retained(void) {
+  pthread_mutex_lock(&A.lock);
+  size_t n = A.base ? A.kept + warm_bytes() : 0;
+  pthread_mutex_unlock(&A.lock);
+  return n;
 }
 
 int mpl__arena_contains(const void *p) {

@@ -1,0 +1,176 @@
+/*
+** arith.h: private interface of the numeric core -- vectorised kernels
+** (vecmath.c), helper threads (parfor.c), elementwise operations with
+** broadcasting (elementwise.c), reductions (reduce.c) and linear algebra
+** (linalg.c) -- and of its Lua binding (larith.c, llinalg.c).
+**
+** Like the rest of the core, nothing here includes Lua or raises: functions
+** return 0 or a negative MPL_E* code.  Results are written into matrices the
+** caller made (of the shape the caller checked), so a binding can create
+** them as Lua values first and never leak one when it raises.
+*/
+#ifndef MPL_ARITH_H
+#define MPL_ARITH_H
+
+#include <stddef.h>
+
+#include "internal.h"
+
+/* ---- vecmath.c: kernels over contiguous arrays ---- */
+
+/* Unary operations. */
+enum {
+  MPL__U_NEG, MPL__U_EXP, MPL__U_LOG, MPL__U_SQRT, MPL__U_ABS, MPL__U_SIN,
+  MPL__U_COS, MPL__U_TANH, MPL__U_FLOOR, MPL__U_CEIL, MPL__U_COUNT
+};
+
+/* Binary operations (MPL__B_POW is x to the power y). */
+enum { MPL__B_ADD, MPL__B_SUB, MPL__B_MUL, MPL__B_DIV, MPL__B_POW, MPL__B_COUNT };
+
+/* Instruction sets the kernels are built for. */
+enum { MPL__ISA_GENERIC, MPL__ISA_AVX2, MPL__ISA_AVX512 };
+
+/* The instruction set in use (the best this CPU has, unless lowered). */
+int mpl__vm_isa(void);
+
+/* Use at most `isa` (for tests and benchmarks); returns the level now in
+** use, which never exceeds what the CPU supports. */
+int mpl__vm_set_isa(int isa);
+
+/* o[i] = op(x[i]) for i < n; o may equal x.  nt: o will not be read soon,
+** so it is written around the caches.  An element's result never depends
+** on its position or on n. */
+void mpl__vm_unary(int op, const double *x, double *o, size_t n, int nt);
+
+/* o[i] = x[i] op y[i]; xvec / yvec 0 means x / y is the single value *x /
+** *y for every i (not both).  o may equal x or y. */
+void mpl__vm_binary(int op, const double *x, int xvec, const double *y,
+                    int yvec, double *o, size_t n, int nt);
+
+/* One element, computed exactly as the array kernels do. */
+double mpl__vm_unary1(int op, double x);
+double mpl__vm_binary1(int op, double x, double y);
+
+/* ---- parfor.c: splitting a loop over helper threads ---- */
+
+typedef void (*mpl__range_fn)(void *ctx, size_t lo, size_t hi);
+
+/* Call fn(ctx, lo, hi) on pieces covering [0, n): one piece per helper
+** thread (at most mpl_procs() and the online CPUs), each at least `grain`
+** long and starting at a multiple of `align`; the calling thread takes the
+** first piece.  Helper threads live only for the call, with every signal
+** blocked.  Falls back to one call when threads cannot be made. */
+void mpl__parfor(size_t n, size_t grain, size_t align, mpl__range_fn fn,
+                 void *ctx);
+
+/* How many pieces mpl__parfor would use for n and grain. */
+int mpl__parfor_parts(size_t n, size_t grain);
+
+/* ---- elementwise.c ---- */
+
+/* An operand: the matrix m, or when m is NULL the number s. */
+typedef struct mpl__arg {
+  const mpl_mat *m;
+  double s;
+} mpl__arg;
+
+/* The broadcast shape of an ar x ac and a br x bc operand (each dimension
+** equal, or 1 in one of them), or MPL_ESHAPE. */
+int mpl__bcast_shape(size_t ar, size_t ac, size_t br, size_t bc, size_t *r,
+                     size_t *c);
+
+/* out = a op b, element by element with broadcasting; out must have the
+** broadcast shape (MPL_ESHAPE).  Any operand may be a view; out may be an
+** operand or overlap one (such an operand is copied first). */
+int mpl__ew_binary(int op, mpl__arg a, mpl__arg b, mpl_mat *out);
+
+/* out = op(a) element by element; shapes must be equal (MPL_ESHAPE). */
+int mpl__ew_unary(int op, const mpl_mat *a, mpl_mat *out);
+
+/* 1 when writing out element by element could change what is still to be
+** read from m (they overlap and out is not m itself): copy m first. */
+int mpl__ew_must_copy(const mpl_mat *m, const mpl_mat *out);
+
+/* ---- reduce.c ---- */
+
+/* Sum of every element, by pairwise summation (blocks of 128 summed with
+** eight accumulators, then halves added recursively); 0 when empty. */
+double mpl__sum(const mpl_mat *m);
+
+/* Per-column sums into the 1 x c out (dim 1) or per-row sums into the
+** r x 1 out (dim 2), pairwise in both directions. */
+int mpl__sum_dim(const mpl_mat *m, int dim, mpl_mat *out);
+
+/* Smallest (max 0) or largest (max 1) element; NaN when any is NaN.  The
+** matrix must not be empty (MPL_EINVAL). */
+int mpl__minmax(const mpl_mat *m, int max, double *res);
+int mpl__minmax_dim(const mpl_mat *m, int dim, int max, mpl_mat *out);
+
+/* Frobenius norm, without overflow or underflow in the squares. */
+double mpl__norm(const mpl_mat *m);
+
+/* Sum of the main diagonal (min(r, c) elements). */
+double mpl__trace(const mpl_mat *m);
+
+/* *close = 1 when |a - b| <= atol + rtol * |b| for every element pair
+** (with broadcasting; equal infinities are close, NaN is never close). */
+int mpl__allclose(mpl__arg a, mpl__arg b, double rtol, double atol,
+                  int *close);
+
+/* ---- linalg.c: LAPACK (OpenBLAS) ---- */
+
+/* Why a linear-algebra call failed (with MPL_EINVAL), for messages. */
+enum {
+  MPL__LA_OK,
+  MPL__LA_NOTSQUARE,  /* the matrix must be square */
+  MPL__LA_SHAPE,      /* the operands' shapes do not agree */
+  MPL__LA_SINGULAR,   /* an exactly zero pivot */
+  MPL__LA_ILLCOND,    /* reciprocal condition number below machine epsilon */
+  MPL__LA_NOTPD,      /* not positive definite */
+  MPL__LA_NOTSYM,     /* not symmetric */
+  MPL__LA_NONFINITE,  /* NaN or infinity in the input */
+  MPL__LA_NOCONV      /* the iteration did not converge */
+};
+
+typedef struct mpl__la_info {
+  int why;      /* MPL__LA_* */
+  double rcond; /* estimate, for MPL__LA_ILLCOND */
+} mpl__la_info;
+
+/* Every function leaves its inputs untouched and writes outputs the caller
+** made with the shapes given.  Sizes beyond LAPACK's int: MPL_EOVERFLOW. */
+
+/* x (n x k) solves a x = b for square a (n x n) and b (n x k). */
+int mpl__la_solve(const mpl_mat *a, const mpl_mat *b, mpl_mat *x,
+                  mpl__la_info *info);
+
+/* x (n x n) = inverse of a. */
+int mpl__la_inv(const mpl_mat *a, mpl_mat *x, mpl__la_info *info);
+
+/* Determinant of square a (0 for a singular one, 1 for 0 x 0). */
+int mpl__la_det(const mpl_mat *a, double *det, mpl__la_info *info);
+
+/* r (n x n, upper triangular) with r^T r = a, a symmetric positive
+** definite. */
+int mpl__la_chol(const mpl_mat *a, mpl_mat *r, mpl__la_info *info);
+
+/* Eigenvalues of symmetric a in ascending order into w (1 x n) and the
+** matching orthonormal eigenvectors as the columns of v (n x n). */
+int mpl__la_eigh(const mpl_mat *a, mpl_mat *w, mpl_mat *v,
+                 mpl__la_info *info);
+
+/* a (m x n) = u diag(s) v^T with k = min(m, n) singular values in
+** descending order in s (1 x k); thin: u m x k, v n x k; full: u m x m,
+** v n x n. */
+int mpl__la_svd(const mpl_mat *a, int full, mpl_mat *u, mpl_mat *s,
+                mpl_mat *v, mpl__la_info *info);
+
+/* x (n x k) minimising ||a x - b|| for a (m x n), b (m x k), the
+** minimum-norm one when a is rank deficient; singular values below
+** rcond * s_max count as zero (rcond < 0: machine epsilon * max(m, n)).
+** *rank is the effective rank; s (1 x min(m, n)) gets the singular values
+** when not NULL. */
+int mpl__la_lstsq(const mpl_mat *a, const mpl_mat *b, double rcond,
+                  mpl_mat *x, int *rank, mpl_mat *s, mpl__la_info *info);
+
+#endif

@@ -1,0 +1,389 @@
+/*
+** larith.c: the Lua side of arithmetic -- the operators + - / ^ and unary
+** minus, mat.add & co. with broadcasting and opts.out, the elementwise
+** functions (mat.exp & co.), m:apply, the reductions, mat.allclose and
+** mat.diag.  `*` stays in lmat.c (matrix product, scaling).
+**
+** Results are made as Lua values before the core writes into them, so an
+** error raised afterwards leaks nothing.  A result of a page or more first
+** tells the garbage collector about its size (lua_gc LUA_GCSTEP with that
+** many kilobytes, which only adds to the collector's debt until a step is
+** due): the collector sees only a matrix's small handle, so without this
+** a loop making temporaries would pile them up -- gigabytes of 80 MB
+** results -- before it ran, every new one on freshly faulted pages, and
+** the arena could never reuse their memory.
+*/
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "arith.h"
+#include "lmat.h"
+
+#define PRESSURE_MIN ((size_t)4096) /* results this large count for the GC */
+
+#define SHAPE(m) (LUAI_UACINT)(m)->rows, (LUAI_UACINT)(m)->cols
+
+/* Count an r x c result in the GC's pace, before it is made (see the
+** top); cheap unless a step is due. */
+static void pressure(lua_State *L, size_t r, size_t c) {
+  size_t n;
+  if (__builtin_mul_overflow(r, c, &n) || n > SIZE_MAX / sizeof(double))
+    return;
+  n *= sizeof(double);
+  if (n < PRESSURE_MIN || !lua_gc(L, LUA_GCISRUNNING)) return;
+  size_t kb = n >> 10;
+  lua_gc(L, LUA_GCSTEP, kb > INT_MAX ? INT_MAX : (int)kb);
+}
+
+/* The largest shape among the matrices at i1 and i2 (0: none), for
+** pressure before any argument is taken: a finalizer run by the step
+** cannot then pull a matrix out from under us. */
+static void pressure_for(lua_State *L, int i1, int i2) {
+  mpl_mat *x = mpl_tomat(L, i1), *y = i2 ? mpl_tomat(L, i2) : NULL;
+  size_t r = 0, c = 0;
+  if (x) r = x->rows, c = x->cols;
+  if (y && y->rows > r) r = y->rows;
+  if (y && y->cols > c) c = y->cols;
+  pressure(L, r, c);
+}
+
+/* Does the opts table at idx name an out? */
+static int has_out(lua_State *L, int idx) {
+  if (lua_type(L, idx) != LUA_TTABLE) return 0;
+  int t = lua_getfield(L, idx, "out");
+  lua_pop(L, 1);
+  return t != LUA_TNIL;
+}
+
+/* opts.out at idx, pushed (it is the result), or NULL with nothing
+** pushed. */
+static mpl_mat *opt_out(lua_State *L, int idx, const char *fn) {
+  if (lua_isnoneornil(L, idx)) return NULL;
+  if (lua_type(L, idx) != LUA_TTABLE)
+    luaL_error(L, "%s: opts must be a table (got %s)", fn, luaL_typename(L, idx));
+  if (lua_getfield(L, idx, "out") == LUA_TNIL) {
+    lua_pop(L, 1);
+    return NULL;
+  }
+  if (!luaL_testudata(L, -1, MPL_MT))
+    luaL_error(L, "%s: opts.out must be a matrix (got %s)", fn,
+               luaL_typename(L, -1));
+  return mpl__check_mat(L, lua_gettop(L), fn);
+}
+
+/* A matrix or a number at idx. */
+static mpl__arg operand(lua_State *L, int idx, const char *fn) {
+  mpl__arg a = {NULL, 0};
+  if (lua_type(L, idx) == LUA_TNUMBER) {
+    a.s = lua_tonumber(L, idx);
+    return a;
+  }
+  if (!luaL_testudata(L, idx, MPL_MT))
+    luaL_error(L, "%s: bad argument #%d (matrix or number expected, got %s)",
+               fn, idx, luaL_typename(L, idx));
+  a.m = mpl__check_mat(L, idx, fn);
+  return a;
+}
+
+static size_t rows_of(mpl__arg a) { return a.m ? a.m->rows : 1; }
+static size_t cols_of(mpl__arg a) { return a.m ? a.m->cols : 1; }
+
+/* a op b for the values at 1 and 2, into opts.out (at opts, 0: none) or a
+** new matrix; two numbers give a number. */
+static int binop(lua_State *L, int op, const char *fn, int opts) {
+  if (!(opts && has_out(L, opts))) pressure_for(L, 1, 2);
+  mpl__arg a = operand(L, 1, fn), b = operand(L, 2, fn);
+  size_t r, c;
+  if (mpl__bcast_shape(rows_of(a), cols_of(a), rows_of(b), cols_of(b), &r, &c))
+    return luaL_error(L, "%s: shape mismatch: %Ix%I and %Ix%I", fn,
+                      (LUAI_UACINT)rows_of(a), (LUAI_UACINT)cols_of(a),
+                      (LUAI_UACINT)rows_of(b), (LUAI_UACINT)cols_of(b));
+  mpl_mat *out = opts ? opt_out(L, opts, fn) : NULL;
+  if (!out && !a.m && !b.m) {
+    lua_pushnumber(L, mpl__vm_binary1(op, a.s, b.s));
+    return 1;
+  }
+  if (out && (out->rows != r || out->cols != c))
+    return luaL_error(L, "%s: out is %Ix%I, the result is %Ix%I", fn,
+                      SHAPE(out), (LUAI_UACINT)r, (LUAI_UACINT)c);
+  if (!out) out = mpl__new_mat(L, fn, r, c, 0);
+  int err = mpl__ew_binary(op, a, b, out);
+  if (err) return luaL_error(L, "%s: %s", fn, mpl_strerror(err));
+  return 1;
+}
+
+static int l_add(lua_State *L) { return binop(L, MPL__B_ADD, "m:add", 3); }
+static int l_subtract(lua_State *L) {
+  return binop(L, MPL__B_SUB, "m:subtract", 3);
+}
+static int l_emul(lua_State *L) { return binop(L, MPL__B_MUL, "m:mul", 3); }
+static int l_ediv(lua_State *L) { return binop(L, MPL__B_DIV, "m:div", 3); }
+static int l_pow(lua_State *L) { return binop(L, MPL__B_POW, "m:pow", 3); }
+
+static int mm_add(lua_State *L) {
+  lua_settop(L, 2);
+  return binop(L, MPL__B_ADD, "a + b", 0);
+}
+
+static int mm_sub(lua_State *L) {
+  lua_settop(L, 2);
+  return binop(L, MPL__B_SUB, "a - b", 0);
+}
+
+static int mm_pow(lua_State *L) {
+  lua_settop(L, 2);
+  return binop(L, MPL__B_POW, "a ^ b", 0);
+}
+
+/* a / s and s / a divide element by element; a / b of two matrices is
+** refused: with * the matrix product, it could mean a * inv(b). */
+static int mm_div(lua_State *L) {
+  lua_settop(L, 2);
+  if (luaL_testudata(L, 1, MPL_MT) && luaL_testudata(L, 2, MPL_MT))
+    return luaL_error(L, "a / b: both operands are matrices (use a:div(b) to "
+                         "divide element by element, mat.solve for a linear "
+                         "system)");
+  return binop(L, MPL__B_DIV, "a / b", 0);
+}
+
+/* op(a) for the value at 1, into opts.out (at opts, 0: none) or a new
+** matrix; a number gives a number. */
+static int unop(lua_State *L, int op, const char *fn, int opts) {
+  if (lua_type(L, 1) == LUA_TNUMBER) {
+    if (opts && has_out(L, opts))
+      return luaL_error(L, "%s: opts.out needs a matrix argument", fn);
+    lua_pushnumber(L, mpl__vm_unary1(op, lua_tonumber(L, 1)));
+    return 1;
+  }
+  if (!(opts && has_out(L, opts))) pressure_for(L, 1, 0);
+  mpl__arg a = operand(L, 1, fn);
+  mpl_mat *out = opts ? opt_out(L, opts, fn) : NULL;
+  if (out && (out->rows != a.m->rows || out->cols != a.m->cols))
+    return luaL_error(L, "%s: out is %Ix%I, the matrix is %Ix%I", fn,
+                      SHAPE(out), SHAPE(a.m));
+  if (!out) out = mpl__new_mat(L, fn, a.m->rows, a.m->cols, 0);
+  int err = mpl__ew_unary(op, a.m, out);
+  if (err) return luaL_error(L, "%s: %s", fn, mpl_strerror(err));
+  return 1;
+}
+
+static int mm_unm(lua_State *L) {
+  lua_settop(L, 1);
+  return unop(L, MPL__U_NEG, "-a", 0);
+}
+
+#define UNARY(name, OP)                                              \
+  static int e_##name(lua_State *L) { return unop(L, OP, "mat." #name, 2); }
+UNARY(exp, MPL__U_EXP)
+UNARY(log, MPL__U_LOG)
+UNARY(sqrt, MPL__U_SQRT)
+UNARY(abs, MPL__U_ABS)
+UNARY(sin, MPL__U_SIN)
+UNARY(cos, MPL__U_COS)
+UNARY(tanh, MPL__U_TANH)
+UNARY(floor, MPL__U_FLOOR)
+UNARY(ceil, MPL__U_CEIL)
+
+/* m:apply(f [, opts]): f(x, i, j) for every element, in row order, into a
+** new matrix or opts.out.  m and out are held by extra references while f
+** runs, so f may even close them. */
+static int l_apply(lua_State *L) {
+  const char *fn = "m:apply";
+  mpl_mat *m = mpl__check_mat(L, 1, fn);
+  if (lua_type(L, 2) != LUA_TFUNCTION) {
+    if (luaL_getmetafield(L, 2, "__call") == LUA_TNIL)
+      return luaL_error(L, "%s: bad argument #2 (function expected, got %s)",
+                        fn, luaL_typename(L, 2));
+    lua_pop(L, 1);
+  }
+  lua_settop(L, 3);
+  mpl_mat *out = opt_out(L, 3, fn);
+  if (out && (out->rows != m->rows || out->cols != m->cols))
+    return luaL_error(L, "%s: out is %Ix%I, the matrix is %Ix%I", fn,
+                      SHAPE(out), SHAPE(m));
+  if (!out) out = mpl__new_mat(L, fn, m->rows, m->cols, 0);
+  int res = lua_gettop(L);
+  if (mpl__ew_must_copy(m, out)) {
+    mpl_mat *tmp;
+    int err = mpl_mat_copy(&tmp, m);
+    mpl__push_result(L, fn, err, tmp); /* owned by Lua from here */
+    m = tmp;
+  } else {
+    mpl_push(L, m);
+  }
+  mpl_push(L, out);
+  for (size_t i = 0; i < m->rows; i++)
+    for (size_t j = 0; j < m->cols; j++) {
+      lua_pushvalue(L, 2);
+      lua_pushnumber(L, MPL_AT(m, i, j));
+      lua_pushinteger(L, (lua_Integer)i + 1);
+      lua_pushinteger(L, (lua_Integer)j + 1);
+      lua_call(L, 3, 1);
+      if (lua_type(L, -1) != LUA_TNUMBER)
+        return luaL_error(L, "%s: the function returned %s for element (%I, "
+                             "%I), expected a number", fn, luaL_typename(L, -1),
+                          (LUAI_UACINT)(i + 1), (LUAI_UACINT)(j + 1));
+      MPL_AT(out, i, j) = lua_tonumber(L, -1);
+      lua_pop(L, 1);
+    }
+  lua_settop(L, res);
+  return 1;
+}
+
+/* ---------------------------------------------------------------------- */
+/* reductions                                                             */
+/* ---------------------------------------------------------------------- */
+
+/* The optional dim at idx: 0 (none), 1 or 2. */
+static int dim_arg(lua_State *L, int idx, const char *fn) {
+  if (lua_isnoneornil(L, idx)) return 0;
+  lua_Integer d = mpl__check_int(L, idx, fn, "dim");
+  if (d != 1 && d != 2)
+    luaL_error(L, "%s: dim must be 1 or 2 (got %I)", fn, (LUAI_UACINT)d);
+  return (int)d;
+}
+
+/* The 1 x c (dim 1) or r x 1 (dim 2) result of a reduction, pushed. */
+static mpl_mat *dim_result(lua_State *L, mpl_mat *m, int dim, const char *fn) {
+  return dim == 1 ? mpl__new_mat(L, fn, 1, m->cols, 0)
+                  : mpl__new_mat(L, fn, m->rows, 1, 0);
+}
+
+/* m:sum([dim]) and m:mean([dim]): a number, or per-column / per-row
+** results; the mean of nothing is NaN, as in NumPy. */
+static int sum_or_mean(lua_State *L, const char *fn, int mean) {
+  mpl_mat *m = mpl__check_mat(L, 1, fn);
+  int dim = dim_arg(L, 2, fn);
+  if (!dim) {
+    size_t n = m->rows * m->cols;
+    double s = mpl__sum(m);
+    lua_pushnumber(L, !mean ? s : n ? s / (double)n : NAN);
+    return 1;
+  }
+  mpl_mat *out = dim_result(L, m, dim, fn);
+  int err = mpl__sum_dim(m, dim, out);
+  if (!err && mean) {
+    mpl__arg o = {out, 0}, len = {NULL, (double)(dim == 1 ? m->rows : m->cols)};
+    err = mpl__ew_binary(MPL__B_DIV, o, len, out);
+  }
+  if (err) return luaL_error(L, "%s: %s", fn, mpl_strerror(err));
+  return 1;
+}
+
+static int l_sum(lua_State *L) { return sum_or_mean(L, "m:sum", 0); }
+static int l_mean(lua_State *L) { return sum_or_mean(L, "m:mean", 1); }
+
+/* m:min([dim]) and m:max([dim]); an empty set of elements to reduce has no
+** extreme, so it is an error (NumPy raises too). */
+static int minmax(lua_State *L, const char *fn, int max) {
+  mpl_mat *m = mpl__check_mat(L, 1, fn);
+  int dim = dim_arg(L, 2, fn);
+  size_t len = dim == 1 ? m->rows : dim == 2 ? m->cols : m->rows * m->cols;
+  size_t count = dim == 1 ? m->cols : dim == 2 ? m->rows : 1;
+  if (count && !len)
+    return luaL_error(L, "%s: matrix is empty (%Ix%I)", fn, SHAPE(m));
+  if (!dim) {
+    double v = 0;
+    mpl__minmax(m, max, &v);
+    lua_pushnumber(L, v);
+    return 1;
+  }
+  mpl_mat *out = dim_result(L, m, dim, fn);
+  int err = mpl__minmax_dim(m, dim, max, out);
+  if (err) return luaL_error(L, "%s: %s", fn, mpl_strerror(err));
+  return 1;
+}
+
+static int l_min(lua_State *L) { return minmax(L, "m:min", 0); }
+static int l_max(lua_State *L) { return minmax(L, "m:max", 1); }
+
+static int l_norm(lua_State *L) {
+  lua_pushnumber(L, mpl__norm(mpl__check_mat(L, 1, "m:norm")));
+  return 1;
+}
+
+static int l_trace(lua_State *L) {
+  lua_pushnumber(L, mpl__trace(mpl__check_mat(L, 1, "m:trace")));
+  return 1;
+}
+
+/* A non-negative number at idx, or def when absent. */
+static double tolerance(lua_State *L, int idx, const char *fn,
+                        const char *what, double def) {
+  if (lua_isnoneornil(L, idx)) return def;
+  if (lua_type(L, idx) != LUA_TNUMBER || !(lua_tonumber(L, idx) >= 0))
+    luaL_error(L, "%s: %s must be a non-negative number (got %s)", fn, what,
+               mpl__got(L, idx));
+  return lua_tonumber(L, idx);
+}
+
+static int l_allclose(lua_State *L) {
+  const char *fn = "mat.allclose";
+  mpl__arg a = operand(L, 1, fn), b = operand(L, 2, fn);
+  double rtol = tolerance(L, 3, fn, "rtol", 1e-5);
+  double atol = tolerance(L, 4, fn, "atol", 1e-8);
+  int close = 0;
+  if (mpl__allclose(a, b, rtol, atol, &close))
+    return luaL_error(L, "%s: shape mismatch: %Ix%I and %Ix%I", fn,
+                      (LUAI_UACINT)rows_of(a), (LUAI_UACINT)cols_of(a),
+                      (LUAI_UACINT)rows_of(b), (LUAI_UACINT)cols_of(b));
+  lua_pushboolean(L, close);
+  return 1;
+}
+
+/* mat.diag(v): a vector gives the square matrix with it on the diagonal;
+** any other matrix gives its main diagonal as a 1 x min(r, c) row. */
+static int l_diag(lua_State *L) {
+  mpl_mat *m = mpl__check_mat(L, 1, "mat.diag");
+  if (m->rows == 1 || m->cols == 1) {
+    size_t n = m->rows * m->cols;
+    ptrdiff_t st = m->rows == 1 ? m->cs : m->rs;
+    mpl_mat *d = mpl__new_mat(L, "mat.diag", n, n, 1);
+    for (size_t i = 0; i < n; i++) MPL_AT(d, i, i) = m->data[(ptrdiff_t)i * st];
+    return 1;
+  }
+  size_t n = m->rows < m->cols ? m->rows : m->cols;
+  mpl_mat *d = mpl__new_mat(L, "mat.diag", 1, n, 0);
+  for (size_t i = 0; i < n; i++) MPL_AT(d, 0, i) = MPL_AT(m, i, i);
+  return 1;
+}
+
+/* ---------------------------------------------------------------------- */
+/* opener                                                                 */
+/* ---------------------------------------------------------------------- */
+
+/* Both mat.f(m, ...) and m:f(...). */
+static const luaL_Reg both[] = {
+  {"add", l_add},     {"subtract", l_subtract}, {"mul", l_emul},
+  {"div", l_ediv},    {"pow", l_pow},           {"exp", e_exp},
+  {"log", e_log},     {"sqrt", e_sqrt},         {"abs", e_abs},
+  {"sin", e_sin},     {"cos", e_cos},           {"tanh", e_tanh},
+  {"floor", e_floor}, {"ceil", e_ceil},         {"apply", l_apply},
+  {"sum", l_sum},     {"mean", l_mean},         {"min", l_min},
+  {"max", l_max},     {"norm", l_norm},         {"trace", l_trace},
+  {"diag", l_diag},   {NULL, NULL}};
+
+static const luaL_Reg meta[] = {
+  {"__add", mm_add}, {"__sub", mm_sub}, {"__unm", mm_unm},
+  {"__div", mm_div}, {"__pow", mm_pow}, {NULL, NULL}};
+
+static const luaL_Reg mod_only[] = {{"allclose", l_allclose}, {NULL, NULL}};
+
+/* The functions go in both the module and the method table, the operators
+** in the metatable (`*` and `==` are lmat.c's). */
+void mpl__open_arith(lua_State *L, int mod, int mt, int methods) {
+  lua_pushvalue(L, mod);
+  luaL_setfuncs(L, both, 0);
+  luaL_setfuncs(L, mod_only, 0);
+  lua_pop(L, 1);
+  lua_pushvalue(L, methods);
+  luaL_setfuncs(L, both, 0);
+  lua_pop(L, 1);
+  lua_pushvalue(L, mt);
+  luaL_setfuncs(L, meta, 0);
+  lua_pop(L, 1);
+}
