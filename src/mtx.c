@@ -1,9 +1,353 @@
 /*
-** mtx.c: Matrix Market exchange format.  Saved as a dense `array real
-** general` matrix: the size line, then the values column by column, as the
-** format prescribes.
+** mtx.c: the Matrix Market exchange format.
+**
+** Reading: the banner "%%MatrixMarket matrix <format> <field> <symmetry>"
+** (keywords in any case), comment lines starting with '%', a size line,
+** then the data.  `array` lists the values column by column (for symmetric
+** matrices only the lower triangle, for skew-symmetric the part below the
+** diagonal); `coordinate` lists one "row col [value]" entry per line.
+** Both become a dense matrix.  Coordinate entries given twice are added
+** (a pattern entry is 1 however often it is given); entries of a symmetric
+** or skew-symmetric matrix must lie in the stored triangle.  Tokens are
+** slices of the buffer, never copied, so no token can overflow anything;
+** counts announced by the file are compared with the bytes left before any
+** allocation that depends on them.
+**
+** Writing: a dense `array real general` matrix, values column by column.
 */
+#include <stdint.h>
+#include <string.h>
+
 #include "files.h"
+
+enum { F_REAL, F_INTEGER, F_PATTERN };
+enum { S_GENERAL, S_SYMMETRIC, S_SKEW };
+
+typedef struct tok {
+  const char *s;
+  size_t n;
+} tok;
+
+typedef struct mm {
+  const char *p, *end;
+  size_t line;      /* number of the line p is on */
+  locale_t loc;
+  mpl_load_info *info;
+} mm;
+
+static int blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+
+/* ASCII case-insensitive comparison of a token with a lower-case word. */
+static int tok_is(tok t, const char *word) {
+  size_t n = strlen(word);
+  if (t.n != n) return 0;
+  for (size_t i = 0; i < n; i++) {
+    char c = t.s[i];
+    if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
+    if (c != word[i]) return 0;
+  }
+  return 1;
+}
+
+/* Split [s, e) at blanks into at most max tokens; returns how many there
+** are in all (possibly more than max). */
+static size_t split(const char *s, const char *e, tok *t, size_t max) {
+  size_t n = 0;
+  while (s < e) {
+    while (s < e && blank(*s)) s++;
+    if (s == e) break;
+    const char *b = s;
+    while (s < e && !blank(*s)) s++;
+    if (n < max) t[n] = (tok){b, (size_t)(s - b)};
+    n++;
+  }
+  return n;
+}
+
+/* The next line that is neither blank nor a '%' comment: [*ls, *le), its
+** number in *line.  0 at the end of the buffer. */
+static int next_data_line(mm *s, const char **ls, const char **le,
+                          size_t *line) {
+  while (s->p < s->end) {
+    const char *b = s->p;
+    const char *nl = memchr(b, '\n', (size_t)(s->end - b));
+    const char *e = nl ? nl : s->end;
+    size_t no = s->line;
+    s->p = nl ? nl + 1 : s->end;
+    s->line++;
+    const char *q = b;
+    while (q < e && blank(*q)) q++;
+    if (q == e || *q == '%') continue;
+    *ls = b;
+    *le = e;
+    *line = no;
+    return 1;
+  }
+  return 0;
+}
+
+/* A non-negative decimal integer filling the token; 0 on overflow or junk. */
+static int tok_u64(tok t, uint64_t *v) {
+  uint64_t x = 0;
+  if (t.n == 0) return 0;
+  for (size_t i = 0; i < t.n; i++) {
+    unsigned d = (unsigned)(t.s[i] - '0');
+    if (d > 9 || x > (UINT64_MAX - d) / 10) return 0;
+    x = x * 10 + d;
+  }
+  *v = x;
+  return 1;
+}
+
+/* The value token as a number of the given field; 0 if it is not one. */
+static int tok_value(const mm *s, tok t, int field, double *v) {
+  if (field == F_INTEGER) {
+    size_t i = t.s[0] == '-' || t.s[0] == '+';
+    if (i == t.n) return 0;
+    for (; i < t.n; i++)
+      if ((unsigned)(t.s[i] - '0') > 9) return 0;
+  }
+  const char *e = mpl__parse_num(t.s, t.s + t.n, s->loc, v);
+  return e == t.s + t.n;
+}
+
+static const char *field_name(int f) {
+  return f == F_REAL ? "real" : f == F_INTEGER ? "integer" : "pattern";
+}
+
+int mpl__mtx_read(const char *buf, size_t len, locale_t loc, mpl_mat **out,
+                  mpl_load_info *info) {
+  mm s = {buf, buf + len, 1, loc, info};
+  const char *ls, *le;
+  size_t line;
+  tok t[6];
+  char q1[200];
+  mpl_mat *m = NULL;
+  int err;
+  *out = NULL;
+
+  /* banner */
+  if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) s.p += 3;
+  {
+    const char *b = s.p;
+    const char *nl = memchr(b, '\n', (size_t)(s.end - b));
+    ls = b;
+    le = nl ? nl : s.end;
+    s.p = nl ? nl + 1 : s.end;
+    s.line = 2;
+  }
+  size_t nt = split(ls, le, t, 6);
+  if (nt == 0 || !tok_is(t[0], "%%matrixmarket"))
+    return mpl__fail(info, MPL_EFORMAT, 1, -1,
+                     "not a Matrix Market file (the first line must start "
+                     "with %%%%MatrixMarket)");
+  if (nt < 5)
+    return mpl__fail(info, MPL_EFORMAT, 1, -1,
+                     "incomplete banner (expected %%%%MatrixMarket matrix "
+                     "<format> <field> <symmetry>)");
+  if (nt > 5)
+    return mpl__fail(info, MPL_EFORMAT, 1, -1, "unexpected %s after the banner",
+                     mpl__quote(q1, t[5].s, t[5].n));
+  if (!tok_is(t[1], "matrix"))
+    return mpl__fail(info, MPL_EFORMAT, 1, -1,
+                     "object %s is not supported (only 'matrix')",
+                     mpl__quote(q1, t[1].s, t[1].n));
+  int coord;
+  if (tok_is(t[2], "coordinate")) coord = 1;
+  else if (tok_is(t[2], "array")) coord = 0;
+  else
+    return mpl__fail(info, MPL_EFORMAT, 1, -1,
+                     "unknown format %s (expected 'coordinate' or 'array')",
+                     mpl__quote(q1, t[2].s, t[2].n));
+  int field;
+  if (tok_is(t[3], "real") || tok_is(t[3], "double")) field = F_REAL;
+  else if (tok_is(t[3], "integer")) field = F_INTEGER;
+  else if (tok_is(t[3], "pattern")) field = F_PATTERN;
+  else if (tok_is(t[3], "complex"))
+    return mpl__fail(info, MPL_EFORMAT, 1, -1,
+                     "complex matrices are not supported");
+  else
+    return mpl__fail(info, MPL_EFORMAT, 1, -1,
+                     "unknown field %s (expected 'real', 'integer' or "
+                     "'pattern')", mpl__quote(q1, t[3].s, t[3].n));
+  int sym;
+  if (tok_is(t[4], "general")) sym = S_GENERAL;
+  else if (tok_is(t[4], "symmetric")) sym = S_SYMMETRIC;
+  else if (tok_is(t[4], "skew-symmetric")) sym = S_SKEW;
+  else if (tok_is(t[4], "hermitian"))
+    return mpl__fail(info, MPL_EFORMAT, 1, -1,
+                     "hermitian matrices are complex, which is not supported");
+  else
+    return mpl__fail(info, MPL_EFORMAT, 1, -1,
+                     "unknown symmetry %s (expected 'general', 'symmetric' or "
+                     "'skew-symmetric')", mpl__quote(q1, t[4].s, t[4].n));
+  if (field == F_PATTERN && !coord)
+    return mpl__fail(info, MPL_EFORMAT, 1, -1,
+                     "a pattern matrix must be in coordinate format");
+  if (field == F_PATTERN && sym == S_SKEW)
+    return mpl__fail(info, MPL_EFORMAT, 1, -1,
+                     "a pattern matrix cannot be skew-symmetric");
+
+  /* size line */
+  if (!next_data_line(&s, &ls, &le, &line))
+    return mpl__fail(info, MPL_EFORMAT, s.line - 1, -1,
+                     "the file ends before the size line");
+  size_t size_line = line;
+  uint64_t dims[3] = {0, 0, 0};
+  nt = split(ls, le, t, 3);
+  int ok = nt == (coord ? 3u : 2u);
+  for (size_t i = 0; ok && i < nt; i++) ok = tok_u64(t[i], &dims[i]);
+  if (!ok)
+    return mpl__fail(info, MPL_EFORMAT, line, -1,
+                     "bad size line %s (expected %s)",
+                     mpl__quote(q1, ls, (size_t)(le - ls)),
+                     coord ? "'rows cols entries'" : "'rows cols'");
+  size_t rows = (size_t)dims[0], cols = (size_t)dims[1];
+  if (sym != S_GENERAL && rows != cols)
+    return mpl__fail(info, MPL_EFORMAT, line, -1,
+                     "a %s matrix must be square, this one is %zux%zu",
+                     sym == S_SKEW ? "skew-symmetric" : "symmetric", rows, cols);
+
+  /* what the data section must hold, against the bytes left */
+  size_t left = (size_t)(s.end - s.p);
+  uint64_t count; /* values (array) or entries (coordinate) */
+  if (coord) {
+    count = dims[2];
+    uint64_t min_bytes = field == F_PATTERN ? 4 : 6; /* "1 1\n", "1 1 1\n" */
+    if (count > (left + 1) / min_bytes)
+      return mpl__fail(info, MPL_EFORMAT, line, -1,
+                       "%llu entries announced, but the rest of the file (%zu "
+                       "bytes) holds at most %llu",
+                       (unsigned long long)count, left,
+                       (unsigned long long)((left + 1) / min_bytes));
+  } else {
+    unsigned __int128 c = sym == S_GENERAL ? (unsigned __int128)rows * cols
+                          : sym == S_SYMMETRIC
+                              ? (unsigned __int128)rows * (rows + 1) / 2
+                              : (unsigned __int128)rows * (rows ? rows - 1 : 0) / 2;
+    if (c > (left + 1) / 2)
+      return mpl__fail(info, MPL_EFORMAT, line, -1,
+                       "a %zux%zu array needs more values than the rest of "
+                       "the file (%zu bytes) can hold", rows, cols, left);
+    count = (uint64_t)c;
+  }
+  err = mpl_mat_new(&m, rows, cols);
+  if (err)
+    return mpl__fail(info, err, line, -1,
+                     err == MPL_EOVERFLOW ? "a dense %zux%zu matrix is too large"
+                                          : "not enough memory for a dense "
+                                            "%zux%zu matrix", rows, cols);
+
+  uint64_t done = 0;
+  if (coord) {
+    size_t want = field == F_PATTERN ? 2 : 3;
+    for (; done < count; done++) {
+      if (!next_data_line(&s, &ls, &le, &line)) {
+        err = mpl__fail(info, MPL_EFORMAT, s.line - 1, -1,
+                        "the file ends after %llu of the %llu entries "
+                        "announced on line %zu", (unsigned long long)done,
+                        (unsigned long long)count, size_line);
+        goto fail;
+      }
+      nt = split(ls, le, t, 3);
+      uint64_t i, j;
+      double v = 1;
+      if (nt != want || !tok_u64(t[0], &i) || !tok_u64(t[1], &j) ||
+          (want == 3 && !tok_value(&s, t[2], field, &v))) {
+        if (nt == want && tok_u64(t[0], &i) && tok_u64(t[1], &j))
+          err = mpl__fail(info, MPL_EFORMAT, line, -1,
+                          "value %s is not %s", mpl__quote(q1, t[2].s, t[2].n),
+                          field == F_INTEGER ? "an integer" : "a number");
+        else
+          err = mpl__fail(info, MPL_EFORMAT, line, -1,
+                          "bad entry %s (expected %s)",
+                          mpl__quote(q1, ls, (size_t)(le - ls)),
+                          want == 2 ? "'row col'" : "'row col value'");
+        goto fail;
+      }
+      if (i < 1 || j < 1 || i > rows || j > cols) {
+        err = mpl__fail(info, MPL_EFORMAT, line, -1,
+                        "index (%llu, %llu) out of range for a %zux%zu matrix",
+                        (unsigned long long)i, (unsigned long long)j, rows,
+                        cols);
+        goto fail;
+      }
+      if ((sym == S_SYMMETRIC && i < j) || (sym == S_SKEW && i <= j)) {
+        err = mpl__fail(info, MPL_EFORMAT, line, -1,
+                        "entry (%llu, %llu) is %s the diagonal of a %s matrix "
+                        "(only the part below it is stored)",
+                        (unsigned long long)i, (unsigned long long)j,
+                        i == j ? "on" : "above",
+                        sym == S_SKEW ? "skew-symmetric" : "symmetric");
+        goto fail;
+      }
+      size_t r = (size_t)i - 1, c = (size_t)j - 1;
+      if (field == F_PATTERN) {
+        MPL_AT(m, r, c) = 1;
+        if (sym == S_SYMMETRIC) MPL_AT(m, c, r) = 1;
+      } else {
+        MPL_AT(m, r, c) += v;
+        if (sym == S_SYMMETRIC && r != c) MPL_AT(m, c, r) += v;
+        if (sym == S_SKEW) MPL_AT(m, c, r) -= v;
+      }
+    }
+  } else {
+    /* values column by column, any number per line */
+    size_t r = sym == S_SKEW ? 1 : 0, c = 0;
+    while (done < count) {
+      if (!next_data_line(&s, &ls, &le, &line)) break;
+      const char *p = ls;
+      while (p < le) {
+        while (p < le && blank(*p)) p++;
+        if (p == le) break;
+        const char *b = p;
+        while (p < le && !blank(*p)) p++;
+        tok v1 = {b, (size_t)(p - b)};
+        double v;
+        if (done == count) {
+          err = mpl__fail(info, MPL_EFORMAT, line, -1,
+                          "more values than the %llu a %zux%zu %s array "
+                          "holds", (unsigned long long)count, rows, cols,
+                          field_name(field));
+          goto fail;
+        }
+        if (!tok_value(&s, v1, field, &v)) {
+          err = mpl__fail(info, MPL_EFORMAT, line, -1, "value %s is not %s",
+                          mpl__quote(q1, v1.s, v1.n),
+                          field == F_INTEGER ? "an integer" : "a number");
+          goto fail;
+        }
+        MPL_AT(m, r, c) = v;
+        if (sym == S_SYMMETRIC) MPL_AT(m, c, r) = v;
+        if (sym == S_SKEW) MPL_AT(m, c, r) = -v;
+        done++;
+        if (++r == rows) { /* next column: from its diagonal when symmetric */
+          c++;
+          r = sym == S_GENERAL ? 0 : sym == S_SYMMETRIC ? c : c + 1;
+        }
+      }
+    }
+    if (done < count) {
+      err = mpl__fail(info, MPL_EFORMAT, s.line - 1, -1,
+                      "the file ends after %llu of the %llu values of a "
+                      "%zux%zu array", (unsigned long long)done,
+                      (unsigned long long)count, rows, cols);
+      goto fail;
+    }
+  }
+  if (next_data_line(&s, &ls, &le, &line)) {
+    err = mpl__fail(info, MPL_EFORMAT, line, -1,
+                    "more %s than the %llu announced on line %zu",
+                    coord ? "entries" : "values", (unsigned long long)count,
+                    size_line);
+    goto fail;
+  }
+  *out = m;
+  return 0;
+fail:
+  mpl_mat_release(m);
+  return err;
+}
 
 int mpl__mtx_write(FILE *f, const mpl_mat *m) {
   if (fprintf(f, "%%%%MatrixMarket matrix array real general\n%zu %zu\n",

@@ -1,0 +1,196 @@
+-- numpy_spec.lua: .npy interoperability with NumPy itself (Debian's
+-- python3-numpy, run as /usr/bin/python3).  NumPy writes every supported
+-- dtype, order, format version and dimensionality and mpl must read the
+-- same float64 values bit for bit; mpl writes files that np.load must read
+-- bit for bit; a mapped matrix and NumPy see each other's writes.
+
+local PY = os.getenv("MPL_PYTHON") or "/usr/bin/python3"
+
+local function shquote(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
+local function writefile(path, s)
+  local f = assert(io.open(path, "wb"))
+  f:write(s)
+  f:close()
+  return path
+end
+
+-- Run a Python script with arguments; its stdout, or an error with its
+-- stderr.
+local function python(code, ...)
+  local script = writefile(os.tmpname(), code)
+  local err = os.tmpname()
+  local cmd = shquote(PY) .. " " .. shquote(script)
+  for _, a in ipairs{...} do cmd = cmd .. " " .. shquote(a) end
+  local p = io.popen(cmd .. " 2>" .. shquote(err))
+  local out = p:read("a")
+  local ok = p:close()
+  local f = io.open(err)
+  local msg = f:read("a")
+  f:close()
+  os.remove(script)
+  os.remove(err)
+  assert(ok, "python failed: " .. msg)
+  return out
+end
+
+local function hex(s)
+  return (s:gsub(".", function(c) return string.format("%02x", c:byte()) end))
+end
+
+-- The elements of m as little-endian float64 bytes in row-major order.
+local function mhex(m)
+  local t = {}
+  for i = 1, m.rows do
+    for j = 1, m.cols do t[#t + 1] = string.pack("<d", m:get(i, j)) end
+  end
+  return hex(table.concat(t))
+end
+
+local have_numpy = os.execute(shquote(PY) .. " -c 'import numpy' 2>/dev/null")
+
+local tmp
+setup(function()
+  assert(have_numpy, PY .. " with numpy is needed (Debian: apt-get install python3-numpy)")
+  tmp = os.tmpname()
+  os.remove(tmp)
+  assert(os.execute("mkdir " .. shquote(tmp)))
+end)
+
+teardown(function()
+  if tmp then os.execute("rm -rf " .. shquote(tmp)) end
+end)
+
+local WRITE = [[
+import sys, numpy as np
+d = sys.argv[1]
+def base(dt, shape):
+    n = int(np.prod(shape))
+    if dt[1] == 'f':
+        v = np.linspace(-1e3, 1e3, n) / 7
+        specials = [np.nan, np.inf, -np.inf, -0.0, 5e-324, 1e308, 0.1, 1e-310]
+        v[:min(n, len(specials))] = specials[:n]
+    elif dt[1] == 'b':
+        v = np.arange(n) % 3 == 0
+    elif dt == '|u1':
+        v = (np.arange(n) * 37) % 256
+    else:
+        big = 2**31 - 1 if dt[2] == '4' else 2**62 + 1
+        v = (np.arange(n) - n // 2) * 12345
+        v[:2] = [big, -big - 1][:n]
+    return np.array(v).astype(dt).reshape(shape)
+def put(name, a, version=None):
+    with open(d + '/' + name + '.npy', 'wb') as f:
+        np.lib.format.write_array(f, a, version=version)
+    two = a.reshape(1, -1) if a.ndim < 2 else a
+    print(name, two.shape[0], two.shape[1],
+          np.ascontiguousarray(two.astype('<f8')).tobytes().hex())
+for dt in ['<f8', '>f8', '<f4', '<i4', '<i8', '|u1', '|b1']:
+    tag = dt[1:] + ('be' if dt[0] == '>' else '')
+    a = base(dt, (5, 7))
+    for version in [(1, 0), (2, 0), (3, 0)]:
+        v = 'v%d' % version[0]
+        put('%s_C_%s' % (tag, v), np.ascontiguousarray(a), version)
+        put('%s_F_%s' % (tag, v), np.asfortranarray(a), version)
+    put(tag + '_1d', base(dt, (9,)))
+    put(tag + '_0d', base(dt, ()))
+    put(tag + '_big_F', np.asfortranarray(base(dt, (130, 257))))
+put('empty_0x4', np.zeros((0, 4)))
+put('empty_4x0', np.zeros((4, 0)))
+put('empty_1d', np.zeros((0,)))
+put('row', base('<f8', (1, 6)))
+put('col_F', np.asfortranarray(base('<f8', (6, 1))))
+np.save(d + '/slice.npy', base('<f8', (8, 6))[::2, 1::2])
+s = np.ascontiguousarray(base('<f8', (8, 6))[::2, 1::2])
+print('slice', 4, 3, s.tobytes().hex())
+]]
+
+describe("NumPy writes, mpl reads", function()
+  local out
+  setup(function() out = python(WRITE, tmp) end)
+
+  it("every dtype, order, version and shape, bit for bit", function()
+    local n = 0
+    for name, r, c, h in out:gmatch("(%S+) (%d+) (%d+) (%x*)\n") do
+      local m = mat.load(tmp .. "/" .. name .. ".npy")
+      assert.same({tonumber(r), tonumber(c)}, {m.rows, m.cols}, name)
+      assert.equal(h, mhex(m), name)
+      n = n + 1
+    end
+    assert.equal(7 * 9 + 6, n)
+  end)
+
+  it("maps NumPy's float64 files in place", function()
+    for _, name in ipairs{"f8_C_v1", "f8_F_v2", "f8_C_v3", "f8_big_F", "f8_1d", "row"} do
+      local p = tmp .. "/" .. name .. ".npy"
+      assert.equal(mhex(mat.load(p)), mhex(mat.load(p, {mmap = true})), name)
+    end
+  end)
+end)
+
+local READ = [[
+import sys, numpy as np
+for p in sys.argv[1:]:
+    a = np.load(p)
+    with open(p, 'rb') as f:
+        np.lib.format.read_magic(f)
+        np.lib.format.read_array_header_1_0(f)
+        off = f.tell()
+    m = np.load(p, mmap_mode='r')
+    assert (m.tobytes() == a.tobytes()), p
+    print(p.rsplit('/', 1)[1], a.dtype.str, 'x'.join(map(str, a.shape)),
+          a.flags.f_contiguous and a.ndim > 1 and min(a.shape) > 1, off % 64, a.tobytes().hex())
+]]
+
+describe("mpl writes, NumPy reads", function()
+  it("'<f8' C order, 64-byte aligned, bit for bit", function()
+    mat.seed(11)
+    local specials = mat.from{{0 / 0, math.huge, -math.huge, -0.0, 5e-324},
+                              {1e308, 0.1, 1e-310, 2 ^ 53 + 2, -1 / 3}}
+    local big = mat.randn(50, 60)
+    local cases = {
+      specials = specials,
+      transposed = big:t(),
+      block = big:sub(3, 20, 7, 9),
+      one = mat.from{{42}},
+      row = mat.randn(1, 7),
+      col = mat.randn(7, 1),
+      empty = mat.new(0, 0),
+      empty_rows = mat.new(0, 3),
+      big = big,
+    }
+    local paths = {}
+    for name, m in pairs(cases) do
+      paths[#paths + 1] = tmp .. "/mpl_" .. name .. ".npy"
+      mat.save(paths[#paths], m)
+    end
+    local out = python(READ, table.unpack(paths))
+    local seen = 0
+    for file, dt, shape, fortran, align, h in
+        out:gmatch("(%S+) (%S+) (%S+) (%a+) (%d+) (%x*)\n") do
+      local m = cases[file:match("^mpl_(.*)%.npy$")]
+      assert.equal("<f8", dt)
+      assert.equal(m.rows .. "x" .. m.cols, shape)
+      assert.equal("False", fortran)
+      assert.equal("0", align)
+      assert.equal(mhex(m), h, file)
+      seen = seen + 1
+    end
+    assert.equal(#paths, seen)
+  end)
+end)
+
+describe("a mapped matrix and NumPy", function()
+  it("see each other's writes", function()
+    local p = tmp .. "/shared.npy"
+    python("import sys, numpy as np\nnp.save(sys.argv[1], np.arange(12.0).reshape(3, 4))\n", p)
+    local m = mat.load(p, {mmap = true})
+    m:set(2, 3, 7.25)
+    assert.equal("7.25\n", python("import sys, numpy as np\nprint(np.load(sys.argv[1])[1, 2])\n", p))
+    python("import sys, numpy as np\na = np.load(sys.argv[1], mmap_mode='r+')\na[2, 3] = -5.5\na.flush()\n", p)
+    assert.equal(-5.5, m:get(3, 4))
+    m:close()
+  end)
+end)

@@ -1,0 +1,588 @@
+/*
+** test_files.c: the C API of the file formats (mpl_load, mpl_load_mem,
+** mpl_save_ex), the number parser against strtod_l, locale independence,
+** and the storage of memory-mapped matrices.
+**
+** Each test runs in its own forked process under an alarm, so a crash or a
+** hang fails that test and the rest still run.  The last line is the
+** "N passed, N failed" summary.
+*/
+#include <errno.h>
+#include <fcntl.h>
+#include <locale.h>
+#include <math.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "files.h"
+#include "internal.h"
+#include "mpl.h"
+
+#define CHECK(c)                                                         \
+  do {                                                                   \
+    if (!(c)) {                                                          \
+      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c); \
+      exit(1);                                                           \
+    }                                                                    \
+  } while (0)
+
+#define CHECK_EQ_INT(a, b)                                                \
+  do {                                                                    \
+    long long a_ = (long long)(a), b_ = (long long)(b);                   \
+    if (a_ != b_) {                                                       \
+      fprintf(stderr, "%s:%d: %s == %lld, expected %lld\n", __FILE__,    \
+              __LINE__, #a, a_, b_);                                      \
+      exit(1);                                                            \
+    }                                                                     \
+  } while (0)
+
+#define CHECK_STR(a, b)                                                   \
+  do {                                                                    \
+    const char *a_ = (a), *b_ = (b);                                      \
+    if (strcmp(a_, b_) != 0) {                                            \
+      fprintf(stderr, "%s:%d: %s == \"%s\", expected \"%s\"\n", __FILE__,\
+              __LINE__, #a, a_, b_);                                      \
+      exit(1);                                                            \
+    }                                                                     \
+  } while (0)
+
+static char dir[64];
+
+static void make_dir(void) {
+  strcpy(dir, "/tmp/mpl-files-XXXXXX");
+  CHECK(mkdtemp(dir) != NULL);
+}
+
+static void remove_dir(void) {
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  CHECK(system(cmd) == 0);
+}
+
+static const char *path_of(const char *name) {
+  static char p[256];
+  snprintf(p, sizeof p, "%s/%s", dir, name);
+  return p;
+}
+
+static void write_file(const char *name, const void *data, size_t n) {
+  FILE *f = fopen(path_of(name), "wb");
+  CHECK(f && fwrite(data, 1, n, f) == n);
+  fclose(f);
+}
+
+static void write_str(const char *name, const char *s) {
+  write_file(name, s, strlen(s));
+}
+
+static uint64_t bits(double d) {
+  uint64_t u;
+  memcpy(&u, &d, 8);
+  return u;
+}
+
+/* xorshift for reproducible random tests */
+static uint64_t rs = 0x9e3779b97f4a7c15ull;
+static uint64_t rnd(void) {
+  rs ^= rs << 13;
+  rs ^= rs >> 7;
+  rs ^= rs << 17;
+  return rs;
+}
+
+/* Parse s with mpl__parse_num and with strtod_l; both must agree bit for
+** bit and consume the whole string. */
+static void same_as_strtod(const char *s, locale_t c) {
+  double a = 0, b;
+  const char *e = mpl__parse_num(s, s + strlen(s), c, &a);
+  char *be;
+  b = strtod_l(s, &be, c);
+  if (!e || *e || bits(a) != bits(b)) {
+    fprintf(stderr, "parse mismatch for \"%s\": %a (%s) vs strtod %a\n", s, a,
+            e ? e : "NULL", b);
+    exit(1);
+  }
+}
+
+static void test_parse_matches_strtod(void) {
+  locale_t c = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+  static const char *fixed[] = {
+    "0", "-0", "+0", "0.0", "00000.0000e5", "1", "-1", "1.5", ".5", "5.",
+    "123456789012345678", "1234567890123456789", "12345678901234567890",
+    "9007199254740992", "9007199254740993", "9007199254740994",
+    "9007199254740995", "9007199254740993.0000000000000000001",
+    "0.1", "0.10000000000000001", "0.1000000000000000055511151231257827021181583404541015625",
+    "0.1000000000000000055511151231257827021181583404541015624",
+    "0.1000000000000000055511151231257827021181583404541015626",
+    "2.2250738585072011e-308", "2.2250738585072012e-308",
+    "2.2250738585072014e-308", "4.9406564584124654e-324", "4.9e-324",
+    "2.4703282292062327e-324", "2.4703282292062328e-324", "1e-400",
+    "1.7976931348623157e308", "1.7976931348623158e308",
+    "1.7976931348623159e308", "1e309", "-1e309", "1e23", "8.41e21",
+    "5e-324", "1e22", "1e-22", "1e27", "1e-27", "123456789e-30",
+    "3.0517578125e-05", "7.0420557077594588669468784357561207962098443483187940792729600000e+59",
+    "1.00000000000000011102230246251565404236316680908203125",
+    "1.00000000000000011102230246251565404236316680908203124",
+    "1.00000000000000011102230246251565404236316680908203126",
+    "0.000000000000000000000000000000000000000000001e45", "1e0000000000000000000001",
+    "1E5", "1e+5", "1e-5", "9999999999999999999e-27", "18446744073709551615",
+    "18446744073709551616e-5", "0.30000000000000004", "0.3",
+    "4503599627370496.5", "4503599627370497.5", "179769313486231580793728971405303415079934132710037826936173778980444968292764750946649017977587207096330286416692887910946555547851940402630657488671505820681908902000708383676273854845817711531764475730270069855571366959622842914819860834936475292719074168444365510704342711559699508093042880177904174497791.9999999999999999999999999999999999999999999999999999999999999999999999",
+    "nan", "-nan", "NaN", "inf", "-Infinity", "INF", "+inf"};
+  for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
+    double a = 0, b;
+    const char *s = fixed[i];
+    const char *e = mpl__parse_num(s, s + strlen(s), c, &a);
+    b = strtod_l(s, NULL, c);
+    CHECK(e && *e == '\0');
+    if (isnan(b)) CHECK(isnan(a) && signbit(a) == signbit(b));
+    else if (bits(a) != bits(b)) {
+      fprintf(stderr, "\"%s\": %a vs %a\n", s, a, b);
+      exit(1);
+    }
+  }
+  /* random doubles in every printed precision */
+  static const char *fmts[] = {"%.17g", "%.16g", "%.15g", "%.6g", "%.3e",
+                               "%.20e", "%.25g", "%.1f", "%.19e", "%.18g"};
+  char buf[128];
+  for (int k = 0; k < 300000; k++) {
+    double d;
+    uint64_t u = rnd();
+    if (k % 3 == 0) { /* uniformly random bit patterns */
+      memcpy(&d, &u, 8);
+      if (!isfinite(d)) continue;
+    } else if (k % 3 == 1) { /* ordinary magnitudes */
+      d = (double)(u >> 11) / 9007199254740992.0 * pow(10, (int)(rnd() % 40) - 20);
+    } else { /* integers and short decimals */
+      d = (double)(int64_t)(rnd() % 2000000001 - 1000000000) / pow(10, (int)(rnd() % 12));
+    }
+    snprintf(buf, sizeof buf, fmts[k % 10], d);
+    same_as_strtod(buf, c);
+  }
+  /* random digit strings near halfway points: 17..25 digits */
+  for (int k = 0; k < 200000; k++) {
+    int nd = 1 + (int)(rnd() % 25), n = 0;
+    buf[n++] = (char)('1' + rnd() % 9);
+    for (int i = 1; i < nd; i++) buf[n++] = (char)('0' + rnd() % 10);
+    if (rnd() % 2) { /* a point somewhere */
+      int at = 1 + (int)(rnd() % (unsigned)nd);
+      memmove(buf + at + 1, buf + at, (size_t)(n - at));
+      buf[at] = '.';
+      n++;
+    }
+    n += snprintf(buf + n, sizeof buf - (size_t)n, "e%d", (int)(rnd() % 80) - 40);
+    same_as_strtod(buf, c);
+  }
+  /* exact halfway cases: a double plus half an ulp, printed in full */
+  for (int k = 0; k < 2000; k++) {
+    double d = (double)(rnd() >> 11) * pow(2, (int)(rnd() % 120) - 60);
+    long double h = (long double)d + (long double)(nextafter(d, INFINITY) - d) / 2;
+    snprintf(buf, sizeof buf, "%.40Lg", h);
+    same_as_strtod(buf, c);
+  }
+  /* things that are not numbers */
+  static const char *bad[] = {"", "-", "+", ".", "e5", "-e5", "1e", "1e+",
+                              "abc", "n", "in", "na", "0x10"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    double a;
+    const char *s = bad[i], *e = mpl__parse_num(s, s + strlen(s), c, &a);
+    CHECK(e == NULL || *e != '\0');
+  }
+  /* a number cut by the end of the buffer is not read past it */
+  double a;
+  const char *s = "12345";
+  CHECK(mpl__parse_num(s, s + 3, c, &a) == s + 3 && a == 123);
+  freelocale(c);
+}
+
+/* A very long run of digits is parsed in linear time, correctly. */
+static void test_parse_long_digits(void) {
+  locale_t c = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+  size_t n = 10 << 20;
+  char *s = malloc(n + 16);
+  memset(s, '1', n);
+  double a;
+  CHECK(mpl__parse_num(s, s + n, c, &a) == s + n && isinf(a));
+  s[0] = '0';
+  s[1] = '.';
+  memset(s + 2, '0', n - 3);
+  s[n - 1] = '7';
+  CHECK(mpl__parse_num(s, s + n, c, &a) == s + n && a == 0);
+  /* 7 * 10^-(n-2) * 10^(n-3) = 0.7 */
+  int k = snprintf(s + n, 16, "e%zu", n - 3);
+  CHECK(mpl__parse_num(s, s + n + k, c, &a) == s + n + k);
+  CHECK(bits(a) == bits(0.7));
+  free(s);
+  freelocale(c);
+}
+
+/* A host that switched to a locale with a decimal comma still reads and
+** writes '.' (skipped when the locale cannot be built here). */
+static void test_locale_independent(void) {
+  make_dir();
+  char cmd[256];
+  snprintf(cmd, sizeof cmd,
+           "localedef -i de_DE -f UTF-8 '%s/de_DE.UTF-8' >/dev/null 2>&1", dir);
+  if (system(cmd) != 0) {
+    printf("# skipped: localedef could not build de_DE.UTF-8\n");
+    remove_dir();
+    return;
+  }
+  setenv("LOCPATH", dir, 1);
+  CHECK(setlocale(LC_ALL, "de_DE.UTF-8") != NULL);
+  CHECK(strtod("1.5", NULL) == 1.0); /* the locale is in effect */
+  write_str("a.csv", "1.5,2.25\n-3.125e2,0.1\n");
+  mpl_mat *m;
+  mpl_load_info info;
+  CHECK_EQ_INT(mpl_load(&m, path_of("a.csv"), NULL, NULL, &info), 0);
+  CHECK(mpl_mat_data(m)[0] == 1.5 && mpl_mat_data(m)[1] == 2.25);
+  CHECK(mpl_mat_data(m)[2] == -312.5 && mpl_mat_data(m)[3] == 0.1);
+  write_str("b.mtx", "%%MatrixMarket matrix array real general\n1 1\n2.5\n");
+  mpl_mat *k;
+  CHECK_EQ_INT(mpl_load(&k, path_of("b.mtx"), NULL, NULL, &info), 0);
+  CHECK(mpl_mat_data(k)[0] == 2.5);
+  mpl_mat_release(k);
+  CHECK_EQ_INT(mpl_save(path_of("c.csv"), m, NULL, 0), 0);
+  FILE *f = fopen(path_of("c.csv"), "r");
+  char text[128] = {0};
+  CHECK(f && fread(text, 1, sizeof text - 1, f) > 0);
+  fclose(f);
+  CHECK_STR(text, "1.5,2.25\n-312.5,0.10000000000000001\n");
+  mpl_mat_release(m);
+  remove_dir();
+}
+
+static void test_errors_have_location(void) {
+  make_dir();
+  mpl_mat *m = (mpl_mat *)1;
+  mpl_load_info info;
+  write_str("a.csv", "1,2\n\n# c\n3,4\n5\n");
+  CHECK_EQ_INT(mpl_load(&m, path_of("a.csv"), NULL, NULL, &info), MPL_EFORMAT);
+  CHECK(m == NULL);
+  CHECK_EQ_INT(info.line, 5);
+  CHECK_EQ_INT(info.offset, -1);
+  CHECK_STR(info.msg, "1 field, expected 2 as on line 1");
+  CHECK(info.header == NULL);
+  /* info may be NULL */
+  CHECK_EQ_INT(mpl_load(&m, path_of("a.csv"), NULL, NULL, NULL), MPL_EFORMAT);
+  unsigned char npy[16] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, 0xff, 0xff};
+  write_file("b.npy", npy, sizeof npy);
+  CHECK_EQ_INT(mpl_load(&m, path_of("b.npy"), NULL, NULL, &info), MPL_EFORMAT);
+  CHECK_EQ_INT(info.line, 0);
+  CHECK_EQ_INT(info.offset, 8);
+  CHECK_STR(info.msg, "header length 65535 is more than 10000 (NumPy's limit)");
+  CHECK_EQ_INT(mpl_load(&m, path_of("none.csv"), NULL, NULL, &info), MPL_EIO);
+  CHECK_EQ_INT(errno, ENOENT);
+  CHECK_STR(info.msg, "cannot open: No such file or directory");
+  CHECK_EQ_INT(mpl_load(&m, path_of("a.xls"), NULL, NULL, &info), MPL_EFORMAT);
+  CHECK_EQ_INT(mpl_load(&m, path_of("a.csv"), "xls", NULL, &info), MPL_EFORMAT);
+  CHECK_STR(info.msg, "unknown format 'xls'");
+  mpl_load_opts o = {0, 0, 1};
+  CHECK_EQ_INT(mpl_load(&m, path_of("a.csv"), NULL, &o, &info), MPL_EINVAL);
+  CHECK_STR(info.msg, "the mmap option is only for .npy files");
+  o = (mpl_load_opts){'1', 0, 0};
+  CHECK_EQ_INT(mpl_load(&m, path_of("a.csv"), NULL, &o, &info), MPL_EINVAL);
+  CHECK_EQ_INT(mpl_load(&m, dir, "csv", NULL, &info), MPL_EIO);
+  CHECK_STR(info.msg, "cannot read: Is a directory");
+  CHECK_EQ_INT(mpl_load(NULL, path_of("a.csv"), NULL, NULL, &info), MPL_EINVAL);
+  remove_dir();
+}
+
+static void test_header_and_options(void) {
+  make_dir();
+  write_str("a.txt", "\xEF\xBB\xBF# made by hand\r\nx  y\r\n1 2\r\n\t3   4 # four\r\n");
+  mpl_mat *m;
+  mpl_load_info info;
+  mpl_load_opts o = {0, 1, 0};
+  CHECK_EQ_INT(mpl_load(&m, path_of("a.txt"), NULL, &o, &info), 0);
+  CHECK_STR(info.header, "x  y");
+  free(info.header);
+  CHECK_EQ_INT(mpl_mat_rows(m), 2);
+  CHECK(mpl_mat_data(m)[3] == 4);
+  /* save a header; read it back */
+  mpl_save_opts so = {';', "x;y"};
+  CHECK_EQ_INT(mpl_save_ex(path_of("b.csv"), m, NULL, &so), 0);
+  o = (mpl_load_opts){';', 1, 0};
+  mpl_mat *k;
+  CHECK_EQ_INT(mpl_load(&k, path_of("b.csv"), NULL, &o, &info), 0);
+  CHECK_STR(info.header, "x;y");
+  free(info.header);
+  CHECK(mpl_mat_equal(m, k));
+  mpl_mat_release(k);
+  so.header = "two\nlines";
+  CHECK_EQ_INT(mpl_save_ex(path_of("c.csv"), m, NULL, &so), MPL_EINVAL);
+  so.header = "h";
+  CHECK_EQ_INT(mpl_save_ex(path_of("c.npy"), m, NULL, &so), MPL_EINVAL);
+  /* without the header option the header is an error naming line 2 */
+  CHECK_EQ_INT(mpl_load(&k, path_of("a.txt"), NULL, NULL, &info), MPL_EFORMAT);
+  CHECK_EQ_INT(info.line, 2);
+  CHECK_STR(info.msg, "field 1 is not a number: 'x' (a header line needs the header option)");
+  mpl_mat_release(m);
+  remove_dir();
+}
+
+static void test_load_mem(void) {
+  mpl_mat *m;
+  mpl_load_info info;
+  const char *csv = "1,2\n3,4";
+  CHECK_EQ_INT(mpl_load_mem(&m, csv, strlen(csv), "csv", NULL, &info), 0);
+  CHECK_EQ_INT(mpl_mat_cols(m), 2);
+  mpl_mat_release(m);
+  const char *mtx = "%%MatrixMarket matrix coordinate integer symmetric\n"
+                    "3 3 2\n2 1 -4\n3 3 7\n";
+  CHECK_EQ_INT(mpl_load_mem(&m, mtx, strlen(mtx), "mtx", NULL, &info), 0);
+  double want[9] = {0, -4, 0, -4, 0, 0, 0, 0, 7};
+  for (int i = 0; i < 9; i++) CHECK(mpl_mat_data(m)[i] == want[i]);
+  mpl_mat_release(m);
+  /* a Fortran-order int32 npy */
+  char npy[192] = "\x93NUMPY\x01\x00";
+  const char *dict = "{'descr': '<i4', 'fortran_order': True, 'shape': (2, 3), }";
+  size_t hl = 128 - 10;
+  npy[8] = (char)hl;
+  npy[9] = 0;
+  memset(npy + 10, ' ', hl);
+  memcpy(npy + 10, dict, strlen(dict));
+  npy[127] = '\n';
+  int32_t v[6] = {1, 4, 2, 5, 3, -6}; /* columns of [[1 2 3] [4 5 -6]] */
+  memcpy(npy + 128, v, sizeof v);
+  int err = mpl_load_mem(&m, npy, 128 + sizeof v, "npy", NULL, &info);
+  if (err) fprintf(stderr, "%lld: %s\n", info.offset, info.msg);
+  CHECK_EQ_INT(err, 0);
+  CHECK_EQ_INT(mpl_mat_rows(m), 2);
+  CHECK_EQ_INT(mpl_mat_rstride(m), 1);
+  CHECK_EQ_INT(mpl_mat_cstride(m), 2);
+  double *d = mpl_mat_data(m);
+  CHECK(d[0 * 1 + 2 * 2] == 3 && d[1 * 1 + 2 * 2] == -6 && d[1] == 4);
+  mpl_mat_release(m);
+  CHECK_EQ_INT(mpl_load_mem(&m, npy, 128 + sizeof v - 1, "npy", NULL, &info),
+               MPL_EFORMAT);
+  CHECK_EQ_INT(info.offset, 128);
+  CHECK_STR(info.msg, "the data is truncated: shape (2, 3) of '<i4' needs 24 "
+                      "bytes, the file has 23 after the header");
+  CHECK_EQ_INT(mpl_load_mem(&m, "", 0, "csv", NULL, &info), MPL_EFORMAT);
+  CHECK_STR(info.msg, "the file is empty");
+  CHECK_EQ_INT(mpl_load_mem(&m, NULL, 0, "npy", NULL, &info), MPL_EFORMAT);
+  CHECK_EQ_INT(mpl_load_mem(&m, csv, 3, NULL, NULL, &info), MPL_EINVAL);
+}
+
+/* Save m as .npy in dir/name and map it. */
+static mpl_mat *mapped(const char *name, mpl_mat *m) {
+  CHECK_EQ_INT(mpl_save(path_of(name), m, NULL, 0), 0);
+  mpl_mat *k;
+  mpl_load_opts o = {0, 0, 1};
+  mpl_load_info info;
+  int err = mpl_load(&k, path_of(name), NULL, &o, &info);
+  if (err) fprintf(stderr, "%s\n", info.msg);
+  CHECK_EQ_INT(err, 0);
+  return k;
+}
+
+static void test_mmap_storage(void) {
+  make_dir();
+  mpl_mat *m;
+  CHECK_EQ_INT(mpl_mat_new(&m, 300, 200), 0);
+  for (int i = 0; i < 60000; i++) mpl_mat_data(m)[i] = i * 0.5;
+  mpl_mat *k = mapped("a.npy", m);
+  CHECK(mpl_mat_equal(m, k));
+  CHECK(!mpl__arena_contains(mpl_mat_data(k)));
+  int fd = k->st->fd;
+  CHECK(fd >= 0);
+  CHECK_EQ_INT(k->st->fd_off, 128);
+  CHECK_EQ_INT(k->st->bytes, 60000 * 8);
+  CHECK(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+  CHECK_EQ_INT(fcntl(fd, F_GETFL) & O_ACCMODE, O_RDWR);
+  /* writes go through to the file, and a process that maps the
+  ** descriptor (as a worker does) sees them and can write back */
+  mpl_mat_data(k)[7] = -1.25;
+  double d;
+  CHECK(pread(fd, &d, 8, 128 + 7 * 8) == 8 && d == -1.25);
+  pid_t pid = fork();
+  if (pid == 0) {
+    long pg = sysconf(_SC_PAGESIZE);
+    size_t off = k->st->fd_off / (size_t)pg * (size_t)pg;
+    char *p = mmap(NULL, k->st->fd_off - off + k->st->bytes,
+                   PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)off);
+    if (p == MAP_FAILED) _exit(2);
+    double *e = (double *)(p + (k->st->fd_off - off));
+    if (e[7] != -1.25 || e[8] != 4) _exit(3);
+    e[9] = 99;
+    _exit(0);
+  }
+  int status;
+  CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status));
+  CHECK_EQ_INT(WEXITSTATUS(status), 0);
+  CHECK(mpl_mat_data(k)[9] == 99);
+  /* views keep the mapping alive; the last release closes the fd */
+  mpl_mat *v;
+  CHECK_EQ_INT(mpl_mat_sub(&v, k, 1, 1, 2, 2), 0);
+  mpl_mat_release(k);
+  CHECK(fcntl(fd, F_GETFD) >= 0);
+  CHECK(mpl_mat_data(v)[0] == 100.5);
+  mpl_mat_release(v);
+  CHECK(fcntl(fd, F_GETFD) < 0 && errno == EBADF);
+  /* matrices made from a mapped one are ordinary */
+  k = mapped("a.npy", m);
+  mpl_mat *p;
+  CHECK_EQ_INT(mpl_mat_new(&p, 300, 300), 0);
+  mpl_mat *kt;
+  CHECK_EQ_INT(mpl_mat_transpose(&kt, k), 0);
+  CHECK_EQ_INT(mpl_dot(k, kt, p, 2), 0);
+  CHECK(mpl_mat_data(p)[0] > 0);
+  mpl_mat_release(kt);
+  mpl_mat_release(p);
+  mpl_mat_release(k);
+  /* a read-only file cannot be mapped read-write: a clear error */
+  CHECK(chmod(path_of("a.npy"), 0444) == 0);
+  if (geteuid() != 0) {
+    mpl_load_opts o = {0, 0, 1};
+    mpl_load_info info;
+    CHECK_EQ_INT(mpl_load(&k, path_of("a.npy"), NULL, &o, &info), MPL_EIO);
+    CHECK(strstr(info.msg, "not writable") != NULL);
+  }
+  /* other dtypes are refused, not copied */
+  mpl_mat_release(m);
+  remove_dir();
+}
+
+/* Mapping costs the same for 8 KB and 400 MB (sparse files: no disk). */
+static void test_mmap_time_flat(void) {
+  make_dir();
+  double t[2];
+  for (int k = 0; k < 2; k++) {
+    size_t rows = k ? 50000 : 1, cols = 1000;
+    char name[32];
+    snprintf(name, sizeof name, "s%d.npy", k);
+    FILE *f = fopen(path_of(name), "wb");
+    char hdr[128];
+    int n = snprintf(hdr, sizeof hdr, "{'descr': '<f8', 'fortran_order': False, 'shape': (%zu, %zu), }", rows, cols);
+    memset(hdr + n, ' ', 117 - (size_t)n);
+    hdr[117] = '\n';
+    fwrite("\x93NUMPY\x01\x00\x76\x00", 1, 10, f);
+    fwrite(hdr, 1, 118, f);
+    CHECK(ftruncate(fileno(f), (off_t)(128 + rows * cols * 8)) == 0);
+    fclose(f);
+    struct timespec a, b;
+    mpl_mat *m;
+    mpl_load_opts o = {0, 0, 1};
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    for (int r = 0; r < 20; r++) {
+      CHECK_EQ_INT(mpl_load(&m, path_of(name), NULL, &o, NULL), 0);
+      mpl_mat_release(m);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    t[k] = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) * 1e-9;
+  }
+  printf("# mmap load: %.1f us (8 KB), %.1f us (400 MB)\n", t[0] / 20 * 1e6,
+         t[1] / 20 * 1e6);
+  CHECK(t[1] < 20 * t[0] + 0.01);
+  remove_dir();
+}
+
+/* A text of rows "i,i/2,-i" with extra lines at the given rows. */
+static char *big_text(size_t rows, size_t *len, size_t bad1, const char *what1,
+                      size_t bad2, const char *what2) {
+  char *b = malloc(rows * 40 + 1000), *p = b;
+  p += sprintf(p, "# generated\n\n");
+  for (size_t i = 0; i < rows; i++) {
+    if (i % 1000 == 7) p += sprintf(p, "# comment\n\n");
+    if (i == bad1) p += sprintf(p, "%s\n", what1);
+    else if (i == bad2) p += sprintf(p, "%s\n", what2);
+    else p += sprintf(p, "%zu,%.17g,-%zu\n", i, i * 0.5, i);
+  }
+  *len = (size_t)(p - b);
+  return b;
+}
+
+/* The line number of row `row` in big_text's output (bad rows included). */
+static size_t big_line(size_t row) {
+  return 3 + row + 2 * ((row + 993) / 1000);
+}
+
+/* Big files are parsed in threads: same result, same first error. */
+static void test_parallel_text(void) {
+  size_t len, rows = 450000;
+  char *b = big_text(rows, &len, SIZE_MAX, "", SIZE_MAX, "");
+  CHECK(len > 8 << 20);
+  mpl_mat *m1, *m4;
+  mpl_load_info info;
+  CHECK_EQ_INT(mpl_set_procs(1), 0);
+  CHECK_EQ_INT(mpl_load_mem(&m1, b, len, "csv", NULL, &info), 0);
+  CHECK_EQ_INT(mpl_set_procs(4), 0);
+  CHECK_EQ_INT(mpl_load_mem(&m4, b, len, "csv", NULL, &info), 0);
+  CHECK(mpl_mat_equal(m1, m4));
+  CHECK_EQ_INT(mpl_mat_rows(m4), rows);
+  for (size_t i = 0; i < rows; i += 997)
+    CHECK(mpl_mat_data(m4)[i * 3] == (double)i &&
+          mpl_mat_data(m4)[i * 3 + 1] == i * 0.5);
+  mpl_mat_release(m1);
+  mpl_mat_release(m4);
+  free(b);
+  /* errors in the last segment and in the first: the first one wins */
+  size_t cases[][2] = {{440000, 445000}, {10, 420000}, {225001, 225002}};
+  for (int c = 0; c < 3; c++) {
+    b = big_text(rows, &len, cases[c][0], "1,x,3", cases[c][1], "1,2");
+    mpl_mat *m = (mpl_mat *)1;
+    CHECK_EQ_INT(mpl_load_mem(&m, b, len, "csv", NULL, &info), MPL_EFORMAT);
+    CHECK(m == NULL);
+    CHECK_EQ_INT(info.line, big_line(cases[c][0]));
+    CHECK_STR(info.msg, "field 2 is not a number: 'x'");
+    free(b);
+    b = big_text(rows, &len, cases[c][0], "1,2", cases[c][1], "1,x,3");
+    CHECK_EQ_INT(mpl_load_mem(&m, b, len, "csv", NULL, &info), MPL_EFORMAT);
+    CHECK_EQ_INT(info.line, big_line(cases[c][0]));
+    CHECK_STR(info.msg, "2 fields, expected 3 as on line 3");
+    free(b);
+  }
+}
+
+typedef struct test {
+  const char *name;
+  void (*fn)(void);
+} test;
+
+static const test tests[] = {
+  {"parse_matches_strtod", test_parse_matches_strtod},
+  {"parse_long_digits", test_parse_long_digits},
+  {"locale_independent", test_locale_independent},
+  {"errors_have_location", test_errors_have_location},
+  {"header_and_options", test_header_and_options},
+  {"load_mem", test_load_mem},
+  {"mmap_storage", test_mmap_storage},
+  {"mmap_time_flat", test_mmap_time_flat},
+  {"parallel_text", test_parallel_text},
+};
+
+int main(int argc, char **argv) {
+  int passed = 0, failed = 0;
+  size_t n = sizeof tests / sizeof tests[0];
+  for (size_t i = 0; i < n; i++) {
+    if (argc > 1 && strcmp(argv[1], tests[i].name) != 0) continue;
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+      alarm(60);
+      tests[i].fn();
+      fflush(stdout);
+      exit(0);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    int ok = pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    if (ok) passed++;
+    else failed++;
+    printf("%s %zu - %s", ok ? "ok" : "not ok", i + 1, tests[i].name);
+    if (pid > 0 && WIFSIGNALED(status))
+      printf(" (killed by signal %d)", WTERMSIG(status));
+    printf("\n");
+  }
+  printf("%d passed, %d failed\n", passed, failed);
+  return failed ? 1 : 0;
+}
