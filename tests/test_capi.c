@@ -25,26 +25,9 @@
 #include <lua.h>
 #include <lualib.h>
 
+#include "ctest.h"
 #include "internal.h"
 #include "mpl.h"
-
-#define CHECK(c)                                                         \
-  do {                                                                   \
-    if (!(c)) {                                                          \
-      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c); \
-      exit(1);                                                           \
-    }                                                                    \
-  } while (0)
-
-#define CHECK_EQ_INT(a, b)                                                \
-  do {                                                                    \
-    long long a_ = (long long)(a), b_ = (long long)(b);                   \
-    if (a_ != b_) {                                                       \
-      fprintf(stderr, "%s:%d: %s == %lld, expected %lld\n", __FILE__,    \
-              __LINE__, #a, a_, b_);                                      \
-      exit(1);                                                            \
-    }                                                                     \
-  } while (0)
 
 #define CHECK_STR(a, b)                                                   \
   do {                                                                    \
@@ -772,12 +755,7 @@ static void test_pool_outlives_the_thread_that_started_it(void) {
   mpl_mat_release(a);
 }
 
-typedef struct test {
-  const char *name;
-  void (*fn)(void);
-} test;
-
-static const test tests[] = {
+static const ctest tests[] = {
   {"strerror_every_code", test_strerror_every_code},
   {"new_shape_stride_data", test_new_shape_stride_data},
   {"views_and_their_errors", test_views_and_their_errors},
@@ -802,28 +780,4 @@ static const test tests[] = {
    test_pool_outlives_the_thread_that_started_it},
 };
 
-int main(int argc, char **argv) {
-  int passed = 0, failed = 0;
-  size_t n = sizeof tests / sizeof tests[0];
-  for (size_t i = 0; i < n; i++) {
-    if (argc > 1 && strcmp(argv[1], tests[i].name) != 0) continue;
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid == 0) {
-      alarm(120);
-      tests[i].fn();
-      exit(0);
-    }
-    int status = 0;
-    waitpid(pid, &status, 0);
-    int ok = pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    if (ok) passed++;
-    else failed++;
-    printf("%s %zu - %s", ok ? "ok" : "not ok", i + 1, tests[i].name);
-    if (pid > 0 && WIFSIGNALED(status))
-      printf(" (killed by signal %d)", WTERMSIG(status));
-    printf("\n");
-  }
-  printf("%d passed, %d failed\n", passed, failed);
-  return failed ? 1 : 0;
-}
+CTEST_MAIN(tests, 120)

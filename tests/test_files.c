@@ -23,26 +23,9 @@
 #include <unistd.h>
 
 #include "files.h"
+#include "ctest.h"
 #include "internal.h"
 #include "mpl.h"
-
-#define CHECK(c)                                                         \
-  do {                                                                   \
-    if (!(c)) {                                                          \
-      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c); \
-      exit(1);                                                           \
-    }                                                                    \
-  } while (0)
-
-#define CHECK_EQ_INT(a, b)                                                \
-  do {                                                                    \
-    long long a_ = (long long)(a), b_ = (long long)(b);                   \
-    if (a_ != b_) {                                                       \
-      fprintf(stderr, "%s:%d: %s == %lld, expected %lld\n", __FILE__,    \
-              __LINE__, #a, a_, b_);                                      \
-      exit(1);                                                            \
-    }                                                                     \
-  } while (0)
 
 #define CHECK_STR(a, b)                                                   \
   do {                                                                    \
@@ -543,12 +526,7 @@ static void test_parallel_text(void) {
   }
 }
 
-typedef struct test {
-  const char *name;
-  void (*fn)(void);
-} test;
-
-static const test tests[] = {
+static const ctest tests[] = {
   {"parse_matches_strtod", test_parse_matches_strtod},
   {"parse_long_digits", test_parse_long_digits},
   {"locale_independent", test_locale_independent},
@@ -560,29 +538,4 @@ static const test tests[] = {
   {"parallel_text", test_parallel_text},
 };
 
-int main(int argc, char **argv) {
-  int passed = 0, failed = 0;
-  size_t n = sizeof tests / sizeof tests[0];
-  for (size_t i = 0; i < n; i++) {
-    if (argc > 1 && strcmp(argv[1], tests[i].name) != 0) continue;
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid == 0) {
-      alarm(60);
-      tests[i].fn();
-      fflush(stdout);
-      exit(0);
-    }
-    int status = 0;
-    waitpid(pid, &status, 0);
-    int ok = pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    if (ok) passed++;
-    else failed++;
-    printf("%s %zu - %s", ok ? "ok" : "not ok", i + 1, tests[i].name);
-    if (pid > 0 && WIFSIGNALED(status))
-      printf(" (killed by signal %d)", WTERMSIG(status));
-    printf("\n");
-  }
-  printf("%d passed, %d failed\n", passed, failed);
-  return failed ? 1 : 0;
-}
+CTEST_MAIN(tests, 60)
