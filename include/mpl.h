@@ -7,8 +7,19 @@
 ** offset into a refcounted storage block.  Views keep their storage alive.
 **
 ** Conventions: functions return 0 or a negative MPL_E* code (mpl_strerror
-** explains it); nothing here calls exit() or prints.  Indices are 0-based in
-** C (the Lua module is 1-based).  Strides count elements, not bytes.
+** explains it); nothing here calls exit() or prints.  A function that makes
+** a matrix stores it in *out (NULL on failure) and the caller owns that one
+** reference.  Accessors need a valid, non-NULL handle.  Indices are 0-based
+** in C (the Lua module is 1-based).  Strides count elements, not bytes.
+**
+** Threads: matrices may be made, viewed, multiplied and released from
+** several threads at once (the allocator locks, reference counts are
+** atomic); concurrent writes to the same elements are the caller's to
+** order.  Processes: a forked child sees every matrix the engine allocated,
+** at the same address, and its writes reach the parent; it must not free
+** them (releasing an inherited handle there is harmless).
+**
+** Reference with examples: docs/c-api.md.
 */
 #ifndef MPL_H
 #define MPL_H
@@ -54,6 +65,10 @@ enum {
 /* A short English explanation of an MPL_E* code ("unknown error" else). */
 MPL_API const char *mpl_strerror(int code);
 
+/* The detail of this thread's last failure that has one (which worker
+** died and how, for example), or "" ; valid until the next failing call. */
+MPL_API const char *mpl_errmsg(void);
+
 /* Library version as "MAJOR.MINOR.PATCH". */
 MPL_API const char *mpl_version(void);
 
@@ -67,8 +82,47 @@ typedef struct mpl_mat mpl_mat;
 */
 MPL_API int mpl_mat_new(mpl_mat **out, size_t rows, size_t cols);
 
-/* A new contiguous copy of m in shared memory. */
+/* A new contiguous copy of m (any view, wrapped or not) in shared memory.
+** MPL_EINVAL when m is NULL. */
 MPL_API int mpl_mat_copy(mpl_mat **out, const mpl_mat *m);
+
+/*
+** Memory the caller owns.  mpl_mat_wrap makes a rows x cols matrix over
+** `data` without copying it: element (i, j) is data[i * rstride + j *
+** cstride] (strides in elements; a C array double a[r][c] is rstride = c,
+** cstride = 1; a column-major one is rstride = 1, cstride = r).  The calling
+** process reads and writes that memory in place, through Lua too.  It is
+** NOT visible to worker processes (it is not in the shared arena): parallel
+** calls copy a wrapped input into shared memory first and write a wrapped
+** output through a shared temporary, so results are the same but large
+** wrapped operands cost a copy; use mpl_mat_from (or mpl_mat_new and fill
+** it) for data that workers should share.  The memory must stay valid until
+** the last view of the matrix is released; then release(ctx) is called
+** (when release is not NULL), in the wrapping process only, never in a
+** forked child.  `free` with ctx = data hands a malloc'd array over.
+** On failure *out is NULL, release is not called and the memory remains the
+** caller's.  MPL_EINVAL: data NULL (for a non-empty matrix) or not aligned
+** for double, a negative stride, or a layout whose elements overlap (a
+** dimension longer than 1 needs a positive stride, and the larger stride
+** must be at least the smaller times its dimension); MPL_EOVERFLOW when
+** the span does not fit in memory.
+*/
+MPL_API int mpl_mat_wrap(mpl_mat **out, double *data, size_t rows,
+                         size_t cols, ptrdiff_t rstride, ptrdiff_t cstride,
+                         void (*release)(void *ctx), void *ctx);
+
+/*
+** A new contiguous matrix in shared memory holding a copy of the caller's
+** array (same layout rules as mpl_mat_wrap, except that a zero stride may
+** repeat a row or column, as a broadcast does).  The caller keeps its array.
+*/
+MPL_API int mpl_mat_from(mpl_mat **out, const double *data, size_t rows,
+                         size_t cols, ptrdiff_t rstride, ptrdiff_t cstride);
+
+/* 1 when worker processes reach m's elements without a copy: matrices the
+** engine allocated in this process, and views of them.  0 for wrapped
+** memory, a memory-mapped file (mpl_load with mmap), or NULL. */
+MPL_API int mpl_mat_is_shared(const mpl_mat *m);
 
 /*
 ** Views share m's storage and keep it alive.  mpl_mat_sub takes rows
@@ -119,8 +173,12 @@ MPL_API int mpl_mat_format(char **out, const mpl_mat *m);
 ** out = a * b (matrix product).  Shapes must agree (MPL_ESHAPE): a is r x k,
 ** b is k x c, out is r x c.  Views of any stride are accepted; out may be a
 ** view and may even overlap a or b.  procs is the worker count for the
-** parallel path (0 for the default); the result is bitwise identical for
-** every procs.
+** parallel path (0 for the default, mpl_procs()); products too small to
+** gain run in the calling process; the result is bitwise identical for
+** every procs.  Wrapped operands (mpl_mat_is_shared() == 0) work too: the
+** workers get a shared copy of them, and a wrapped out is written through
+** a shared temporary.  MPL_EINVAL for a NULL argument; a failed parallel
+** call gives MPL_EWORKER or MPL_EINTR (mpl_errmsg() has the detail).
 */
 MPL_API int mpl_dot(const mpl_mat *a, const mpl_mat *b, mpl_mat *out,
                     int procs);
@@ -135,21 +193,106 @@ MPL_API int mpl_dot(const mpl_mat *a, const mpl_mat *b, mpl_mat *out,
 MPL_API int mpl_save(const char *path, const mpl_mat *m, const char *format,
                      char sep);
 
-/* Default worker count for parallel calls (initially the online CPUs). */
+/* mpl_save with options: header is a line written before the data of a
+** text file (one line, no newline; NULL for none; MPL_EINVAL for other
+** formats).  opts may be NULL. */
+typedef struct mpl_save_opts {
+  char sep;
+  const char *header;
+} mpl_save_opts;
+MPL_API int mpl_save_ex(const char *path, const mpl_mat *m,
+                        const char *format, const mpl_save_opts *opts);
+
+/*
+** Loading.  opts may be NULL (all zero):
+**   sep     text separator; 0 picks ',' for csv, tab for tsv and runs of
+**           blanks for txt; ' ' also means runs of blanks.
+**   header  text: the first line that is not blank or a '#' comment is a
+**           header, returned in info->header instead of being read.
+**   mmap    npy: map the file instead of reading it.  The file must hold
+**           float64 in this machine's byte order ('<f8' on x86) and be
+**           writable: it is mapped MAP_SHARED read-write, so writes to the
+**           matrix go to the file (NumPy's mmap_mode='r+') and every
+**           process mapping it sees the same bytes.  Load time does not
+**           depend on the file's size.  A Fortran-order file maps as a
+**           column-major matrix (rstride 1).
+** info may be NULL.  On failure *out is NULL, nothing is allocated and
+** info says what is wrong: msg (English, without the file name), and where:
+** line (1-based, text formats) or offset (bytes, .npy; -1 when none).
+** Codes: MPL_EFORMAT malformed or unsupported file; MPL_EIO cannot open or
+** read it (errno set, msg is strerror); MPL_ENOMEM; MPL_EINVAL bad
+** arguments or an option that does not apply to the format.
+** On success info->header is the header line (malloc'd: free() it) when
+** opts->header was set for a text format, else NULL.
+*/
+typedef struct mpl_load_opts {
+  char sep;
+  int header;
+  int mmap;
+} mpl_load_opts;
+
+typedef struct mpl_load_info {
+  char *header;
+  size_t line;
+  long long offset;
+  char msg[256];
+} mpl_load_info;
+
+MPL_API int mpl_load(mpl_mat **out, const char *path, const char *format,
+                     const mpl_load_opts *opts, mpl_load_info *info);
+
+/* mpl_load from len bytes at buf (format required; opts->mmap invalid).
+** The matrix is a copy: buf may be freed afterwards. */
+MPL_API int mpl_load_mem(mpl_mat **out, const void *buf, size_t len,
+                         const char *format, const mpl_load_opts *opts,
+                         mpl_load_info *info);
+
+/*
+** Ask the running parallel call (in any thread) to stop: it returns
+** MPL_EINTR soon after, its workers stopped.  Async-signal-safe: meant for
+** a SIGINT handler.  A call that starts later clears the request.
+*/
+MPL_API void mpl_interrupt(void);
+
+/* Default worker count for parallel calls (initially the online CPUs;
+** the mpl command sets it from -p or MPL_PROCS).  mpl_set_procs returns
+** MPL_EINVAL when n < 1.  One setting for the whole process. */
 MPL_API int mpl_procs(void);
 MPL_API int mpl_set_procs(int n);
 
 /*
-** Lua.  luaopen_mat opens the `mat` module (stock lua5.4 `require "mat"`).
-** mpl_push pushes a new Lua matrix that holds its own reference to m;
-** mpl_tomat returns the matrix at stack index idx (borrowed: valid while
-** the value is reachable from Lua; retain it to keep it) or NULL when the
-** value is not an open matrix.
+** Lua.  These take a lua_State from <lua.h> (Lua 5.4); this header does not
+** include it.  Each lua_State is used by one thread at a time, as Lua
+** requires; different states may run in different threads at once and may
+** hold the same matrix.
+**
+** luaopen_mat is the `mat` module's opener (stock lua5.4 finds it in mat.so
+** on `require "mat"`): luaL_requiref(L, "mat", luaopen_mat, 1) opens it in
+** a host's state as the global `mat`.  Like any opener it raises Lua errors.
+**
+** mpl_lua_newstate opens a new state with the standard libraries and `mat`
+** (global and in package.loaded), as the mpl command has; the caller closes
+** it with lua_close.  MPL_ENOMEM when Lua cannot allocate it.
+**
+** mpl_push pushes a new Lua matrix that holds its own reference to m (the
+** caller keeps its own); opens `mat` in L first when needed.  MPL_EINVAL
+** when m is NULL; like lua_newuserdatauv it raises a Lua memory error.
+**
+** mpl_tomat returns the matrix at stack index idx, or NULL when the value
+** is not a matrix or is closed.  The handle is borrowed: valid while the
+** value stays reachable and open in Lua; mpl_mat_retain it to keep it
+** longer (after lua_close, for instance).
+**
+** mpl_checkmat is mpl_tomat for C functions called from Lua: it raises
+** "bad argument #idx to 'f' (matrix expected, got T)", or "attempt to use
+** a closed matrix", instead of returning NULL.
 */
 struct lua_State;
 MPL_API int luaopen_mat(struct lua_State *L);
+MPL_API int mpl_lua_newstate(struct lua_State **out);
 MPL_API int mpl_push(struct lua_State *L, mpl_mat *m);
 MPL_API mpl_mat *mpl_tomat(struct lua_State *L, int idx);
+MPL_API mpl_mat *mpl_checkmat(struct lua_State *L, int idx);
 
 #ifdef __cplusplus
 }

@@ -82,6 +82,66 @@ int mpl__mat_bytes(size_t rows, size_t cols, size_t *bytes);
 /* 0, or the error mpl_dot would give for these shapes (out may be NULL). */
 int mpl__dot_check(const mpl_mat *a, const mpl_mat *b, const mpl_mat *out);
 
+/* ---- error.c ---- */
+
+/* Set this thread's detail message (mpl_errmsg). */
+void mpl__set_errmsg(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+/* ---- pool.c: the worker pool, the only code that forks ---- */
+
+enum { MPL__JOB_DOT = 1 };
+
+/* One participant's share of a parallel call.  Matrices travel as their
+** geometry (data pointer, shape, strides): the data is in the shared arena
+** at the same address in every process, so nothing else is needed. */
+typedef struct mpl__job {
+  int kind;
+  mpl_mat a, b, out; /* only data, rows, cols, rs, cs are meaningful */
+  size_t r0, r1;     /* rows of the result this share computes */
+} mpl__job;
+
+/* Run jobs[0..n) on n workers at once; 0 when all succeeded, else
+** MPL_EWORKER, MPL_EINTR or MPL_ESYS with mpl_errmsg set.  Thread-safe;
+** a call made while another thread's call holds the pool runs in the
+** calling process instead. */
+int mpl__pool_run(const mpl__job *jobs, int n);
+
+/* Start the pool's helper process now (while the process is small); 0 or
+** MPL_ESYS.  Workers are forked from it later, on demand. */
+int mpl__pool_prepare(void);
+
+/* Make sure n workers are running (mat.procs(n)). */
+int mpl__pool_start(int n);
+
+/* Fill pids with the running workers' pids; returns their count. */
+int mpl__pool_pids(int *pids, int max);
+
+/* 1 in a process forked from the pool's owner (a mat.map worker): parallel
+** calls there run in-process. */
+int mpl__pool_disabled(void);
+
+/* Make this process's parallel calls run in-process for good (called in
+** mat.map's workers, whose siblings already use the cores). */
+void mpl__pool_forbid(void);
+
+/* Whether mpl_interrupt() was called since the last clear; every waiting
+** loop of a parallel call checks it, and a call clears it as it starts. */
+int mpl__interrupt_pending(void);
+void mpl__interrupt_clear(void);
+
+/* ---- dot.c, for the pool ---- */
+
+/* Compute a job's share in this process. */
+void mpl__job_run(const mpl__job *j);
+
+/* Products of fewer flops run in the calling process (tests lower it to
+** send tiny products through the workers). */
+extern double mpl__parallel_min_flops;
+
+/* Make BLAS in this process single-threaded (pool workers). */
+void mpl__blas_single_thread(void);
+
 /* ---- rng.c: xoshiro256** generator ---- */
 
 typedef struct mpl__rng {
@@ -95,5 +155,13 @@ uint64_t mpl__rng_next(mpl__rng *r);
 double mpl__rng_uniform(mpl__rng *r);  /* [0, 1), 53 random bits */
 double mpl__rng_normal(mpl__rng *r);   /* mean 0, variance 1 */
 uint64_t mpl__rng_entropy(void);       /* a seed from the OS */
+
+/* ---- arena.c: retention of freed memory (arithmetic issue) ---- */
+
+/* Set how many bytes of freed memory the arena may keep populated for
+** reuse (trimming at once when below what it keeps); SIZE_MAX only reads.
+** Returns the previous cap.  mpl__arena_retained: bytes kept now. */
+size_t mpl__arena_set_retain(size_t cap);
+size_t mpl__arena_retained(void);
 
 #endif

@@ -21,6 +21,7 @@
 #include <lualib.h>
 
 #include "internal.h"
+#include "arith.h"
 #include "lmat.h"
 
 #define MT MPL_MT
@@ -123,6 +124,10 @@ static int creation_error(lua_State *L, const char *fn, int err, size_t r,
 mpl_mat *mpl__new_mat(lua_State *L, const char *fn, size_t r, size_t c,
                         int zero) {
   lmat *u = push_closed(L);
+  /* Let Lua's collector know a large result exists (Lua sees only the
+  ** small userdata), so dropped temporaries are collected, and their
+  ** memory reused, before new pages have to be faulted in. */
+  if (r * c >= 512) lua_gc(L, LUA_GCSTEP, (int)(r * c / 128 > INT_MAX ? INT_MAX : r * c / 128));
   int err = zero ? mpl_mat_new(&u->m, r, c) : mpl__mat_alloc(&u->m, r, c);
   if (err) creation_error(L, fn, err, r, c);
   return u->m;
@@ -315,7 +320,7 @@ static int l_ones(lua_State *L) {
   return 1;
 }
 
-static mpl__rng *get_rng(lua_State *L) {
+mpl__rng *mpl__get_rng(lua_State *L) {
   lua_rawgetp(L, LUA_REGISTRYINDEX, &rng_key);
   mpl__rng *r = lua_touserdata(L, -1);
   lua_pop(L, 1);
@@ -325,7 +330,7 @@ static mpl__rng *get_rng(lua_State *L) {
 static int fill_random(lua_State *L, const char *fn, int normal) {
   size_t r = mpl__check_size(L, 1, fn, "rows");
   size_t c = mpl__check_size(L, 2, fn, "cols");
-  mpl__rng *g = get_rng(L);
+  mpl__rng *g = mpl__get_rng(L);
   mpl_mat *m = mpl__new_mat(L, fn, r, c, 0);
   size_t n = r * c;
   for (size_t i = 0; i < n; i++)
@@ -340,7 +345,7 @@ static int l_seed(lua_State *L) {
   uint64_t s = lua_isnoneornil(L, 1)
                    ? mpl__rng_entropy()
                    : (uint64_t)mpl__check_int(L, 1, "mat.seed", "seed");
-  mpl__rng_seed(get_rng(L), s, 0);
+  mpl__rng_seed(mpl__get_rng(L), s, 0);
   return 0;
 }
 
@@ -351,8 +356,23 @@ static int l_procs(lua_State *L) {
       return luaL_error(L, "mat.procs: worker count must be between 1 and "
                            "4096 (got %I)", (LUAI_UACINT)n);
     mpl_set_procs((int)n);
+    int err = mpl__pool_start((int)n); /* start the workers now */
+    if (err) return luaL_error(L, "mat.procs: %s", mpl_errmsg());
   }
   lua_pushinteger(L, mpl_procs());
+  return 1;
+}
+
+/* mat.workers(): the pids of the running worker processes, for
+** monitoring and tests. */
+static int l_workers(lua_State *L) {
+  static int pids[4096];
+  int n = mpl__pool_pids(pids, 4096);
+  lua_createtable(L, n, 0);
+  for (int i = 0; i < n; i++) {
+    lua_pushinteger(L, pids[i]);
+    lua_rawseti(L, -2, i + 1);
+  }
   return 1;
 }
 
@@ -663,6 +683,9 @@ static int dot_into(lua_State *L, const char *fn, int opts) {
   if (err) return luaL_error(L, "%s: %s", fn, mpl_strerror(err));
   if (!out) out = mpl__new_mat(L, fn, a->rows, b->cols, 0);
   err = mpl_dot(a, b, out, procs);
+  if (err == MPL_EINTR) return luaL_error(L, "%s: interrupted", fn);
+  if (err == MPL_EWORKER || err == MPL_ESYS)
+    return luaL_error(L, "%s: %s", fn, mpl_errmsg());
   if (err) return luaL_error(L, "%s: %s", fn, mpl_strerror(err));
   return 1;
 }
@@ -672,8 +695,9 @@ static int l_dot(lua_State *L) { return dot_into(L, "mat.dot", 3); }
 /* A new matrix: s times m. */
 static int scale(lua_State *L, mpl_mat *m, double s) {
   mpl_mat *r = mpl__new_mat(L, "m * s", m->rows, m->cols, 0);
-  for (size_t i = 0; i < m->rows; i++)
-    for (size_t j = 0; j < m->cols; j++) MPL_AT(r, i, j) = s * MPL_AT(m, i, j);
+  mpl__arg am = {m, 0}, as = {NULL, s};
+  int err = mpl__ew_binary(MPL__B_MUL, am, as, r); /* the vector kernels */
+  if (err) return luaL_error(L, "m * s: %s", mpl_strerror(err));
   return 1;
 }
 
@@ -723,7 +747,8 @@ static const luaL_Reg funcs[] = {
   {"rand", l_rand},   {"randn", l_randn},     {"seed", l_seed},
   {"procs", l_procs}, {"clock", l_clock},     {"ismatrix", l_ismatrix},
   {"dot", l_dot},     {"range", l_range},     {"linspace", l_linspace},
-  {"zeros", l_zeros}, {"ones", l_ones},       {NULL, NULL}};
+  {"zeros", l_zeros}, {"ones", l_ones},       {"workers", l_workers},
+  {NULL, NULL}};
 
 /* Build the metatable (methods reachable through __index, and listed in
 ** __methods for the REPL's completion) and the generator; let each part of
@@ -752,6 +777,11 @@ int luaopen_mat(lua_State *L) {
   lua_pop(L, 1);
 
   for (const mpl__opener *o = mpl__openers; *o; o++) (*o)(L, mod, mt, meth);
+
+  /* The pool's forkserver starts now, while the process is small, so that
+  ** workers forked later share none of the heap the script will build. */
+  if (mpl_procs() > 1 && mpl__pool_prepare() != 0)
+    return luaL_error(L, "mat: %s", mpl_errmsg());
 
   lua_pushvalue(L, meth);
   lua_pushcclosure(L, l_index, 1);

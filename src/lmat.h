@@ -49,7 +49,14 @@ mpl_mat *mpl__new_mat(lua_State *L, const char *fn, size_t r, size_t c,
 ** when err is set, release m and raise "fn: <strerror>". */
 void mpl__push_result(lua_State *L, const char *fn, int err, mpl_mat *m);
 
+/* The state's generator (mat.rand, mat.randn, mat.seed). */
+mpl__rng *mpl__get_rng(lua_State *L);
+
 /* Openers of the parts. */
 void mpl__open_files(lua_State *L, int mod, int mt, int methods);
+void mpl__open_arith(lua_State *L, int mod, int mt, int methods);
+void mpl__open_linalg(lua_State *L, int mod, int mt, int methods);
+void mpl__open_map(lua_State *L, int mod, int mt, int methods);
+void mpl__open_ragged(lua_State *L, int mod, int mt, int methods);
 
 #endif

@@ -7,4 +7,8 @@
 
 const mpl__opener mpl__openers[] = {
   mpl__open_files,
+  mpl__open_arith,
+  mpl__open_linalg,
+  mpl__open_map,
+  mpl__open_ragged,
   NULL};

@@ -108,6 +108,18 @@ static struct {
 
 static atomic_uint interrupted;
 
+/* This process's pid, refreshed after fork: asking the kernel on every
+** product would cost a system call each time. */
+static pid_t self_pid;
+static atomic_int forbidden; /* set in mat.map's workers */
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+static void pool_after_fork(void);
+
+static void register_atfork(void) {
+  self_pid = getpid();
+  pthread_atfork(NULL, NULL, pool_after_fork);
+}
+
 void mpl_interrupt(void) { atomic_store(&interrupted, 1); }
 
 int mpl__interrupt_pending(void) { return atomic_load(&interrupted) != 0; }
@@ -339,6 +351,7 @@ static int server_alive(void) {
 
 /* In a child forked from the owner: the pool is the parent's. */
 static void pool_after_fork(void) {
+  self_pid = getpid();
   pthread_mutex_init(&P.lock, NULL);
   if (P.zsock >= 0) close(P.zsock);
   if (P.zpidfd >= 0) close(P.zpidfd);
@@ -347,16 +360,18 @@ static void pool_after_fork(void) {
   P.nworkers = 0;
 }
 
-int mpl__pool_disabled(void) { return P.owner != 0 && P.owner != getpid(); }
+void mpl__pool_forbid(void) { atomic_store(&forbidden, 1); }
+
+int mpl__pool_disabled(void) {
+  if (atomic_load(&forbidden)) return 1;
+  pthread_once(&atfork_once, register_atfork);
+  return P.owner != 0 && P.owner != self_pid;
+}
 
 /* Fork the forkserver with every signal blocked, so no handler of the
 ** host runs in it; called with the lock held. */
 static int start_server(void) {
-  static int atfork_done;
-  if (!atfork_done) {
-    pthread_atfork(NULL, NULL, pool_after_fork);
-    atfork_done = 1;
-  }
+  pthread_once(&atfork_once, register_atfork);
   int err = mpl__arena_ensure(); /* workers must inherit the arena */
   if (err) return err;
   if (!P.c) {
