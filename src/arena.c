@@ -219,8 +219,10 @@ static void arena_init(void) {
   A.init_err = MPL_ENOMEM;
 }
 
-/* Bytes the kernel says can still be allocated without swapping. */
-static size_t mem_available(void) {
+/* Bytes the kernel says can still be allocated without swapping: shared
+** memory populated past that point wakes the OOM killer instead of
+** failing, so large reservations are checked against it first. */
+size_t mpl__mem_available(void) {
   FILE *f = fopen("/proc/meminfo", "re");
   size_t avail = SIZE_MAX;
   char line[128];
@@ -249,7 +251,7 @@ static void punch(char *from, char *to) {
 static int populate(char *from, char *to) {
   if (to <= from) return 0;
   size_t len = (size_t)(to - from);
-  if (len >= CHECK_AVAIL_MIN && len > mem_available()) return MPL_ENOMEM;
+  if (len >= CHECK_AVAIL_MIN && len > mpl__mem_available()) return MPL_ENOMEM;
   for (;;) {
     if (madvise(from, len, MADV_POPULATE_WRITE) == 0) return 0;
     if (errno == EINTR) continue;

@@ -34,6 +34,10 @@ int mpl__arena_contains(const void *p);
 /* Map the arena now (before forking workers that must see it). */
 int mpl__arena_ensure(void);
 
+/* Bytes the kernel reports as allocatable without swapping (MemAvailable),
+** SIZE_MAX when it cannot tell. */
+size_t mpl__mem_available(void);
+
 /* ---- matrix.c ---- */
 
 /* A refcounted block of element storage.  Views point into it.  Arena

@@ -161,25 +161,6 @@ static size_t page_size(void) {
 
 static size_t round_up(size_t x, size_t a) { return (x + a - 1) / a * a; }
 
-/* Bytes the kernel says can still be allocated without swapping: shared
-** memory populated past that point wakes the OOM killer instead of
-** failing, so large reservations are checked against it first. */
-static size_t mem_available(void) {
-  FILE *f = fopen("/proc/meminfo", "re");
-  size_t avail = SIZE_MAX;
-  char line[128];
-  if (!f) return avail;
-  while (fgets(line, sizeof line, f)) {
-    unsigned long long kb;
-    if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1) {
-      avail = (size_t)kb * 1024;
-      break;
-    }
-  }
-  fclose(f);
-  return avail;
-}
-
 /* ---------------------------------------------------------------------- */
 /* the results region                                                     */
 /* ---------------------------------------------------------------------- */
@@ -329,7 +310,7 @@ int mpl__team_reserve(mpl__team *t, size_t bytes, size_t *off, void **p) {
   if (len < bytes) return MPL_ENOMEM; /* overflow */
   uint64_t o = atomic_fetch_add(&t->c->rtop, len);
   if (o > r->size || len > r->size - o) return MPL_ENOMEM;
-  if (len >= CHECK_AVAIL_MIN && len > mem_available()) return MPL_ENOMEM;
+  if (len >= CHECK_AVAIL_MIN && len > mpl__mem_available()) return MPL_ENOMEM;
   char *at = r->base + o;
   for (;;) {
     if (madvise(at, len, MADV_POPULATE_WRITE) == 0) break;

@@ -16,16 +16,11 @@
 #include <cblas.h>
 
 #include "ctest.h"
+#include "proc.h"
 #include "internal.h"
 #include "mpl.h"
 
 static char *self_path;
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static mpl_mat *filled(size_t r, size_t c, double v) {
   mpl_mat *m;
@@ -59,19 +54,6 @@ static void small_call_is_right(int procs) {
   mpl_mat_release(c);
   mpl_mat_release(r);
   mpl__parallel_min_flops = 6.0e7;
-}
-
-/* Running: it exists and is not a zombie (an orphan's zombie lingers
-** until init reaps it, which a container's init may never do). */
-static int alive(pid_t pid) {
-  char path[64], buf[512];
-  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-  FILE *f = fopen(path, "r");
-  if (!f) return 0;
-  int running = fgets(buf, sizeof buf, f) && strrchr(buf, ')') &&
-                strrchr(buf, ')')[2] != 'Z';
-  fclose(f);
-  return running;
 }
 
 /* Wait up to `seconds` for pid to be gone, reaping it if it is ours. */
@@ -234,30 +216,6 @@ static void test_host_reaps_children(void) {
   small_call_is_right(2);
 }
 
-/* Processes whose real uid is uid. */
-static int count_user_procs(uid_t uid) {
-  DIR *d = opendir("/proc");
-  int n = 0;
-  CHECK(d != NULL);
-  for (struct dirent *e; (e = readdir(d));) {
-    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-    char path[300], line[256];
-    snprintf(path, sizeof path, "/proc/%s/status", e->d_name);
-    FILE *f = fopen(path, "r");
-    if (!f) continue;
-    while (fgets(line, sizeof line, f)) {
-      unsigned u;
-      if (sscanf(line, "Uid: %u", &u) == 1) {
-        n += u == uid;
-        break;
-      }
-    }
-    fclose(f);
-  }
-  closedir(d);
-  return n;
-}
-
 /* RLIMIT_NPROC lets the forkserver and one worker start, not two: the
 ** call fails cleanly, the one started is reaped, a later call works.  As
 ** root (whom the limit does not bind) the test first becomes nobody. */
@@ -298,15 +256,6 @@ static void test_blas_threads_around_fork(void) {
   cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, 400, 400, 400, 1, a,
               400, b, 400, 0, c, 400);
   small_call_is_right(2);
-}
-
-static int count_dir(const char *path) {
-  DIR *d = opendir(path);
-  int n = 0;
-  CHECK(d != NULL);
-  for (struct dirent *e; (e = readdir(d));) n += e->d_name[0] != '.';
-  closedir(d);
-  return n;
 }
 
 /* Mappings the engine could leak: shared ones (the arena, control

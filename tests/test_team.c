@@ -18,36 +18,10 @@
 #include <time.h>
 
 #include "ctest.h"
+#include "proc.h"
 #include "internal.h"
 #include "mpl.h"
 #include "team.h"
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* Running: it exists and is not a zombie. */
-static int alive(pid_t pid) {
-  char path[64], buf[512];
-  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-  FILE *f = fopen(path, "r");
-  if (!f) return 0;
-  int running = fgets(buf, sizeof buf, f) && strrchr(buf, ')') &&
-                strrchr(buf, ')')[2] != 'Z';
-  fclose(f);
-  return running;
-}
-
-static int count_dir(const char *path) {
-  DIR *d = opendir(path);
-  int n = 0;
-  CHECK(d != NULL);
-  for (struct dirent *e; (e = readdir(d));) n += e->d_name[0] != '.';
-  closedir(d);
-  return n;
-}
 
 static int maps_mention(const char *what) {
   FILE *f = fopen("/proc/self/maps", "r");
@@ -414,30 +388,6 @@ static void test_caller_killed(void) {
     usleep(5000);
   }
   CHECK(!alive(pids[0]) && !alive(pids[1]));
-}
-
-/* Processes whose real uid is uid. */
-static int count_user_procs(uid_t uid) {
-  DIR *d = opendir("/proc");
-  int n = 0;
-  CHECK(d != NULL);
-  for (struct dirent *e; (e = readdir(d));) {
-    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-    char path[300], line[256];
-    snprintf(path, sizeof path, "/proc/%s/status", e->d_name);
-    FILE *f = fopen(path, "r");
-    if (!f) continue;
-    while (fgets(line, sizeof line, f)) {
-      unsigned u;
-      if (sscanf(line, "Uid: %u", &u) == 1) {
-        n += u == uid;
-        break;
-      }
-    }
-    fclose(f);
-  }
-  closedir(d);
-  return n;
 }
 
 /* RLIMIT_NPROC lets one worker start, not three: the call fails cleanly
