@@ -6,29 +6,8 @@ local mat = require "mat"
 
 local MPL = os.getenv("MPL_BIN") or "mpl"
 
-local function self_pid()
-  local f = assert(io.open("/proc/self/stat"))
-  local pid = f:read("n")
-  f:close()
-  return math.tointeger(pid)
-end
-
-local function children(pid)
-  local f = io.open(string.format("/proc/%d/task/%d/children", pid, pid))
-  if not f then return {} end
-  local list = {}
-  for p in f:read("a"):gmatch("%d+") do list[#list + 1] = tonumber(p) end
-  f:close()
-  return list
-end
-
-local function running(pid)
-  local f = io.open(string.format("/proc/%d/stat", pid))
-  if not f then return false end
-  local state = f:read("a"):match("%) (%a)")
-  f:close()
-  return state ~= "Z"
-end
+local proc = require "proc"
+local self_pid, children, running = proc.self_pid, proc.children, proc.running
 
 -- run a Lua chunk in a fresh mpl with the given options; stdout, status
 local function mpl(opts, code)
