@@ -412,16 +412,24 @@ static void worker_setup(lua_State *L, const map_ctx *c) {
   lua_gc(L, LUA_GCGEN, 0, 0);
 }
 
-/* A worker's life (in the forked child): take chunks of items, run f on
-** each, send each result; the first failure is sent as an ERROR frame and
-** ends the worker.  f is at stack index 1, items at 2. */
-static int map_worker(mpl__team *t, int w, void *vctx) {
-  map_ctx *c = vctx;
-  lua_State *L = c->L;
-  (void)w;
+/* What a worker's protected life shares with map_worker. */
+typedef struct work {
+  mpl__team *t;
+  map_ctx *c;
+  size_t item; /* the item running or being sent; SIZE_MAX: none */
+  int rc;      /* the exit status when it returns normally */
+} work;
+
+/* A worker's life, under lua_pcall (f at 1, items at 2, its work at 3):
+** take chunks of items, run f on each, send each result; the first
+** failure of an item is sent as an ERROR frame and ends the worker. */
+static int worker_run(lua_State *L) {
+  work *wk = lua_touserdata(L, 3);
+  mpl__team *t = wk->t;
+  map_ctx *c = wk->c;
   worker_setup(L, c);
   mpl__rng *rng = mpl__get_rng(L);
-  if (!lua_checkstack(L, 16)) return 1;
+  if (!lua_checkstack(L, 16)) return 0;
   lua_pushcfunction(L, worker_msgh);
   int h = lua_gettop(L);
   lua_pushcfunction(L, call_item);
@@ -432,6 +440,7 @@ static int map_worker(mpl__team *t, int w, void *vctx) {
   size_t lo, hi;
   while (mpl__team_take(t, &lo, &hi)) {
     for (size_t i = lo; i < hi; i++) {
+      wk->item = i;
       mpl__team_running(t, i);
       if (c->has_seed) mpl__rng_seed(rng, c->seed, (uint64_t)i + 1);
       lua_pushvalue(L, h + 1);
@@ -444,19 +453,52 @@ static int map_worker(mpl__team *t, int w, void *vctx) {
         const char *msg = lua_tolstring(L, -1, &len);
         if (!msg) msg = "(error object is not a string)", len = strlen(msg);
         mpl__team_send(t, MPL__FRAME_ERROR, i, msg, len);
+        wk->rc = 0;
         return 0;
       }
       e.len = 0;
       if (enc_value(&e, lua_gettop(L), 0) != 0) {
         mpl__team_send(t, MPL__FRAME_ERROR, i, e.err, strlen(e.err));
+        wk->rc = 0;
         return 0;
       }
       lua_settop(L, base);
-      if (mpl__team_send(t, MPL__FRAME_RESULT, i, e.p, e.len) != 0) return 1;
+      if (mpl__team_send(t, MPL__FRAME_RESULT, i, e.p, e.len) != 0) {
+        wk->rc = 1;
+        return 0;
+      }
       mpl__team_running(t, SIZE_MAX);
+      wk->item = SIZE_MAX;
       relieve(L, &pr);
     }
   }
+  wk->rc = 0;
+  return 0;
+}
+
+/* A worker's life (in the forked child).  An error outside an item's own
+** protected call (Lua out of memory while setting up or encoding) must not
+** unwind into the caller's frames, which this copy of the process shares:
+** it is caught here and sent as the failure of the item at hand, or of
+** the next one when none was running.  f is at stack index 1, items at 2. */
+static int map_worker(mpl__team *t, int w, void *vctx) {
+  lua_State *L = ((map_ctx *)vctx)->L;
+  work wk = {t, vctx, SIZE_MAX, 1};
+  (void)w;
+  lua_pushcfunction(L, worker_run); /* light values: nothing allocated */
+  lua_pushvalue(L, 1);
+  lua_pushvalue(L, 2);
+  lua_pushlightuserdata(L, &wk);
+  if (lua_pcall(L, 3, 0, 0) == LUA_OK) return wk.rc;
+  size_t len, lo, hi;
+  const char *msg = lua_tolstring(L, -1, &len);
+  if (!msg) msg = "(error object is not a string)", len = strlen(msg);
+  size_t item = wk.item;
+  if (item == SIZE_MAX) {
+    if (!mpl__team_take(t, &lo, &hi)) return 0; /* nothing was lost */
+    item = lo;
+  }
+  mpl__team_send(t, MPL__FRAME_ERROR, item, msg, len);
   return 0;
 }
 

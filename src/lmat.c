@@ -133,22 +133,33 @@ mpl_mat *mpl__new_mat(lua_State *L, const char *fn, size_t r, size_t c,
   return u->m;
 }
 
+static int push_closed_f(lua_State *L) {
+  push_closed(L);
+  return 1;
+}
+
 /* Push a handle the caller made (its reference moves into Lua), or raise
-** the error that making it gave. */
+** the error that making it gave.  The handle is already ours, so the
+** userdata is made in protected mode: when Lua runs out of memory there,
+** m is released before the error goes on. */
 void mpl__push_result(lua_State *L, const char *fn, int err, mpl_mat *m) {
   if (err) {
     mpl_mat_release(m);
     luaL_error(L, "%s: %s", fn, mpl_strerror(err));
     return;
   }
-  /* The handle is already ours; make room for the userdata first so that
-  ** only the push below can fail, and release m if it does. */
   if (!lua_checkstack(L, 4)) {
     mpl_mat_release(m);
     luaL_error(L, "%s: stack overflow", fn);
     return;
   }
-  lmat *u = push_closed(L);
+  lua_pushcfunction(L, push_closed_f); /* a light function: no allocation */
+  if (lua_pcall(L, 0, 1, 0) != LUA_OK) {
+    mpl_mat_release(m);
+    lua_error(L);
+    return;
+  }
+  lmat *u = lua_touserdata(L, -1);
   u->m = m;
 }
 
@@ -538,6 +549,13 @@ static int l_close(lua_State *L) {
   return 0;
 }
 
+static int push_string_f(lua_State *L) {
+  lua_pushstring(L, lua_touserdata(L, 1));
+  return 1;
+}
+
+/* The text is malloc'd: it is pushed in protected mode and freed before
+** an error (Lua out of memory) goes on. */
 static int l_tostring(lua_State *L) {
   lmat *u = luaL_checkudata(L, 1, MT);
   if (!u->m) {
@@ -547,9 +565,11 @@ static int l_tostring(lua_State *L) {
   char *s;
   int err = mpl_mat_format(&s, u->m);
   if (err) return luaL_error(L, "tostring: %s", mpl_strerror(err));
-  lua_pushstring(L, s);
+  lua_pushcfunction(L, push_string_f); /* light values: nothing allocated */
+  lua_pushlightuserdata(L, s);
+  int status = lua_pcall(L, 1, 1, 0);
   free(s);
-  return 1;
+  return status == LUA_OK ? 1 : lua_error(L);
 }
 
 static int l_eq(lua_State *L) {
@@ -632,11 +652,10 @@ static int l_newindex(lua_State *L) {
   if (!is_rowlike(L, 3))
     return luaL_error(L, "m[i] = v: value must be a number, a table or a "
                          "vector (got %s)", luaL_typename(L, 3));
-  mpl_mat *tmp;
-  int err = mpl__mat_alloc(&tmp, 1, m->cols);
-  if (err) return luaL_error(L, "m[i] = v: %s", mpl_strerror(err));
   lmat *holder = push_closed(L); /* owns tmp if from_row raises */
-  holder->m = tmp;
+  int err = mpl__mat_alloc(&holder->m, 1, m->cols);
+  if (err) return luaL_error(L, "m[i] = v: %s", mpl_strerror(err));
+  mpl_mat *tmp = holder->m;
   from_row(L, "m[i] = v", 3, tmp, 0, 0);
   for (size_t j = 0; j < m->cols; j++) MPL_AT(m, k, j) = tmp->data[j];
   return 0;
