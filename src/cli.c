@@ -100,10 +100,17 @@ static int msghandler(lua_State *L) {
 /*
 ** The hook installed by the SIGINT handler: it runs at the next safe
 ** point of the interpreter, clears itself and raises the error there.
+** When that point is the call of the message handler, an error is already
+** on its way out (e.g. "mat.dot: interrupted" from a parallel call the
+** same Ctrl-C stopped): raising here would replace it, so it is left be.
 */
 static void stop_hook(lua_State *L, lua_Debug *ar) {
-  (void)ar;
   lua_sethook(L, NULL, 0, 0);
+  if (ar->event == LUA_HOOKCALL && lua_getinfo(L, "f", ar)) {
+    int in_handler = lua_tocfunction(L, -1) == msghandler;
+    lua_pop(L, 1);
+    if (in_handler) return;
+  }
   luaL_error(L, "interrupted!");
 }
 

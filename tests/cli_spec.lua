@@ -76,10 +76,6 @@ local function first_line(s)
   return s:match("^[^\n]*")
 end
 
-local function have(cmd)
-  return os.execute("command -v " .. cmd .. " >/dev/null 2>&1") == true
-end
-
 local BANNER_PAT = "^mpl 0%.1%.0 %(Lua 5%.4%.%d+%)\nLua 5%.4%.%d+  Copyright %(C%) 1994%-%d+ Lua%.org, PUC%-Rio\n"
 
 -- The banner printed by -v / -i (taken from the binary, checked once).
@@ -477,100 +473,6 @@ print(arg[-1], arg[-2], arg[-3] == os.getenv("MPL_BIN_SEEN"), arg[-4])
       local r = run({ "-i" }, { stdin = "1+1\n",
                                 env = { MPL_HISTORY = "/nonexistent/dir/hist" } })
       assert.are.same({ out = BANNER .. "> 2\n> \n", err = "", code = 0 }, r)
-    end)
-  end)
-
-  describe("REPL on a terminal", function()
-    local tmux_ok = have("tmux")
-    local sock = "mplcli" .. os.time() .. math.random(1000000)
-
-    local function tmux(cmd)
-      return "timeout 20 tmux -L " .. sock .. " " .. cmd
-    end
-
-    local function capture()
-      local p = io.popen(tmux("capture-pane -p -t repl") .. " 2>/dev/null")
-      local s = p:read("a")
-      p:close()
-      return s
-    end
-
-    -- Poll the pane until it matches the Lua pattern `pat` (max ~5 s);
-    -- returns the pane text.  Trailing blanks of pane lines are trimmed,
-    -- so a fresh prompt shows as ">".
-    local function wait_for(pat)
-      local s = ""
-      for _ = 1, 50 do
-        s = capture()
-        if s:find(pat) then return s end
-        os.execute("sleep 0.1")
-      end
-      return s
-    end
-
-    local function expect(pat)
-      local s = wait_for(pat)
-      assert(s:find(pat), "pane does not match " .. pat .. ":\n" .. s)
-    end
-
-    local function keys(...)
-      local args = {}
-      for _, k in ipairs({ ... }) do args[#args + 1] = shquote(k) end
-      assert(os.execute(tmux("send-keys -t repl " .. table.concat(args, " "))))
-    end
-
-    it("completes names, prints values, stops loops on Ctrl-C, leaves on Ctrl-D", function()
-      if not tmux_ok then
-        pending("tmux not installed")
-        return
-      end
-      local hist, status = tmpname(), tmpname()
-      local cmd = "env -u LUA_INIT -u LUA_INIT_5_4 -u MPL_PROCS TERM=xterm INPUTRC=/dev/null"
-        .. " MPL_HISTORY=" .. shquote(hist) .. " " .. shquote(MPL) .. " -p 3"
-        .. "; echo \"status=$?\" > " .. shquote(status)
-      local ok, err = pcall(function()
-        assert(os.execute(tmux("new-session -d -s repl -x 120 -y 40 " .. shquote(cmd))))
-        expect("^mpl 0%.1%.0 %(Lua 5%.4%.%d+%)\nLua [^\n]*PUC%-Rio\n>")
-
-        keys("mat.pro", "Tab")
-        expect("\n> mat%.procs\n")
-        keys("()", "Enter")
-        expect("\n> mat%.procs%(%)\n3\n>")
-
-        keys("string.for", "Tab")
-        expect("\n> string%.format\n")
-        keys("('%03d', 7)", "Enter")
-        expect("\n007\n>")
-
-        keys("s = 'abc'", "Enter", "s:up", "Tab")
-        expect("\n> s:upper\n")
-        keys("()", "Enter")
-        expect("\nABC\n>")
-
-        keys("m = mat.zeros(2, 3)", "Enter", "m:sh", "Tab")
-        expect("\n> m:shape\n")
-        keys("()", "Enter")
-        expect("\n2%s+3\n>")
-
-        keys("print('busy'); while true do end", "Enter")
-        expect("\nbusy\n")
-        keys("C-c")
-        expect("interrupted!\nstack traceback:")
-        keys("40 + 2", "Enter")
-        expect("\n42\n>")
-
-        keys("C-d")
-        for _ = 1, 50 do
-          if readfile(status) ~= "" then break end
-          os.execute("sleep 0.1")
-        end
-        assert.are.equal("status=0\n", readfile(status))
-        local h = readfile(hist)
-        assert.truthy(h:find("mat.procs()\n", 1, true))
-        assert.truthy(h:find("40 + 2\n", 1, true))
-      end)
-      os.execute(tmux("kill-server") .. " >/dev/null 2>&1")
-      if not ok then error(err, 0) end
     end)
   end)
 end)
