@@ -94,7 +94,11 @@ void mpl__set_errmsg(const char *fmt, ...)
 
 /* ---- pool.c: the worker pool, the only code that forks ---- */
 
-enum { MPL__JOB_DOT = 1 };
+/* MPL__JOB_DOT: rows [r0, r1) of a*b into out.  MPL__JOB_DOT_K: partial
+** products of chunks of the inner dimension (dot.c fixes them from the
+** shape; [r0, r1) is all of them), taken one at a time from a counter the
+** workers share in out's last row, chunk c's into rows [c*m, (c+1)*m). */
+enum { MPL__JOB_DOT = 1, MPL__JOB_DOT_K = 2 };
 
 /* One participant's share of a parallel call.  Matrices travel as their
 ** geometry (data pointer, shape, strides): the data is in the shared arena
@@ -102,7 +106,7 @@ enum { MPL__JOB_DOT = 1 };
 typedef struct mpl__job {
   int kind;
   mpl_mat a, b, out; /* only data, rows, cols, rs, cs are meaningful */
-  size_t r0, r1;     /* rows of the result this share computes */
+  size_t r0, r1;     /* rows (or chunks) this share computes */
 } mpl__job;
 
 /* Run jobs[0..n) on n workers at once; 0 when all succeeded, else
@@ -143,7 +147,12 @@ void mpl__job_run(const mpl__job *j);
 ** send tiny products through the workers). */
 extern double mpl__parallel_min_flops;
 
-/* Make BLAS in this process single-threaded (pool workers). */
+/* Products of at most mpl__ksplit_rows rows with an inner dimension of at
+** least mpl__ksplit_min_k are cut along the inner dimension (dot.c). */
+extern const size_t mpl__ksplit_rows, mpl__ksplit_min_k;
+
+/* Make BLAS in this process single-threaded, once (a forked child
+** inherits it: see dot.c). */
 void mpl__blas_single_thread(void);
 
 /* ---- rng.c: xoshiro256** generator ---- */

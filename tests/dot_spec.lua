@@ -37,6 +37,26 @@ describe("mat.dot", function()
     end
   end)
 
+  it("gives the same bits for every procs on a product cut along k", function()
+    -- few rows, a long inner dimension: dot.c sums fixed chunks of k
+    mat.seed(5)
+    local a, b = mat.randn(20000, 50):t(), mat.randn(20000, 60)
+    local ref = mat.dot(a, b, {procs = 1})
+    local big = mat.new(52, 62, 7)
+    local out = big:sub(2, 51, 2, 61)
+    for p = 2, 4 do
+      assert.is_true(ref == mat.dot(a, b, {procs = p}), "procs " .. p)
+      assert.are.equal(out, mat.dot(a, b, {procs = p, out = out}))
+      assert.is_true(ref == out, "out, procs " .. p)
+    end
+    for _, edge in ipairs{big:sub(1, 1, 1, 62), big:sub(52, 52, 1, 62),
+                          big:sub(1, 52, 1, 1), big:sub(1, 52, 62, 62)} do
+      assert.are.equal(0, (edge - 7):abs():sum()) -- sentinels untouched
+    end
+    assert.is_true(ref == a * b)
+    assert.is_true(mat.allclose(ref, mat.dot(a:copy(), b, {procs = 1})))
+  end)
+
   it("writes into opts.out, a view, and returns it", function()
     local a, b = mat.from{{1, 2}, {3, 4}}, mat.from{{5, 6}, {7, 8}}
     local big = mat.new(4, 4, -1)
@@ -134,27 +154,32 @@ describe("the worker pool", function()
   end)
 
   it("stops on Ctrl-C (SIGINT) with \"interrupted\", workers and all", function()
-    local file = os.tmpname()
+    local file, mark = os.tmpname(), os.tmpname()
     local f = assert(io.open(file, "w"))
-    f:write([[
+    f:write(string.format([[
       mat.procs(2)
       local a = mat.rand(5000, 5000)
       io.stderr:write("workers ", table.concat(mat.workers(), " "), "\n")
       io.stderr:flush()
+      io.open(%q, "w"):close() -- the product starts now
       local c = mat.dot(a, a)
       print("finished")
-    ]])
+    ]], mark))
     f:close()
-    -- SIGINT once the product has started (the workers are listed first)
+    os.remove(mark)
+    -- SIGINT once the product has started: after the script marked it
+    -- (however long making `a` took on a loaded machine), plus a moment
     -- (no `timeout` wrapper: it would receive the signal instead; a
     -- watchdog kills a hung run instead)
     local p = io.popen(string.format(
       "%s %s 2>&1 & pid=$!; (sleep 60; kill -9 $pid) >/dev/null 2>&1 & dog=$!; " ..
-      "sleep 1.5; kill -INT $pid; wait $pid; echo status=$?; kill $dog 2>/dev/null",
-      MPL, file))
+      "for i in $(seq 500); do [ -e %s ] && break; sleep 0.05; done; sleep 0.3; " ..
+      "kill -INT $pid; wait $pid; echo status=$?; kill $dog 2>/dev/null",
+      MPL, file, mark))
     local out = p:read("a")
     p:close()
     os.remove(file)
+    os.remove(mark)
     assert.is_nil(out:find("finished"))
     assert.is_truthy(out:find("interrupted"))
     assert.is_truthy(out:find("status=1"))

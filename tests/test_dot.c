@@ -1,10 +1,15 @@
 /*
 ** test_dot.c: the matrix product, in-process and through the worker pool:
 ** against a naive long double reference, bit for bit across worker counts,
-** on views, with sentinels around an output view, with NaN rows.
+** on views, with sentinels around an output view, with NaN rows; and the
+** same for products cut along the inner dimension, at the edges of that
+** rule, with workers killed or interrupted mid-call.
 */
 #include <math.h>
 #include <float.h>
+#include <pthread.h>
+
+#include <cblas.h>
 
 #include "ctest.h"
 #include "internal.h"
@@ -199,6 +204,219 @@ static void test_output_overlapping_input(void) {
   mpl_mat_release(b);
 }
 
+/* ---- products cut along the inner dimension (dot.c, split_along_k) ---- */
+
+/* c = a*b by one single-threaded BLAS call: what the row path gives. */
+static void one_blas_call(const mpl_mat *a, const mpl_mat *b, mpl_mat *c) {
+  openblas_set_num_threads(1);
+  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)mpl_mat_rows(a),
+              (int)mpl_mat_cols(b), (int)mpl_mat_cols(a), 1.0, mpl_mat_data(a),
+              (int)mpl_mat_rstride(a), mpl_mat_data(b), (int)mpl_mat_rstride(b),
+              0.0, mpl_mat_data(c), (int)mpl_mat_rstride(c));
+}
+
+/* ref's bits from procs 1..4: through the workers even when small, at the
+** default threshold, and in-process whatever procs. */
+static void same_bits_everywhere(const mpl_mat *a, const mpl_mat *b,
+                                 const mpl_mat *ref) {
+  static const double thresholds[] = {0, 6.0e7, 1e300};
+  mpl_mat *c;
+  CHECK(mpl_mat_new(&c, mpl_mat_rows(ref), mpl_mat_cols(ref)) == 0);
+  for (size_t t = 0; t < 3; t++) {
+    mpl__parallel_min_flops = thresholds[t];
+    for (int p = 1; p <= 4; p++) {
+      mpl_mat_fill(c, -7);
+      CHECK(mpl_dot(a, b, c, p) == 0);
+      CHECK(bits_equal(c, ref));
+    }
+  }
+  mpl__parallel_min_flops = 6.0e7;
+  mpl_mat_release(c);
+}
+
+/* Shapes on both sides of the rule: inside, the chunked sum differs from
+** one BLAS call in some last bit (so the path is really taken); outside,
+** procs = 1 is that one call.  Every procs agrees either way. */
+static void test_split_k_rule_edges(void) {
+  size_t r = mpl__ksplit_rows, k = mpl__ksplit_min_k;
+  /* {m, k, n, cut}: the rule also wants 6e7 flops, which 64 x 8192 x 60
+  ** has and 64 x 8192 x 50 has not */
+  size_t shapes[][4] = {{50, 20000, 60, 1}, {r, k, 60, 1},
+                        {8, 8 * k, 60, 1},  {r + 1, k, 60, 0},
+                        {r, k - 1, 60, 0},  {r, k, 50, 0}};
+  for (size_t s = 0; s < 6; s++) {
+    size_t m = shapes[s][0], kk = shapes[s][1], n = shapes[s][2];
+    mpl_mat *a = random_mat(m, kk, 0), *b = random_mat(kk, n, 0), *c1, *one;
+    CHECK(mpl_mat_new(&c1, m, n) == 0);
+    CHECK(mpl_mat_new(&one, m, n) == 0);
+    CHECK(mpl_dot(a, b, c1, 1) == 0);
+    check_against_reference(a, b, c1);
+    one_blas_call(a, b, one);
+    CHECK(bits_equal(c1, one) == !shapes[s][3]);
+    same_bits_everywhere(a, b, c1);
+    mpl_mat_release(a);
+    mpl_mat_release(b);
+    mpl_mat_release(c1);
+    mpl_mat_release(one);
+  }
+}
+
+/* Transposed and strided operands, an output view among sentinels and a
+** transposed output, on a product cut along k. */
+static void test_split_k_views_and_sentinels(void) {
+  size_t m = 40, k = 30000, n = 30;
+  mpl_mat *a0 = random_mat(k, m, 0), *b0 = random_mat(k + 5, n + 9, 0);
+  mpl_mat *at_, *bsub, *bt0, *bt, *big, *out, *ref, *o2, *outt;
+  CHECK(mpl_mat_transpose(&at_, a0) == 0);        /* m x k, flagged */
+  CHECK(mpl_mat_sub(&bsub, b0, 5, 2, k, n) == 0); /* k x n, ld n+9 */
+  bt0 = random_mat(n, k, 0);
+  CHECK(mpl_mat_transpose(&bt, bt0) == 0); /* k x n, flagged */
+  CHECK(mpl_mat_new(&big, m + 9, n + 11) == 0);
+  mpl_mat_fill(big, 12345.0);
+  CHECK(mpl_mat_sub(&out, big, 4, 6, m, n) == 0);
+  CHECK(mpl_mat_new(&o2, n, m) == 0);
+  CHECK(mpl_mat_transpose(&outt, o2) == 0); /* m x n, column-major */
+  CHECK(mpl_mat_new(&ref, m, n) == 0);
+  const mpl_mat *bs[2] = {bsub, bt};
+  for (int v = 0; v < 2; v++) {
+    CHECK(mpl_dot(at_, bs[v], ref, 1) == 0);
+    check_against_reference(at_, bs[v], ref);
+    same_bits_everywhere(at_, bs[v], ref);
+    mpl__parallel_min_flops = 0;
+    for (int p = 1; p <= 4; p++) {
+      CHECK(mpl_dot(at_, bs[v], out, p) == 0);
+      CHECK(bits_equal(out, ref));
+      for (size_t i = 0; i < m + 9; i++)
+        for (size_t j = 0; j < n + 11; j++) {
+          int inside = i >= 4 && i < 4 + m && j >= 6 && j < 6 + n;
+          if (!inside) CHECK(at(big, i, j) == 12345.0);
+        }
+      mpl_mat_fill(o2, -1);
+      CHECK(mpl_dot(at_, bs[v], outt, p) == 0);
+      CHECK(bits_equal(outt, ref)); /* the sum is written element by element */
+    }
+    mpl__parallel_min_flops = 6.0e7;
+  }
+  mpl_mat_release(ref);
+  mpl_mat_release(outt);
+  mpl_mat_release(o2);
+  mpl_mat_release(out);
+  mpl_mat_release(big);
+  mpl_mat_release(bt);
+  mpl_mat_release(bt0);
+  mpl_mat_release(bsub);
+  mpl_mat_release(at_);
+  mpl_mat_release(a0);
+  mpl_mat_release(b0);
+}
+
+/* NaN in one row of a, in a late chunk, reaches that row only. */
+static void test_split_k_nan_row(void) {
+  size_t m = 50, k = 20000, n = 60;
+  mpl_mat *a = random_mat(m, k, 0), *b = random_mat(k, n, 0), *c;
+  mpl_mat_data(a)[7 * k + 15001] = NAN;
+  CHECK(mpl_mat_new(&c, m, n) == 0);
+  for (int p = 1; p <= 4; p++) {
+    mpl_mat_fill(c, 0);
+    CHECK(mpl_dot(a, b, c, p) == 0);
+    for (size_t i = 0; i < m; i++)
+      for (size_t j = 0; j < n; j++) CHECK(isnan(at(c, i, j)) == (i == 7));
+  }
+  mpl_mat_release(a);
+  mpl_mat_release(b);
+  mpl_mat_release(c);
+}
+
+/* The output may be a view of an input: it is written once all the
+** chunks are done. */
+static void test_split_k_output_overlapping_input(void) {
+  size_t m = 50, k = 20000, n = 60;
+  mpl_mat *b = random_mat(k, n, 0);
+  for (int p = 1; p <= 2; p++) {
+    mpl_mat *a = random_mat(m, k, 0), *ref, *head;
+    CHECK(mpl_mat_new(&ref, m, n) == 0);
+    CHECK(mpl_dot(a, b, ref, 1) == 0);
+    CHECK(mpl_mat_sub(&head, a, 0, 0, m, n) == 0); /* a's first columns */
+    CHECK(mpl_dot(a, b, head, p) == 0);
+    CHECK(bits_equal(head, ref));
+    mpl_mat_release(head);
+    mpl_mat_release(ref);
+    mpl_mat_release(a);
+  }
+  mpl_mat_release(b);
+}
+
+typedef struct later {
+  pid_t pid;
+  int sig; /* sent to pid; 0: mpl_interrupt() */
+  int fired;
+} later;
+
+static void *fire_later(void *p) {
+  later *l = p;
+  usleep(200000);
+  if (l->sig)
+    kill(l->pid, l->sig);
+  else
+    mpl_interrupt();
+  l->fired = 1;
+  return NULL;
+}
+
+/* A worker is stopped (SIGSTOP) before the call, then killed, or the call
+** is interrupted: the call fails, out keeps its old contents and the
+** scratch goes back to the arena; the next call is right.  Continued
+** (SIGCONT) instead, it finds the chunks taken by the other worker and
+** the call gives the usual bits. */
+static void split_k_stopped_worker(int sig, int expect) {
+  size_t m = 50, k = 20000, n = 60;
+  mpl_mat *a = random_mat(m, k, 0), *b = random_mat(k, n, 0), *c, *ref;
+  CHECK(mpl_mat_new(&c, m, n) == 0);
+  CHECK(mpl_mat_new(&ref, m, n) == 0);
+  CHECK(mpl_dot(a, b, ref, 1) == 0);
+  int pids[8];
+  CHECK(mpl__pool_start(2) == 0);
+  CHECK_EQ_INT(mpl__pool_pids(pids, 8), 2);
+  mpl_mat_fill(c, 12345.0);
+  mpl__arena_stats before, after;
+  mpl__arena_get_stats(&before);
+  CHECK(kill(pids[1], SIGSTOP) == 0);
+  later l = {pids[1], sig, 0};
+  pthread_t t;
+  CHECK(pthread_create(&t, NULL, fire_later, &l) == 0);
+  CHECK_EQ_INT(mpl_dot(a, b, c, 2), expect);
+  pthread_join(t, NULL);
+  CHECK(l.fired);
+  mpl__arena_get_stats(&after);
+  CHECK_EQ_INT(after.blocks, before.blocks);
+  CHECK_EQ_INT(after.in_use, before.in_use);
+  if (expect == 0) {
+    CHECK(bits_equal(c, ref));
+  } else {
+    for (size_t i = 0; i < m; i++)
+      for (size_t j = 0; j < n; j++) CHECK(at(c, i, j) == 12345.0);
+    CHECK(mpl_dot(a, b, c, 2) == 0);
+    CHECK(bits_equal(c, ref));
+  }
+  mpl_mat_release(a);
+  mpl_mat_release(b);
+  mpl_mat_release(c);
+  mpl_mat_release(ref);
+}
+
+static void test_split_k_worker_killed(void) {
+  split_k_stopped_worker(SIGKILL, MPL_EWORKER);
+  CHECK(strstr(mpl_errmsg(), "killed by signal 9") != NULL);
+}
+
+static void test_split_k_interrupted(void) {
+  split_k_stopped_worker(0, MPL_EINTR);
+}
+
+static void test_split_k_late_worker(void) {
+  split_k_stopped_worker(SIGCONT, 0);
+}
+
 static void test_shape_errors(void) {
   mpl_mat *a = random_mat(3, 4, 0), *b = random_mat(5, 6, 0), *c;
   CHECK(mpl_mat_new(&c, 3, 6) == 0);
@@ -218,6 +436,13 @@ static const ctest tests[] = {
   {"nan_row_stays_in_its_row", test_nan_row_stays_in_its_row},
   {"output_overlapping_input", test_output_overlapping_input},
   {"shape_errors", test_shape_errors},
+  {"split_k_rule_edges", test_split_k_rule_edges},
+  {"split_k_views_and_sentinels", test_split_k_views_and_sentinels},
+  {"split_k_nan_row", test_split_k_nan_row},
+  {"split_k_output_overlapping_input", test_split_k_output_overlapping_input},
+  {"split_k_worker_killed", test_split_k_worker_killed},
+  {"split_k_interrupted", test_split_k_interrupted},
+  {"split_k_late_worker", test_split_k_late_worker},
 };
 
 CTEST_MAIN(tests, 120)

@@ -7,6 +7,15 @@
 ** below 1 means mpl is faster).  The n = 256 case also gives the ratio to
 ** single-threaded OpenBLAS, since that size runs in-process.
 **
+** OpenBLAS's threads busy-wait for a while after each call (some 2^28
+** cycles by default, about 0.1 s here), so after the reference call its
+** idle thread takes half of a core that a pinned worker of mpl needs next:
+** measured, that made the 50x100000 case's mpl time bimodal (8.4 ms alone,
+** 9-12 ms interleaved).  The benchmark therefore runs with
+** OPENBLAS_THREAD_TIMEOUT=4 (the shortest wait; OpenBLAS's own times are
+** unchanged by it: 11.3-11.6 ms in that case either way), re-executing
+** itself to set it, since OpenBLAS reads it when it is loaded.
+**
 ** usage: bench_dot [P]   (default: the online CPUs)
 **        bench_dot threshold [P]   (where parallel starts to pay)
 */
@@ -129,6 +138,11 @@ static void threshold(int p) {
 }
 
 int main(int argc, char **argv) {
+  if (!getenv("OPENBLAS_THREAD_TIMEOUT")) {
+    setenv("OPENBLAS_THREAD_TIMEOUT", "4", 1);
+    execv("/proc/self/exe", argv);
+    perror("bench_dot: cannot re-execute itself"); /* run as we are */
+  }
   if (argc > 1 && strcmp(argv[1], "threshold") == 0) {
     threshold(argc > 2 ? atoi(argv[2]) : (int)sysconf(_SC_NPROCESSORS_ONLN));
     return 0;
@@ -136,8 +150,9 @@ int main(int argc, char **argv) {
   int p = argc > 1 ? atoi(argv[1]) : (int)sysconf(_SC_NPROCESSORS_ONLN);
   if (p < 1) p = 1;
   srand(7);
-  printf("mpl %s, OpenBLAS %s, %d procs\n", mpl_version(),
-         openblas_get_config(), p);
+  printf("mpl %s, OpenBLAS %s, %d procs, OPENBLAS_THREAD_TIMEOUT=%s\n",
+         mpl_version(), openblas_get_config(), p,
+         getenv("OPENBLAS_THREAD_TIMEOUT"));
   run_case("256x256 * 256x256", 256, 256, 256, p, 41);
   run_case("1000x1000 * 1000x1000", 1000, 1000, 1000, p, 15);
   run_case("2000x2000 * 2000x2000", 2000, 2000, 2000, p, 7);
