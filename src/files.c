@@ -6,7 +6,8 @@
 ** Loading: a regular file is mapped read-only (MAP_PRIVATE) and parsed in
 ** place, so a file of gigabytes is never copied into memory first; other
 ** files (pipes, /proc) are read into a buffer.  .npy files are read with
-** pread instead, straight into the matrix, or mapped shared for opts.mmap.
+** pread or spliced by the kernel instead, straight into the matrix, or
+** mapped shared for opts.mmap.
 ** Every reader reports a failure in an mpl_load_info: the message, and the
 ** line or byte offset, so a C host gets the location without parsing text.
 ** Numbers are parsed with a C locale_t, never the process's locale.

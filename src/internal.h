@@ -18,6 +18,26 @@
 void *mpl__arena_alloc(size_t n, int zero, int *err);
 void mpl__arena_free(void *p);
 
+/* Allocate n bytes (not zeroed) whose bytes [*lo, *hi) -- whole pages,
+** multiples of 64 bytes from p, possibly empty -- have no memory yet: the
+** caller writes them with mpl__arena_write / mpl__arena_fill_fd (never
+** through the pointer), the rest through the pointer as usual, then calls
+** mpl__arena_filled(p); freed before that, the block's pages are punched.
+** Both fillers return 0, or MPL_ENOMEM (errno set) when the arena cannot
+** take the bytes; mpl__arena_fill_fd copies n bytes of the file fd from
+** offset off inside the kernel, sets *done to the bytes copied, and also
+** returns MPL_EIO for a read error (errno set) or an early end of the file
+** (errno 0), or MPL_ESYS with nothing copied when the file cannot be
+** spliced. */
+void *mpl__arena_alloc_unfilled(size_t n, size_t *lo, size_t *hi, int *err);
+/* Give memory now to the pages of [p, p + n), inside [lo, hi) of an
+** unfilled block, so they may be written through the pointer after all;
+** 0 or MPL_ENOMEM.  Safe in another thread than allocations. */
+int mpl__arena_populate(void *p, size_t n);
+int mpl__arena_write(void *dst, const void *src, size_t n);
+int mpl__arena_fill_fd(void *dst, int fd, size_t off, size_t n, size_t *done);
+void mpl__arena_filled(void *p);
+
 /* Statistics for tests and benchmarks. */
 typedef struct mpl__arena_stats {
   size_t size;      /* virtual size of the arena mapping */
@@ -72,7 +92,9 @@ int mpl__mat_alloc(mpl_mat **out, size_t rows, size_t cols);
 
 /* A matrix on storage that is not in the arena: rows x cols with strides
 ** rs, cs over base (bytes long).  On success the storage (release, ctx,
-** fd, fd_off) belongs to the matrix; on failure nothing is released. */
+** fd, fd_off) belongs to the matrix; on failure nothing is released.  With
+** release NULL, base is a block of this process's arena (mpl__arena_free
+** releases it): an arena matrix like any other. */
 int mpl__mat_external(mpl_mat **out, double *base, size_t bytes, size_t rows,
                       size_t cols, ptrdiff_t rs, ptrdiff_t cs,
                       void (*release)(mpl__storage *), void *ctx, int fd,

@@ -8,17 +8,25 @@
 ** raw elements.
 **
 ** DESIGN
-** The header is untrusted: its length is capped at 10000 bytes (NumPy's
-** own limit) and checked against the file before anything is read; it is
-** parsed by a small recursive-descent parser for exactly the subset of
-** Python literals a header uses (no eval, no recursion beyond a tuple),
-** and every count that follows from it is checked for overflow and against
-** the bytes the file really has before a matrix is allocated.  The data
-** then goes from the file into the matrix in one pass: pread straight into
-** the arena for native float64, through a 64 KB bounce buffer for the
-** other dtypes.  A Fortran-order array keeps its layout: it becomes the
-** transpose view of a contiguous cols x rows block, as NumPy keeps it
-** F-ordered, so nothing is shuffled.
+** The header is untrusted: its length is capped at 10000 bytes (NumPy's own
+** limit) and checked against the file before anything is read; it is parsed by
+** a small recursive-descent parser for exactly the subset of Python literals a
+** header uses (no eval, no recursion beyond a tuple), and every count that
+** follows from it is checked for overflow and against the bytes the file really
+** has before a matrix is allocated.  The data then goes from the file into the
+** matrix in one pass.  A matrix of FILL_MIN bytes or more is allocated
+** unfilled, and the part of it that has no memory yet is written through the
+** arena's descriptor (arena.c, FILLING), which spares populating pages that are
+** about to be overwritten -- populating, not copying, is what a large load
+** spends its time on: native float64 is spliced from the file by the kernel and
+** never passes through this process; other dtypes are converted a chunk at a
+** time into a buffer that is then written.  The rest, and a smaller matrix, is
+** read (or converted through a 64 KB buffer) straight into arena memory.  With
+** mpl_procs() > 1 a second thread takes the end of a large fill: it populates
+** those pages and reads into them, which the kernel lets run alongside the
+** writes, where two writers would take turns.  A Fortran-order array keeps its
+** layout: it becomes the transpose view of a contiguous cols x rows block, as
+** NumPy keeps it F-ordered, so nothing is shuffled.
 **
 ** Mapping (opts.mmap): only float64 in this machine's byte order can be
 ** used in place.  The file is mapped MAP_SHARED read-write from offset 0
@@ -30,6 +38,8 @@
 ** padded so the data starts on a 64-byte boundary as NumPy writes them.
 */
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -41,6 +51,9 @@
 
 #define MAX_HEADER 10000
 #define MAX_DIMS 64
+#define FILL_MIN ((size_t)64 << 10) /* bytes: fill through the arena fd */
+#define FILL_CHUNK ((size_t)32768)  /* doubles converted per write */
+#define SPLIT_MIN ((size_t)32 << 20) /* bytes worth a second thread */
 
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define NATIVE '<'
@@ -336,6 +349,7 @@ static void convert(const dtype *dt, const unsigned char *src, double *dst,
 /* Fill the contiguous n doubles at dst from the data at off. */
 static int read_data(const mpl__src *src, const dtype *dt, size_t off,
                      double *dst, size_t n, mpl_load_info *info) {
+  if (!n) return 0;
   if (src->mem) {
     convert(dt, src->mem + off, dst, n);
     return 0;
@@ -355,6 +369,159 @@ static int read_data(const mpl__src *src, const dtype *dt, size_t off,
     n -= k;
   }
   free(buf);
+  return err;
+}
+
+/* The failure of a write into the arena (errno set by it). */
+static int fill_nomem(mpl_load_info *info, size_t rows, size_t cols) {
+  return mpl__fail(info, MPL_ENOMEM, 0, -1,
+                   "not enough memory for a %zux%zu matrix (%s)", rows, cols,
+                   strerror(errno));
+}
+
+/* Fill the n doubles of the unfilled arena block dst (a rows x cols
+** matrix) from the data at off, writing only through the arena's
+** descriptor: spliced from the file for native float64, else converted a
+** chunk at a time. */
+static int fill_data(const mpl__src *src, const dtype *dt, size_t off,
+                     double *dst, size_t n, size_t rows, size_t cols,
+                     mpl_load_info *info) {
+  int native = dt->kind == K_F8 && !dt->swap;
+  if (!n) return 0;
+  if (native && !src->mem) {
+    size_t done;
+    int rc = mpl__arena_fill_fd(dst, src->fd, off, n * 8, &done);
+    if (rc == MPL_ENOMEM) return fill_nomem(info, rows, cols);
+    if (rc == MPL_EIO && errno)
+      return mpl__fail(info, MPL_EIO, 0, (long long)(off + done),
+                       "read error: %s", strerror(errno));
+    if (rc == MPL_EIO)
+      return mpl__fail(info, MPL_EFORMAT, 0, (long long)(off + done),
+                       "the file ended while being read (was it truncated?)");
+    if (rc != MPL_ESYS) return 0;
+    /* the file cannot be spliced: copy it below, as from memory */
+  }
+  unsigned char *in = src->mem ? NULL : malloc(FILL_CHUNK * dt->size);
+  double *out = native ? NULL : malloc(FILL_CHUNK * sizeof(double));
+  int err = 0;
+  if ((!src->mem && !in) || (!native && !out))
+    err = mpl__fail(info, MPL_ENOMEM, 0, -1, "out of memory");
+  while (n && !err) {
+    size_t k = n < FILL_CHUNK ? n : FILL_CHUNK;
+    const unsigned char *p = src->mem ? src->mem + off : in;
+    if (!src->mem) err = read_at(src, off, in, k * dt->size, info);
+    if (err) break;
+    if (!native) convert(dt, p, out, k);
+    if (mpl__arena_write(dst, native ? (const void *)p : out, k * 8) != 0)
+      err = fill_nomem(info, rows, cols);
+    off += k * dt->size;
+    dst += k;
+    n -= k;
+  }
+  free(in);
+  free(out);
+  return err;
+}
+
+/* The part of a large fill a second thread does: populate, then read. */
+typedef struct tail_job {
+  const mpl__src *src;
+  const dtype *dt;
+  size_t off;
+  double *dst;
+  size_t n, rows, cols;
+  mpl_load_info info;
+  int err;
+} tail_job;
+
+/* Page faults, unlike writes into the arena's file, run alongside the
+** writes of the calling thread (see load_data). */
+static void *run_tail(void *p) {
+  tail_job *j = p;
+  if (mpl__arena_populate(j->dst, j->n * 8) != 0)
+    j->err = fill_nomem(&j->info, j->rows, j->cols);
+  else
+    j->err = read_data(j->src, j->dt, j->off, j->dst, j->n, &j->info);
+  return NULL;
+}
+
+/* Start j in a thread that takes no signals; 0 when it could not be. */
+static int start_tail(pthread_t *th, tail_job *j) {
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  int ok = pthread_create(th, NULL, run_tail, j) == 0;
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  return ok;
+}
+
+/* A new contiguous matrix holding the data at off, rows x cols (cols x
+** rows when colmajor; messages name the array's own shape): written
+** through the arena's descriptor when large (see DESIGN), else read into
+** memory. */
+static int load_data(const mpl__src *src, const dtype *dt, size_t off,
+                     size_t rows, size_t cols, int colmajor, size_t mbytes,
+                     mpl_mat **out, mpl_load_info *info) {
+  int err;
+  size_t r = colmajor ? cols : rows, c = colmajor ? rows : cols;
+  if (mbytes < FILL_MIN) {
+    mpl_mat *m;
+    if ((err = mpl__mat_alloc(&m, r, c)) != 0)
+      return mpl__fail(info, err, 0, -1,
+                       "not enough memory for a %zux%zu matrix", rows, cols);
+    err = read_data(src, dt, off, m->data, rows * cols, info);
+    if (err) {
+      mpl_mat_release(m);
+      return err;
+    }
+    *out = m;
+    return 0;
+  }
+  size_t lo, hi;
+  double *d = mpl__arena_alloc_unfilled(mbytes, &lo, &hi, &err);
+  if (!d)
+    return mpl__fail(info, err, 0, -1, "not enough memory for a %zux%zu matrix",
+                     rows, cols);
+  /* elements [e0, e1) have no memory yet; the others (reused memory) are
+  ** read into memory, which is cheaper there.  With a second core, a
+  ** thread populates and reads the last 36% of [e0, e1) meanwhile (the
+  ** kernel serializes writes into one file, not page faults): that costs
+  ** about 1.75 times as much a page as writing, so both end together */
+  size_t n = rows * cols, e0 = lo / 8, e1 = hi / 8, em = e1;
+  tail_job tj;
+  pthread_t th;
+  int split = 0;
+  if (hi - lo >= SPLIT_MIN && mpl_procs() > 1) {
+    long pg = sysconf(_SC_PAGESIZE);
+    size_t step = pg > 0 ? (size_t)pg : 4096;
+    em = (lo + (hi - lo) / 25 * 16 / step * step) / 8;
+    tj = (tail_job){src, dt, off + em * dt->size, d + em, e1 - em, rows, cols,
+                    {NULL, 0, -1, ""}, 0};
+    split = start_tail(&th, &tj);
+    if (!split) em = e1;
+  }
+  err = read_data(src, dt, off, d, e0, info);
+  if (!err)
+    err = fill_data(src, dt, off + e0 * dt->size, d + e0, em - e0, rows, cols,
+                    info);
+  if (split) {
+    pthread_join(th, NULL);
+    if (!err && tj.err) { /* the first error in the file is reported */
+      info->line = tj.info.line;
+      info->offset = tj.info.offset;
+      memcpy(info->msg, tj.info.msg, sizeof info->msg);
+      err = tj.err;
+    }
+  }
+  if (!err)
+    err = read_data(src, dt, off + e1 * dt->size, d + e1, n - e1, info);
+  if (!err) {
+    mpl__arena_filled(d);
+    err = mpl__mat_external(out, d, mbytes, r, c, (ptrdiff_t)c, 1, NULL, NULL,
+                            -1, 0);
+    if (err) mpl__fail(info, err, 0, -1, "out of memory");
+  }
+  if (err) mpl__arena_free(d);
   return err;
 }
 
@@ -469,12 +636,10 @@ int mpl__npy_read(const mpl__src *src, int map, mpl_mat **out,
   }
 
   mpl_mat *m;
-  err = colmajor ? mpl__mat_alloc(&m, cols, rows) : mpl__mat_alloc(&m, rows, cols);
-  if (err)
-    return mpl__fail(info, err, 0, -1, "not enough memory for a %zux%zu matrix",
-                     rows, cols);
-  err = read_data(src, &h.dt, doff, m->data, n, info);
-  if (!err && colmajor) {
+  if ((err = load_data(src, &h.dt, doff, rows, cols, colmajor, mbytes, &m,
+                       info)) != 0)
+    return err;
+  if (colmajor) {
     mpl_mat *t;
     err = mpl_mat_transpose(&t, m);
     mpl_mat_release(m);

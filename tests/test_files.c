@@ -1,7 +1,8 @@
 /*
 ** test_files.c: the C API of the file formats (mpl_load, mpl_load_mem,
 ** mpl_save_ex), the number parser against strtod_l, locale independence,
-** and the storage of memory-mapped matrices.
+** the storage of memory-mapped matrices, and large .npy files, which are
+** written into the arena through its descriptor (and how that fails).
 **
 ** Each test runs in its own forked process under an alarm, so a crash or a
 ** hang fails that test and the rest still run.  The last line is the
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -26,6 +28,7 @@
 #include "ctest.h"
 #include "internal.h"
 #include "mpl.h"
+#include "proc.h"
 
 #define CHECK_STR(a, b)                                                   \
   do {                                                                    \
@@ -526,6 +529,366 @@ static void test_parallel_text(void) {
   }
 }
 
+/* ---- large .npy files: written into the arena through its descriptor ---- */
+
+/* A .npy file: the header for descr/fortran/shape, then n data bytes. */
+static void write_npy(const char *name, const char *descr, int fortran,
+                      const char *shape, const void *data, size_t n) {
+  char dict[200];
+  int k = snprintf(dict, sizeof dict,
+                   "{'descr': '%s', 'fortran_order': %s, 'shape': %s, }", descr,
+                   fortran ? "True" : "False", shape);
+  size_t hlen = (size_t)k + (64 - (10 + (size_t)k + 1) % 64) % 64 + 1;
+  unsigned char pre[10] = "\x93NUMPY\x01\x00";
+  pre[8] = (unsigned char)(hlen & 0xff);
+  pre[9] = (unsigned char)(hlen >> 8);
+  FILE *f = fopen(path_of(name), "wb");
+  CHECK(f && fwrite(pre, 1, 10, f) == 10);
+  CHECK(fwrite(dict, 1, (size_t)k, f) == (size_t)k);
+  for (size_t i = (size_t)k; i + 1 < hlen; i++) putc(' ', f);
+  putc('\n', f);
+  CHECK(fwrite(data, 1, n, f) == n);
+  CHECK(fclose(f) == 0);
+}
+
+static size_t arena_blocks(void) {
+  mpl__arena_stats st;
+  mpl__arena_get_stats(&st);
+  return st.blocks;
+}
+
+static size_t arena_resident(void) {
+  mpl__arena_stats st;
+  mpl__arena_get_stats(&st);
+  return st.resident;
+}
+
+static mpl_mat *load_ok(const char *name) {
+  mpl_mat *m = NULL;
+  mpl_load_info info;
+  int err = mpl_load(&m, path_of(name), NULL, NULL, &info);
+  if (err) fprintf(stderr, "%s: %s\n", name, info.msg);
+  CHECK_EQ_INT(err, 0);
+  return m;
+}
+
+#define BIG_R 1031 /* 1031 x 1027 doubles: 8.5 MB, not a whole page count */
+#define BIG_C 1027
+
+/* Every dtype and both orders, large enough for the arena-fill path, read
+** bit for bit -- from the file and from memory -- into matrices shared
+** with the workers, and nothing left behind. */
+static void test_npy_large(void) {
+  make_dir();
+  size_t n = (size_t)BIG_R * BIG_C;
+  double *v = malloc(n * 8);
+  unsigned char *raw = malloc(n * 8);
+  for (size_t i = 0; i < n; i++) v[i] = (double)(int64_t)rnd() / 3.0;
+  v[0] = NAN;
+  v[1] = -0.0;
+  v[2] = INFINITY;
+  v[n - 1] = 5e-324;
+  char shape[64];
+  snprintf(shape, sizeof shape, "(%d, %d)", BIG_R, BIG_C);
+  write_npy("f8.npy", "<f8", 0, shape, v, n * 8);
+  for (size_t i = 0; i < n; i++) {
+    uint64_t b = __builtin_bswap64(bits(v[i]));
+    memcpy(raw + i * 8, &b, 8);
+  }
+  write_npy("f8be.npy", ">f8", 0, shape, raw, n * 8);
+  for (size_t i = 0; i < n; i++) {
+    float f = (float)v[i];
+    memcpy(raw + i * 4, &f, 4);
+  }
+  write_npy("f4.npy", "<f4", 0, shape, raw, n * 4);
+  for (size_t i = 0; i < n; i++) {
+    int32_t x = (int32_t)(rnd() >> 32);
+    memcpy(raw + i * 4, &x, 4);
+  }
+  write_npy("i4.npy", "<i4", 0, shape, raw, n * 4);
+  write_npy("u1.npy", "|u1", 0, shape, raw, n);
+  write_npy("f8F.npy", "<f8", 1, shape, v, n * 8); /* v is column-major */
+
+  CHECK_EQ_INT(mpl__arena_ensure(), 0);
+  int fds = count_dir("/proc/self/fd");
+  size_t blocks = arena_blocks();
+  mpl_mat *m = load_ok("f8.npy");
+  CHECK(mpl_mat_is_shared(m));
+  CHECK_EQ_INT(mpl_mat_rows(m), BIG_R);
+  CHECK_EQ_INT(mpl_mat_cols(m), BIG_C);
+  for (size_t i = 0; i < n; i++) CHECK(bits(mpl_mat_data(m)[i]) == bits(v[i]));
+  mpl_mat *be = load_ok("f8be.npy");
+  CHECK(memcmp(mpl_mat_data(be), v, n * 8) == 0);
+  mpl_mat *f4 = load_ok("f4.npy");
+  for (size_t i = 0; i < n; i++) {
+    float f = (float)v[i];
+    CHECK(bits(mpl_mat_data(f4)[i]) == bits((double)f));
+  }
+  mpl_mat *i4 = load_ok("i4.npy"), *u1 = load_ok("u1.npy");
+  for (size_t i = 0; i < n; i++) {
+    int32_t x;
+    memcpy(&x, raw + i * 4, 4);
+    CHECK(mpl_mat_data(i4)[i] == (double)x && mpl_mat_data(u1)[i] == raw[i]);
+  }
+  mpl_mat *fo = load_ok("f8F.npy");
+  CHECK_EQ_INT(mpl_mat_rows(fo), BIG_R);
+  for (size_t i = 0; i < BIG_R; i += 7)
+    for (size_t j = 0; j < BIG_C; j += 3)
+      CHECK(bits(MPL_AT(fo, i, j)) == bits(v[j * BIG_R + i]));
+  /* the same bytes from memory */
+  FILE *f = fopen(path_of("f8.npy"), "rb");
+  size_t len = 128 + n * 8;
+  unsigned char *file = malloc(len);
+  CHECK(f && fread(file, 1, len, f) == len);
+  fclose(f);
+  mpl_mat *mm;
+  CHECK_EQ_INT(mpl_load_mem(&mm, file, len, "npy", NULL, NULL), 0);
+  CHECK(memcmp(mpl_mat_data(mm), v, n * 8) == 0);
+  free(file);
+  CHECK_EQ_INT(count_dir("/proc/self/fd"), fds);
+  /* the workers see what was loaded: a product computed by them is exact
+  ** (integers, so the order of the sums does not matter) */
+  mpl_mat *x, *p;
+  CHECK_EQ_INT(mpl_mat_new(&x, BIG_C, 3), 0);
+  for (size_t i = 0; i < BIG_C * 3; i++)
+    mpl_mat_data(x)[i] = (double)(i % 11) - 5;
+  CHECK_EQ_INT(mpl_mat_new(&p, BIG_R, 3), 0);
+  mpl__parallel_min_flops = 0;
+  CHECK_EQ_INT(mpl_dot(i4, x, p, 2), 0);
+  for (size_t i = 0; i < BIG_R; i++)
+    for (size_t j = 0; j < 3; j++) {
+      int64_t s = 0;
+      for (size_t k = 0; k < BIG_C; k++) {
+        int32_t a;
+        memcpy(&a, raw + (i * BIG_C + k) * 4, 4);
+        s += (int64_t)a * ((int64_t)((k * 3 + j) % 11) - 5);
+      }
+      CHECK(MPL_AT(p, i, j) == (double)s);
+    }
+  mpl_mat *all[] = {m, be, f4, i4, u1, fo, mm, x, p};
+  for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+    mpl_mat_release(all[i]);
+  CHECK_EQ_INT(arena_blocks(), blocks);
+  /* with retention off, the memory goes back too */
+  mpl__arena_set_retain(0);
+  size_t res = arena_resident();
+  m = load_ok("f8.npy");
+  CHECK(arena_resident() >= res + n * 8 - 8192);
+  mpl_mat_release(m);
+  CHECK(arena_resident() <= res);
+  free(v);
+  free(raw);
+  remove_dir();
+}
+
+/* Every way filling the arena from a file can fail is an error at load
+** time with the file's byte offset or the memory shortage, and leaves the
+** arena as it was. */
+static void test_npy_fill_errors(void) {
+  make_dir();
+  size_t n = (size_t)BIG_R * BIG_C;
+  double *v = malloc(n * 8);
+  for (size_t i = 0; i < n; i++) v[i] = (double)i;
+  char shape[64];
+  snprintf(shape, sizeof shape, "(%d, %d)", BIG_R, BIG_C);
+  write_npy("f8.npy", "<f8", 0, shape, v, n * 8);
+  write_npy("f4.npy", "<f4", 0, shape, v, n * 4); /* the bytes do not matter */
+  write_npy("short.npy", "<f8", 0, shape, v, n * 8 - 1);
+  mpl__arena_set_retain(256 << 20); /* a failed fill is never retained */
+  CHECK_EQ_INT(mpl__arena_ensure(), 0);
+  size_t blocks = arena_blocks(), res = arena_resident();
+  int fds = count_dir("/proc/self/fd");
+  mpl_mat *m = (mpl_mat *)1;
+  mpl_load_info info;
+
+  /* a file shorter than its header says */
+  CHECK_EQ_INT(mpl_load(&m, path_of("short.npy"), NULL, NULL, &info),
+               MPL_EFORMAT);
+  CHECK(m == NULL && info.offset == 128);
+  CHECK(strstr(info.msg, "the data is truncated") != NULL);
+
+  /* the file ends while it is being copied (as when it is truncated
+  ** meanwhile): the copy stops there and says how far it got */
+  int fd = open(path_of("short.npy"), O_RDONLY);
+  CHECK(fd >= 0);
+  int err;
+  size_t lo, hi;
+  double *d = mpl__arena_alloc_unfilled(n * 8, &lo, &hi, &err);
+  CHECK(d != NULL);
+  CHECK(arena_resident() < res + 3 * 4096); /* only the edge pages */
+  CHECK(lo < 4096 && lo % 64 == 0 && hi <= n * 8 && hi + 4096 > n * 8);
+  size_t done = 0;
+  errno = 0;
+  CHECK_EQ_INT(mpl__arena_fill_fd(d, fd, 128, n * 8, &done), MPL_EIO);
+  CHECK_EQ_INT(errno, 0);
+  CHECK_EQ_INT(done, n * 8 - 1);
+  CHECK(memcmp(d, v, n * 8 - 8) == 0);
+  /* a read error names errno (a descriptor not open for reading) */
+  int wfd = open(path_of("short.npy"), O_WRONLY);
+  CHECK_EQ_INT(mpl__arena_fill_fd(d, wfd, 128, 4096, &done), MPL_EIO);
+  CHECK(errno == EBADF && done == 0);
+  close(wfd);
+  close(fd);
+  double *above = mpl__arena_alloc(64, 0, &err);
+  CHECK(above != NULL);
+  size_t res1 = arena_resident();
+  mpl__arena_free(d); /* unfilled: punched, not kept */
+  CHECK(arena_resident() + n * 8 - 3 * 4096 < res1);
+  CHECK_EQ_INT(mpl__arena_retained(), 0);
+  mpl__arena_free(above);
+  CHECK_EQ_INT(arena_blocks(), blocks);
+  CHECK(arena_resident() <= res);
+
+  /* writes into the arena that fail (here: past a file-size limit, as
+  ** ENOSPC/ENOMEM would) fail the load, for the spliced and for the
+  ** converted dtypes, and give every page back */
+  signal(SIGXFSZ, SIG_IGN);
+  struct rlimit old, lim;
+  CHECK(getrlimit(RLIMIT_FSIZE, &old) == 0);
+  lim = old;
+  lim.rlim_cur = 1 << 20;
+  CHECK(setrlimit(RLIMIT_FSIZE, &lim) == 0);
+  const char *names[] = {"f8.npy", "f4.npy"};
+  for (int k = 0; k < 2; k++) {
+    m = (mpl_mat *)1;
+    CHECK_EQ_INT(mpl_load(&m, path_of(names[k]), NULL, NULL, &info),
+                 MPL_ENOMEM);
+    CHECK(m == NULL);
+    CHECK(strstr(info.msg, "not enough memory for a 1031x1027 matrix") != NULL);
+    CHECK(strstr(info.msg, strerror(EFBIG)) != NULL);
+    CHECK_EQ_INT(arena_blocks(), blocks);
+    CHECK(arena_resident() <= res);
+    CHECK_EQ_INT(mpl__arena_retained(), 0);
+  }
+  CHECK(setrlimit(RLIMIT_FSIZE, &old) == 0);
+  /* the same space, used again, holds the right bytes */
+  m = load_ok("f8.npy");
+  CHECK(memcmp(mpl_mat_data(m), v, n * 8) == 0);
+  mpl_mat_release(m);
+  CHECK_EQ_INT(count_dir("/proc/self/fd"), fds);
+  free(v);
+  remove_dir();
+}
+
+/* A load into memory that is partly retained from an earlier one reads
+** that part into memory and writes only the rest through the descriptor;
+** reused memory needs no writing through it at all. */
+static void test_npy_reuse(void) {
+  make_dir();
+  size_t n = (size_t)BIG_R * BIG_C;
+  double *v = malloc(n * 8);
+  float *w = malloc(n * 4);
+  for (size_t i = 0; i < n; i++) {
+    v[i] = (double)(int64_t)rnd() / 7.0;
+    w[i] = (float)v[i];
+  }
+  char shape[64];
+  snprintf(shape, sizeof shape, "(%d, %d)", BIG_R, BIG_C);
+  write_npy("f8.npy", "<f8", 0, shape, v, n * 8);
+  write_npy("f4.npy", "<f4", 0, shape, w, n * 4);
+  mpl__arena_set_retain(4 << 20); /* half the matrix stays populated */
+  for (int r = 0; r < 3; r++) {
+    mpl_mat *m = load_ok("f8.npy"), *f = load_ok("f4.npy");
+    CHECK(memcmp(mpl_mat_data(m), v, n * 8) == 0);
+    for (size_t i = 0; i < n; i++) CHECK(mpl_mat_data(f)[i] == (double)w[i]);
+    mpl_mat_release(f);
+    mpl_mat_release(m);
+    CHECK(mpl__arena_retained() <= 4 << 20);
+  }
+  int err;
+  size_t lo, hi;
+  double *d = mpl__arena_alloc_unfilled(n * 8, &lo, &hi, &err);
+  CHECK(d != NULL);
+  CHECK(lo + 8192 > 4 << 20 && lo < 4 << 20 && hi + 4096 > n * 8);
+  /* a kept block (not at the top) comes back whole: nothing to write */
+  double *above = mpl__arena_alloc(64, 0, &err);
+  CHECK(mpl__arena_write(d, v, n * 8) == 0);
+  mpl__arena_filled(d);
+  mpl__arena_set_retain(64 << 20);
+  mpl__arena_free(d);
+  double *again = mpl__arena_alloc_unfilled(n * 8, &lo, &hi, &err);
+  CHECK(again == d && lo == 0 && hi == 0);
+  mpl__arena_free(again);
+  mpl__arena_free(above);
+  free(v);
+  free(w);
+  remove_dir();
+}
+
+/* Shared memory mapped into this process (kB), from /proc/self/status. */
+static size_t rss_shmem_kb(void) {
+  FILE *f = fopen("/proc/self/status", "r");
+  char line[256];
+  size_t kb = 0;
+  CHECK(f != NULL);
+  while (fgets(line, sizeof line, f))
+    if (sscanf(line, "RssShmem: %zu kB", &kb) == 1) break;
+  fclose(f);
+  return kb;
+}
+
+/* A large fill with two procs has a second thread populate and read the
+** end of the matrix (those pages are then mapped here; the ones written
+** through the descriptor are not): same bytes as with one. */
+static void test_npy_split(void) {
+  make_dir();
+  size_t rows = 5003, cols = 1001, n = rows * cols; /* 40 MB of doubles */
+  double *v = malloc(n * 8);
+  float *w = malloc(n * 4);
+  for (size_t i = 0; i < n; i++) {
+    v[i] = (double)(int64_t)rnd() / 9.0;
+    w[i] = (float)v[i];
+  }
+  write_npy("f8.npy", "<f8", 0, "(5003, 1001)", v, n * 8);
+  write_npy("f4.npy", "<f4", 0, "(5003, 1001)", w, n * 4);
+  mpl__arena_set_retain(0); /* every load gets fresh memory */
+  size_t mapped[2];
+  for (int procs = 1; procs <= 2; procs++) {
+    CHECK_EQ_INT(mpl_set_procs(procs), 0);
+    size_t before = rss_shmem_kb();
+    mpl_mat *m = load_ok("f8.npy");
+    mapped[procs - 1] = rss_shmem_kb() - before;
+    CHECK(memcmp(mpl_mat_data(m), v, n * 8) == 0);
+    mpl_mat_release(m);
+    m = load_ok("f4.npy");
+    for (size_t i = 0; i < n; i++) CHECK(mpl_mat_data(m)[i] == (double)w[i]);
+    mpl_mat_release(m);
+  }
+  CHECK(mapped[0] < 1024);                             /* edge pages only */
+  CHECK(mapped[1] > n * 8 / 4 / 1024 && mapped[1] < n * 8 / 2 / 1024);
+  free(v);
+  free(w);
+  remove_dir();
+}
+
+/* An arena too small for the matrix: refused before anything is read. */
+static void test_npy_arena_full(void) {
+  setenv("MPL_ARENA_SIZE", "64m", 1); /* this test's process only */
+  make_dir();
+  write_npy("big.npy", "<f8", 0, "(9000, 1000)", "", 0);
+  FILE *f = fopen(path_of("big.npy"), "r+b");
+  CHECK(f && ftruncate(fileno(f), 128 + 9000 * 1000 * 8) == 0); /* 72 MB */
+  fclose(f);
+  mpl_mat *m = (mpl_mat *)1;
+  mpl_load_info info;
+  CHECK_EQ_INT(mpl_load(&m, path_of("big.npy"), NULL, NULL, &info), MPL_ENOMEM);
+  CHECK(m == NULL);
+  CHECK_STR(info.msg, "not enough memory for a 9000x1000 matrix");
+  mpl__arena_stats st;
+  mpl__arena_get_stats(&st);
+  CHECK_EQ_INT(st.size, 64 << 20);
+  CHECK_EQ_INT(st.blocks, 0);
+  /* a matrix that fits loads (the file is sparse: zeros) */
+  write_npy("half.npy", "<f8", 0, "(4000, 1000)", "", 0);
+  f = fopen(path_of("half.npy"), "r+b");
+  CHECK(f && ftruncate(fileno(f), 128 + 4000 * 1000 * 8) == 0);
+  fclose(f);
+  m = load_ok("half.npy");
+  CHECK(mpl_mat_data(m)[0] == 0 && mpl_mat_data(m)[3999999] == 0);
+  mpl_mat_release(m);
+  remove_dir();
+}
+
 static const ctest tests[] = {
   {"parse_matches_strtod", test_parse_matches_strtod},
   {"parse_long_digits", test_parse_long_digits},
@@ -536,6 +899,11 @@ static const ctest tests[] = {
   {"mmap_storage", test_mmap_storage},
   {"mmap_time_flat", test_mmap_time_flat},
   {"parallel_text", test_parallel_text},
+  {"npy_large", test_npy_large},
+  {"npy_fill_errors", test_npy_fill_errors},
+  {"npy_reuse", test_npy_reuse},
+  {"npy_split", test_npy_split},
+  {"npy_arena_full", test_npy_arena_full},
 };
 
 CTEST_MAIN(tests, 60)

@@ -6,9 +6,12 @@
 -- $TMPDIR (or /tmp), then times, with a warm page cache (medians of
 -- several runs): mat.load vs numpy.loadtxt on the CSV; mat.load vs
 -- np.load on the .npy, next to a copy of the same bytes in memory (the
--- "memory speed" reference: a:copy() allocates shared memory the same way
--- and copies into it); mat.load{mmap = true} on the big file and on a
--- small one.  Needs /usr/bin/python3 with numpy (MPL_PYTHON overrides).
+-- "memory speed" reference: a:copy() populates fresh shared memory and
+-- copies into it), then both loads followed by a sum of every element (the
+-- first touch of the pages in this process is part of the cost: mat.load
+-- leaves them to be mapped on first use, np.load maps them as it reads);
+-- mat.load{mmap = true} on the big file and on a small one.  Needs
+-- /usr/bin/python3 with numpy (MPL_PYTHON overrides).
 
 local csv_mb = tonumber(arg and arg[1]) or 100
 local npy_mb = tonumber(arg and arg[2]) or 1024
@@ -101,6 +104,10 @@ do
   print(("  npy %6.1f MB %-12s mat.load %7.3f s (%6.0f MB/s)   np.load %7.3f s   in-memory copy %7.3f s (%6.0f MB/s)")
         :format(npy_bytes / 1e6, rows .. "x" .. cols, t_load, npy_bytes / 1e6 / t_load,
                 t_npl, t_copy, npy_bytes / 1e6 / t_copy))
+  local t_sum = time(5, function() local k = mat.load(npy); k:sum(); k:close() end)
+  local t_npsum = numpy(5, "np.load(p).sum()", npy)
+  print(("  npy load then sum: mat.load + m:sum() %7.3f s   np.load(p).sum() %7.3f s")
+        :format(t_sum, t_npsum))
   local t_map = time(21, function() local k = mat.load(npy, {mmap = true}); k:close() end)
   local t_map_small = time(21, function() local k = mat.load(small, {mmap = true}); k:close() end)
   local t_npm = numpy(21, "np.load(p, mmap_mode='r+')", npy)
