@@ -13,7 +13,8 @@
 ** worker sees every matrix, whenever it was made, at the same address.
 **
 ** Dispatch.  Each worker owns a slot in the control block: the caller
-** writes a job (matrix geometry and a row range: a few dozen bytes) and
+** writes a job (matrix geometry and a row range, or the chunks of k of a
+** product cut along k, see dot.c: a few dozen bytes) and
 ** bumps the slot's `post` counter; the worker, spinning on that counter
 ** for a while after each job and sleeping on it (futex) after that, runs
 ** the job with single-threaded OpenBLAS straight into the shared result and
@@ -32,9 +33,11 @@
 ** is cheap from the small forkserver.  Workers carry PR_SET_PDEATHSIG to
 ** their (single-threaded) forkserver; the forkserver sees its creator die
 ** as EOF on its socket, and both check their parent every 250 ms while
-** idle, so none outlives the process that started them.  The forkserver and its workers
-** are in their own process group: a terminal's Ctrl-C goes to the caller
-** only.
+** idle, so none outlives the process that started them.  Where
+** pidfd_open is missing (kernels before 5.3, valgrind 3.19) the caller
+** watches the forkserver through its socket instead (see forget_server).
+** The forkserver and its workers are in their own process group: a
+** terminal's Ctrl-C goes to the caller only.
 **
 ** Forked children of the caller (a fork of the host, mat.map's workers)
 ** inherit none of this: their parallel calls run in-process.
@@ -61,6 +64,17 @@
 
 #include "internal.h"
 
+/* Under valgrind the forkserver turns its leak check off (see server_main);
+** the request is a no-op marker instruction when valgrind is absent. */
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#endif
+#endif
+#ifndef VALGRIND_CLO_CHANGE
+#define VALGRIND_CLO_CHANGE(option) ((void)0)
+#endif
+
 #define MAX_WORKERS 4096
 #define CMD_MAGIC 0x6d706c50u
 #define WORKER_SPIN_NS 1000000L  /* a worker spins this long after a job */
@@ -73,6 +87,7 @@ typedef struct slot {
   _Atomic uint32_t sleeping; /* the worker is in, or entering, futex_wait */
   _Atomic int32_t pid;       /* the worker, 0 when none */
   _Atomic int32_t death;     /* wait status + 1 once it died, else 0 */
+  _Atomic int32_t dead_pid;  /* the worker `death` is about */
   mpl__job job;
 } __attribute__((aligned(64))) slot;
 
@@ -181,8 +196,7 @@ static void pin(int w) {
 static void worker_main(ctl *c, int w, pid_t server) {
   slot *s = &c->slots[w];
   prctl(PR_SET_NAME, "mpl-worker");
-  pin(w);
-  mpl__blas_single_thread();
+  pin(w); /* one BLAS thread: set once in the forkserver (see there) */
   uint32_t last = atomic_load(&s->done); /* posts beyond it are for us */
   for (;;) {
     long t0 = now_ns();
@@ -238,6 +252,7 @@ static void reap(ctl *c, int count) {
     for (int w = 0; w < count; w++) {
       if (atomic_load(&c->slots[w].pid) != pid) continue;
       atomic_store(&c->slots[w].pid, 0);
+      atomic_store(&c->slots[w].dead_pid, pid);
       atomic_store(&c->slots[w].death, st + 1);
       atomic_fetch_add(&c->wake, 1);
       futex_wake(&c->wake);
@@ -286,6 +301,18 @@ static void server_main(ctl *c, int sock, pid_t creator) {
   int count = 0;
   prctl(PR_SET_NAME, "mpl-pool");
   setpgid(0, 0);
+  /* Our heap is a copy of the creator's, live objects included, which we
+  ** never free (they are not ours to free, and we end with _exit): a
+  ** memcheck leak check at our exit would report the creator's objects
+  ** (a Lua state, reachable only through interior pointers, as "possibly
+  ** lost").  Other errors are still reported. */
+  VALGRIND_CLO_CHANGE("--leak-check=no");
+  /* Workers inherit one BLAS thread from here.  Set in a worker, it would
+  ** restart the BLAS thread pool that fork shut down (OpenBLAS does that
+  ** lazily): an idle thread per worker, and when RLIMIT_NPROC is reached,
+  ** OpenBLAS raising SIGINT and killing the worker.  Here that pool is
+  ** shut down again before the first worker is forked. */
+  mpl__blas_single_thread();
   if (sock != 3) {
     dup2(sock, 3);
     sock = 3;
@@ -326,27 +353,37 @@ static void server_main(ctl *c, int sock, pid_t creator) {
 /* the caller's side                                                      */
 /* ---------------------------------------------------------------------- */
 
+/* Whether the forkserver still runs: its pidfd turns readable when it
+** dies; without a pidfd (see start_server) its end of the socket, which
+** only it holds (its workers close theirs), hangs up. */
+static int server_alive(void) {
+  if (P.zpid <= 0) return 0;
+  struct pollfd pf = {P.zpidfd >= 0 ? P.zpidfd : P.zsock,
+                      P.zpidfd >= 0 ? POLLIN : 0, 0};
+  return poll(&pf, 1, 0) == 0;
+}
+
 /* Drop a forkserver that is gone or unwanted: kill it through its pidfd
 ** (no risk of hitting a recycled pid) and reap exactly it, unless the host
-** already did. */
+** already did.  Without a pidfd it is signalled by pid only while its
+** socket shows it alive: a process that has not exited cannot have been
+** reaped, so its pid is still its own. */
 static void forget_server(void) {
-  if (P.zsock >= 0) close(P.zsock);
   if (P.zpidfd >= 0) {
     siginfo_t si;
     syscall(SYS_pidfd_send_signal, P.zpidfd, SIGKILL, NULL, 0);
     while (waitid(P_PIDFD, (id_t)P.zpidfd, &si, WEXITED) < 0 && errno == EINTR) {
     }
     close(P.zpidfd);
+  } else if (P.zpid > 0) {
+    if (server_alive()) kill(P.zpid, SIGKILL);
+    while (waitpid(P.zpid, NULL, 0) < 0 && errno == EINTR) {
+    }
   }
+  if (P.zsock >= 0) close(P.zsock);
   P.zsock = P.zpidfd = -1;
   P.zpid = 0;
   P.nworkers = 0;
-}
-
-static int server_alive(void) {
-  if (P.zpid <= 0) return 0;
-  struct pollfd pf = {P.zpidfd, POLLIN, 0};
-  return poll(&pf, 1, 0) == 0;
 }
 
 /* In a child forked from the owner: the pool is the parent's. */
@@ -418,13 +455,15 @@ static int start_server(void) {
   P.owner = creator;
   P.zpid = pid;
   P.zsock = sv[0];
+  /* No pidfd_open (ENOSYS: a kernel before 5.3, or valgrind 3.19, which
+  ** does not know the call) leaves the socket to watch it by. */
   P.zpidfd = (int)syscall(SYS_pidfd_open, pid, 0);
   if (P.zpidfd >= 0) fcntl(P.zpidfd, F_SETFD, FD_CLOEXEC);
   P.nworkers = 0;
-  if (P.zpidfd < 0) {
+  if (P.zpidfd < 0 && errno != ENOSYS) {
     mpl__set_errmsg("cannot watch the worker pool: %s", strerror(errno));
+    kill(pid, SIGKILL); /* still ours, unreaped: the pid is its own */
     forget_server();
-    kill(pid, SIGKILL);
     return MPL_ESYS;
   }
   return 0;
@@ -522,7 +561,7 @@ static void describe_death(int w, pid_t pid, int st) {
 
 /* Wait until workers 0..n-1 published their jobs; a death, the end of the
 ** forkserver or an interrupt ends the wait with an error instead. */
-static int wait_done(int n, const pid_t *pids) {
+static int wait_done(int n) {
   ctl *c = P.c;
   long t0 = now_ns();
   for (;;) {
@@ -531,7 +570,9 @@ static int wait_done(int n, const pid_t *pids) {
     for (int w = 0; w < n; w++) {
       int death = atomic_load(&c->slots[w].death);
       if (death) {
-        describe_death(w, pids[w], death - 1);
+        /* its pid from the forkserver: one that died between calls is
+        ** no longer in its slot when the job is posted */
+        describe_death(w, atomic_load(&c->slots[w].dead_pid), death - 1);
         return MPL_EWORKER;
       }
       if (atomic_load(&c->slots[w].done) != P.seq[w]) pending = 1;
@@ -574,15 +615,13 @@ int mpl__pool_run(const mpl__job *jobs, int n) {
     return err;
   }
   ctl *c = P.c;
-  pid_t pids[MAX_WORKERS];
   for (int w = 0; w < n; w++) {
     slot *s = &c->slots[w];
-    pids[w] = atomic_load(&s->pid);
     s->job = jobs[w];
     P.seq[w] = atomic_fetch_add(&s->post, 1) + 1;
     if (atomic_load(&s->sleeping)) futex_wake(&s->post);
   }
-  err = wait_done(n, pids);
+  err = wait_done(n);
   if (err) stop_all(); /* the others are mid-job: stop them now */
   pthread_mutex_unlock(&P.lock);
   return err;

@@ -36,13 +36,28 @@ typedef struct ctest {
   void (*fn)(void);
 } ctest;
 
-/* Run the tests (only the one named by argv[1], if given), each in a child
-** with `seconds` to finish. */
+/* Whether to run test `name`: the arguments name the tests to run, or,
+** written "-name", tests to skip (under valgrind: cases that need a large
+** arena or too much computing); no names runs them all. */
+static inline int ctest_selected(const char *name, int argc, char **argv) {
+  int only = 0;
+  for (int i = 1; i < argc; i++) {
+    if (argv[i][0] == '-') {
+      if (strcmp(argv[i] + 1, name) == 0) return 0;
+    } else {
+      only = 1;
+      if (strcmp(argv[i], name) == 0) return 1;
+    }
+  }
+  return !only;
+}
+
+/* Run the selected tests, each in a child with `seconds` to finish. */
 static inline int ctest_main(const ctest *tests, size_t n, int argc,
                              char **argv, unsigned seconds) {
   int passed = 0, failed = 0;
   for (size_t i = 0; i < n; i++) {
-    if (argc > 1 && strcmp(argv[1], tests[i].name) != 0) continue;
+    if (!ctest_selected(tests[i].name, argc, argv)) continue;
     fflush(stdout);
     fflush(stderr);
     pid_t pid = fork();
