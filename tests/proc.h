@@ -1,14 +1,18 @@
 /*
 ** proc.h: what the C tests read from /proc about processes: the clock,
-** whether a process still runs, and counts of descriptors and processes.
+** whether a process still runs, counts of descriptors and processes, and
+** a host that reaps its children itself.
 */
 #ifndef MPL_TEST_PROC_H
 #define MPL_TEST_PROC_H
 
 #include <dirent.h>
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ctest.h"
@@ -42,8 +46,9 @@ static inline int count_dir(const char *path) {
   return n;
 }
 
-/* Processes whose real uid is uid. */
-static inline int count_user_procs(uid_t uid) {
+/* Processes (threads: 0) or threads (threads: 1, what RLIMIT_NPROC
+** counts) whose real uid is uid. */
+static inline int count_user_tasks(uid_t uid, int threads) {
   DIR *d = opendir("/proc");
   int n = 0;
   CHECK(d != NULL);
@@ -53,17 +58,38 @@ static inline int count_user_procs(uid_t uid) {
     snprintf(path, sizeof path, "/proc/%s/status", e->d_name);
     FILE *f = fopen(path, "r");
     if (!f) continue;
+    int mine = 0, count = 1;
+    unsigned u;
     while (fgets(line, sizeof line, f)) {
-      unsigned u;
-      if (sscanf(line, "Uid: %u", &u) == 1) {
-        n += u == uid;
-        break;
-      }
+      if (sscanf(line, "Uid: %u", &u) == 1) mine = u == uid;
+      if (threads) sscanf(line, "Threads: %d", &count);
     }
     fclose(f);
+    if (mine) n += count;
   }
   closedir(d);
   return n;
+}
+
+static inline int count_user_procs(uid_t uid) {
+  return count_user_tasks(uid, 0);
+}
+
+static inline void reap_all_children(int sig) {
+  (void)sig;
+  int e = errno;
+  while (waitpid(-1, NULL, WNOHANG) > 0) {
+  }
+  errno = e;
+}
+
+/* Behave like a host whose SIGCHLD handler reaps every child it has. */
+static inline void reap_children_on_sigchld(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = reap_all_children;
+  sa.sa_flags = SA_RESTART;
+  sigaction(SIGCHLD, &sa, NULL);
 }
 
 #endif

@@ -521,20 +521,8 @@ static void test_sigchld_ignored(void) {
   host_checks(0);
 }
 
-static void reap_all(int sig) {
-  (void)sig;
-  int e = errno;
-  while (waitpid(-1, NULL, WNOHANG) > 0) {
-  }
-  errno = e;
-}
-
 static void test_host_reaps_in_handler(void) {
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = reap_all;
-  sa.sa_flags = SA_RESTART;
-  sigaction(SIGCHLD, &sa, NULL);
+  reap_children_on_sigchld();
   host_checks(0);
 }
 
@@ -552,35 +540,11 @@ static void test_host_reaps_in_thread(void) {
   host_checks(0);
 }
 
-/* Threads of real uid uid: what RLIMIT_NPROC counts. */
-static int count_uid_tasks(uid_t uid) {
-  DIR *d = opendir("/proc");
-  int n = 0;
-  CHECK(d != NULL);
-  for (struct dirent *e; (e = readdir(d));) {
-    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-    char path[300], line[256];
-    snprintf(path, sizeof path, "/proc/%s/status", e->d_name);
-    FILE *f = fopen(path, "r");
-    if (!f) continue;
-    int mine = 0, threads = 0;
-    unsigned u;
-    while (fgets(line, sizeof line, f)) {
-      if (sscanf(line, "Uid: %u", &u) == 1) mine = u == uid;
-      sscanf(line, "Threads: %d", &threads);
-    }
-    fclose(f);
-    if (mine) n += threads;
-  }
-  closedir(d);
-  return n;
-}
-
 /* Allow `more` tasks beyond what uid runs now. */
 static void allow_more(uid_t uid, int more) {
   struct rlimit rl;
   CHECK(getrlimit(RLIMIT_NPROC, &rl) == 0);
-  rl.rlim_cur = (rlim_t)(count_uid_tasks(uid) + more);
+  rl.rlim_cur = (rlim_t)(count_user_tasks(uid, 1) + more);
   CHECK(setrlimit(RLIMIT_NPROC, &rl) == 0);
 }
 
@@ -608,7 +572,7 @@ static void test_fork_fails_partway(void) {
   pid_t pid = fork();
   if (pid == 0) _exit(0);
   CHECK(pid > 0 && waitpid(pid, NULL, 0) == pid);
-  int base = count_uid_tasks(uid);
+  int base = count_user_tasks(uid, 1);
   /* the forkserver (and, for a moment, its BLAS thread) and two workers;
   ** should that thread still count at a fork, only one worker starts */
   allow_more(uid, 3);
@@ -616,14 +580,14 @@ static void test_fork_fails_partway(void) {
   expect_in(msg, "mat.dot: cannot start 3 worker processes: Resource "
                  "temporarily unavailable");
   CHECK_EQ_INT(find_desc(getpid(), NULL, pids, 64), 0);
-  CHECK_EQ_INT(count_uid_tasks(uid), base);
+  CHECK_EQ_INT(count_user_tasks(uid, 1), base);
 
   allow_more(uid, 2); /* two map workers */
   msg = lua_fails(L, "mat.map(function(i) return i end, 3, {procs = 3})");
   expect_in(msg, "mat.map: cannot start 3 worker processes: Resource "
                  "temporarily unavailable");
   CHECK_EQ_INT(find_desc(getpid(), NULL, pids, 64), 0);
-  CHECK_EQ_INT(count_uid_tasks(uid), base);
+  CHECK_EQ_INT(count_user_tasks(uid, 1), base);
 
   /* room for the forkserver and two workers (and that BLAS thread) is
   ** enough for two workers: they start no threads of their own */

@@ -182,22 +182,10 @@ static void test_sigchld_ignored(void) {
   small_call_is_right(3);
 }
 
-static void reap_all(int sig) {
-  (void)sig;
-  int e = errno;
-  while (waitpid(-1, NULL, WNOHANG) > 0) {
-  }
-  errno = e;
-}
-
 /* A host whose SIGCHLD handler reaps every child, even the forkserver when
 ** it is killed: the next call starts a new one. */
 static void test_host_reaps_children(void) {
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = reap_all;
-  sa.sa_flags = SA_RESTART;
-  sigaction(SIGCHLD, &sa, NULL);
+  reap_children_on_sigchld();
   small_call_is_right(2);
   killed_worker(SIGKILL, "killed by signal 9");
   int pids[8];

@@ -334,20 +334,8 @@ static void test_sigchld_ignored(void) {
   CHECK_EQ_INT(run(300, 3, 0, &s, NULL, NULL), MPL__TEAM_DONE);
 }
 
-static void reap_all(int sig) {
-  (void)sig;
-  int e = errno;
-  while (waitpid(-1, NULL, WNOHANG) > 0) {
-  }
-  errno = e;
-}
-
 static void test_host_reaps_children(void) {
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = reap_all;
-  sa.sa_flags = SA_RESTART;
-  sigaction(SIGCHLD, &sa, NULL);
+  reap_children_on_sigchld();
   spec s = {DO_ECHO, SIZE_MAX, 0, NULL};
   for (int i = 0; i < 20; i++)
     CHECK_EQ_INT(run(100, 2, 0, &s, NULL, NULL), MPL__TEAM_DONE);
