@@ -360,7 +360,13 @@ static int server_alive(void) {
   if (P.zpid <= 0) return 0;
   struct pollfd pf = {P.zpidfd >= 0 ? P.zpidfd : P.zsock,
                       P.zpidfd >= 0 ? POLLIN : 0, 0};
-  return poll(&pf, 1, 0) == 0;
+  /* Even with no timeout, poll fails with EINTR when a signal with a
+  ** handler is pending: that says nothing about the forkserver (taken as
+  ** its death, it killed a healthy one, in hosts with signal handlers). */
+  int r;
+  while ((r = poll(&pf, 1, 0)) < 0 && errno == EINTR) {
+  }
+  return r <= 0;
 }
 
 /* Drop a forkserver that is gone or unwanted: kill it through its pidfd
@@ -472,7 +478,10 @@ static int start_server(void) {
 /* One command to the forkserver and its reply. */
 static int server_call(int op, int n, reply *rep) {
   cmd m = {CMD_MAGIC, (uint32_t)op, n};
-  if (send(P.zsock, &m, sizeof m, MSG_NOSIGNAL) != sizeof m) return -1;
+  ssize_t sent;
+  while ((sent = send(P.zsock, &m, sizeof m, MSG_NOSIGNAL)) < 0 && errno == EINTR) {
+  }
+  if (sent != (ssize_t)sizeof m) return -1;
   for (;;) {
     ssize_t got = recv(P.zsock, rep, sizeof *rep, 0);
     if (got == (ssize_t)sizeof *rep && rep->magic == CMD_MAGIC) return 0;
