@@ -1,7 +1,7 @@
 /*
 ** proc.h: what the C tests read from /proc about processes: the clock,
-** whether a process still runs, counts of descriptors and processes, and
-** a host that reaps its children itself.
+** whether a process still runs, counts of descriptors, mappings,
+** processes and arena pages, and a host that reaps its children itself.
 */
 #ifndef MPL_TEST_PROC_H
 #define MPL_TEST_PROC_H
@@ -10,8 +10,10 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -42,6 +44,69 @@ static inline int count_dir(const char *path) {
   int n = 0;
   CHECK(d != NULL);
   for (struct dirent *e; (e = readdir(d));) n += e->d_name[0] != '.';
+  closedir(d);
+  return n;
+}
+
+/* Mappings the engine could leak: shared ones (the arena, control blocks,
+** results) and file mappings.  Private anonymous mappings are left out:
+** they are malloc's, and a sanitizer's heap grows them. */
+static inline int count_maps(void) {
+  FILE *f = fopen("/proc/self/maps", "r");
+  char line[512], perms[8], path[300];
+  int n = 0;
+  CHECK(f != NULL);
+  while (fgets(line, sizeof line, f)) {
+    path[0] = '\0';
+    if (sscanf(line, "%*s %7s %*s %*s %*s %299s", perms, path) < 1) continue;
+    n += perms[3] == 's' || path[0] == '/';
+  }
+  fclose(f);
+  return n;
+}
+
+/* Allocated 512-byte blocks of this process's memfd named name (-1 when
+** none is open): populated shared memory, e.g. of "mpl-arena". */
+static inline long long memfd_blocks(const char *name) {
+  DIR *d = opendir("/proc/self/fd");
+  long long blocks = -1;
+  char want[128];
+  snprintf(want, sizeof want, "/memfd:%s (deleted)", name);
+  CHECK(d != NULL);
+  for (struct dirent *e; (e = readdir(d));) {
+    if (e->d_name[0] == '.') continue;
+    char path[300], target[300];
+    snprintf(path, sizeof path, "/proc/self/fd/%s", e->d_name);
+    ssize_t len = readlink(path, target, sizeof target - 1);
+    if (len <= 0) continue;
+    target[len] = '\0';
+    struct stat st;
+    if (strcmp(target, want) == 0 && fstat(atoi(e->d_name), &st) == 0)
+      blocks = (long long)st.st_blocks;
+  }
+  closedir(d);
+  return blocks;
+}
+
+/* Processes below pid, zombies included, through the children lists of
+** its threads. */
+static inline int count_descendants(pid_t pid) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+  DIR *d = opendir(path);
+  if (!d) return 0;
+  int n = 0;
+  for (struct dirent *e; (e = readdir(d));) {
+    if (e->d_name[0] == '.') continue;
+    char cpath[320];
+    snprintf(cpath, sizeof cpath, "/proc/%d/task/%s/children", (int)pid,
+             e->d_name);
+    FILE *f = fopen(cpath, "r");
+    if (!f) continue;
+    int child;
+    while (fscanf(f, "%d", &child) == 1) n += 1 + count_descendants(child);
+    fclose(f);
+  }
   closedir(d);
   return n;
 }

@@ -118,45 +118,6 @@ static int gone_within(pid_t pid, double seconds) {
 /* descriptors, mappings, the arena                                       */
 /* ---------------------------------------------------------------------- */
 
-/* Mappings the engine could leak: shared ones and file mappings (private
-** anonymous ones are malloc's, and a sanitizer's heap grows them). */
-static int count_maps(void) {
-  FILE *f = fopen("/proc/self/maps", "r");
-  char line[512], perms[8], path[300];
-  int n = 0;
-  CHECK(f != NULL);
-  while (fgets(line, sizeof line, f)) {
-    path[0] = '\0';
-    if (sscanf(line, "%*s %7s %*s %*s %*s %299s", perms, path) < 1) continue;
-    n += perms[3] == 's' || path[0] == '/';
-  }
-  fclose(f);
-  return n;
-}
-
-/* Allocated 512-byte blocks of the memfd named name (-1 when none is
-** open): populated shared memory. */
-static long long memfd_blocks(const char *name) {
-  DIR *d = opendir("/proc/self/fd");
-  long long blocks = -1;
-  char want[128];
-  snprintf(want, sizeof want, "/memfd:%s (deleted)", name);
-  CHECK(d != NULL);
-  for (struct dirent *e; (e = readdir(d));) {
-    if (e->d_name[0] == '.') continue;
-    char path[300], target[300];
-    snprintf(path, sizeof path, "/proc/self/fd/%s", e->d_name);
-    ssize_t len = readlink(path, target, sizeof target - 1);
-    if (len <= 0) continue;
-    target[len] = '\0';
-    struct stat st;
-    if (strcmp(target, want) == 0 && fstat(atoi(e->d_name), &st) == 0)
-      blocks = (long long)st.st_blocks;
-  }
-  closedir(d);
-  return blocks;
-}
-
 typedef struct snapshot {
   int fds, maps, procs;
   long long arena;

@@ -44,6 +44,7 @@
 #include <mpl.h>
 
 #include "ctest.h"
+#include "proc.h"
 
 /* Cheap steps first, so that most runs stop before the product for the
 ** pool and the forks of mat.map, which come last.  Errors the script
@@ -259,89 +260,15 @@ typedef struct snap {
   long long arena; /* 512-byte blocks allocated to the arena's memfd */
 } snap;
 
-#if defined(__SANITIZE_ADDRESS__)
-#define SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SANITIZED 1
-#endif
-#endif
-
-/* Lines of /proc/self/maps.  AddressSanitizer's allocator maps anonymous
-** memory as it goes, so under it only named mappings count (shared
-** anonymous ones, as the engine makes, show as "/dev/zero (deleted)"). */
-static int count_maps(void) {
-  FILE *f = fopen("/proc/self/maps", "r");
-  CHECK(f != NULL);
-  int n = 0;
-  char line[512];
-  while (fgets(line, sizeof line, f)) {
-#ifdef SANITIZED
-    char *name = NULL;
-    int k = 0;
-    for (char *p = strtok(line, " \n"); p; p = strtok(NULL, " \n"))
-      if (++k == 6) name = p;
-    if (!name) continue;
-#endif
-    n++;
-  }
-  fclose(f);
-  return n;
-}
-
-static int count_fds(void) {
-  DIR *d = opendir("/proc/self/fd");
-  CHECK(d != NULL);
-  int n = 0;
-  for (struct dirent *e; (e = readdir(d));) n += e->d_name[0] != '.';
-  closedir(d);
-  return n;
-}
-
-/* Processes below pid (the pool's forkserver and workers, zombies too),
-** through the children lists of its threads. */
-static int descendants(pid_t pid) {
-  char path[64];
-  snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
-  DIR *d = opendir(path);
-  if (!d) return 0;
-  int n = 0;
-  for (struct dirent *e; (e = readdir(d));) {
-    if (e->d_name[0] == '.') continue;
-    char cpath[320];
-    snprintf(cpath, sizeof cpath, "/proc/%d/task/%s/children", (int)pid,
-             e->d_name);
-    FILE *f = fopen(cpath, "r");
-    if (!f) continue;
-    int child;
-    while (fscanf(f, "%d", &child) == 1) n += 1 + descendants(child);
-    fclose(f);
-  }
-  closedir(d);
-  return n;
-}
-
-/* st_blocks of the arena (memfd "mpl-arena"), 0 before it exists. */
+/* st_blocks of the arena's memfd, 0 before it exists. */
 static long long arena_blocks(void) {
-  DIR *d = opendir("/proc/self/fd");
-  CHECK(d != NULL);
-  long long blocks = 0;
-  for (struct dirent *e; (e = readdir(d));) {
-    char path[300], link[256];
-    snprintf(path, sizeof path, "/proc/self/fd/%s", e->d_name);
-    ssize_t len = readlink(path, link, sizeof link - 1);
-    if (len <= 0) continue;
-    link[len] = 0;
-    struct stat st;
-    if (strncmp(link, "/memfd:mpl-arena", 16) == 0 && stat(path, &st) == 0)
-      blocks += (long long)st.st_blocks;
-  }
-  closedir(d);
-  return blocks;
+  long long b = memfd_blocks("mpl-arena");
+  return b < 0 ? 0 : b;
 }
 
 static snap take_snap(void) {
-  snap s = {count_fds(), count_maps(), descendants(getpid()), arena_blocks()};
+  snap s = {count_dir("/proc/self/fd"), count_maps(),
+            count_descendants(getpid()), arena_blocks()};
   return s;
 }
 
@@ -364,12 +291,6 @@ static void check_clean(const snap *base, const char *pass, long n,
 /* ---------------------------------------------------------------------- */
 /* the runner and its supervisor                                          */
 /* ---------------------------------------------------------------------- */
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* Set the runner up (print to /dev/null, the host's matrix) and make the
  *counted run, twice: the first

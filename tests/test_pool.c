@@ -246,49 +246,6 @@ static void test_blas_threads_around_fork(void) {
   small_call_is_right(2);
 }
 
-/* Mappings the engine could leak: shared ones (the arena, control
-** blocks, results) and file mappings.  Private anonymous mappings are
-** left out: they are malloc's, and a sanitizer's heap grows them. */
-static int count_maps(void) {
-  FILE *f = fopen("/proc/self/maps", "r");
-  char line[512], perms[8], path[300];
-  int n = 0;
-  CHECK(f != NULL);
-  while (fgets(line, sizeof line, f)) {
-    path[0] = '\0';
-    if (sscanf(line, "%*s %7s %*s %*s %*s %299s", perms, path) < 1) continue;
-    n += perms[3] == 's' || path[0] == '/';
-  }
-  fclose(f);
-  return n;
-}
-
-/* This process's descendants: its children and theirs. */
-static int count_descendants(void) {
-  pid_t me = getpid(), kids[64];
-  int nk = 0, n = 0;
-  for (int pass = 0; pass < 2; pass++) {
-    DIR *d = opendir("/proc");
-    CHECK(d != NULL);
-    for (struct dirent *e; (e = readdir(d));) {
-      if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-      char path[300], buf[512];
-      snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
-      FILE *f = fopen(path, "r");
-      if (!f) continue;
-      int ppid = 0;
-      if (fgets(buf, sizeof buf, f) && strrchr(buf, ')'))
-        sscanf(strrchr(buf, ')') + 2, "%*c %d", &ppid);
-      fclose(f);
-      int pid = atoi(e->d_name);
-      if (pass == 0 && ppid == me && nk < 64) kids[nk++] = pid;
-      for (int k = 0; pass == 1 && k < nk; k++) n += ppid == kids[k];
-    }
-    closedir(d);
-  }
-  return n + nk;
-}
-
 static void test_thousand_calls_no_leaks(void) {
   CHECK(prctl(PR_SET_CHILD_SUBREAPER, 1) == 0);
   mpl_mat *a = filled(20, 20, 1), *b = filled(20, 20, 2), *c;
@@ -305,7 +262,7 @@ static void test_thousand_calls_no_leaks(void) {
   while (waitpid(-1, NULL, WNOHANG) > 0) {
   }
   int fds = count_dir("/proc/self/fd"), maps = count_maps();
-  int procs = count_descendants();
+  int procs = count_descendants(getpid());
   CHECK_EQ_INT(procs, 3); /* the forkserver and two workers */
   int failures = 0;
   mpl__parallel_min_flops = 0;
@@ -325,7 +282,7 @@ static void test_thousand_calls_no_leaks(void) {
   }
   CHECK_EQ_INT(count_dir("/proc/self/fd"), fds);
   CHECK_EQ_INT(count_maps(), maps);
-  CHECK_EQ_INT(count_descendants(), procs);
+  CHECK_EQ_INT(count_descendants(getpid()), procs);
   mpl_mat_release(a);
   mpl_mat_release(b);
   mpl_mat_release(c);
