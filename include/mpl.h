@@ -187,8 +187,11 @@ MPL_API int mpl_dot(const mpl_mat *a, const mpl_mat *b, mpl_mat *out,
 ** Files.  The format comes from `format` ("csv", "tsv", "txt", "npy",
 ** "mtx") or, when it is NULL, from the path's extension (MPL_EFORMAT when
 ** neither names one).  sep is the text separator (0: ',' for csv, tab for
-** tsv, space for txt).  A save replaces the file only once it is fully
-** written; MPL_EIO leaves errno set.
+** tsv, space for txt).  A save follows symlinks, writes FIFOs and devices
+** through, and replaces a regular file (keeping its mode and owner) only
+** once the new data is fully written; see docs/lua/files.md.  MPL_EIO
+** leaves errno set; MPL_EINTR after mpl_interrupt(); mpl_errmsg() has the
+** detail.
 */
 MPL_API int mpl_save(const char *path, const mpl_mat *m, const char *format,
                      char sep);
