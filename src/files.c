@@ -3,9 +3,14 @@
 ** mapping files for the readers, error reports, and the safe-write
 ** discipline shared by every format.
 **
-** Loading: a regular file is mapped read-only (MAP_PRIVATE) and parsed in
-** place, so a file of gigabytes is never copied into memory first; other
-** files (pipes, /proc) are read into a buffer.  .npy files are read with
+** Loading: a text or .mtx file is read into a buffer and parsed there.  It
+** is read, not mapped: a file truncated while a mapping of it is read
+** kills the reader with SIGBUS, while read(2) just ends early (an error).
+** A regular file is read for its size; a stream (pipe, FIFO, device) until
+** its end, as long as that fits in the memory available, and a stream
+** that is clearly not in the format (a NUL byte in text, no .npy magic)
+** is refused at its first bytes, so /dev/zero is an error, not an endless
+** read.  Reads check mpl_interrupt() between chunks of 1 MiB.  .npy files are read with
 ** pread or spliced by the kernel instead, straight into the matrix, or
 ** mapped shared for opts.mmap.
 ** Every reader reports a failure in an mpl_load_info: the message, and the
@@ -446,32 +451,114 @@ static int parse_mem(int fmt, const char *buf, size_t len,
   return mpl__text_read(buf, len, sep, o->header, loc, out, info);
 }
 
-/* Everything fd has left, in a malloc'd buffer (pipes, /proc files). */
-static int read_all(int fd, char **buf, size_t *len, mpl_load_info *info) {
-  size_t cap = 1 << 16, n = 0;
-  char *b = malloc(cap);
-  if (!b) return mpl__fail(info, MPL_ENOMEM, 0, -1, "out of memory");
+enum { READ_CHUNK = 1 << 20, READ_CHECK = 64 << 20 };
+
+/* One read(2) of at most n bytes into b, retried when a signal cut it
+** short unless mpl_interrupt() asked to stop (then -2). */
+static ssize_t read_some(int fd, char *b, size_t n) {
   for (;;) {
-    if (n == cap) {
-      char *nb = cap > SIZE_MAX / 2 ? NULL : realloc(b, cap * 2);
-      if (!nb) {
-        free(b);
-        return mpl__fail(info, MPL_ENOMEM, 0, -1, "out of memory");
-      }
-      b = nb;
-      cap *= 2;
-    }
-    ssize_t k = read(fd, b + n, cap - n);
-    if (k < 0 && errno == EINTR) continue;
+    if (mpl__interrupt_pending()) return -2;
+    ssize_t k = read(fd, b, n < READ_CHUNK ? n : READ_CHUNK);
+    if (k >= 0 || errno != EINTR) return k;
+  }
+}
+
+/* Read up to *len bytes (at most READ_CHUNK at a time, checking for an
+** interrupt between reads) into b; *len gets what was read.  Returns 0,
+** or fills info for a read error or an interrupt. */
+static int read_into(int fd, char *b, size_t *len, mpl_load_info *info) {
+  size_t n = 0, want = *len;
+  while (n < want) {
+    ssize_t k = read_some(fd, b + n, want - n);
+    if (k == -2) return mpl__fail(info, MPL_EINTR, 0, -1, "interrupted");
     if (k < 0) {
       int e = errno;
-      free(b);
       mpl__fail(info, MPL_EIO, 0, (long long)n, "read error: %s", strerror(e));
       errno = e;
       return MPL_EIO;
     }
     if (k == 0) break;
     n += (size_t)k;
+  }
+  *len = n;
+  return 0;
+}
+
+/* A regular file of size (> 0) bytes, read (not mapped: a file truncated
+** while it is read must give an error, not a SIGBUS) into an anonymous
+** mapping of transparent huge pages where the system offers them (a read
+** into 4 KiB pages spends longer faulting them in than copying). */
+static int read_regular(int fd, size_t size, char **buf, size_t *len,
+                        mpl_load_info *info) {
+  if (size >= READ_CHECK && size > mpl__mem_available())
+    return mpl__fail(info, MPL_ENOMEM, 0, -1,
+                     "the file (%zu bytes) is larger than the memory "
+                     "available", size);
+  char *b = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (b == MAP_FAILED)
+    return mpl__fail(info, MPL_ENOMEM, 0, -1, "out of memory");
+  (void)madvise(b, size, MADV_HUGEPAGE);
+  size_t n = size;
+  int err = read_into(fd, b, &n, info);
+  struct stat st; /* short: truncated meanwhile, or a sysfs file whose
+                     size is a page whatever it holds */
+  if (!err && n < size && (fstat(fd, &st) != 0 || (size_t)st.st_size < size))
+    err = mpl__fail(info, MPL_EIO, 0, (long long)n,
+                    "the file ended while being read (it had %zu bytes)",
+                    size);
+  if (err) {
+    munmap(b, size);
+    return err;
+  }
+  *buf = b;
+  *len = n;
+  return 0;
+}
+
+/* Whether the first n bytes of a stream already show it is not in format
+** fmt: .npy without its magic, text with a NUL byte (/dev/zero,
+** /dev/urandom), so that reading it all is not needed to say so. */
+static int stream_is_not(int fmt, const char *b, size_t n, size_t from,
+                         mpl_load_info *info) {
+  if (fmt == MPL__FMT_NPY) {
+    if (from >= 6 || memcmp(b, "\x93NUMPY", n < 6 ? n : 6) == 0) return 0;
+    return mpl__fail(info, MPL_EFORMAT, 0, 0, "not a .npy file (bad magic)");
+  }
+  const char *z = memchr(b + from, '\0', n - from);
+  if (!z) return 0;
+  return mpl__fail(info, MPL_EFORMAT, 0, (long long)(z - b),
+                   "a NUL byte: this is not a text file");
+}
+
+/* Everything a stream (pipe, FIFO, device, /proc file) has, in a malloc'd
+** buffer, as long as it fits in the memory available. */
+static int read_stream(int fd, int fmt, char **buf, size_t *len,
+                       mpl_load_info *info) {
+  size_t cap = 1 << 16, n = 0;
+  char *b = malloc(cap);
+  int err = b ? 0 : mpl__fail(info, MPL_ENOMEM, 0, -1, "out of memory");
+  while (!err) {
+    if (n == cap) {
+      char *nb = cap >= READ_CHECK && cap > mpl__mem_available() / 2
+                     ? NULL : realloc(b, cap * 2);
+      if (!nb) {
+        err = mpl__fail(info, MPL_ENOMEM, 0, -1,
+                        "the stream does not fit in the memory available "
+                        "(%zu bytes read)", n);
+        break;
+      }
+      b = nb;
+      cap *= 2;
+    }
+    size_t k = cap - n < READ_CHUNK ? cap - n : READ_CHUNK;
+    if ((err = read_into(fd, b + n, &k, info)) != 0 || k == 0) break;
+    err = stream_is_not(fmt, b, n + k, n, info);
+    n += k;
+  }
+  if (err) {
+    free(b);
+    return err;
   }
   *buf = b;
   *len = n;
@@ -500,7 +587,13 @@ int mpl_load(mpl_mat **out, const char *path, const char *format,
   }
   if ((err = check_opts(fmt, opts, info)) != 0) return err;
 
-  int fd = open(path, (opts->mmap ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+  mpl__interrupt_clear();
+  int fd; /* a FIFO waits for a writer; Ctrl-C stops the wait */
+  while ((fd = open(path, (opts->mmap ? O_RDWR : O_RDONLY) | O_CLOEXEC)) < 0 &&
+         errno == EINTR && !mpl__interrupt_pending()) {
+  }
+  if (fd < 0 && errno == EINTR)
+    return mpl__fail(info, MPL_EINTR, 0, -1, "interrupted");
   if (fd < 0) {
     int e = errno;
     if (opts->mmap && (e == EACCES || e == EROFS || e == EPERM))
@@ -537,20 +630,15 @@ int mpl_load(mpl_mat **out, const char *path, const char *format,
                     "the mmap option needs a regular file");
   } else {
     char *buf = NULL;
-    size_t len = 0;
-    int mapped = 0;
-    if (regular && st.st_size > 0) {
-      len = (size_t)st.st_size;
-      buf = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-      mapped = buf != MAP_FAILED;
-      if (!mapped) buf = NULL;
-    }
-    err = mapped ? 0 : read_all(fd, &buf, &len, info);
+    size_t len = 0, size = (size_t)st.st_size;
+    int mapped = regular && size > 0; /* /proc files say 0 */
+    err = mapped ? read_regular(fd, size, &buf, &len, info)
+                 : read_stream(fd, fmt, &buf, &len, info);
     int e = errno;
     close(fd);
     if (!err) err = parse_mem(fmt, buf, len, opts, loc, out, info);
-    if (mapped) munmap(buf, len);
-    else free(buf);
+    if (!mapped) free(buf);
+    else if (buf) munmap(buf, size);
     errno = e;
   }
   freelocale(loc);

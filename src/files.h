@@ -1,8 +1,8 @@
 /*
 ** files.h: private interface of the file formats.
 **
-** Every reader parses bytes that are already in memory (a mapped file, a
-** file read into a buffer, or a C host's buffer), except the .npy reader,
+** Every reader parses bytes that are already in memory (a file read into a
+** buffer, or a C host's buffer), except the .npy reader,
 ** which reads through an mpl__src so that a large file goes straight from
 ** the kernel into the matrix.  Readers never print; a failure fills the
 ** caller's mpl_load_info (line or byte offset, message) through

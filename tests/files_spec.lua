@@ -494,17 +494,18 @@ end)
 
 -- Run a script in a real mpl process (args after it) and send it SIGINT
 -- `delay` seconds after it created the file named by its last argument
--- (the mark); a watchdog kills a hung run.  Returns the output and status.
-local function interrupt_run(script, args, delay)
+-- (the mark); a watchdog kills a hung run.  writer, if given, is a shell
+-- command run beside it and waited for.  Returns the output and status.
+local function interrupt_run(script, args, delay, writer)
   local mark = T("mark")
   os.remove(mark)
   local quoted = {}
   for i, a in ipairs(args) do quoted[i] = shquote(a) end
   local p = io.popen(string.format(
-    "%s %s %s %s 2>&1 & pid=$!; (sleep 60; kill -9 $pid) >/dev/null 2>&1 & dog=$!; " ..
+    "%s & w=$!; %s %s %s %s 2>&1 & pid=$!; (sleep 60; kill -9 $pid) >/dev/null 2>&1 & dog=$!; " ..
     "for i in $(seq 1200); do [ -e %s ] && break; sleep 0.05; done; sleep %s; " ..
-    "kill -INT $pid; wait $pid; echo status=$?; kill $dog 2>/dev/null",
-    shquote(MPL), shquote(writefile(T("int.lua"), script)),
+    "kill -INT $pid; wait $pid; echo status=$?; kill $dog $w 2>/dev/null; wait $w",
+    writer or "true", shquote(MPL), shquote(writefile(T("int.lua"), script)),
     table.concat(quoted, " "), shquote(mark), shquote(mark), delay))
   local out = p:read("a")
   p:close()
@@ -591,5 +592,33 @@ describe("saving never clobbers", function()
     assert.is_truthy(out:find("status=1"), out)
     assert.equal("old\n", readfile(T("big.csv")))
     no_temps(tmp)
+  end)
+end)
+
+describe("streams", function()
+  it("refuses /dev/zero and /dev/urandom at once in every format", function()
+    for _, fmt in ipairs{"csv", "tsv", "txt", "mtx", "npy"} do
+      for _, dev in ipairs{"/dev/zero", "/dev/urandom"} do
+        local e = err_of(mat.load, dev, {format = fmt})
+        local why = fmt == "npy" and "not a .npy file %(bad magic%)" or "a NUL byte: this is not a text file"
+        assert.is_truthy(e:find("^mat.load: '" .. dev .. "', byte %d+: " .. why .. "$"), e)
+      end
+    end
+  end)
+
+  it("stops reading an endless FIFO on Ctrl-C", function()
+    if not MPL then return pending("MPL_BIN is not set") end
+    local fifo = T("endless")
+    os.remove(fifo)
+    assert.is_true(os.execute("mkfifo " .. shquote(fifo)))
+    local out = interrupt_run([[
+      local fifo, mark = ...
+      io.open(mark, "w"):close()
+      mat.load(fifo, {format = "csv"})
+      print("finished")
+    ]], {fifo}, 0.5, "yes 1,2 > " .. shquote(fifo) .. " 2>/dev/null")
+    assert.is_truthy(out:find("mat.load: '" .. fifo .. "': interrupted", 1, true), out)
+    assert.is_nil(out:find("finished"), out)
+    assert.is_truthy(out:find("status=1"), out)
   end)
 end)

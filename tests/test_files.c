@@ -1196,6 +1196,143 @@ static void test_save_empty_huge(void) {
   remove_dir();
 }
 
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* A text file truncated while it loads never kills the process (a mapped
+** file would raise SIGBUS): the load gives the whole matrix (the
+** truncation came after the read), an error, or what a shorter file
+** holds.  Truncation points spread over a load timed here first. */
+static void test_load_truncated(void) {
+  make_dir();
+  mpl_mat *m;
+  CHECK(mpl_mat_new(&m, 200000, 10) == 0);
+  for (size_t i = 0; i < 2000000; i++) mpl_mat_data(m)[i] = (double)i / 7;
+  CHECK_EQ_INT(mpl_save(path_of("t.csv"), m, NULL, 0), 0);
+  mpl_mat_release(m);
+  struct stat st;
+  CHECK(stat(path_of("t.csv"), &st) == 0);
+  char full[300];
+  snprintf(full, sizeof full, "%s", path_of("full.csv"));
+  CHECK(link(path_of("t.csv"), full) == 0); /* the bytes, kept */
+  double t0 = now_s();
+  CHECK_EQ_INT(mpl_load(&m, full, NULL, NULL, NULL), 0);
+  double t = now_s() - t0;
+  mpl_mat_release(m);
+  for (int k = 0; k < 8; k++) {
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", full, path_of("c.csv"));
+    CHECK(system(cmd) == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+      struct timespec d = {0, (long)(t * 1e9 * k / 8)};
+      nanosleep(&d, NULL);
+      _exit(truncate(path_of("c.csv"), st.st_size / 3) == 0 ? 0 : 1);
+    }
+    mpl_load_info info;
+    int err = mpl_load(&m, path_of("c.csv"), NULL, NULL, &info);
+    int status;
+    CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status));
+    if (err == 0) {
+      CHECK(mpl_mat_cols(m) == 10 && mpl_mat_rows(m) <= 200000);
+      mpl_mat_release(m);
+    } else {
+      CHECK(err == MPL_EIO || err == MPL_EFORMAT);
+      CHECK(info.msg[0] != '\0');
+    }
+  }
+  remove_dir();
+}
+
+/* A writer child that fills fd with "1,2\n" until the reader goes. */
+static pid_t endless_writer(int fd) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    signal(SIGPIPE, SIG_DFL);
+    static char buf[1 << 16];
+    for (size_t i = 0; i < sizeof buf; i += 4) memcpy(buf + i, "1,2\n", 4);
+    while (write(fd, buf, sizeof buf) > 0) {
+    }
+    _exit(0);
+  }
+  close(fd);
+  return pid;
+}
+
+static atomic_int loading;
+static void *load_interrupter(void *arg) {
+  (void)arg;
+  usleep(200000);
+  while (atomic_load(&loading)) {
+    mpl_interrupt();
+    usleep(1000);
+  }
+  return NULL;
+}
+
+/* Streams: /dev/zero and /dev/urandom are refused at their first bytes
+** in every format; an endless FIFO stops on mpl_interrupt(). */
+static void test_load_streams(void) {
+  const char *fmts[] = {"csv", "txt", "mtx", "npy"};
+  const char *devs[] = {"/dev/zero", "/dev/urandom"};
+  for (int i = 0; i < 4; i++)
+    for (int j = 0; j < 2; j++) {
+      mpl_mat *m;
+      mpl_load_info info;
+      CHECK_EQ_INT(mpl_load(&m, devs[j], fmts[i], NULL, &info), MPL_EFORMAT);
+      CHECK(strstr(info.msg, i == 3 ? "bad magic" : "NUL byte") != NULL);
+      CHECK(info.offset >= 0 && info.offset < (1 << 20));
+    }
+  make_dir();
+  char f[300];
+  snprintf(f, sizeof f, "%s", path_of("fifo"));
+  CHECK(mkfifo(f, 0600) == 0);
+  pid_t w = fork();
+  if (w == 0) {
+    int fd = open(f, O_WRONLY);
+    endless_writer(fd);
+    int status;
+    wait(&status);
+    _exit(0);
+  }
+  atomic_store(&loading, 1);
+  pthread_t t;
+  CHECK(pthread_create(&t, NULL, load_interrupter, NULL) == 0);
+  mpl_mat *m = NULL;
+  mpl_load_info info;
+  int err = mpl_load(&m, f, "csv", NULL, &info);
+  atomic_store(&loading, 0);
+  pthread_join(t, NULL);
+  CHECK_EQ_INT(err, MPL_EINTR);
+  CHECK_STR(info.msg, "interrupted");
+  CHECK(m == NULL);
+  int status;
+  CHECK(waitpid(w, &status, 0) == w);
+  /* a finite stream loads whole */
+  int p[2];
+  CHECK(pipe(p) == 0);
+  pid_t c = fork();
+  if (c == 0) {
+    close(p[0]);
+    for (int i = 0; i < 100000; i++)
+      if (write(p[1], "1,2\n", 4) != 4) _exit(1);
+    _exit(0);
+  }
+  close(p[1]);
+  char name[64];
+  snprintf(name, sizeof name, "/dev/fd/%d", p[0]);
+  CHECK_EQ_INT(mpl_load(&m, name, "csv", NULL, &info), 0);
+  CHECK_EQ_INT(mpl_mat_rows(m), 100000);
+  mpl_mat_release(m);
+  close(p[0]);
+  CHECK(waitpid(c, &status, 0) == c && WIFEXITED(status) &&
+        WEXITSTATUS(status) == 0);
+  remove_dir();
+}
+
 static const ctest tests[] = {
     {"parse_matches_strtod", test_parse_matches_strtod},
     {"parse_long_digits", test_parse_long_digits},
@@ -1216,6 +1353,8 @@ static const ctest tests[] = {
     {"save_permissions", test_save_permissions},
     {"save_interrupted", test_save_interrupted},
     {"save_empty_huge", test_save_empty_huge},
+  {"load_truncated", test_load_truncated},
+  {"load_streams", test_load_streams},
 };
 
 CTEST_MAIN(tests, 60)
