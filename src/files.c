@@ -1,6 +1,6 @@
 /*
 ** files.c: the C API of the file formats: format dispatch, opening and
-** mapping files for the readers, error reports, and the safe-write
+** reading files for the readers, error reports, and the safe-write
 ** discipline shared by every format.
 **
 ** Loading: a text or .mtx file is read into a buffer and parsed there.  It
@@ -10,9 +10,9 @@
 ** its end, as long as that fits in the memory available, and a stream
 ** that is clearly not in the format (a NUL byte in text, no .npy magic)
 ** is refused at its first bytes, so /dev/zero is an error, not an endless
-** read.  Reads check mpl_interrupt() between chunks of 1 MiB.  .npy files are read with
-** pread or spliced by the kernel instead, straight into the matrix, or
-** mapped shared for opts.mmap.
+** read.  Reads check mpl_interrupt() between chunks of 1 MiB.  A regular
+** .npy file is read with pread or spliced by the kernel instead, straight
+** into the matrix, or mapped shared for opts.mmap.
 ** Every reader reports a failure in an mpl_load_info: the message, and the
 ** line or byte offset, so a C host gets the location without parsing text.
 ** Numbers are parsed with a C locale_t, never the process's locale.
@@ -493,7 +493,8 @@ static int read_regular(int fd, size_t size, char **buf, size_t *len,
   if (size >= READ_CHECK && size > mpl__mem_available())
     return mpl__fail(info, MPL_ENOMEM, 0, -1,
                      "the file (%zu bytes) is larger than the memory "
-                     "available", size);
+                     "available",
+                     size);
   char *b = mmap(NULL, size, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (b == MAP_FAILED)
@@ -505,8 +506,7 @@ static int read_regular(int fd, size_t size, char **buf, size_t *len,
                      size is a page whatever it holds */
   if (!err && n < size && (fstat(fd, &st) != 0 || (size_t)st.st_size < size))
     err = mpl__fail(info, MPL_EIO, 0, (long long)n,
-                    "the file ended while being read (it had %zu bytes)",
-                    size);
+                    "the file ended while being read (it had %zu bytes)", size);
   if (err) {
     munmap(b, size);
     return err;
@@ -541,11 +541,13 @@ static int read_stream(int fd, int fmt, char **buf, size_t *len,
   while (!err) {
     if (n == cap) {
       char *nb = cap >= READ_CHECK && cap > mpl__mem_available() / 2
-                     ? NULL : realloc(b, cap * 2);
+                     ? NULL
+                     : realloc(b, cap * 2);
       if (!nb) {
         err = mpl__fail(info, MPL_ENOMEM, 0, -1,
                         "the stream does not fit in the memory available "
-                        "(%zu bytes read)", n);
+                        "(%zu bytes read)",
+                        n);
         break;
       }
       b = nb;
@@ -637,8 +639,10 @@ int mpl_load(mpl_mat **out, const char *path, const char *format,
     int e = errno;
     close(fd);
     if (!err) err = parse_mem(fmt, buf, len, opts, loc, out, info);
-    if (!mapped) free(buf);
-    else if (buf) munmap(buf, size);
+    if (!mapped)
+      free(buf);
+    else if (buf)
+      munmap(buf, size);
     errno = e;
   }
   freelocale(loc);

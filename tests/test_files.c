@@ -1353,8 +1353,8 @@ static const ctest tests[] = {
     {"save_permissions", test_save_permissions},
     {"save_interrupted", test_save_interrupted},
     {"save_empty_huge", test_save_empty_huge},
-  {"load_truncated", test_load_truncated},
-  {"load_streams", test_load_streams},
+    {"load_truncated", test_load_truncated},
+    {"load_streams", test_load_streams},
 };
 
 CTEST_MAIN(tests, 60)
