@@ -444,7 +444,7 @@ static int parse_mem(int fmt, const char *buf, size_t len,
                      mpl_load_info *info) {
   if (fmt == MPL__FMT_MTX) return mpl__mtx_read(buf, len, loc, out, info);
   if (fmt == MPL__FMT_NPY) {
-    mpl__src src = {(const unsigned char *)buf, -1, len};
+    mpl__src src = {(const unsigned char *)buf, -1, len, NULL};
     return mpl__npy_read(&src, 0, out, info);
   }
   char sep = o->sep ? o->sep : fmt == MPL__FMT_CSV ? ',' : fmt == MPL__FMT_TSV ? '\t' : 0;
@@ -531,14 +531,30 @@ static int stream_is_not(int fmt, const char *b, size_t n, size_t from,
                    "a NUL byte: this is not a text file");
 }
 
+/* For a .npy stream: once its header is in b[0..n), *need gets the bytes
+** the file needs, header and data; an invalid header is its error. */
+static int npy_need(const char *b, size_t n, size_t *need,
+                    mpl_load_info *info) {
+  const unsigned char *u = (const unsigned char *)b;
+  if (n < 12) return 0;
+  size_t hoff = u[6] == 1 ? 10 : 12;
+  size_t hlen = (size_t)u[8] | (size_t)u[9] << 8;
+  if (u[6] != 1) hlen |= (size_t)u[10] << 16 | (size_t)u[11] << 24;
+  if (hlen <= 10000 && n < hoff + hlen) return 0;
+  mpl__src src = {u, -1, n, need};
+  mpl_mat *none;
+  return mpl__npy_read(&src, 0, &none, info);
+}
+
 /* Everything a stream (pipe, FIFO, device, /proc file) has, in a malloc'd
-** buffer, as long as it fits in the memory available. */
+** buffer, as long as it fits in the memory available; a .npy stream only
+** as far as its header says (what follows is ignored, as in a file). */
 static int read_stream(int fd, int fmt, char **buf, size_t *len,
                        mpl_load_info *info) {
-  size_t cap = 1 << 16, n = 0;
+  size_t cap = 1 << 16, n = 0, need = SIZE_MAX;
   char *b = malloc(cap);
   int err = b ? 0 : mpl__fail(info, MPL_ENOMEM, 0, -1, "out of memory");
-  while (!err) {
+  while (!err && n < need) {
     if (n == cap) {
       char *nb = cap >= READ_CHECK && cap > mpl__mem_available() / 2
                      ? NULL
@@ -554,9 +570,12 @@ static int read_stream(int fd, int fmt, char **buf, size_t *len,
       cap *= 2;
     }
     size_t k = cap - n < READ_CHUNK ? cap - n : READ_CHUNK;
+    if (k > need - n) k = need - n;
     if ((err = read_into(fd, b + n, &k, info)) != 0 || k == 0) break;
     err = stream_is_not(fmt, b, n + k, n, info);
     n += k;
+    if (!err && fmt == MPL__FMT_NPY && need == SIZE_MAX)
+      err = npy_need(b, n, &need, info);
   }
   if (err) {
     free(b);
@@ -623,7 +642,7 @@ int mpl_load(mpl_mat **out, const char *path, const char *format,
   }
   int regular = S_ISREG(st.st_mode);
   if (fmt == MPL__FMT_NPY && regular) {
-    mpl__src src = {NULL, fd, (size_t)st.st_size};
+    mpl__src src = {NULL, fd, (size_t)st.st_size, NULL};
     err = mpl__npy_read(&src, opts->mmap, out, info);
     if (err || !opts->mmap) close(fd); /* else the matrix owns it */
   } else if (opts->mmap) {

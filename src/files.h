@@ -64,11 +64,14 @@ int mpl__mtx_read(const char *buf, size_t len, locale_t loc, mpl_mat **out,
 
 /* ---- npy.c ---- */
 
-/* Bytes to read from: a buffer (mem != NULL) or a regular file (fd). */
+/* Bytes to read from: a buffer (mem != NULL) or a regular file (fd).  With
+** need set, mpl__npy_read only checks the header and stores there the
+** bytes the whole file needs (header and data): a stream is read that far. */
 typedef struct mpl__src {
   const unsigned char *mem;
   int fd;
   size_t size;
+  size_t *need;
 } mpl__src;
 
 /* Read a .npy file.  With map set, src must be a file: the matrix then

@@ -599,6 +599,10 @@ int mpl__npy_read(const mpl__src *src, int map, mpl_mat **out,
     return mpl__fail(info, MPL_EFORMAT, 0, (long long)hoff,
                      "shape %s is too large (its byte count overflows)", shape);
   size_t doff = hoff + hlen;
+  if (src->need) {
+    *src->need = doff + dbytes;
+    return 0;
+  }
   if (dbytes > size - doff)
     return mpl__fail(info, MPL_EFORMAT, 0, (long long)doff,
                      "the data is truncated: shape %s of '%s' needs %zu bytes, "
