@@ -347,6 +347,11 @@ static int save_file(const char *path, writer_fn w, const void *ud) {
   char *target;
   int err = follow(path, &target);
   if (err) return save_fail(err, errno, path, "");
+  if (named_fd(target) >= 0) { /* a link to /dev/stdout or /dev/fd/N */
+    err = save_file(target, w, ud);
+    free(target);
+    return err;
+  }
   err = save_target(path, target, w, ud);
   free(target);
   return err;
