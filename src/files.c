@@ -32,6 +32,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <locale.h>
 #include <stdarg.h>
@@ -173,10 +175,23 @@ static int write_fd(int fd, writer_fn w, const void *ud, int *e) {
   return err;
 }
 
-/* Write through a FIFO, a device or a descriptor: no temporary, no rename. */
+/* Write through a FIFO, a device or a descriptor: no temporary, no
+** rename.  A pipe whose reader left must fail with EPIPE, not kill the
+** process: SIGPIPE is blocked in this thread meanwhile, and one the write
+** raised is taken back before the mask is restored. */
 static int write_through(int fd, const char *path, writer_fn w,
                          const void *ud) {
+  sigset_t pipe_set, old, pending;
+  sigemptyset(&pipe_set);
+  sigaddset(&pipe_set, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+  int was_pending = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE);
   int e, err = write_fd(fd, w, ud, &e);
+  if (err && e == EPIPE && !was_pending) {
+    struct timespec now = {0, 0};
+    (void)sigtimedwait(&pipe_set, NULL, &now);
+  }
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
   return err ? save_fail(err, e, path, "") : 0;
 }
 

@@ -1035,6 +1035,13 @@ static void test_save_devices(void) {
   CHECK_EQ_INT(save_v(name, 13), 0);
   close(fd);
   CHECK_STR(content(path_of("out.txt")), "first\n13,14\n");
+  /* a pipe without a reader: EPIPE, and SIGPIPE does not kill us */
+  CHECK(pipe(p) == 0);
+  close(p[0]);
+  snprintf(name, sizeof name, "/dev/fd/%d", p[1]);
+  CHECK_EQ_INT(save_v(name, 1), MPL_EIO);
+  CHECK_EQ_INT(errno, EPIPE);
+  close(p[1]);
   no_temps(dir);
   remove_dir();
 }
