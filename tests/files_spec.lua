@@ -606,6 +606,26 @@ describe("streams", function()
     end
   end)
 
+  it("stops waiting for a FIFO's writer (load) or reader (save) on Ctrl-C", function()
+    if not MPL then return pending("MPL_BIN is not set") end
+    local fifo = T("lonely")
+    os.remove(fifo)
+    assert.is_true(os.execute("mkfifo " .. shquote(fifo)))
+    for _, call in ipairs{"mat.load(fifo, {format = 'csv'})",
+                          "mat.save(fifo, mat.ones(2, 2), {format = 'csv'})"} do
+      local out = interrupt_run([[
+        local fifo, mark = ...
+        io.open(mark, "w"):close()
+        ]] .. call .. [[
+        print("finished")
+      ]], {fifo}, 0.3)
+      assert.is_truthy(out:find(call:match("^mat%.%a+") .. ": .*interrupted"), out)
+      assert.is_nil(out:find("finished"), out)
+      assert.is_truthy(out:find("status=1"), out)
+    end
+    assert.is_true(os.execute("test -p " .. shquote(fifo)))
+  end)
+
   it("stops reading an endless FIFO on Ctrl-C", function()
     if not MPL then return pending("MPL_BIN is not set") end
     local fifo = T("endless")
