@@ -187,8 +187,11 @@ MPL_API int mpl_dot(const mpl_mat *a, const mpl_mat *b, mpl_mat *out,
 ** Files.  The format comes from `format` ("csv", "tsv", "txt", "npy",
 ** "mtx") or, when it is NULL, from the path's extension (MPL_EFORMAT when
 ** neither names one).  sep is the text separator (0: ',' for csv, tab for
-** tsv, space for txt).  A save replaces the file only once it is fully
-** written; MPL_EIO leaves errno set.
+** tsv, space for txt).  A save follows symlinks, writes FIFOs and devices
+** through, and replaces a regular file (keeping its mode and owner) only
+** once the new data is fully written; see docs/lua/files.md.  MPL_EIO
+** leaves errno set; MPL_EINTR after mpl_interrupt(); mpl_errmsg() has the
+** detail.
 */
 MPL_API int mpl_save(const char *path, const mpl_mat *m, const char *format,
                      char sep);
@@ -220,8 +223,11 @@ MPL_API int mpl_save_ex(const char *path, const mpl_mat *m,
 ** info says what is wrong: msg (English, without the file name), and where:
 ** line (1-based, text formats) or offset (bytes, .npy; -1 when none).
 ** Codes: MPL_EFORMAT malformed or unsupported file; MPL_EIO cannot open or
-** read it (errno set, msg is strerror); MPL_ENOMEM; MPL_EINVAL bad
-** arguments or an option that does not apply to the format.
+** read it (errno set, msg is strerror), or a file truncated while it is
+** read; MPL_ENOMEM (also a stream larger than the memory available);
+** MPL_EINTR when mpl_interrupt() stopped a read of a stream or a wait for
+** a FIFO's writer; MPL_EINVAL bad arguments or an option that does not
+** apply to the format.
 ** On success info->header is the header line (malloc'd: free() it) when
 ** opts->header was set for a text format, else NULL.
 */

@@ -590,6 +590,7 @@ int mpl__text_write(FILE *f, const mpl_mat *m, char sep, const char *header) {
   if (header && (fputs(header, f) == EOF || putc('\n', f) == EOF))
     return MPL_EIO;
   for (size_t i = 0; i < m->rows; i++) {
+    if (mpl__interrupt_pending()) return MPL_EINTR;
     for (size_t j = 0; j < m->cols; j++) {
       if (j && putc(sep, f) == EOF) return MPL_EIO;
       if (fprintf(f, "%.17g", MPL_AT(m, i, j)) < 0) return MPL_EIO;

@@ -1,24 +1,39 @@
 /*
 ** files.c: the C API of the file formats: format dispatch, opening and
-** mapping files for the readers, error reports, and the safe-write
+** reading files for the readers, error reports, and the safe-write
 ** discipline shared by every format.
 **
-** Loading: a regular file is mapped read-only (MAP_PRIVATE) and parsed in
-** place, so a file of gigabytes is never copied into memory first; other
-** files (pipes, /proc) are read into a buffer.  .npy files are read with
-** pread or spliced by the kernel instead, straight into the matrix, or
-** mapped shared for opts.mmap.
+** Loading: a text or .mtx file is read into a buffer and parsed there.  It
+** is read, not mapped: a file truncated while a mapping of it is read
+** kills the reader with SIGBUS, while read(2) just ends early (an error).
+** A regular file is read for its size; a stream (pipe, FIFO, device) until
+** its end, as long as that fits in the memory available, and a stream
+** that is clearly not in the format (a NUL byte in text, no .npy magic)
+** is refused at its first bytes, so /dev/zero is an error, not an endless
+** read.  Reads check mpl_interrupt() between chunks of 1 MiB.  A regular
+** .npy file is read with pread or spliced by the kernel instead, straight
+** into the matrix, or mapped shared for opts.mmap.
 ** Every reader reports a failure in an mpl_load_info: the message, and the
 ** line or byte offset, so a C host gets the location without parsing text.
 ** Numbers are parsed with a C locale_t, never the process's locale.
 **
-** Saving writes a temporary file beside the target and renames it over the
-** target only when everything was written, so a failed save (full disk,
-** bad matrix) never leaves a truncated file behind or destroys the
-** previous one.
+** Saving never clobbers what is at the path.  Symbolic links are followed
+** (the target is written, the link stays).  A FIFO, a device or a
+** descriptor (/dev/stdout, /dev/fd/N) is written through.  What exists
+** must open with O_WRONLY, so the kernel's permission rules decide (root
+** may write a 0444 file; nobody may not).  A regular file is replaced: the
+** data goes to ".NAME.mpl-tmp-PID-N" beside it, which gets the file's
+** owner and mode and is renamed over it only when complete, so a failed or
+** interrupted save leaves the old file and no temporary (a SIGKILL can
+** leave the temporary, never a truncated file).  A file with several hard
+** links, or whose owner the saver cannot give away, must keep its inode:
+** the complete temporary is then copied over it in place.
 */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <locale.h>
 #include <stdarg.h>
@@ -103,46 +118,257 @@ const char *mpl__quote(char out[200], const char *s, size_t n) {
   return out;
 }
 
-/* Write through writer() into a temporary beside path, then rename it into
-** place; errno is kept from the first failure. */
-static int write_atomic(const char *path, int (*writer)(FILE *, const void *),
-                        const void *ud) {
-  static atomic_uint counter;
-  size_t n = strlen(path) + 48;
-  char *tmp = malloc(n);
-  if (!tmp) return MPL_ENOMEM;
-  int fd;
-  do { /* open(2) rather than mkstemp so the umask sets the mode */
-    snprintf(tmp, n, "%s.tmp-%ld-%u", path, (long)getpid(),
-             atomic_fetch_add(&counter, 1));
-    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-  } while (fd < 0 && errno == EEXIST);
-  if (fd < 0) {
-    free(tmp);
-    return MPL_EIO;
+/* ---------------------------------------------------------------------- */
+/* saving                                                                 */
+/* ---------------------------------------------------------------------- */
+
+typedef int (*writer_fn)(FILE *, const void *);
+
+/* Record why a save failed (mpl_errmsg) and keep errno; returns code. */
+static int save_fail(int code, int e, const char *path, const char *what) {
+  if (code == MPL_EINTR)
+    mpl__set_errmsg("interrupted");
+  else if (code == MPL_ENOMEM)
+    mpl__set_errmsg("out of memory");
+  else
+    mpl__set_errmsg("cannot write '%s': %s%s", path, what, strerror(e));
+  errno = e;
+  return code;
+}
+
+/* The descriptor a path names rather than a file: /dev/stdout (1),
+** /dev/stderr (2), /dev/fd/N, /proc/self/fd/N; -1 for any other path.
+** Such a save writes to the descriptor the process already has, at its
+** offset, as a shell's redirection would. */
+static int named_fd(const char *path) {
+  const char *n = NULL;
+  if (strcmp(path, "/dev/stdout") == 0) return 1;
+  if (strcmp(path, "/dev/stderr") == 0) return 2;
+  if (strncmp(path, "/dev/fd/", 8) == 0)
+    n = path + 8;
+  else if (strncmp(path, "/proc/self/fd/", 14) == 0)
+    n = path + 14;
+  if (!n || !*n) return -1;
+  long v = 0;
+  for (; *n; n++) {
+    if (*n < '0' || *n > '9' || v > (1L << 24)) return -1;
+    v = v * 10 + (*n - '0');
   }
-  FILE *f = fdopen(fd, "wb");
+  return (int)v;
+}
+
+/* Run the writer on fd (which it takes) through stdio; *e gets errno. */
+static int write_fd(int fd, writer_fn w, const void *ud, int *e) {
+  FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
   if (!f) {
-    int e = errno;
-    close(fd);
-    unlink(tmp);
-    free(tmp);
-    errno = e;
+    *e = errno;
+    if (fd >= 0) close(fd);
     return MPL_EIO;
   }
-  int err = writer(f, ud);
-  int e = errno;
+  int err = w(f, ud);
+  *e = errno;
   if (fclose(f) != 0 && !err) {
     err = MPL_EIO;
-    e = errno;
+    *e = errno;
   }
-  if (!err && rename(tmp, path) != 0) {
-    err = MPL_EIO;
-    e = errno;
+  if (err == MPL_EIO && mpl__interrupt_pending()) err = MPL_EINTR;
+  return err;
+}
+
+/* Write through a FIFO, a device or a descriptor: no temporary, no
+** rename.  A pipe whose reader left must fail with EPIPE, not kill the
+** process: SIGPIPE is blocked in this thread meanwhile, and one the write
+** raised is taken back before the mask is restored. */
+static int write_through(int fd, const char *path, writer_fn w,
+                         const void *ud) {
+  sigset_t pipe_set, old, pending;
+  sigemptyset(&pipe_set);
+  sigaddset(&pipe_set, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+  int was_pending = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE);
+  int e, err = write_fd(fd, w, ud, &e);
+  if (err && e == EPIPE && !was_pending) {
+    struct timespec now = {0, 0};
+    (void)sigtimedwait(&pipe_set, NULL, &now);
   }
-  if (err) unlink(tmp);
-  free(tmp);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  return err ? save_fail(err, e, path, "") : 0;
+}
+
+/* path with its symbolic links followed (at most 40, as open(2) does), in
+** a malloc'd string; a dangling link gives the path it points to, which
+** the save creates, as open(O_CREAT) would.  Links under /proc are left:
+** their targets ("pipe:[123]") are not paths. */
+static int follow(const char *path, char **out) {
+  char *p = strdup(path), *link = malloc(PATH_MAX);
+  int err = p && link ? 0 : MPL_ENOMEM;
+  for (int hops = 0; !err; hops++) {
+    struct stat st;
+    if (strncmp(p, "/proc/", 6) == 0 || lstat(p, &st) != 0 ||
+        !S_ISLNK(st.st_mode))
+      break;
+    ssize_t n = hops < 40 ? readlink(p, link, PATH_MAX - 1) : -1;
+    if (n < 0) {
+      err = MPL_EIO;
+      if (hops == 40) errno = ELOOP;
+      break;
+    }
+    link[n] = '\0';
+    const char *slash = strrchr(p, '/');
+    size_t dlen = link[0] != '/' && slash ? (size_t)(slash - p) + 1 : 0;
+    char *q = malloc(dlen + (size_t)n + 1);
+    if (!q) {
+      err = MPL_ENOMEM;
+      break;
+    }
+    memcpy(q, p, dlen);
+    memcpy(q + dlen, link, (size_t)n + 1);
+    free(p);
+    p = q;
+  }
+  int e = errno;
+  free(link);
+  if (err)
+    free(p);
+  else
+    *out = p;
   errno = e;
+  return err;
+}
+
+/* Create ".NAME.mpl-tmp-PID-N" beside path (hidden, and recognisable if a
+** SIGKILL leaves one behind); returns its descriptor and *tmp its name. */
+static int open_temp(const char *path, mode_t mode, char **tmp) {
+  static atomic_uint counter;
+  const char *slash = strrchr(path, '/');
+  int dlen = slash ? (int)(slash - path) + 1 : 0;
+  int blen = (int)strnlen(path + dlen, 200); /* stay under NAME_MAX */
+  size_t n = (size_t)dlen + (size_t)blen + 64;
+  char *t = malloc(n);
+  if (!t) return -1;
+  int fd;
+  do { /* open(2) rather than mkstemp so the umask sets a new file's mode */
+    snprintf(t, n, "%.*s.%.*s.mpl-tmp-%ld-%u", dlen, path, blen, path + dlen,
+             (long)getpid(), atomic_fetch_add(&counter, 1));
+    fd = open(t, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  } while (fd < 0 && errno == EEXIST);
+  if (fd < 0) {
+    int e = errno;
+    free(t);
+    errno = e;
+    return -1;
+  }
+  *tmp = t;
+  return fd;
+}
+
+/* Copy the complete temporary src over the file open at dst and cut dst
+** to its length: the in-place write of a file that must keep its inode. */
+static int copy_over(int src, int dst) {
+  enum { CHUNK = 1 << 20 };
+  char *buf = malloc(CHUNK);
+  off_t off = 0;
+  ssize_t k = buf ? 1 : -1;
+  while (k > 0) {
+    k = pread(src, buf, CHUNK, off);
+    for (ssize_t w = 0, x; k > 0 && w < k; w += x) {
+      x = pwrite(dst, buf + w, (size_t)(k - w), off + w);
+      if (x < 0 && errno != EINTR) k = -1;
+      if (x < 0) x = 0;
+    }
+    if (k > 0) off += k;
+    if (k < 0 && errno == EINTR) k = 1;
+  }
+  int e = errno;
+  free(buf);
+  if (k == 0 && ftruncate(dst, off) != 0) k = -1, e = errno;
+  errno = e;
+  return k == 0 ? 0 : -1;
+}
+
+/* Whether the replacement of st must be written in place: the file has
+** other names (hard links), or its owner cannot be given to a new file
+** (a non-root saver of a file someone else owns).  Otherwise tfd gets
+** st's owner and mode. */
+static int must_write_in_place(int tfd, const struct stat *st) {
+  if (st->st_nlink > 1) return 1;
+  if (fchown(tfd, st->st_uid, st->st_gid) != 0) return 1;
+  return fchmod(tfd, st->st_mode & 07777) != 0;
+}
+
+/* Write a complete temporary beside target, then rename it over target
+** (st NULL: a new file), or copy it in place into fd (see above). */
+static int replace(const char *path, const char *target, const struct stat *st,
+                   int fd, writer_fn w, const void *ud) {
+  char *tmp = NULL;
+  int tfd = open_temp(target, st ? 0600 : 0666, &tmp), e = errno;
+  if (tfd < 0) {
+    if (fd >= 0) close(fd);
+    return save_fail(e == ENOMEM ? MPL_ENOMEM : MPL_EIO, e, path,
+                     "cannot create a file beside it: ");
+  }
+  int in_place = st && must_write_in_place(tfd, st);
+  int err = write_fd(fcntl(tfd, F_DUPFD_CLOEXEC, 3), w, ud, &e);
+  if (!err && !in_place && rename(tmp, target) == 0) {
+    free(tmp);
+    tmp = NULL;
+  } else if (!err && !in_place) {
+    err = MPL_EIO, e = errno;
+  } else if (!err && copy_over(tfd, fd) != 0) {
+    err = MPL_EIO, e = errno;
+  }
+  if (tmp) unlink(tmp);
+  free(tmp);
+  close(tfd);
+  if (fd >= 0) close(fd);
+  return err ? save_fail(err, e, path, "") : 0;
+}
+
+/* Save to the file target (path with its links followed).  What exists
+** there must be writable, as open(O_WRONLY) decides (root may write a
+** 0444 file); a FIFO or device is written through. */
+static int save_target(const char *path, const char *target, writer_fn w,
+                       const void *ud) {
+  struct stat st;
+  int fd = -1;
+  if (stat(target, &st) != 0) {
+    if (errno != ENOENT) return save_fail(MPL_EIO, errno, path, "");
+    return replace(path, target, NULL, -1, w, ud);
+  }
+  if (S_ISDIR(st.st_mode)) return save_fail(MPL_EIO, EISDIR, path, "");
+  while ((fd = open(target, O_WRONLY | O_CLOEXEC | O_NOCTTY)) < 0 &&
+         errno == EINTR) /* a FIFO waits for its reader */
+    if (mpl__interrupt_pending()) return save_fail(MPL_EINTR, EINTR, path, "");
+  if (fd < 0 || fstat(fd, &st) != 0) {
+    int e = errno;
+    if (fd >= 0) close(fd);
+    return save_fail(MPL_EIO, e, path, "");
+  }
+  if (!S_ISREG(st.st_mode)) return write_through(fd, path, w, ud);
+  return replace(path, target, &st, fd, w, ud);
+}
+
+/* The safe write of every format (see the top of this file). */
+static int save_file(const char *path, writer_fn w, const void *ud) {
+  mpl__interrupt_clear();
+  int nfd = named_fd(path);
+  if (nfd >= 0) {
+    fflush(stdout); /* what the host printed comes first */
+    fflush(stderr);
+    int fd = fcntl(nfd, F_DUPFD_CLOEXEC, 3);
+    if (fd < 0) return save_fail(MPL_EIO, errno, path, "");
+    return write_through(fd, path, w, ud);
+  }
+  char *target;
+  int err = follow(path, &target);
+  if (err) return save_fail(err, errno, path, "");
+  if (named_fd(target) >= 0) { /* a link to /dev/stdout or /dev/fd/N */
+    err = save_file(target, w, ud);
+    free(target);
+    return err;
+  }
+  err = save_target(path, target, w, ud);
+  free(target);
   return err;
 }
 
@@ -183,8 +409,14 @@ int mpl_save_ex(const char *path, const mpl_mat *m, const char *format,
     return MPL_EINVAL;
   char sep = opts->sep;
   if (!sep) sep = fmt == MPL__FMT_TSV ? '\t' : fmt == MPL__FMT_TXT ? ' ' : ',';
+  if (text && m->rows > 0 && m->cols == 0) {
+    mpl__set_errmsg("a %zux0 matrix cannot be saved as text (it would read "
+                    "back as an empty file); use .npy or .mtx",
+                    m->rows);
+    return MPL_EINVAL;
+  }
   save_job j = {m, fmt, sep, opts->header};
-  return write_atomic(path, save_writer, &j);
+  return save_file(path, save_writer, &j);
 }
 
 int mpl_save(const char *path, const mpl_mat *m, const char *format,
@@ -232,39 +464,142 @@ static int parse_mem(int fmt, const char *buf, size_t len,
                      mpl_load_info *info) {
   if (fmt == MPL__FMT_MTX) return mpl__mtx_read(buf, len, loc, out, info);
   if (fmt == MPL__FMT_NPY) {
-    mpl__src src = {(const unsigned char *)buf, -1, len};
+    mpl__src src = {(const unsigned char *)buf, -1, len, NULL};
     return mpl__npy_read(&src, 0, out, info);
   }
   char sep = o->sep ? o->sep : fmt == MPL__FMT_CSV ? ',' : fmt == MPL__FMT_TSV ? '\t' : 0;
   return mpl__text_read(buf, len, sep, o->header, loc, out, info);
 }
 
-/* Everything fd has left, in a malloc'd buffer (pipes, /proc files). */
-static int read_all(int fd, char **buf, size_t *len, mpl_load_info *info) {
-  size_t cap = 1 << 16, n = 0;
-  char *b = malloc(cap);
-  if (!b) return mpl__fail(info, MPL_ENOMEM, 0, -1, "out of memory");
+enum { READ_CHUNK = 1 << 20, READ_CHECK = 64 << 20 };
+
+/* One read(2) of at most n bytes into b, retried when a signal cut it
+** short unless mpl_interrupt() asked to stop (then -2). */
+static ssize_t read_some(int fd, char *b, size_t n) {
   for (;;) {
-    if (n == cap) {
-      char *nb = cap > SIZE_MAX / 2 ? NULL : realloc(b, cap * 2);
-      if (!nb) {
-        free(b);
-        return mpl__fail(info, MPL_ENOMEM, 0, -1, "out of memory");
-      }
-      b = nb;
-      cap *= 2;
-    }
-    ssize_t k = read(fd, b + n, cap - n);
-    if (k < 0 && errno == EINTR) continue;
+    if (mpl__interrupt_pending()) return -2;
+    ssize_t k = read(fd, b, n < READ_CHUNK ? n : READ_CHUNK);
+    if (k >= 0 || errno != EINTR) return k;
+  }
+}
+
+/* Read up to *len bytes (at most READ_CHUNK at a time, checking for an
+** interrupt between reads) into b; *len gets what was read.  Returns 0,
+** or fills info for a read error or an interrupt. */
+static int read_into(int fd, char *b, size_t *len, mpl_load_info *info) {
+  size_t n = 0, want = *len;
+  while (n < want) {
+    ssize_t k = read_some(fd, b + n, want - n);
+    if (k == -2) return mpl__fail(info, MPL_EINTR, 0, -1, "interrupted");
     if (k < 0) {
       int e = errno;
-      free(b);
       mpl__fail(info, MPL_EIO, 0, (long long)n, "read error: %s", strerror(e));
       errno = e;
       return MPL_EIO;
     }
     if (k == 0) break;
     n += (size_t)k;
+  }
+  *len = n;
+  return 0;
+}
+
+/* A regular file of size (> 0) bytes, read (not mapped: a file truncated
+** while it is read must give an error, not a SIGBUS) into an anonymous
+** mapping of transparent huge pages where the system offers them (a read
+** into 4 KiB pages spends longer faulting them in than copying). */
+static int read_regular(int fd, size_t size, char **buf, size_t *len,
+                        mpl_load_info *info) {
+  if (size >= READ_CHECK && size > mpl__mem_available())
+    return mpl__fail(info, MPL_ENOMEM, 0, -1,
+                     "the file (%zu bytes) is larger than the memory "
+                     "available",
+                     size);
+  char *b = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (b == MAP_FAILED)
+    return mpl__fail(info, MPL_ENOMEM, 0, -1, "out of memory");
+  (void)madvise(b, size, MADV_HUGEPAGE);
+  size_t n = size;
+  int err = read_into(fd, b, &n, info);
+  struct stat st; /* short: truncated meanwhile, or a sysfs file whose
+                     size is a page whatever it holds */
+  if (!err && n < size && (fstat(fd, &st) != 0 || (size_t)st.st_size < size))
+    err = mpl__fail(info, MPL_EIO, 0, (long long)n,
+                    "the file ended while being read (it had %zu bytes)", size);
+  if (err) {
+    munmap(b, size);
+    return err;
+  }
+  *buf = b;
+  *len = n;
+  return 0;
+}
+
+/* Whether the first n bytes of a stream already show it is not in format
+** fmt: .npy without its magic, text with a NUL byte (/dev/zero,
+** /dev/urandom), so that reading it all is not needed to say so. */
+static int stream_is_not(int fmt, const char *b, size_t n, size_t from,
+                         mpl_load_info *info) {
+  if (fmt == MPL__FMT_NPY) {
+    if (from >= 6 || memcmp(b, "\x93NUMPY", n < 6 ? n : 6) == 0) return 0;
+    return mpl__fail(info, MPL_EFORMAT, 0, 0, "not a .npy file (bad magic)");
+  }
+  const char *z = memchr(b + from, '\0', n - from);
+  if (!z) return 0;
+  return mpl__fail(info, MPL_EFORMAT, 0, (long long)(z - b),
+                   "a NUL byte: this is not a text file");
+}
+
+/* For a .npy stream: once its header is in b[0..n), *need gets the bytes
+** the file needs, header and data; an invalid header is its error. */
+static int npy_need(const char *b, size_t n, size_t *need,
+                    mpl_load_info *info) {
+  const unsigned char *u = (const unsigned char *)b;
+  if (n < 12) return 0;
+  size_t hoff = u[6] == 1 ? 10 : 12;
+  size_t hlen = (size_t)u[8] | (size_t)u[9] << 8;
+  if (u[6] != 1) hlen |= (size_t)u[10] << 16 | (size_t)u[11] << 24;
+  if (hlen <= 10000 && n < hoff + hlen) return 0;
+  mpl__src src = {u, -1, n, need};
+  mpl_mat *none;
+  return mpl__npy_read(&src, 0, &none, info);
+}
+
+/* Everything a stream (pipe, FIFO, device, /proc file) has, in a malloc'd
+** buffer, as long as it fits in the memory available; a .npy stream only
+** as far as its header says (what follows is ignored, as in a file). */
+static int read_stream(int fd, int fmt, char **buf, size_t *len,
+                       mpl_load_info *info) {
+  size_t cap = 1 << 16, n = 0, need = SIZE_MAX;
+  char *b = malloc(cap);
+  int err = b ? 0 : mpl__fail(info, MPL_ENOMEM, 0, -1, "out of memory");
+  while (!err && n < need) {
+    if (n == cap) {
+      char *nb = cap >= READ_CHECK && cap > mpl__mem_available() / 2
+                     ? NULL
+                     : realloc(b, cap * 2);
+      if (!nb) {
+        err = mpl__fail(info, MPL_ENOMEM, 0, -1,
+                        "the stream does not fit in the memory available "
+                        "(%zu bytes read)",
+                        n);
+        break;
+      }
+      b = nb;
+      cap *= 2;
+    }
+    size_t k = cap - n < READ_CHUNK ? cap - n : READ_CHUNK;
+    if (k > need - n) k = need - n;
+    if ((err = read_into(fd, b + n, &k, info)) != 0 || k == 0) break;
+    err = stream_is_not(fmt, b, n + k, n, info);
+    n += k;
+    if (!err && fmt == MPL__FMT_NPY && need == SIZE_MAX)
+      err = npy_need(b, n, &need, info);
+  }
+  if (err) {
+    free(b);
+    return err;
   }
   *buf = b;
   *len = n;
@@ -293,7 +628,13 @@ int mpl_load(mpl_mat **out, const char *path, const char *format,
   }
   if ((err = check_opts(fmt, opts, info)) != 0) return err;
 
-  int fd = open(path, (opts->mmap ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+  mpl__interrupt_clear();
+  int fd; /* a FIFO waits for a writer; Ctrl-C stops the wait */
+  while ((fd = open(path, (opts->mmap ? O_RDWR : O_RDONLY) | O_CLOEXEC)) < 0 &&
+         errno == EINTR && !mpl__interrupt_pending()) {
+  }
+  if (fd < 0 && errno == EINTR)
+    return mpl__fail(info, MPL_EINTR, 0, -1, "interrupted");
   if (fd < 0) {
     int e = errno;
     if (opts->mmap && (e == EACCES || e == EROFS || e == EPERM))
@@ -321,7 +662,7 @@ int mpl_load(mpl_mat **out, const char *path, const char *format,
   }
   int regular = S_ISREG(st.st_mode);
   if (fmt == MPL__FMT_NPY && regular) {
-    mpl__src src = {NULL, fd, (size_t)st.st_size};
+    mpl__src src = {NULL, fd, (size_t)st.st_size, NULL};
     err = mpl__npy_read(&src, opts->mmap, out, info);
     if (err || !opts->mmap) close(fd); /* else the matrix owns it */
   } else if (opts->mmap) {
@@ -330,20 +671,17 @@ int mpl_load(mpl_mat **out, const char *path, const char *format,
                     "the mmap option needs a regular file");
   } else {
     char *buf = NULL;
-    size_t len = 0;
-    int mapped = 0;
-    if (regular && st.st_size > 0) {
-      len = (size_t)st.st_size;
-      buf = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-      mapped = buf != MAP_FAILED;
-      if (!mapped) buf = NULL;
-    }
-    err = mapped ? 0 : read_all(fd, &buf, &len, info);
+    size_t len = 0, size = (size_t)st.st_size;
+    int mapped = regular && size > 0; /* /proc files say 0 */
+    err = mapped ? read_regular(fd, size, &buf, &len, info)
+                 : read_stream(fd, fmt, &buf, &len, info);
     int e = errno;
     close(fd);
     if (!err) err = parse_mem(fmt, buf, len, opts, loc, out, info);
-    if (mapped) munmap(buf, len);
-    else free(buf);
+    if (!mapped)
+      free(buf);
+    else if (buf)
+      munmap(buf, size);
     errno = e;
   }
   freelocale(loc);

@@ -1,8 +1,8 @@
 /*
 ** files.h: private interface of the file formats.
 **
-** Every reader parses bytes that are already in memory (a mapped file, a
-** file read into a buffer, or a C host's buffer), except the .npy reader,
+** Every reader parses bytes that are already in memory (a file read into a
+** buffer, or a C host's buffer), except the .npy reader,
 ** which reads through an mpl__src so that a large file goes straight from
 ** the kernel into the matrix.  Readers never print; a failure fills the
 ** caller's mpl_load_info (line or byte offset, message) through
@@ -23,7 +23,8 @@ enum { MPL__FMT_CSV, MPL__FMT_TSV, MPL__FMT_TXT, MPL__FMT_NPY, MPL__FMT_MTX };
 /* The format named by `format`, else by path's extension; -1 if unknown. */
 int mpl__format_of(const char *path, const char *format);
 
-/* Writers: 0 or MPL_EIO (errno set).  Text writers expect the C locale. */
+/* Writers: 0, MPL_EIO (errno set) or MPL_EINTR (mpl_interrupt, checked
+** row by row).  Text writers expect the C locale. */
 int mpl__text_write(FILE *f, const mpl_mat *m, char sep, const char *header);
 int mpl__npy_write(FILE *f, const mpl_mat *m);
 int mpl__mtx_write(FILE *f, const mpl_mat *m);
@@ -63,11 +64,14 @@ int mpl__mtx_read(const char *buf, size_t len, locale_t loc, mpl_mat **out,
 
 /* ---- npy.c ---- */
 
-/* Bytes to read from: a buffer (mem != NULL) or a regular file (fd). */
+/* Bytes to read from: a buffer (mem != NULL) or a regular file (fd).  With
+** need set, mpl__npy_read only checks the header and stores there the
+** bytes the whole file needs (header and data): a stream is read that far. */
 typedef struct mpl__src {
   const unsigned char *mem;
   int fd;
   size_t size;
+  size_t *need;
 } mpl__src;
 
 /* Read a .npy file.  With map set, src must be a file: the matrix then

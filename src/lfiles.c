@@ -151,9 +151,9 @@ static int l_save(lua_State *L) {
     return luaL_error(L, "mat.save: opts.header is only for text files "
                          "(.csv, .tsv, .txt)");
   int err = mpl_save_ex(path, m, format, &o);
-  if (err == MPL_EIO)
-    return luaL_error(L, "mat.save: cannot write '%s': %s", path,
-                      strerror(errno));
+  if (err == MPL_EIO || err == MPL_EINTR || err == MPL_EINVAL ||
+      err == MPL_ENOMEM) /* the core said which file and why */
+    return luaL_error(L, "mat.save: %s", mpl_errmsg());
   if (err) return luaL_error(L, "mat.save: '%s': %s", path, mpl_strerror(err));
   return 0;
 }

@@ -18,7 +18,12 @@
 ** 'n' nil, 'f' false, 't' true, 'i' int64, 'd' double, 's' u64 length
 ** and bytes, 'T' u64 n then n array values (keys 1..n) then u64 m and m
 ** key/value pairs, 'm' u64 rows, u64 cols and rows*cols doubles, 'M' u64
-** offset, rows, cols of a matrix in the results region.
+** offset, rows, cols of a matrix in the results region, 'R' u64 k: the
+** k-th table or matrix of this result (counted from 1 in the order they
+** start), met again.  References keep a result's sharing: a sub-table
+** referenced from many places (or a cycle) is encoded once and arrives as
+** one table, as pickle would restore it, so {t, t} nested 20 deep is 21
+** tables, not 2 million.
 **
 ** The team is owned by a to-be-closed userdata on the caller's stack, so
 ** whatever raises (a decode that runs out of memory, the error of a
@@ -48,10 +53,19 @@
 #define PRESSURE_STEP ((size_t)8 << 20) /* below WORKER_RETAIN: pages are reused */
 #define PRESSURE_NS 5000000L
 #define WAIT_MS 50
+#define PREALLOC (1 << 16) /* result slots made before any result came */
 
 enum {
-  T_NIL = 'n', T_FALSE = 'f', T_TRUE = 't', T_INT = 'i', T_FLT = 'd',
-  T_STR = 's', T_TAB = 'T', T_MAT = 'm', T_BIG = 'M'
+  T_NIL = 'n',
+  T_FALSE = 'f',
+  T_TRUE = 't',
+  T_INT = 'i',
+  T_FLT = 'd',
+  T_STR = 's',
+  T_TAB = 'T',
+  T_MAT = 'm',
+  T_BIG = 'M',
+  T_REF = 'R'
 };
 
 static long now_ns(void) {
@@ -69,7 +83,8 @@ typedef struct enc {
   mpl__team *t;
   char *p;
   size_t len, cap;
-  int seen; /* stack index of the table of tables being encoded */
+  int seen;      /* stack index of a table: value -> its reference number */
+  uint64_t nref; /* tables and matrices numbered so far in this result */
   char err[160];
 } enc;
 
@@ -136,21 +151,31 @@ static int enc_mat(enc *e, const mpl_mat *m) {
 
 static int enc_value(enc *e, int idx, int depth);
 
-/* A table: its array part 1..#t, then every other pair; a table met again
-** while it is being encoded is a cycle. */
+/* 1 when the table or matrix at idx was met before in this result (its
+** reference is then written), else 0 after numbering it; -1 on failure. */
+static int enc_ref(enc *e, int idx) {
+  lua_State *L = e->L;
+  lua_pushvalue(L, idx);
+  int known = lua_rawget(L, e->seen) == LUA_TNUMBER;
+  uint64_t k = known ? (uint64_t)lua_tointeger(L, -1) : ++e->nref;
+  lua_pop(L, 1);
+  if (known) return put_tag(e, T_REF) || put_u64(e, k) ? -1 : 1;
+  lua_pushvalue(L, idx);
+  lua_pushinteger(L, (lua_Integer)k);
+  lua_rawset(L, e->seen);
+  return 0;
+}
+
+/* A table: its array part 1..#t, then every other pair; a table met
+** again (shared, or a cycle) is a reference. */
 static int enc_table(enc *e, int idx, int depth) {
   lua_State *L = e->L;
+  if (!lua_checkstack(L, 8)) return enc_fail(e, "stack overflow");
+  int known = enc_ref(e, idx);
+  if (known) return known < 0 ? -1 : 0;
   if (depth >= MAX_DEPTH)
     return enc_fail(e, "cannot return tables nested more than %d deep",
                     MAX_DEPTH);
-  if (!lua_checkstack(L, 8)) return enc_fail(e, "stack overflow");
-  lua_pushvalue(L, idx);
-  int seen = lua_rawget(L, e->seen) != LUA_TNIL;
-  lua_pop(L, 1);
-  if (seen) return enc_fail(e, "cannot return a table with a cycle");
-  lua_pushvalue(L, idx);
-  lua_pushboolean(L, 1);
-  lua_rawset(L, e->seen);
   size_t n = (size_t)lua_rawlen(L, idx);
   if (put_tag(e, T_TAB) || put_u64(e, n)) return -1;
   for (size_t i = 1; i <= n; i++) {
@@ -180,9 +205,6 @@ static int enc_table(enc *e, int idx, int depth) {
     lua_pop(L, 1);
   }
   memcpy(e->p + at, &count, sizeof count);
-  lua_pushvalue(L, idx);
-  lua_pushnil(L);
-  lua_rawset(L, e->seen);
   return 0;
 }
 
@@ -214,7 +236,8 @@ static int enc_value(enc *e, int idx, int depth) {
     if (luaL_testudata(L, idx, MPL_MT)) {
       mpl_mat *m = mpl_tomat(L, idx);
       if (!m) return enc_fail(e, "cannot return a closed matrix");
-      return enc_mat(e, m);
+      int known = enc_ref(e, idx);
+      return known ? (known < 0 ? -1 : 0) : enc_mat(e, m);
     }
     if (luaL_getmetafield(L, idx, "__name") == LUA_TSTRING) {
       enc_fail(e, "cannot return a %s", lua_tostring(L, -1));
@@ -235,7 +258,21 @@ typedef struct dec {
   lua_State *L;
   mpl__team *t;
   const char *p, *end;
+  int refs;      /* stack index of the tables and matrices numbered so far
+                    (nil until the first) */
+  uint64_t nref; /* their count */
 } dec;
+
+/* Number the table or matrix on top of the stack, as the encoder did. */
+static void dec_number(dec *d) {
+  lua_State *L = d->L;
+  if (d->nref == 0) {
+    lua_newtable(L);
+    lua_replace(L, d->refs);
+  }
+  lua_pushvalue(L, -1);
+  lua_rawseti(L, d->refs, (lua_Integer)++d->nref);
+}
 
 static int get(dec *d, void *out, size_t n) {
   if ((size_t)(d->end - d->p) < n) return -1;
@@ -280,6 +317,7 @@ static int dec_value(dec *d, int depth) {
   case T_TAB: {
     if (get(d, &a, sizeof a) || a > (uint64_t)(d->end - d->p)) return -1;
     lua_createtable(L, a > INT_MAX ? 0 : (int)a, 0);
+    dec_number(d);
     for (uint64_t i = 0; i < a; i++) {
       if (dec_value(d, depth + 1)) return -1;
       lua_rawseti(L, -2, (lua_Integer)i + 1);
@@ -304,8 +342,13 @@ static int dec_value(dec *d, int depth) {
     mpl_mat *m = mpl__new_mat(L, "mat.map", (size_t)a, (size_t)b, 0);
     if (bytes) memcpy(m->data, d->p, bytes);
     d->p += bytes;
+    dec_number(d);
     return 0;
   }
+  case T_REF:
+    if (get(d, &a, sizeof a) || a < 1 || a > d->nref) return -1;
+    lua_rawgeti(L, d->refs, (lua_Integer)a);
+    return 0;
   case T_BIG: {
     if (get(d, &a, sizeof a) || get(d, &b, sizeof b) || get(d, &c, sizeof c))
       return -1;
@@ -313,6 +356,7 @@ static int dec_value(dec *d, int depth) {
     int err = mpl__team_result_mat(d->t, &m, (size_t)a, (size_t)b, (size_t)c);
     if (err == MPL_EINVAL || err == MPL_EOVERFLOW) return -1;
     mpl__push_result(L, "mat.map", err, m);
+    dec_number(d);
     return 0;
   }
   default:
@@ -435,7 +479,7 @@ static int worker_run(lua_State *L) {
   lua_pushcfunction(L, call_item);
   lua_newtable(L);
   int base = lua_gettop(L);
-  enc e = {L, t, NULL, 0, 0, base, ""};
+  enc e = {L, t, NULL, 0, 0, base, 0, ""};
   pressure pr = {now_ns(), 0};
   size_t lo, hi;
   while (mpl__team_take(t, &lo, &hi)) {
@@ -463,6 +507,11 @@ static int worker_run(lua_State *L) {
         return 0;
       }
       lua_settop(L, base);
+      if (e.nref) { /* a fresh numbering for the next result */
+        lua_newtable(L);
+        lua_replace(L, base);
+        e.nref = 0;
+      }
       if (mpl__team_send(t, MPL__FRAME_RESULT, i, e.p, e.len) != 0) {
         wk->rc = 1;
         return 0;
@@ -670,12 +719,15 @@ static int l_map(lua_State *L) {
   }
   map_opts o;
   read_opts(L, 3, &o);
-  lua_createtable(L, n > INT_MAX ? 0 : (int)n, 0); /* 4: the results */
+  /* 4: the results, grown as they arrive: sized for all n at once, a
+     count of 1e9 would take 16 GB before any work started */
+  lua_createtable(L, n > PREALLOC ? PREALLOC : (int)n, 0);
   if (n == 0) return 1;
   holder *h = lua_newuserdatauv(L, sizeof *h, 0); /* 5 */
   h->t = NULL;
   luaL_setmetatable(L, TEAM_MT);
   lua_toclose(L, 5);
+  lua_pushnil(L); /* 6: a result's numbered tables (dec) */
 
   int procs = (size_t)o.procs > n ? (int)n : o.procs;
   map_ctx c = {L, count, o.has_seed, o.seed};
@@ -691,13 +743,17 @@ static int l_map(lua_State *L) {
     mpl__team_event ev;
     int rc = mpl__team_wait(h->t, &ev, WAIT_MS);
     if (rc == MPL__TEAM_RESULT) {
-      dec d = {L, h->t, ev.data, (const char *)ev.data + ev.len};
+      dec d = {L, h->t, ev.data, (const char *)ev.data + ev.len, 6, 0};
       if (dec_value(&d, 0) != 0 || d.p != d.end) {
         lua_pushfstring(L, "mat.map: item %I: malformed result",
                         (LUAI_UACINT)ev.item + 1);
         return map_raise(L, h, &b);
       }
       lua_rawseti(L, 4, (lua_Integer)ev.item + 1);
+      if (d.nref) {
+        lua_pushnil(L);
+        lua_replace(L, 6);
+      }
     } else if (rc == MPL__TEAM_FAILED) {
       lua_pushfstring(L, "mat.map: item %I: ", (LUAI_UACINT)ev.item + 1);
       lua_pushlstring(L, ev.data, ev.len);

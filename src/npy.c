@@ -599,6 +599,10 @@ int mpl__npy_read(const mpl__src *src, int map, mpl_mat **out,
     return mpl__fail(info, MPL_EFORMAT, 0, (long long)hoff,
                      "shape %s is too large (its byte count overflows)", shape);
   size_t doff = hoff + hlen;
+  if (src->need) {
+    *src->need = doff + dbytes;
+    return 0;
+  }
   if (dbytes > size - doff)
     return mpl__fail(info, MPL_EFORMAT, 0, (long long)doff,
                      "the data is truncated: shape %s of '%s' needs %zu bytes, "
@@ -674,7 +678,8 @@ int mpl__npy_write(FILE *f, const mpl_mat *m) {
   for (size_t i = 0; i < pad; i++)
     if (putc(' ', f) == EOF) return MPL_EIO;
   if (putc('\n', f) == EOF) return MPL_EIO;
-  for (size_t i = 0; i < m->rows; i++) {
+  for (size_t i = 0; i < m->rows && m->cols; i++) { /* N x 0: no data */
+    if (mpl__interrupt_pending()) return MPL_EINTR;
     const double *row = &m->data[(ptrdiff_t)i * m->rs];
     if (m->cs == 1) {
       if (fwrite(row, sizeof(double), m->cols, f) != m->cols) return MPL_EIO;

@@ -491,3 +491,158 @@ describe("hostile files", function()
                  err_of(mat.load, p))
   end)
 end)
+
+-- Run a script in a real mpl process (args after it) and send it SIGINT
+-- `delay` seconds after it created the file named by its last argument
+-- (the mark); a watchdog kills a hung run.  writer, if given, is a shell
+-- command run beside it and waited for.  Returns the output and status.
+local function interrupt_run(script, args, delay, writer)
+  local mark = T("mark")
+  os.remove(mark)
+  local quoted = {}
+  for i, a in ipairs(args) do quoted[i] = shquote(a) end
+  local p = io.popen(string.format(
+    "%s & w=$!; %s %s %s %s 2>&1 & pid=$!; (sleep 60; kill -9 $pid) >/dev/null 2>&1 & dog=$!; " ..
+    "for i in $(seq 1200); do [ -e %s ] && break; sleep 0.05; done; sleep %s; " ..
+    "kill -INT $pid; wait $pid; echo status=$?; kill $dog $w 2>/dev/null; wait $w",
+    writer or "true", shquote(MPL), shquote(writefile(T("int.lua"), script)),
+    table.concat(quoted, " "), shquote(mark), shquote(mark), delay))
+  local out = p:read("a")
+  p:close()
+  return out
+end
+
+local function no_temps(dir)
+  local p = io.popen("ls -a " .. shquote(dir))
+  local names = p:read("a")
+  p:close()
+  assert.is_nil(names:find("mpl%-tmp"), names)
+end
+
+describe("saving never clobbers", function()
+  it("writes /dev/stdout through, after what was printed, from a real mpl", function()
+    if not MPL then return pending("MPL_BIN is not set") end
+    local script = [[print("before"); mat.save("/dev/stdout", mat.from{{1, 2}}, {format = "csv"}); print("after")]]
+    local users = {""}
+    local root = io.popen("id -u"):read("l") == "0"
+    local nobody = "setpriv --reuid=nobody --regid=nogroup --clear-groups "
+    -- (only where nobody can reach the binary: not in a checkout under /root)
+    if root and os.execute(nobody .. shquote(MPL) .. " -e '' 2>/dev/null") then
+      users[2] = nobody
+    end
+    for _, who in ipairs(users) do
+      local p = io.popen(who .. shquote(MPL) .. " -e " .. shquote(script) .. " 2>&1 | cat")
+      assert.equal("before\n1,2\nafter\n", p:read("a"), who)
+      p:close()
+      local out = T("stdout.txt")
+      os.remove(out)
+      assert.is_true(os.execute(who .. shquote(MPL) .. " -e " .. shquote(script) ..
+                                " > " .. shquote(out)))
+      assert.equal("before\n1,2\nafter\n", readfile(out))
+    end
+  end)
+
+  it("keeps /dev/null a device and a symlink a link", function()
+    local root = io.popen("id -u"):read("l") == "0"
+    mat.save("/dev/null", mat.ones(2, 2), {format = "csv"})
+    assert.is_true(os.execute("test -c /dev/null"))
+    writefile(T("target.csv"), "old\n")
+    assert.is_true(os.execute("ln -s target.csv " .. shquote(T("link.csv"))))
+    mat.save(T("link.csv"), mat.from{{5, 6}})
+    assert.is_true(os.execute("test -L " .. shquote(T("link.csv"))))
+    assert.equal("5,6\n", readfile(T("target.csv")))
+    writefile(T("ro.csv"), "ro\n")
+    assert.is_true(os.execute("chmod 444 " .. shquote(T("ro.csv"))))
+    if root then
+      mat.save(T("ro.csv"), mat.from{{7}})
+      assert.equal("7\n", readfile(T("ro.csv")))
+    else
+      assert.equal("mat.save: cannot write '" .. T("ro.csv") .. "': Permission denied",
+                   err_of(mat.save, T("ro.csv"), mat.from{{7}}))
+    end
+    no_temps(tmp)
+  end)
+
+  it("saves N x 0 and 0 x N of any N at once, refuses N x 0 as text", function()
+    local big = mat.zeros(1 << 62, 0)
+    mat.save(T("e.npy"), big)
+    mat.save(T("e.mtx"), mat.zeros(0, 1 << 62))
+    assert.equal(128, #readfile(T("e.npy")))
+    assert.equal(1 << 62, mat.load(T("e.npy")).rows)
+    assert.equal(1 << 62, mat.load(T("e.mtx")).cols)
+    assert.equal("mat.save: a 4611686018427387904x0 matrix cannot be saved as text "
+                 .. "(it would read back as an empty file); use .npy or .mtx",
+                 err_of(mat.save, T("e.csv"), big))
+    no_temps(tmp)
+  end)
+
+  it("stops a long save on Ctrl-C, keeping the old file and no temporary", function()
+    if not MPL then return pending("MPL_BIN is not set") end
+    -- rows for a save of several seconds, from this machine's measured rate
+    local m = mat.rand(20000, 10)
+    local t0 = os.clock()
+    mat.save(T("rate.csv"), m)
+    local rows = math.floor(20000 * 4 / math.max(os.clock() - t0, 1e-3))
+    writefile(T("big.csv"), "old\n")
+    local out = interrupt_run([[
+      local path, rows, mark = ...
+      local m = mat.rand(math.tointeger(rows), 10)
+      io.open(mark, "w"):close()
+      mat.save(path, m)
+      print("finished")
+    ]], {T("big.csv"), rows}, 0.3)
+    assert.is_nil(out:find("finished"), out)
+    assert.is_truthy(out:find("mat.save: interrupted"), out)
+    assert.is_truthy(out:find("status=1"), out)
+    assert.equal("old\n", readfile(T("big.csv")))
+    no_temps(tmp)
+  end)
+end)
+
+describe("streams", function()
+  it("refuses /dev/zero and /dev/urandom at once in every format", function()
+    for _, fmt in ipairs{"csv", "tsv", "txt", "mtx", "npy"} do
+      for _, dev in ipairs{"/dev/zero", "/dev/urandom"} do
+        local e = err_of(mat.load, dev, {format = fmt})
+        local why = fmt == "npy" and "not a .npy file %(bad magic%)" or "a NUL byte: this is not a text file"
+        assert.is_truthy(e:find("^mat.load: '" .. dev .. "', byte %d+: " .. why .. "$"), e)
+      end
+    end
+  end)
+
+  it("stops waiting for a FIFO's writer (load) or reader (save) on Ctrl-C", function()
+    if not MPL then return pending("MPL_BIN is not set") end
+    local fifo = T("lonely")
+    os.remove(fifo)
+    assert.is_true(os.execute("mkfifo " .. shquote(fifo)))
+    for _, call in ipairs{"mat.load(fifo, {format = 'csv'})",
+                          "mat.save(fifo, mat.ones(2, 2), {format = 'csv'})"} do
+      local out = interrupt_run([[
+        local fifo, mark = ...
+        io.open(mark, "w"):close()
+        ]] .. call .. [[
+        print("finished")
+      ]], {fifo}, 0.3)
+      assert.is_truthy(out:find(call:match("^mat%.%a+") .. ": .*interrupted"), out)
+      assert.is_nil(out:find("finished"), out)
+      assert.is_truthy(out:find("status=1"), out)
+    end
+    assert.is_true(os.execute("test -p " .. shquote(fifo)))
+  end)
+
+  it("stops reading an endless FIFO on Ctrl-C", function()
+    if not MPL then return pending("MPL_BIN is not set") end
+    local fifo = T("endless")
+    os.remove(fifo)
+    assert.is_true(os.execute("mkfifo " .. shquote(fifo)))
+    local out = interrupt_run([[
+      local fifo, mark = ...
+      io.open(mark, "w"):close()
+      mat.load(fifo, {format = "csv"})
+      print("finished")
+    ]], {fifo}, 0.5, "yes 1,2 > " .. shquote(fifo) .. " 2>/dev/null")
+    assert.is_truthy(out:find("mat.load: '" .. fifo .. "': interrupted", 1, true), out)
+    assert.is_nil(out:find("finished"), out)
+    assert.is_truthy(out:find("status=1"), out)
+  end)
+end)

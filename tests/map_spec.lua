@@ -293,8 +293,6 @@ describe("mat.map failures", function()
       {function() return coroutine.create(print) end, "cannot return a thread"},
       {function() return io.stdout end, "cannot return a FILE*"},
       {function() return mat.ragged{{1}} end, "cannot return a mat.ragged"},
-      {function() local t = {}; t.self = t; return t end,
-       "cannot return a table with a cycle"},
       {function() return {x = {f = print}} end, "cannot return a function"},
       {function() local m = mat.ones(2, 2); m:close(); return m end,
        "cannot return a closed matrix"},
@@ -313,6 +311,82 @@ describe("mat.map failures", function()
     local shared = {1, 2}
     local r = mat.map(function() return {shared, shared} end, 1)[1]
     assert.are.same({{1, 2}, {1, 2}}, r)
+  end)
+
+  it("send a shared sub-table once and keep the sharing, cycles too", function()
+    -- 2^20 paths to the leaf, 21 tables: encoded once each
+    local r = mat.map(function()
+      local t = {1}
+      for _ = 1, 20 do t = {t, t} end
+      return t
+    end, 4, {procs = 2})
+    for i = 1, 4 do
+      local x = r[i]
+      for _ = 1, 20 do
+        assert.is_true(rawequal(x[1], x[2]))
+        x = x[1]
+      end
+      assert.are.same({1}, x)
+    end
+    local c = mat.map(function(i)
+      local t = {i = i}
+      t.self = t
+      t[1] = {up = t, [t] = "key"}
+      return t
+    end, 3, {procs = 2})
+    for i = 1, 3 do
+      assert.equal(i, c[i].i)
+      assert.is_true(rawequal(c[i], c[i].self))
+      assert.is_true(rawequal(c[i], c[i][1].up))
+      assert.equal("key", c[i][1][c[i]])
+    end
+    -- one matrix twice is one matrix, small or in the results region
+    local m = mat.map(function()
+      local a, b = mat.ones(2, 2), mat.ones(300, 300)
+      return {a, a, b, {b}}
+    end, 3)
+    for i = 1, 3 do
+      assert.is_true(rawequal(m[i][1], m[i][2]))
+      assert.is_true(rawequal(m[i][3], m[i][4][1]))
+      assert.equal(90000, m[i][3]:sum())
+    end
+    -- each result has its own: results of different items share nothing
+    local shared = {1}
+    local s = mat.map(function() return {shared, shared} end, 2, {procs = 1})
+    assert.is_true(rawequal(s[1][1], s[1][2]) and rawequal(s[2][1], s[2][2]))
+    assert.is_false(rawequal(s[1][1], s[2][1]))
+  end)
+
+  it("start a count of 1e9 at once and stop on Ctrl-C", function()
+    -- before: a 1e9-slot result table (16 GB) was made before forking
+    local mark = os.tmpname()
+    local file = os.tmpname()
+    local f = assert(io.open(file, "w"))
+    f:write([[
+      local mark = ...
+      mat.map(function(i)
+        if i == 1 then io.open(mark, "w"):close() end
+        return i
+      end, 1e9, {procs = 2})
+      print("finished")
+    ]])
+    f:close()
+    os.remove(mark)
+    local p = io.popen(string.format(
+      "%s %s %s 2>&1 & pid=$!; (sleep 60; kill -9 $pid) >/dev/null 2>&1 & dog=$!; " ..
+      "for i in $(seq 600); do [ -e %s ] && break; sleep 0.05; done; sleep 0.3; " ..
+      "grep VmHWM /proc/$pid/status; kill -INT $pid; wait $pid; echo status=$?; " ..
+      "kill $dog 2>/dev/null",
+      MPL, file, mark, mark))
+    local out = p:read("a")
+    p:close()
+    os.remove(file)
+    os.remove(mark)
+    assert.is_nil(out:find("finished"), out)
+    assert.is_truthy(out:find("interrupted"), out)
+    assert.is_truthy(out:find("status=1"), out)
+    local hwm = tonumber(out:match("VmHWM:%s+(%d+) kB"))
+    assert.is_truthy(hwm and hwm < 2000000, out) -- well under 16 GB
   end)
 
   it("name the item a killed worker held, at once", function()
