@@ -27,6 +27,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
+#include "lmat.h"
 #include "mpl.h"
 #include "repl.h"
 
@@ -105,12 +106,14 @@ static int msghandler(lua_State *L) {
 ** same Ctrl-C stopped): raising here would replace it, so it is left be.
 */
 static void stop_hook(lua_State *L, lua_Debug *ar) {
-  lua_sethook(L, NULL, 0, 0);
   if (ar->event == LUA_HOOKCALL && lua_getinfo(L, "f", ar)) {
-    int in_handler = lua_tocfunction(L, -1) == msghandler;
+    lua_CFunction f = lua_tocfunction(L, -1);
     lua_pop(L, 1);
-    if (in_handler) return;
+    if (mpl__is_frame_closer(f)) return; /* a mat call returning: later */
+    lua_sethook(L, NULL, 0, 0);
+    if (f == msghandler) return;
   }
+  lua_sethook(L, NULL, 0, 0);
   luaL_error(L, "interrupted!");
 }
 
