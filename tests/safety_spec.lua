@@ -211,7 +211,7 @@ describe("operands closed during a call", function()
       end }))
     -- the workers see the items as the caller left them: closed
     assert.is_false(ok)
-    assert.matches("^mat.map: item 1: .*attempt to use a closed matrix", r)
+    assert.matches("^mat%.map: item %d+: .*attempt to use a closed matrix", r)
   end)
 
   it("a closed matrix met at entry raises", function()
@@ -235,5 +235,92 @@ describe("operands closed during a call", function()
     assert.matches("shape mismatch", err)
     -- the next call of the same function reuses the dead call's frame
     assert.equal(100, mat.dot(m, mat.ones(100, 1)):shape())
+  end)
+end)
+
+describe("messages", function()
+  it("name the function and what is wrong, exactly", function()
+    local m = mat.ones(2, 2)
+    local R = mat.ragged { { 1, 2 }, { 3 } }
+    assert.has_error(function() R.foo = 1 end,
+                     "R[k] = v: a ragged has no settable fields (got key 'foo')")
+    assert.has_error(function() R[1] = 1 end,
+                     "R[i] = v: a ragged's items cannot be replaced (write into the view R[i] instead)")
+    assert.has_error(function() m[mat.ones(2, 2)] = 1 end,
+                     "m[k] = v: index must be an integer (got matrix)")
+    assert.has_error(function() m.foo = 1 end,
+                     "m[k] = v: cannot set field 'foo' of a matrix")
+    assert.has_error(function() m.close() end,
+                     "m:close: bad argument #1 (matrix expected, got no value; call it as m:close())")
+    assert.has_error(function() m.close(5) end,
+                     "m:close: bad argument #1 (matrix expected, got 5; call it as m:close())")
+    assert.has_error(function() R.close() end,
+                     "R:close: bad argument #1 (mat.ragged expected, got no value; call it as R:close())")
+    assert.has_error(function() mat.new(2, 0 / 0) end,
+                     "mat.new: cols must be a non-negative integer (got nan)")
+    assert.has_error(function() mat.new(2, -(0 / 0)) end,
+                     "mat.new: cols must be a non-negative integer (got nan)")
+    assert.has_error(function() mat.new(2, 2, mat.ones(1, 1)) end,
+                     "mat.new: fill value must be a number (got matrix)")
+    assert.has_error(function() m:set(1, 1, mat.ones(1, 1)) end,
+                     "m:set: value must be a number (got matrix)")
+    assert.has_error(function() mat.new(2, 2, R) end,
+                     "mat.new: fill value must be a number (got mat.ragged)")
+    assert.has_error(function() mat.dot(m, m, 5) end,
+                     "mat.dot: opts must be a table (got number)")
+    assert.has_error(function() mat.save(5, m) end,
+                     "mat.save: bad argument #1 (path expected, got number)")
+    assert.has_error(function() mat.load({}) end,
+                     "mat.load: bad argument #1 (path expected, got table)")
+    assert.has_error(function() mat.load("x.csv", 5) end,
+                     "mat.load: opts must be a table (got number)")
+  end)
+
+  it("keep the position of the Lua code that made the call", function()
+    local ok, err = pcall(function() return mat.dot(mat.ones(2, 3), mat.ones(2, 2)) end)
+    assert.is_false(ok)
+    assert.matches("^[^:]*safety_spec%.lua:%d+: mat%.dot: shape mismatch: 2x3 %* 2x2$", err)
+  end)
+end)
+
+-- Run a chunk in a fresh mpl under `timeout`; its exit status and output.
+local MPL = os.getenv("MPL_BIN") or "mpl"
+local function run_chunk(code, secs)
+  local f = os.tmpname()
+  local h = assert(io.open(f, "w"))
+  h:write(code)
+  h:close()
+  local p = io.popen(string.format("timeout %d %s %s 2>&1; echo \"rc=$?\"", secs, MPL, f))
+  local out = p:read("a")
+  p:close()
+  os.remove(f)
+  return tonumber(out:match("rc=(%d+)\n$")), out
+end
+
+describe("N x 0 and 0 x N matrices of huge N", function()
+  it("go through every row loop at once (a hang is killed by a timeout)", function()
+    local rc, out = run_chunk([[
+      local N = 1 << 62
+      local shapes = { mat.zeros(N, 0), mat.zeros(0, N), mat.zeros(0, N):t(),
+                       mat.zeros(N, 0):t() }
+      for k, m in ipairs(shapes) do
+        local r, c = m:shape()
+        assert(m:apply(function() error("called") end):shape() == r)
+        assert(m:norm() == 0 and m:sum() == 0 and m:trace() == 0)
+        assert(m:copy():shape() == r and mat.from(m):shape() == r)
+        assert(m == m:copy() and mat.allclose(m, m))
+        assert((m + m):shape() == r and (-m):shape() == r and (m * 2):shape() == r)
+        assert(m:exp():shape() == r and mat.add(m, m, { out = m }) == m)
+        assert(tostring(m) == string.format("mat %dx%d\n[]", r, c))
+        assert(m:diag():shape() == 1)
+        if r == 0 then assert(#m:totable() == 0) end
+        if c == 0 then assert(m:sum(1):shape() == 1) end
+        if r == 0 then assert(m:sum(2):shape() == 0) end
+        m:close()
+      end
+      print("all done")
+    ]], 60)
+    assert.equal(0, rc, out)
+    assert.matches("all done", out)
   end)
 end)
