@@ -572,6 +572,13 @@ static int l_seed(lua_State *L) {
   return 0;
 }
 
+/* mpl_errmsg(), or the code's text when the failing call left none: never
+** an empty reason. */
+static const char *start_error(int err) {
+  const char *msg = mpl_errmsg();
+  return msg && *msg ? msg : mpl_strerror(err);
+}
+
 static int l_procs(lua_State *L) {
   if (!lua_isnoneornil(L, 1)) {
     lua_Integer n = mpl__check_int(L, 1, "mat.procs", "worker count");
@@ -580,7 +587,7 @@ static int l_procs(lua_State *L) {
                            "4096 (got %I)", (LUAI_UACINT)n);
     mpl_set_procs((int)n);
     int err = mpl__pool_start((int)n); /* start the workers now */
-    if (err) return luaL_error(L, "mat.procs: %s", mpl_errmsg());
+    if (err) return luaL_error(L, "mat.procs: %s", start_error(err));
   }
   lua_pushinteger(L, mpl_procs());
   return 1;
@@ -1052,8 +1059,13 @@ int luaopen_mat(lua_State *L) {
 
   /* The pool's forkserver starts now, while the process is small, so that
   ** workers forked later share none of the heap the script will build. */
-  if (mpl_procs() > 1 && mpl__pool_prepare() != 0)
-    return luaL_error(L, "mat: %s", mpl_errmsg());
+  if (mpl_procs() > 1) {
+    int err = mpl__pool_prepare();
+    if (err == MPL_ENOMEM && !*mpl_errmsg())
+      return luaL_error(L, "mat: not enough memory for the shared arena "
+                           "(MPL_ARENA_SIZE sets its size)");
+    if (err) return luaL_error(L, "mat: %s", start_error(err));
+  }
 
   lua_pushvalue(L, meth);
   lua_pushcclosure(L, l_index, 1);

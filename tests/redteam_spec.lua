@@ -118,7 +118,7 @@ local function check(name, accepted, ok, err, desc, own_ok)
   if ok then return end
   local msg = tostring(err)
   if own_ok then -- an operator is applied in this file: drop the position
-    msg = msg:gsub("^redteam_spec%.lua:%d+: ", "")
+    msg = msg:gsub("^[^:]*redteam_spec%.lua:%d+: ", "")
   end
   for _, p in ipairs(accepted) do
     if msg:sub(1, #p) == p then return end

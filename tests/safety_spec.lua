@@ -324,3 +324,54 @@ describe("N x 0 and 0 x N matrices of huge N", function()
     assert.matches("all done", out)
   end)
 end)
+
+-- Run a shell command line under `timeout`: exit status and output.
+local function sh(cmd, secs)
+  local p = io.popen(string.format("timeout -k 5 %d bash -c %q 2>&1; echo \"rc=$?\"",
+                                   secs, cmd))
+  local out = p:read("a")
+  p:close()
+  return tonumber(out:match("rc=(%d+)\n$")), out
+end
+
+describe("start-up under tight limits", function()
+  -- AddressSanitizer reserves terabytes of shadow memory: it cannot run
+  -- under ulimit -v at all, so the address-space cases run in the normal
+  -- build only.
+  local asan = os.getenv("MPL_SANITIZE") == "1"
+
+  it("ulimit -v: a clear error or a working mpl, never a hang or an empty reason", function()
+    if asan then return pending("AddressSanitizer cannot run under ulimit -v") end
+    local rc, out = sh("ulimit -v 100000; " .. MPL .. " -e 'print(mat.ones(2, 2):sum())'", 30)
+    assert.equal(1, rc, out)
+    assert.matches("^mpl: mat: not enough memory for the shared arena %(MPL_ARENA_SIZE sets its size%)\n", out)
+    for _, kb in ipairs({ 200000, 300000, 400000, 500000 }) do
+      rc, out = sh("ulimit -v " .. kb .. "; " .. MPL ..
+                   " -e 'print(mat.ones(2, 2):sum(), os.getenv(\"OPENBLAS_NUM_THREADS\"))'", 30)
+      assert.equal(0, rc, kb .. ": " .. out)
+      assert.equal("4.0\t1\n", out:gsub("rc=%d+\n$", ""))
+    end
+  end)
+
+  it("ulimit -u 2 as an unprivileged user: starts, and a parallel call says why it cannot", function()
+    local who = io.popen("id -u"):read("l")
+    local prefix
+    if who == "0" then
+      if not os.execute("command -v setpriv >/dev/null") then
+        return pending("setpriv not installed")
+      end
+      prefix = "setpriv --reuid=nobody --regid=nogroup --clear-groups bash -c "
+    else
+      prefix = "bash -c "
+    end
+    local script = "ulimit -u 2; " .. MPL .. " -e '" ..
+      "print(mat.ones(2, 2):sum()); print(pcall(mat.procs, 2)); " ..
+      "local a = mat.ones(800, 800); print(pcall(mat.dot, a, a, {procs = 2}))'"
+    local rc, out = sh(prefix .. string.format("%q", script), 60)
+    assert.equal(0, rc, out)
+    assert.matches("^4%.0\n", out)
+    assert.matches("\nfalse\tmat%.procs: cannot start 2 worker processes: Resource temporarily unavailable\n", out)
+    assert.matches("\nfalse\tmat%.dot: cannot start 2 worker processes: Resource temporarily unavailable\n", out)
+    assert.is_nil(out:find("OpenBLAS"), out)
+  end)
+end)
