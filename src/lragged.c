@@ -53,8 +53,7 @@ static lragged *check_ragged(lua_State *L, int idx, const char *fn) {
 static size_t item_length(lua_State *L, size_t i) {
   if (lua_type(L, -1) == LUA_TTABLE) return (size_t)lua_rawlen(L, -1);
   if (luaL_testudata(L, -1, MPL_MT)) {
-    mpl_mat *m = mpl_tomat(L, -1);
-    if (!m) luaL_error(L, "attempt to use a closed matrix");
+    mpl_mat *m = mpl__test_mat(L, -1);
     if (m->rows != 1 && m->cols != 1)
       luaL_error(L, "mat.ragged: item %I is a %Ix%I matrix, not a vector",
                  (LUAI_UACINT)i, (LUAI_UACINT)m->rows, (LUAI_UACINT)m->cols);
@@ -68,7 +67,7 @@ static size_t item_length(lua_State *L, size_t i) {
 
 /* Copy item i (at the top of the stack) to d. */
 static void item_copy(lua_State *L, size_t i, double *d, size_t len) {
-  mpl_mat *m = mpl_tomat(L, -1);
+  mpl_mat *m = mpl__test_mat(L, -1); /* closed since it was measured? */
   if (m) {
     ptrdiff_t st = m->rows == 1 ? m->cs : m->rs;
     for (size_t j = 0; j < len; j++) d[j] = m->data[(ptrdiff_t)j * st];
@@ -91,7 +90,7 @@ static int from_values(lua_State *L) {
   if (!mpl_mat_is_contiguous(v))
     return luaL_error(L, "mat.ragged: values must be a contiguous matrix "
                          "(use values:copy())");
-  mpl_mat *lm = mpl_tomat(L, 2);
+  mpl_mat *lm = mpl__test_mat(L, 2); /* pinned: push_ragged may collect */
   size_t n;
   if (lua_type(L, 2) == LUA_TTABLE) {
     n = (size_t)lua_rawlen(L, 2);
