@@ -140,7 +140,7 @@ describe("mat.ragged", function()
     assert.has_error(function() mat.ragged(v, "x") end,
       "mat.ragged: bad argument #2 (table or vector of lengths expected, got string)")
     assert.has_error(function() mat.ragged(v, mat.ones(2, 2)) end,
-      "mat.ragged: bad argument #2 (table or vector of lengths expected, got userdata)")
+      "mat.ragged: bad argument #2 (table or vector of lengths expected, got matrix)")
     assert.has_error(function() mat.ragged("x", {1}) end,
                      "mat.ragged: bad argument #1 (matrix expected, got string)")
     assert.has_error(function() mat.ragged(mat.ones(3, 3):col(1), {3}) end,

@@ -153,7 +153,7 @@ describe("REPL on a terminal", function()
 
     -- Back at the prompt, the product reported its interruption, and the
     -- pool has no worker left (its idle forkserver may stay).
-    s:expect("\n%^Cstdin:1: mat%.dot: interrupted\nstack traceback:\n%s*%[C%]: in function 'mat%.dot'\n[^>]*\n>\n")
+    s:expect("\n%^Cstdin:1: mat%.dot: interrupted\nstack traceback:\n%s*%[C%]: in %?\n%s*%[C%]: in function 'mat%.dot'\n[^>]*\n>\n")
     for _, w in ipairs(workers) do
       assert.is_false(proc.running(w), "worker " .. w .. " still runs")
     end

@@ -21,12 +21,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <lua.h>
 #include <lauxlib.h>
 #include <lualib.h>
 
+#include "lmat.h"
 #include "mpl.h"
 #include "repl.h"
 
@@ -105,12 +107,14 @@ static int msghandler(lua_State *L) {
 ** same Ctrl-C stopped): raising here would replace it, so it is left be.
 */
 static void stop_hook(lua_State *L, lua_Debug *ar) {
-  lua_sethook(L, NULL, 0, 0);
   if (ar->event == LUA_HOOKCALL && lua_getinfo(L, "f", ar)) {
-    int in_handler = lua_tocfunction(L, -1) == msghandler;
+    lua_CFunction f = lua_tocfunction(L, -1);
     lua_pop(L, 1);
-    if (in_handler) return;
+    if (mpl__is_frame_closer(f)) return; /* a mat call returning: later */
+    lua_sethook(L, NULL, 0, 0);
+    if (f == msghandler) return;
   }
+  lua_sethook(L, NULL, 0, 0);
   luaL_error(L, "interrupted!");
 }
 
@@ -481,6 +485,30 @@ static int pmain(lua_State *L) {
 ** Make the state and run pmain in protected mode; exit 0 only when pmain
 ** finished and said so.
 */
+/*
+** OpenBLAS starts its own thread pool as the library loads, before main.
+** mpl needs none of it (its parallelism is its worker processes, which run
+** single-threaded BLAS), and under a tight address-space limit (ulimit -v)
+** that thread spins forever on failed allocations and every later fork or
+** exit waits for it; under a tight process limit (ulimit -u) it cannot be
+** created at all.  So under such limits, when OPENBLAS_NUM_THREADS is not
+** set, mpl runs itself again with OPENBLAS_NUM_THREADS=1: OpenBLAS then
+** starts no thread.  Without limits nothing happens.
+*/
+static void reexec_single_blas(char **argv) {
+  struct rlimit as, np;
+  if (getenv("OPENBLAS_NUM_THREADS")) return;
+  int tight_as = getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY;
+  int tight_np = getrlimit(RLIMIT_NPROC, &np) == 0 && np.rlim_cur < 4096;
+  if (!tight_as && !tight_np) return;
+  char self[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) return;
+  self[n] = '\0'; /* its real path keeps the process's name "mpl" */
+  if (setenv("OPENBLAS_NUM_THREADS", "1", 1) != 0) return;
+  execv(self, argv); /* returns only on failure: go on as we are */
+}
+
 int main(int argc, char **argv) {
   static char *fallback_argv[] = {PROGNAME, NULL};
   lua_State *L;
@@ -489,6 +517,7 @@ int main(int argc, char **argv) {
     argc = 1;
     argv = fallback_argv;
   }
+  reexec_single_blas(argv);
   L = luaL_newstate();
   if (L == NULL) {
     message("cannot create state: not enough memory");

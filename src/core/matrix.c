@@ -184,6 +184,7 @@ double *mpl_mat_data(const mpl_mat *m) { return m->data; }
 
 int mpl_mat_equal(const mpl_mat *a, const mpl_mat *b) {
   if (a->rows != b->rows || a->cols != b->cols) return 0;
+  if (!a->rows || !a->cols) return 1; /* N x 0 of any N: O(1) */
   for (size_t i = 0; i < a->rows; i++)
     for (size_t j = 0; j < a->cols; j++)
       if (!(MPL_AT(a, i, j) == MPL_AT(b, i, j))) return 0;
@@ -195,6 +196,7 @@ int mpl_mat_equal(const mpl_mat *a, const mpl_mat *b) {
 int mpl_mat_assign(mpl_mat *dst, const mpl_mat *src) {
   if (!dst || !src) return MPL_EINVAL;
   if (dst->rows != src->rows || dst->cols != src->cols) return MPL_ESHAPE;
+  if (!dst->rows || !dst->cols) return 0; /* N x 0 of any N: O(1) */
   if (dst->st == src->st && dst->rows && dst->cols &&
       (dst->data != src->data || dst->rs != src->rs || dst->cs != src->cs)) {
     mpl_mat *tmp;
@@ -223,6 +225,7 @@ int mpl_mat_assign(mpl_mat *dst, const mpl_mat *src) {
 }
 
 void mpl_mat_fill(mpl_mat *m, double v) {
+  if (!m->rows || !m->cols) return; /* N x 0 of any N: O(1) */
   for (size_t i = 0; i < m->rows; i++) {
     double *d = m->data + (ptrdiff_t)i * m->rs;
     if (m->cs == 1) {

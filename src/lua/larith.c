@@ -64,14 +64,15 @@ static int has_out(lua_State *L, int idx) {
 static mpl_mat *opt_out(lua_State *L, int idx, const char *fn) {
   if (lua_isnoneornil(L, idx)) return NULL;
   if (lua_type(L, idx) != LUA_TTABLE)
-    luaL_error(L, "%s: opts must be a table (got %s)", fn, luaL_typename(L, idx));
+    luaL_error(L, "%s: opts must be a table (got %s)", fn,
+               mpl__typename(L, idx));
   if (lua_getfield(L, idx, "out") == LUA_TNIL) {
     lua_pop(L, 1);
     return NULL;
   }
   if (!luaL_testudata(L, -1, MPL_MT))
     luaL_error(L, "%s: opts.out must be a matrix (got %s)", fn,
-               luaL_typename(L, -1));
+               mpl__typename(L, -1));
   return mpl__check_mat(L, lua_gettop(L), fn);
 }
 
@@ -84,7 +85,7 @@ static mpl__arg operand(lua_State *L, int idx, const char *fn) {
   }
   if (!luaL_testudata(L, idx, MPL_MT))
     luaL_error(L, "%s: bad argument #%d (matrix or number expected, got %s)",
-               fn, idx, luaL_typename(L, idx));
+               fn, idx, mpl__typename(L, idx));
   a.m = mpl__check_mat(L, idx, fn);
   return a;
 }
@@ -197,7 +198,7 @@ static int l_apply(lua_State *L) {
   if (lua_type(L, 2) != LUA_TFUNCTION) {
     if (luaL_getmetafield(L, 2, "__call") == LUA_TNIL)
       return luaL_error(L, "%s: bad argument #2 (function expected, got %s)",
-                        fn, luaL_typename(L, 2));
+                        fn, mpl__typename(L, 2));
     lua_pop(L, 1);
   }
   lua_settop(L, 3);
@@ -216,7 +217,8 @@ static int l_apply(lua_State *L) {
     mpl_push(L, m);
   }
   mpl_push(L, out);
-  for (size_t i = 0; i < m->rows; i++)
+  if (!m->rows || !m->cols) m = NULL; /* N x 0 of any N: no loop at all */
+  for (size_t i = 0; m && i < m->rows; i++)
     for (size_t j = 0; j < m->cols; j++) {
       lua_pushvalue(L, 2);
       lua_pushnumber(L, MPL_AT(m, i, j));
@@ -224,9 +226,11 @@ static int l_apply(lua_State *L) {
       lua_pushinteger(L, (lua_Integer)j + 1);
       lua_call(L, 3, 1);
       if (lua_type(L, -1) != LUA_TNUMBER)
-        return luaL_error(L, "%s: the function returned %s for element (%I, "
-                             "%I), expected a number", fn, luaL_typename(L, -1),
-                          (LUAI_UACINT)(i + 1), (LUAI_UACINT)(j + 1));
+        return luaL_error(L,
+                          "%s: the function returned %s for element (%I, "
+                          "%I), expected a number",
+                          fn, mpl__typename(L, -1), (LUAI_UACINT)(i + 1),
+                          (LUAI_UACINT)(j + 1));
       MPL_AT(out, i, j) = lua_tonumber(L, -1);
       lua_pop(L, 1);
     }
@@ -377,13 +381,13 @@ static const luaL_Reg mod_only[] = {{"allclose", l_allclose}, {NULL, NULL}};
 ** in the metatable (`*` and `==` are lmat.c's). */
 void mpl__open_arith(lua_State *L, int mod, int mt, int methods) {
   lua_pushvalue(L, mod);
-  luaL_setfuncs(L, both, 0);
-  luaL_setfuncs(L, mod_only, 0);
+  mpl__setfuncs(L, both);
+  mpl__setfuncs(L, mod_only);
   lua_pop(L, 1);
   lua_pushvalue(L, methods);
-  luaL_setfuncs(L, both, 0);
+  mpl__setfuncs(L, both);
   lua_pop(L, 1);
   lua_pushvalue(L, mt);
-  luaL_setfuncs(L, meta, 0);
+  mpl__setfuncs(L, meta);
   lua_pop(L, 1);
 }

@@ -40,7 +40,7 @@ static const char *opt_format(lua_State *L, int opts, const char *fn) {
   if (lua_getfield(L, opts, "format") != LUA_TNIL) {
     if (lua_type(L, -1) != LUA_TSTRING)
       luaL_error(L, "%s: opts.format must be a string (got %s)", fn,
-                 luaL_typename(L, -1));
+                 mpl__typename(L, -1));
     format = lua_tostring(L, -1);
   }
   lua_pop(L, 1); /* the string stays alive in the options table */
@@ -65,7 +65,7 @@ static int opt_bool(lua_State *L, int opts, const char *key, const char *fn) {
   int t = lua_getfield(L, opts, key), v = lua_toboolean(L, -1);
   if (t != LUA_TNIL && t != LUA_TBOOLEAN)
     luaL_error(L, "%s: opts.%s must be a boolean (got %s)", fn, key,
-               luaL_typename(L, -1));
+               mpl__typename(L, -1));
   lua_pop(L, 1);
   return v;
 }
@@ -82,11 +82,16 @@ static void check_format(lua_State *L, const char *fn, const char *path,
 /* mat.load(path [, opts]) -> m [, header]: opts.format, opts.sep,
 ** opts.header (also returns the header line), opts.mmap (.npy). */
 static int l_load(lua_State *L) {
-  const char *path = luaL_checkstring(L, 1);
+  if (lua_type(L, 1) != LUA_TSTRING)
+    return luaL_error(L, "mat.load: bad argument #1 (path expected, got %s)",
+                      mpl__typename(L, 1));
+  const char *path = lua_tostring(L, 1);
   const char *format = NULL;
   mpl_load_opts o = {0, 0, 0};
   if (!lua_isnoneornil(L, 2)) {
-    luaL_checktype(L, 2, LUA_TTABLE);
+    if (!lua_istable(L, 2))
+      return luaL_error(L, "mat.load: opts must be a table (got %s)",
+                        mpl__typename(L, 2));
     format = opt_format(L, 2, "mat.load");
     o.sep = opt_sep(L, 2, "mat.load");
     o.header = opt_bool(L, 2, "header", "mat.load");
@@ -127,18 +132,23 @@ static int l_load(lua_State *L) {
 ** opts.sep is the one-character text separator, opts.header a line
 ** written before the data of a text file. */
 static int l_save(lua_State *L) {
-  const char *path = luaL_checkstring(L, 1);
+  if (lua_type(L, 1) != LUA_TSTRING)
+    return luaL_error(L, "mat.save: bad argument #1 (path expected, got %s)",
+                      mpl__typename(L, 1));
+  const char *path = lua_tostring(L, 1);
   mpl_mat *m = mpl__check_mat(L, 2, "mat.save");
   const char *format = NULL;
   mpl_save_opts o = {0, NULL};
   if (!lua_isnoneornil(L, 3)) {
-    luaL_checktype(L, 3, LUA_TTABLE);
+    if (!lua_istable(L, 3))
+      return luaL_error(L, "mat.save: opts must be a table (got %s)",
+                        mpl__typename(L, 3));
     format = opt_format(L, 3, "mat.save");
     o.sep = opt_sep(L, 3, "mat.save");
     if (lua_getfield(L, 3, "header") != LUA_TNIL) {
       if (lua_type(L, -1) != LUA_TSTRING)
         return luaL_error(L, "mat.save: opts.header must be a string (got %s)",
-                          luaL_typename(L, -1));
+                          mpl__typename(L, -1));
       o.header = lua_tostring(L, -1);
       if (strpbrk(o.header, "\r\n"))
         return luaL_error(L, "mat.save: opts.header must be a single line");
@@ -166,8 +176,9 @@ void mpl__open_files(lua_State *L, int mod, int mt, int methods) {
     lua_setfield(L, -2, "__gc");
   }
   lua_pop(L, 1);
-  lua_pushcfunction(L, l_load);
-  lua_setfield(L, mod, "load");
-  lua_pushcfunction(L, l_save);
-  lua_setfield(L, mod, "save");
+  static const luaL_Reg funcs[] = {
+      {"load", l_load}, {"save", l_save}, {NULL, NULL}};
+  lua_pushvalue(L, mod);
+  mpl__setfuncs(L, funcs);
+  lua_pop(L, 1);
 }

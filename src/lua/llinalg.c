@@ -113,7 +113,7 @@ static int l_svd(lua_State *L) {
   if (!lua_isnoneornil(L, 2)) {
     if (lua_type(L, 2) != LUA_TTABLE)
       return luaL_error(L, "%s: opts must be a table (got %s)", fn,
-                        luaL_typename(L, 2));
+                        mpl__typename(L, 2));
     lua_getfield(L, 2, "full");
     full = lua_toboolean(L, -1);
     lua_pop(L, 1);
@@ -137,7 +137,7 @@ static int l_lstsq(lua_State *L) {
   if (!lua_isnoneornil(L, 3)) {
     if (lua_type(L, 3) != LUA_TTABLE)
       return luaL_error(L, "%s: opts must be a table (got %s)", fn,
-                        luaL_typename(L, 3));
+                        mpl__typename(L, 3));
     if (lua_getfield(L, 3, "rcond") != LUA_TNIL) {
       if (lua_type(L, -1) != LUA_TNUMBER || !(lua_tonumber(L, -1) >= 0))
         return luaL_error(L, "%s: opts.rcond must be a non-negative number "
@@ -174,10 +174,10 @@ static const luaL_Reg mod_only[] = {
 void mpl__open_linalg(lua_State *L, int mod, int mt, int methods) {
   (void)mt;
   lua_pushvalue(L, mod);
-  luaL_setfuncs(L, both, 0);
-  luaL_setfuncs(L, mod_only, 0);
+  mpl__setfuncs(L, both);
+  mpl__setfuncs(L, mod_only);
   lua_pop(L, 1);
   lua_pushvalue(L, methods);
-  luaL_setfuncs(L, both, 0);
+  mpl__setfuncs(L, both);
   lua_pop(L, 1);
 }

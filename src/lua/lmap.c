@@ -384,7 +384,7 @@ static int worker_msgh(lua_State *L) {
       msg = lua_tostring(L, -1);
     else
       msg = lua_pushfstring(L, "(error object is a %s value)",
-                            luaL_typename(L, 1));
+                            mpl__typename(L, 1));
   }
   luaL_traceback(L, L, NULL, 1);
   lua_pushfstring(L, "%s\nworker %s", msg, lua_tostring(L, -1));
@@ -658,7 +658,8 @@ static void read_opts(lua_State *L, int idx, map_opts *o) {
   o->progress = -1;
   if (lua_isnoneornil(L, idx)) return;
   if (!lua_istable(L, idx))
-    luaL_error(L, "%s: opts must be a table (got %s)", fn, luaL_typename(L, idx));
+    luaL_error(L, "%s: opts must be a table (got %s)", fn,
+               mpl__typename(L, idx));
   if (lua_getfield(L, idx, "procs") != LUA_TNIL) {
     lua_Integer p = mpl__check_int(L, -1, fn, "opts.procs");
     if (p < 1 || p > 4096)
@@ -681,7 +682,7 @@ static void read_opts(lua_State *L, int idx, map_opts *o) {
   if (t != LUA_TNIL) {
     if (t != LUA_TBOOLEAN)
       luaL_error(L, "%s: opts.progress must be a boolean (got %s)", fn,
-                 luaL_typename(L, -1));
+                 mpl__typename(L, -1));
     o->progress = lua_toboolean(L, -1);
   }
   lua_pop(L, 4);
@@ -702,7 +703,7 @@ static int l_map(lua_State *L) {
   lua_settop(L, 3);
   if (!callable(L, 1))
     return luaL_error(L, "mat.map: bad argument #1 (function expected, got %s)",
-                      luaL_typename(L, 1));
+                      mpl__typename(L, 1));
   size_t n;
   int count = 0, t2 = lua_type(L, 2);
   if (t2 == LUA_TNUMBER) {
@@ -714,8 +715,10 @@ static int l_map(lua_State *L) {
     lua_Integer len = luaL_len(L, 2);
     n = len > 0 ? (size_t)len : 0;
   } else {
-    return luaL_error(L, "mat.map: bad argument #2 (table or count expected, "
-                         "got %s)", luaL_typename(L, 2));
+    return luaL_error(L,
+                      "mat.map: bad argument #2 (table or count expected, "
+                      "got %s)",
+                      mpl__typename(L, 2));
   }
   map_opts o;
   read_opts(L, 3, &o);
@@ -784,6 +787,8 @@ void mpl__open_map(lua_State *L, int mod, int mt, int methods) {
   lua_pushcfunction(L, holder_close);
   lua_setfield(L, -2, "__close");
   lua_pop(L, 1);
-  lua_pushcfunction(L, l_map);
-  lua_setfield(L, mod, "map");
+  static const luaL_Reg funcs[] = {{"map", l_map}, {NULL, NULL}};
+  lua_pushvalue(L, mod);
+  mpl__setfuncs(L, funcs);
+  lua_pop(L, 1);
 }

@@ -12,6 +12,7 @@
 */
 #include <limits.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -37,16 +38,30 @@ static int rng_key; /* registry key (its address) of the generator */
 /* argument checking                                                      */
 /* ---------------------------------------------------------------------- */
 
-/* "(got -1)", "(got 2.5)" or "(got string)": what the caller passed. */
+/* The type of the value at idx for messages: "matrix", a userdata's
+** __name ("mat.ragged"), else Lua's type name. */
+const char *mpl__typename(lua_State *L, int idx) {
+  if (lua_type(L, idx) == LUA_TUSERDATA) {
+    if (luaL_testudata(L, idx, MT)) return "matrix";
+    int t = luaL_getmetafield(L, idx, "__name");
+    if (t == LUA_TSTRING) return lua_tostring(L, -1); /* left pushed */
+    if (t != LUA_TNIL) lua_pop(L, 1);
+  }
+  return luaL_typename(L, idx);
+}
+
+/* "(got -1)", "(got 2.5)", "(got nan)" or "(got string)": what the caller
+** passed. */
 const char *mpl__got(lua_State *L, int idx) {
   if (lua_type(L, idx) == LUA_TNUMBER) {
     if (lua_isinteger(L, idx))
       return lua_pushfstring(L, "%I", (LUAI_UACINT)lua_tointeger(L, idx));
     char s[64];
-    snprintf(s, sizeof s, "%.14g", lua_tonumber(L, idx));
+    double v = lua_tonumber(L, idx);
+    snprintf(s, sizeof s, "%.14g", isnan(v) ? NAN : v); /* never "-nan" */
     return lua_pushstring(L, s);
   }
-  return luaL_typename(L, idx);
+  return mpl__typename(L, idx);
 }
 
 /* An integer-valued number (3 or 3.0) at idx, else an error naming fn and
@@ -79,13 +94,210 @@ double mpl__check_num(lua_State *L, int idx, const char *fn,
   return lua_tonumber(L, idx);
 }
 
-mpl_mat *mpl__check_mat(lua_State *L, int idx, const char *fn) {
+/* ---------------------------------------------------------------------- */
+/* pinning: operands outlive the call that took them                      */
+/* ---------------------------------------------------------------------- */
+
+/* DESIGN.  A call may run Lua code after taking its operands: a garbage
+** collector step runs __gc finalizers, opts tables have metamethods,
+** m:apply calls its function.  That code may close an operand (m:close(),
+** a finalizer), which used to release the handle under the call.  So every
+** function the module registers runs inside a guard: the guard makes a
+** pin frame (a userdata) in its own stack slot 1, marked to-be-closed, and
+** calls the real function; mpl__check_mat finds the frame of the guard that
+** called it and takes one more reference to each handle it returns (a pin).
+** Closing a matrix still makes its Lua value closed at once, but the
+** memory goes only when the last pin goes: when the guard returns, or
+** raises (the frame is closed as the stack unwinds), or, for a coroutine
+** that died by an error and was never closed, when the frame is collected.
+** The frame is found through the debug interface (level 1, local 1) rather
+** than a global, so a dead coroutine's frame can never be mistaken for the
+** current one.  The few accessors that run no Lua code between taking a
+** matrix and their last use of it (m:get, m:set, m:shape, #m, ==, m[k]
+** lookup, close itself) are registered unguarded for speed. */
+
+#define FRAME_MAGIC 0x6d706c70696e73ULL /* "mplpins" */
+#define FRAME_INLINE 6
+
+typedef struct pinframe {
+  unsigned long long magic;
+  int busy; /* a call is using it (the cached frame of a guard) */
+  int main; /* that call runs in the main thread, else in the
+               thread that is the frame's user value */
+  size_t n, cap;
+  mpl_mat *inl[FRAME_INLINE]; /* the first pins */
+  mpl_mat **more;             /* the rest, malloc'd */
+} pinframe;
+
+static int frame_key; /* registry key of the pin frames' metatable */
+
+/* __close and __gc of a pin frame: drop its pins; the frame is free
+** again. */
+static int frame_release(lua_State *L) {
+  pinframe *f = lua_touserdata(L, 1);
+  for (size_t i = 0; i < f->n; i++)
+    mpl_mat_release(i < FRAME_INLINE ? f->inl[i] : f->more[i - FRAME_INLINE]);
+  f->n = 0;
+  free(f->more);
+  f->more = NULL;
+  f->cap = FRAME_INLINE;
+  f->busy = 0;
+  return 0;
+}
+
+int mpl__is_frame_closer(lua_CFunction f) { return f == frame_release; }
+
+/* A new, free pin frame on the stack; its user value is the thread that
+** uses it. */
+static pinframe *new_frame(lua_State *L) {
+  pinframe *f = lua_newuserdatauv(L, sizeof *f, 1);
+  f->magic = FRAME_MAGIC;
+  f->busy = 0;
+  f->n = 0;
+  f->cap = FRAME_INLINE;
+  f->more = NULL;
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &frame_key);
+  lua_setmetatable(L, -2);
+  return f;
+}
+
+/* Whether the running C function was called by a guard (its frame is in
+** the guard's slot 1), and that frame. */
+static pinframe *caller_frame(lua_State *L) {
+  lua_Debug ar;
+  pinframe *f = NULL;
+  if (!lua_getstack(L, 1, &ar) || !lua_getlocal(L, &ar, 1)) return NULL;
+  if (lua_type(L, -1) == LUA_TUSERDATA && lua_rawlen(L, -1) == sizeof *f) {
+    f = lua_touserdata(L, -1);
+    if (f->magic != FRAME_MAGIC || !f->busy) f = NULL;
+  }
+  lua_pop(L, 1);
+  return f;
+}
+
+/* Take a reference to m for the rest of the running call (see DESIGN). */
+static void pin(lua_State *L, mpl_mat *m) {
+  pinframe *f = caller_frame(L);
+  if (!f) return; /* not called by a guard */
+  if (f->n >= f->cap) {
+    size_t cap = f->cap * 2;
+    mpl_mat **p = realloc(f->more, (cap - FRAME_INLINE) * sizeof *p);
+    if (!p) luaL_error(L, "not enough memory");
+    f->more = p;
+    f->cap = cap;
+  }
+  if (f->n < FRAME_INLINE)
+    f->inl[f->n] = mpl_mat_retain(m);
+  else
+    f->more[f->n - FRAME_INLINE] = mpl_mat_retain(m);
+  f->n++;
+}
+
+/* The frame a call of this guard uses, pushed: the guard's cached frame
+** (upvalue 2) unless a call is still using it -- a recursive call, or one
+** that died by an error in a coroutine nobody closed, whose pins are then
+** dropped now -- else a new one. */
+static pinframe *take_frame(lua_State *L) {
+  pinframe *f = lua_touserdata(L, lua_upvalueindex(2));
+  if (f->busy) {
+    int st = LUA_OK; /* the main thread's errors always close frames */
+    if (!f->main) {
+      lua_getiuservalue(L, lua_upvalueindex(2), 1);
+      st = lua_status(lua_tothread(L, -1));
+      lua_pop(L, 1);
+    }
+    if (st == LUA_OK || st == LUA_YIELD) {
+      f = new_frame(L);
+      f->busy = 1;
+      return f;
+    }
+    lua_pushcfunction(L, frame_release);
+    lua_pushvalue(L, lua_upvalueindex(2));
+    lua_call(L, 1, 0);
+  }
+  lua_pushvalue(L, lua_upvalueindex(2));
+  f->main = lua_pushthread(L);
+  if (f->main)
+    lua_pop(L, 1);
+  else
+    lua_setiuservalue(L, -2, 1);
+  f->busy = 1;
+  return f;
+}
+
+/* The guard every registered function runs in (see DESIGN): upvalue 1 is
+** the function, 2 its cached pin frame.  The frame goes in slot 1, to be
+** closed (its pins dropped) when the guard returns or the stack unwinds. */
+static int guard(lua_State *L) {
+  int n = lua_gettop(L);
+  luaL_checkstack(L, 4, "too many arguments");
+  take_frame(L);
+  lua_insert(L, 1);
+  lua_toclose(L, 1);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_rotate(L, 2, 1); /* frame, function, arguments */
+  lua_call(L, n, LUA_MULTRET);
+  return lua_gettop(L) - 1;
+}
+
+/* Whether the running C function was called by a guard. */
+static int guarded(lua_State *L) {
+  lua_Debug ar;
+  if (!lua_getstack(L, 1, &ar)) return 0;
+  lua_getinfo(L, "f", &ar);
+  int g = lua_tocfunction(L, -1) == guard;
+  lua_pop(L, 1);
+  return g;
+}
+
+int mpl__error(lua_State *L, const char *fmt, ...) {
+  va_list ap;
+  luaL_where(L, guarded(L) ? 2 : 1);
+  va_start(ap, fmt);
+  lua_pushvfstring(L, fmt, ap);
+  va_end(ap);
+  lua_concat(L, 2);
+  return lua_error(L);
+}
+
+/* luaL_setfuncs (no upvalues) with every function guarded. */
+void mpl__setfuncs(lua_State *L, const luaL_Reg *l) {
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &frame_key);
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    lua_createtable(L, 0, 2);
+    lua_pushcfunction(L, frame_release);
+    lua_setfield(L, -2, "__close");
+    lua_pushcfunction(L, frame_release);
+    lua_setfield(L, -2, "__gc");
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &frame_key);
+  }
+  lua_pop(L, 1);
+  for (; l->name; l++) {
+    lua_pushcfunction(L, l->func);
+    new_frame(L);
+    lua_pushcclosure(L, guard, 2);
+    lua_setfield(L, -2, l->name);
+  }
+}
+
+/* The open matrix at idx, or NULL when idx holds no matrix; pinned. */
+mpl_mat *mpl__test_mat(lua_State *L, int idx) {
   lmat *u = luaL_testudata(L, idx, MT);
-  if (!u)
-    luaL_error(L, "%s: bad argument #%d (matrix expected, got %s)", fn, idx,
-               luaL_typename(L, idx));
+  if (!u) return NULL;
   if (!u->m) luaL_error(L, "attempt to use a closed matrix");
+  pin(L, u->m);
   return u->m;
+}
+
+mpl_mat *mpl__check_mat(lua_State *L, int idx, const char *fn) {
+  idx = lua_absindex(L, idx);
+  mpl_mat *m = mpl__test_mat(L, idx);
+  if (!m)
+    luaL_error(L, "%s: bad argument #%d (matrix expected, got %s)", fn, idx,
+               mpl__typename(L, idx));
+  return m;
 }
 
 /* The metatable, creating the module's state when a C host pushes a matrix
@@ -221,9 +433,9 @@ static void from_row(lua_State *L, const char *fn, int idx, mpl_mat *m,
       if (nested)
         luaL_error(L, "%s: element [%I][%I] is not a number (got %s)", fn,
                    (LUAI_UACINT)(row + 1), (LUAI_UACINT)(j + 1),
-                   luaL_typename(L, -1));
+                   mpl__typename(L, -1));
       luaL_error(L, "%s: element [%I] is not a number (got %s)", fn,
-                 (LUAI_UACINT)(j + 1), luaL_typename(L, -1));
+                 (LUAI_UACINT)(j + 1), mpl__typename(L, -1));
     }
     MPL_AT(m, row, j) = lua_tonumber(L, -1);
     lua_pop(L, 1);
@@ -246,7 +458,7 @@ static int l_from(lua_State *L) {
   }
   if (lua_type(L, 1) != LUA_TTABLE)
     return luaL_error(L, "mat.from: bad argument #1 (table expected, got %s)",
-                      luaL_typename(L, 1));
+                      mpl__typename(L, 1));
   size_t r = (size_t)lua_rawlen(L, 1);
   lua_rawgeti(L, 1, 1);
   int nested = r > 0 && is_rowlike(L, -1);
@@ -268,7 +480,7 @@ static int l_from(lua_State *L) {
     lua_rawgeti(L, 1, (lua_Integer)i + 1);
     if (!is_rowlike(L, -1))
       luaL_error(L, "mat.from: row %I is not a table (got %s)",
-                 (LUAI_UACINT)(i + 1), luaL_typename(L, -1));
+                 (LUAI_UACINT)(i + 1), mpl__typename(L, -1));
     from_row(L, "mat.from", lua_gettop(L), m, i, 1);
     lua_pop(L, 1);
   }
@@ -360,6 +572,13 @@ static int l_seed(lua_State *L) {
   return 0;
 }
 
+/* mpl_errmsg(), or the code's text when the failing call left none: never
+** an empty reason. */
+static const char *start_error(int err) {
+  const char *msg = mpl_errmsg();
+  return msg && *msg ? msg : mpl_strerror(err);
+}
+
 static int l_procs(lua_State *L) {
   if (!lua_isnoneornil(L, 1)) {
     lua_Integer n = mpl__check_int(L, 1, "mat.procs", "worker count");
@@ -368,7 +587,7 @@ static int l_procs(lua_State *L) {
                            "4096 (got %I)", (LUAI_UACINT)n);
     mpl_set_procs((int)n);
     int err = mpl__pool_start((int)n); /* start the workers now */
-    if (err) return luaL_error(L, "mat.procs: %s", mpl_errmsg());
+    if (err) return luaL_error(L, "mat.procs: %s", start_error(err));
   }
   lua_pushinteger(L, mpl_procs());
   return 1;
@@ -526,10 +745,17 @@ static int l_copy(lua_State *L) {
 
 static int l_totable(lua_State *L) {
   mpl_mat *m = mpl__check_mat(L, 1, "m:totable");
+  if (m->rows == 0) {
+    lua_newtable(L);
+    return 1;
+  }
   if (m->rows > INT_MAX || m->cols > INT_MAX)
     return luaL_error(L, "m:totable: matrix too large for a table");
   lua_createtable(L, (int)m->rows, 0);
+  mpl__interrupt_clear();
   for (size_t i = 0; i < m->rows; i++) {
+    if ((i & 1023) == 0 && mpl__interrupt_pending())
+      return luaL_error(L, "m:totable: interrupted");
     lua_createtable(L, (int)m->cols, 0);
     for (size_t j = 0; j < m->cols; j++) {
       lua_pushnumber(L, MPL_AT(m, i, j));
@@ -540,13 +766,25 @@ static int l_totable(lua_State *L) {
   return 1;
 }
 
-/* __gc and __close: release the handle once; safe to run again. */
-static int l_close(lua_State *L) {
+/* __gc and __close: release the handle once; safe to run again.  A call
+** still using the matrix holds its own reference (a pin), so the memory
+** goes when that call returns. */
+static int l_gc(lua_State *L) {
   lmat *u = luaL_checkudata(L, 1, MT);
   mpl_mat *m = u->m;
   u->m = NULL;
   mpl_mat_release(m);
   return 0;
+}
+
+/* m:close(); m.close() and close(x) say what went wrong. */
+static int l_close(lua_State *L) {
+  if (!luaL_testudata(L, 1, MT))
+    return luaL_error(L,
+                      "m:close: bad argument #1 (matrix expected, got %s; "
+                      "call it as m:close())",
+                      mpl__got(L, 1));
+  return l_gc(L);
 }
 
 static int push_string_f(lua_State *L) {
@@ -633,9 +871,12 @@ static int l_index(lua_State *L) {
 ** number, or copies a table or vector of c numbers into it. */
 static int l_newindex(lua_State *L) {
   lmat *u = luaL_checkudata(L, 1, MT);
-  if (lua_type(L, 2) != LUA_TNUMBER)
+  if (lua_type(L, 2) == LUA_TSTRING)
     return luaL_error(L, "m[k] = v: cannot set field '%s' of a matrix",
-                      luaL_tolstring(L, 2, NULL));
+                      lua_tostring(L, 2));
+  if (lua_type(L, 2) != LUA_TNUMBER)
+    return luaL_error(L, "m[k] = v: index must be an integer (got %s)",
+                      mpl__got(L, 2));
   if (!u->m) return luaL_error(L, "attempt to use a closed matrix");
   mpl_mat *m = u->m;
   size_t n = is_vector(m) ? m->rows * m->cols : m->rows;
@@ -650,8 +891,10 @@ static int l_newindex(lua_State *L) {
     return 0;
   }
   if (!is_rowlike(L, 3))
-    return luaL_error(L, "m[i] = v: value must be a number, a table or a "
-                         "vector (got %s)", luaL_typename(L, 3));
+    return luaL_error(L,
+                      "m[i] = v: value must be a number, a table or a "
+                      "vector (got %s)",
+                      mpl__typename(L, 3));
   lmat *holder = push_closed(L); /* owns tmp if from_row raises */
   int err = mpl__mat_alloc(&holder->m, 1, m->cols);
   if (err) return luaL_error(L, "m[i] = v: %s", mpl_strerror(err));
@@ -673,7 +916,7 @@ static int dot_into(lua_State *L, const char *fn, int opts) {
   if (opts && !lua_isnoneornil(L, opts)) {
     if (!lua_istable(L, opts))
       luaL_error(L, "%s: opts must be a table (got %s)", fn,
-                 luaL_typename(L, opts));
+                 mpl__typename(L, opts));
     if (lua_getfield(L, opts, "procs") != LUA_TNIL) {
       lua_Integer p = mpl__check_int(L, -1, fn, "opts.procs");
       if (p < 1 || p > 4096)
@@ -685,7 +928,7 @@ static int dot_into(lua_State *L, const char *fn, int opts) {
       lmat *u = luaL_testudata(L, -1, MT);
       if (!u)
         luaL_error(L, "%s: opts.out must be a matrix (got %s)", fn,
-                   luaL_typename(L, -1));
+                   mpl__typename(L, -1));
       out = mpl__check_mat(L, lua_gettop(L), fn);
       lua_pushvalue(L, -1); /* the result is out itself */
     }
@@ -750,16 +993,29 @@ mpl_mat *mpl_tomat(lua_State *L, int idx) {
 /* module                                                                 */
 /* ---------------------------------------------------------------------- */
 
-static const luaL_Reg methods[] = {
-  {"shape", l_shape},     {"get", l_get},         {"set", l_set},
-  {"row", l_row},         {"col", l_col},         {"sub", l_sub},
-  {"t", l_t},             {"reshape", l_reshape}, {"copy", l_copy},
-  {"totable", l_totable}, {"close", l_close},     {NULL, NULL}};
+static const luaL_Reg methods[] = {{"row", l_row},         {"col", l_col},
+                                   {"sub", l_sub},         {"t", l_t},
+                                   {"reshape", l_reshape}, {"copy", l_copy},
+                                   {"totable", l_totable}, {NULL, NULL}};
 
-static const luaL_Reg meta[] = {
-  {"__gc", l_close},   {"__close", l_close}, {"__tostring", l_tostring},
-  {"__eq", l_eq},      {"__len", l_len},     {"__newindex", l_newindex},
-  {"__mul", l_mul},    {NULL, NULL}};
+/* Unguarded: they run no Lua code while they hold a matrix (see DESIGN at
+** the top). */
+static const luaL_Reg methods_raw[] = {{"shape", l_shape},
+                                       {"get", l_get},
+                                       {"set", l_set},
+                                       {"close", l_close},
+                                       {NULL, NULL}};
+
+static const luaL_Reg meta[] = {{"__tostring", l_tostring},
+                                {"__newindex", l_newindex},
+                                {"__mul", l_mul},
+                                {NULL, NULL}};
+
+static const luaL_Reg meta_raw[] = {{"__gc", l_gc},
+                                    {"__close", l_gc},
+                                    {"__eq", l_eq},
+                                    {"__len", l_len},
+                                    {NULL, NULL}};
 
 static const luaL_Reg funcs[] = {
   {"new", l_new},     {"eye", l_eye},         {"from", l_from},
@@ -774,15 +1030,19 @@ static const luaL_Reg funcs[] = {
 ** the binding add its functions; then run the Lua parts of the module, in
 ** order, on the finished table. */
 int luaopen_mat(lua_State *L) {
-  luaL_newlib(L, funcs);
+  lua_newtable(L);
+  mpl__setfuncs(L, funcs);
   int mod = lua_gettop(L);
   lua_pushstring(L, MPL_VERSION);
   lua_setfield(L, mod, "version");
 
   luaL_newmetatable(L, MT);
   int mt = lua_gettop(L);
-  luaL_setfuncs(L, meta, 0);
-  luaL_newlib(L, methods);
+  mpl__setfuncs(L, meta);
+  luaL_setfuncs(L, meta_raw, 0);
+  lua_newtable(L);
+  mpl__setfuncs(L, methods);
+  luaL_setfuncs(L, methods_raw, 0);
   int meth = lua_gettop(L);
   lua_pushvalue(L, meth);
   lua_setfield(L, mt, "__methods");
@@ -799,8 +1059,13 @@ int luaopen_mat(lua_State *L) {
 
   /* The pool's forkserver starts now, while the process is small, so that
   ** workers forked later share none of the heap the script will build. */
-  if (mpl_procs() > 1 && mpl__pool_prepare() != 0)
-    return luaL_error(L, "mat: %s", mpl_errmsg());
+  if (mpl_procs() > 1) {
+    int err = mpl__pool_prepare();
+    if (err == MPL_ENOMEM && !*mpl_errmsg())
+      return luaL_error(L, "mat: not enough memory for the shared arena "
+                           "(MPL_ARENA_SIZE sets its size)");
+    if (err) return luaL_error(L, "mat: %s", start_error(err));
+  }
 
   lua_pushvalue(L, meth);
   lua_pushcclosure(L, l_index, 1);

@@ -10,6 +10,7 @@
 #ifndef MPL_LMAT_H
 #define MPL_LMAT_H
 
+#include <lauxlib.h>
 #include <lua.h>
 
 #include "internal.h"
@@ -26,11 +27,35 @@ typedef struct mpl__lua_chunk {
 } mpl__lua_chunk;
 extern const mpl__lua_chunk mpl__lua_chunks[]; /* ends with a NULL name */
 
-/* The open matrix at idx, or an error naming fn. */
+/* The open matrix at idx, or an error naming fn.  Inside a registered
+** function the handle is pinned: it stays valid until the function
+** returns, whatever Lua code the function runs meanwhile (lmat.c). */
 mpl_mat *mpl__check_mat(lua_State *L, int idx, const char *fn);
+
+/* The same for an optional matrix: NULL when idx holds no matrix; a
+** closed one raises "attempt to use a closed matrix". */
+mpl_mat *mpl__test_mat(lua_State *L, int idx);
+
+/* luaL_error, with the position of the Lua code that called the guarded
+** function (the guard is not Lua code): every part of the binding raises
+** through it (the #define below). */
+int mpl__error(lua_State *L, const char *fmt, ...);
+#define luaL_error mpl__error
+
+/* Whether f is the function that drops a guard's pins as it returns (a
+** debug hook may want to let it run). */
+int mpl__is_frame_closer(lua_CFunction f);
+
+/* luaL_setfuncs without upvalues, each function run in the guard that
+** gives mpl__check_mat its pins (lmat.c).  Every part registers its
+** functions with it. */
+void mpl__setfuncs(lua_State *L, const luaL_Reg *l);
 
 /* "-1", "2.5" or a type name: what the caller passed, for messages. */
 const char *mpl__got(lua_State *L, int idx);
+
+/* "matrix", a userdata's __name or Lua's type name, for messages. */
+const char *mpl__typename(lua_State *L, int idx);
 
 /* Checked arguments, raising "fn: what must be ... (got x)". */
 lua_Integer mpl__check_int(lua_State *L, int idx, const char *fn,

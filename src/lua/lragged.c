@@ -42,8 +42,8 @@ static lragged *push_ragged(lua_State *L, size_t n) {
 static lragged *check_ragged(lua_State *L, int idx, const char *fn) {
   lragged *r = luaL_testudata(L, idx, RAGGED_MT);
   if (!r)
-    luaL_error(L, "%s: bad argument #%d (mat.ragged expected, got %s)", fn,
-               idx, luaL_typename(L, idx));
+    luaL_error(L, "%s: bad argument #%d (mat.ragged expected, got %s)", fn, idx,
+               mpl__typename(L, idx));
   if (!r->all) luaL_error(L, "attempt to use a closed ragged");
   return r;
 }
@@ -53,20 +53,21 @@ static lragged *check_ragged(lua_State *L, int idx, const char *fn) {
 static size_t item_length(lua_State *L, size_t i) {
   if (lua_type(L, -1) == LUA_TTABLE) return (size_t)lua_rawlen(L, -1);
   if (luaL_testudata(L, -1, MPL_MT)) {
-    mpl_mat *m = mpl_tomat(L, -1);
-    if (!m) luaL_error(L, "attempt to use a closed matrix");
+    mpl_mat *m = mpl__test_mat(L, -1);
     if (m->rows != 1 && m->cols != 1)
       luaL_error(L, "mat.ragged: item %I is a %Ix%I matrix, not a vector",
                  (LUAI_UACINT)i, (LUAI_UACINT)m->rows, (LUAI_UACINT)m->cols);
     return m->rows * m->cols;
   }
-  return (size_t)luaL_error(L, "mat.ragged: item %I is not a table or vector "
-                               "(got %s)", (LUAI_UACINT)i, luaL_typename(L, -1));
+  return (size_t)luaL_error(L,
+                            "mat.ragged: item %I is not a table or vector "
+                            "(got %s)",
+                            (LUAI_UACINT)i, mpl__typename(L, -1));
 }
 
 /* Copy item i (at the top of the stack) to d. */
 static void item_copy(lua_State *L, size_t i, double *d, size_t len) {
-  mpl_mat *m = mpl_tomat(L, -1);
+  mpl_mat *m = mpl__test_mat(L, -1); /* closed since it was measured? */
   if (m) {
     ptrdiff_t st = m->rows == 1 ? m->cs : m->rs;
     for (size_t j = 0; j < len; j++) d[j] = m->data[(ptrdiff_t)j * st];
@@ -76,7 +77,7 @@ static void item_copy(lua_State *L, size_t i, double *d, size_t len) {
     lua_rawgeti(L, -1, (lua_Integer)j + 1);
     if (lua_type(L, -1) != LUA_TNUMBER)
       luaL_error(L, "mat.ragged: item %I, element %I is not a number (got %s)",
-                 (LUAI_UACINT)i, (LUAI_UACINT)(j + 1), luaL_typename(L, -1));
+                 (LUAI_UACINT)i, (LUAI_UACINT)(j + 1), mpl__typename(L, -1));
     d[j] = lua_tonumber(L, -1);
     lua_pop(L, 1);
   }
@@ -89,7 +90,7 @@ static int from_values(lua_State *L) {
   if (!mpl_mat_is_contiguous(v))
     return luaL_error(L, "mat.ragged: values must be a contiguous matrix "
                          "(use values:copy())");
-  mpl_mat *lm = mpl_tomat(L, 2);
+  mpl_mat *lm = mpl__test_mat(L, 2); /* pinned: push_ragged may collect */
   size_t n;
   if (lua_type(L, 2) == LUA_TTABLE) {
     n = (size_t)lua_rawlen(L, 2);
@@ -98,8 +99,10 @@ static int from_values(lua_State *L) {
   } else {
     if (luaL_testudata(L, 2, MPL_MT) && !lm)
       return luaL_error(L, "attempt to use a closed matrix");
-    return luaL_error(L, "mat.ragged: bad argument #2 (table or vector of "
-                         "lengths expected, got %s)", luaL_typename(L, 2));
+    return luaL_error(L,
+                      "mat.ragged: bad argument #2 (table or vector of "
+                      "lengths expected, got %s)",
+                      mpl__typename(L, 2));
   }
   lragged *r = push_ragged(L, n);
   size_t total = 0;
@@ -135,7 +138,7 @@ static int l_ragged(lua_State *L) {
   if (!lua_isnoneornil(L, 2)) return from_values(L);
   if (lua_type(L, 1) != LUA_TTABLE)
     return luaL_error(L, "mat.ragged: bad argument #1 (table expected, got %s)",
-                      luaL_typename(L, 1));
+                      mpl__typename(L, 1));
   size_t n = (size_t)lua_rawlen(L, 1);
   lragged *r = push_ragged(L, n);
   size_t total = 0;
@@ -183,7 +186,16 @@ static int r_index(lua_State *L) {
   return 1;
 }
 
+/* R[i] = v and R.k = v: a ragged has a fixed set of items and no
+** fields. */
 static int r_newindex(lua_State *L) {
+  if (lua_type(L, 2) != LUA_TNUMBER)
+    return luaL_error(L,
+                      "R[k] = v: a ragged has no settable fields (got key "
+                      "%s)",
+                      lua_type(L, 2) == LUA_TSTRING
+                          ? lua_pushfstring(L, "'%s'", lua_tostring(L, 2))
+                          : mpl__got(L, 2));
   return luaL_error(L, "R[i] = v: a ragged's items cannot be replaced "
                        "(write into the view R[i] instead)");
 }
@@ -213,12 +225,22 @@ static int r_values(lua_State *L) {
   return 1;
 }
 
-static int r_close(lua_State *L) {
+static int r_gc(lua_State *L) {
   lragged *r = luaL_checkudata(L, 1, RAGGED_MT);
   mpl_mat *m = r->all;
   r->all = NULL;
   mpl_mat_release(m);
   return 0;
+}
+
+/* R:close(); R.close() says how to call it. */
+static int r_close(lua_State *L) {
+  if (!luaL_testudata(L, 1, RAGGED_MT))
+    return luaL_error(L,
+                      "R:close: bad argument #1 (mat.ragged expected, "
+                      "got %s; call it as R:close())",
+                      mpl__got(L, 1));
+  return r_gc(L);
 }
 
 static int r_tostring(lua_State *L) {
@@ -237,21 +259,29 @@ static const luaL_Reg r_methods[] = {
   {"lengths", r_lengths}, {"values", r_values}, {"close", r_close},
   {NULL, NULL}};
 
-static const luaL_Reg r_meta[] = {
-  {"__gc", r_close},         {"__close", r_close}, {"__len", r_len},
-  {"__tostring", r_tostring}, {"__newindex", r_newindex}, {NULL, NULL}};
+static const luaL_Reg r_meta[] = {{"__len", r_len},
+                                  {"__tostring", r_tostring},
+                                  {"__newindex", r_newindex},
+                                  {NULL, NULL}};
 
 void mpl__open_ragged(lua_State *L, int mod, int mt, int methods) {
   (void)mt;
   (void)methods;
+  static const luaL_Reg funcs[] = {{"ragged", l_ragged}, {NULL, NULL}};
   luaL_newmetatable(L, RAGGED_MT);
-  luaL_setfuncs(L, r_meta, 0);
-  luaL_newlib(L, r_methods);
+  mpl__setfuncs(L, r_meta);
+  lua_pushcfunction(L, r_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, r_gc);
+  lua_setfield(L, -2, "__close");
+  lua_newtable(L);
+  mpl__setfuncs(L, r_methods);
   lua_pushvalue(L, -1);
   lua_setfield(L, -3, "__methods");
   lua_pushcclosure(L, r_index, 1);
   lua_setfield(L, -2, "__index");
   lua_pop(L, 1);
-  lua_pushcfunction(L, l_ragged);
-  lua_setfield(L, mod, "ragged");
+  lua_pushvalue(L, mod);
+  mpl__setfuncs(L, funcs);
+  lua_pop(L, 1);
 }

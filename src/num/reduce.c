@@ -265,6 +265,7 @@ int mpl__minmax_dim(const mpl_mat *m, int dim, int max, mpl_mat *out) {
 ** small squares to underflow; then the elements are scaled by the largest
 ** magnitude first (compensated, since this path is rare). */
 double mpl__norm(const mpl_mat *m) {
+  if (!m->rows || !m->cols) return 0; /* N x 0 of any N: O(1) */
   double s = sum_all(m, 1);
   if (s != s) return s;
   if (s < INFINITY && s > 0x1p-900) return sqrt(s);
@@ -303,6 +304,7 @@ int mpl__allclose(mpl__arg a, mpl__arg b, double rtol, double atol,
   ptrdiff_t ars = a.m && ar > 1 ? a.m->rs : 0, acs = a.m && ac > 1 ? a.m->cs : 0;
   ptrdiff_t brs = b.m && br > 1 ? b.m->rs : 0, bcs = b.m && bc > 1 ? b.m->cs : 0;
   *close = 1;
+  if (!r || !c) return 0; /* N x 0 of any N: O(1) */
   for (size_t i = 0; i < r; i++) {
     const double *x = pa + (ptrdiff_t)i * ars, *y = pb + (ptrdiff_t)i * brs;
     for (size_t j = 0; j < c; j++) {
