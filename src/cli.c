@@ -27,6 +27,8 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
+#include "internal.h"
+
 #include "mpl.h"
 #include "repl.h"
 
@@ -55,6 +57,9 @@ struct cli_args {
 ** handler is installed.
 */
 static lua_State *interrupt_L;
+
+/* The number of the interrupt the hook is set for (mpl__interrupt_count). */
+static volatile unsigned hook_interrupt;
 
 /*
 ** Print "mpl: msg" on standard error, flushing stdout first so the two
@@ -103,9 +108,12 @@ static int msghandler(lua_State *L) {
 ** When that point is the call of the message handler, an error is already
 ** on its way out (e.g. "mat.dot: interrupted" from a parallel call the
 ** same Ctrl-C stopped): raising here would replace it, so it is left be.
+** When a parallel call already turned this interrupt into its error, the
+** interrupt was delivered: a pcall that caught it goes on undisturbed.
 */
 static void stop_hook(lua_State *L, lua_Debug *ar) {
   lua_sethook(L, NULL, 0, 0);
+  if (mpl__interrupt_was_used(hook_interrupt)) return;
   if (ar->event == LUA_HOOKCALL && lua_getinfo(L, "f", ar)) {
     int in_handler = lua_tocfunction(L, -1) == msghandler;
     lua_pop(L, 1);
@@ -123,6 +131,7 @@ static void stop_hook(lua_State *L, lua_Debug *ar) {
 static void on_sigint(int sig) {
   (void)sig;
   mpl_interrupt(); /* a parallel call in progress stops its workers */
+  hook_interrupt = mpl__interrupt_count();
   lua_sethook(interrupt_L, stop_hook,
               LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
 }
