@@ -31,9 +31,9 @@
 ** the other workers (through the forkserver) and reports the dead one by
 ** number, pid and signal.  A worker that died before it took the job
 ** (killed while idle) took no item, so the others' work is complete: it is
-** not an error, items nobody took are run by the caller, and the pool is
-** renewed; a worker already known dead is replaced before the job is
-** posted.  Ctrl-C (mpl_interrupt) is handled the same way:
+** not an error: items nobody took are run by the caller, and the
+** forkserver forks a worker into the dead one's slot; a worker already
+** known dead is replaced that way before the job is posted.  Ctrl-C (mpl_interrupt) is handled the same way:
 ** the workers are killed mid-job and forked afresh on the next call, which
 ** is cheap from the small forkserver.  Workers carry PR_SET_PDEATHSIG to
 ** their (single-threaded) forkserver; the forkserver sees its creator die
@@ -285,25 +285,21 @@ static void reap(ctl *c, int count) {
   }
 }
 
-/* Fork workers up to n; on a failed fork the ones this request started are
-** stopped again, so the caller gets all or nothing. */
+/* Fork workers into the empty slots among the first n: those past *count
+** and those whose worker died.  On a failed fork every worker is stopped,
+** so the caller gets all or nothing. */
 static int spawn(ctl *c, int *count, int n, pid_t self) {
-  int first = *count;
-  for (int w = first; w < n; w++) {
-    atomic_store(&c->slots[w].death, 0);
-    atomic_store(&c->slots[w].sleeping, 0);
-    atomic_store(&c->slots[w].done, atomic_load(&c->slots[w].post));
-    atomic_store(&c->slots[w].taken, atomic_load(&c->slots[w].post));
+  for (int w = 0; w < n; w++) {
+    slot *s = &c->slots[w];
+    if (w < *count && atomic_load(&s->pid) > 0) continue;
+    atomic_store(&s->death, 0);
+    atomic_store(&s->sleeping, 0);
+    atomic_store(&s->done, atomic_load(&s->post));
+    atomic_store(&s->taken, atomic_load(&s->post));
     pid_t pid = fork();
     if (pid < 0) {
       int e = errno;
-      for (int k = first; k < w; k++) {
-        pid_t p = atomic_exchange(&c->slots[k].pid, 0);
-        kill(p, SIGKILL);
-        while (waitpid(p, NULL, 0) < 0 && errno == EINTR) {
-        }
-      }
-      *count = first;
+      stop_workers(c, count);
       return e;
     }
     if (pid == 0) {
@@ -314,8 +310,8 @@ static int spawn(ctl *c, int *count, int n, pid_t self) {
       sigprocmask(SIG_SETMASK, &none, NULL);
       worker_main(c, w, self);
     }
-    atomic_store(&c->slots[w].pid, pid);
-    *count = w + 1;
+    atomic_store(&s->pid, pid);
+    if (w >= *count) *count = w + 1;
   }
   return 0;
 }
@@ -517,7 +513,17 @@ static int server_call(int op, int n, reply *rep) {
   }
 }
 
-/* A forkserver and n workers, ready; called with the lock held. */
+/* Whether a worker among the first n died since it was started (killed
+** while idle): the forkserver cleared its slot. */
+static int dead_among(int n) {
+  for (int w = 0; w < n && w < P.nworkers; w++)
+    if (atomic_load(&P.c->slots[w].death) || !atomic_load(&P.c->slots[w].pid))
+      return 1;
+  return 0;
+}
+
+/* A forkserver and n live workers, ready (dead ones replaced); called with
+** the lock held. */
 static int ensure_workers(int n) {
   if (n > MAX_WORKERS) n = MAX_WORKERS;
   if (P.zpid > 0 && !server_alive()) forget_server();
@@ -525,7 +531,7 @@ static int ensure_workers(int n) {
     int err = start_server();
     if (err) return err;
   }
-  if (P.nworkers >= n) return 0;
+  if (P.nworkers >= n && !dead_among(n)) return 0;
   reply rep;
   if (server_call(OP_SPAWN, n, &rep) != 0) {
     forget_server();
@@ -656,21 +662,10 @@ static int run_here(const mpl__job *job) {
   return 0;
 }
 
-/* Workers known to have died since the last call (killed while idle) are
-** replaced: the pool is stopped and started afresh. */
-static void renew_if_dead(int n) {
-  for (int w = 0; w < n && w < P.nworkers; w++)
-    if (atomic_load(&P.c->slots[w].death) || !atomic_load(&P.c->slots[w].pid)) {
-      stop_all();
-      return;
-    }
-}
-
 int mpl__pool_run(const mpl__job *job, int n) {
   if (n <= 1 || mpl__pool_disabled()) return run_here(job);
   if (pthread_mutex_trylock(&P.lock) != 0) return run_here(job);
   mpl__interrupt_clear();
-  if (P.c && P.zpid > 0) renew_if_dead(n);
   int err = ensure_workers(n), lost = 0;
   if (err) {
     pthread_mutex_unlock(&P.lock);

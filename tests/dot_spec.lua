@@ -151,7 +151,13 @@ describe("the worker pool", function()
     local out = mat.new(n, n)
     local pids = mat.workers() -- the two that a procs = 2 call uses first
     assert.is_true(#pids >= 2)
-    os.execute(string.format("(sleep 0.3; kill -9 %d) &", pids[2]))
+    -- killed once it has been computing for 5 clock ticks (so with the
+    -- job in hand, however long the call took to post it), plus a moment
+    local ticks = "awk '{print $14 + $15}' /proc/%d/stat 2>/dev/null || echo 1000000"
+    os.execute(string.format(
+      "(b=$(" .. ticks .. "); while [ $(" .. ticks .. ") -lt $((b + 5)) ]; " ..
+      "do sleep 0.01; done; sleep 0.1; kill -9 %d) &",
+      pids[2], pids[2], pids[2]))
     local t0 = mat.clock()
     local ok, err = pcall(mat.dot, a, a, {out = out})
     assert.is_false(ok)
@@ -231,9 +237,10 @@ describe("the worker pool", function()
   it("delivers Ctrl-C once: a pcall that caught it goes on", function()
     local n = busy_side(5)
     local out = interrupted_run(string.format(
-      "mat.procs(2) local A = mat.rand(%d, %d) io.open(mark, 'w'):close() " ..
-      "local ok, e = pcall(mat.dot, A, A, {procs = 2}) print(ok, e) " ..
-      "print('after')", n, n))
+      "mat.procs(2) local A, C = mat.rand(%d, %d), mat.new(%d, %d) " ..
+      "io.open(mark, 'w'):close() " ..
+      "local ok, e = pcall(mat.dot, A, A, {procs = 2, out = C}) print(ok, e) " ..
+      "print('after')", n, n, n, n))
     assert.are.equal("false\tmat.dot: interrupted\nafter\nstatus=0\n", out)
     -- mat.map the same
     out = interrupted_run(
