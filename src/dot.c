@@ -23,10 +23,9 @@
 ** and 256): enough blocks for the workers to share and even out, each
 ** long enough that repacking b per block costs little (measured against
 ** one call per worker: README's benchmark).  A product of at most 128
-** rows is one call.  Workers
-** take blocks one at a time from a shared queue, so one that starts late,
-** or shares its CPU with another process, leaves more to the others.
-**
+** rows is one call.  Workers take blocks one at a time from a shared
+** queue, so one that starts late, or shares its CPU with another process,
+** leaves more to the others.
 */
 #include <limits.h>
 #include <pthread.h>
@@ -193,6 +192,8 @@ static void dot_chunk(const mpl_mat *a, const mpl_mat *b, mpl_mat *s,
   dot_rows(&pa, &pb, &ps, 0, m);
 }
 
+/* Rows per block: about m/8 rounded up to a multiple of 64, within
+** [128, 256] (see DESIGN); a function of m alone. */
 size_t mpl__dot_block_rows(size_t m) {
   size_t r = (m / 8 + BLOCK_UNIT - 1) / BLOCK_UNIT * BLOCK_UNIT;
   if (r < BLOCK_MIN_ROWS) r = BLOCK_MIN_ROWS;
