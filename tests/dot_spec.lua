@@ -24,6 +24,23 @@ local function mpl(opts, code)
   return out:gsub("status=%d+%s*$", ""), status
 end
 
+-- The side of a square product that keeps two workers busy for about
+-- `seconds`: from this process's own rate on a single-threaded product
+-- (the CPU, its kernel and its load vary), between 1000 and 8000.
+local function busy_side(seconds)
+  local a = mat.rand(400, 400)
+  mat.dot(a, a, {procs = 1})
+  local best = math.huge
+  for _ = 1, 3 do
+    local t = mat.clock()
+    mat.dot(a, a, {procs = 1})
+    best = math.min(best, mat.clock() - t)
+  end
+  local rate = 2 * 400 ^ 3 / best
+  local n = math.floor((rate * 2 * seconds / 2) ^ (1 / 3))
+  return math.max(1000, math.min(8000, n))
+end
+
 describe("mat.dot", function()
   it("gives the same bits for every procs, through the workers", function()
     mat.seed(3)
@@ -129,11 +146,18 @@ describe("the worker pool", function()
 
   it("raises naming a worker killed mid-call, then works again", function()
     mat.procs(2)
-    local a = mat.rand(3000, 3000)
-    local out = mat.new(3000, 3000)
+    local n = busy_side(3)
+    local a = mat.rand(n, n)
+    local out = mat.new(n, n)
     local pids = mat.workers() -- the two that a procs = 2 call uses first
     assert.is_true(#pids >= 2)
-    os.execute(string.format("(sleep 0.3; kill -9 %d) &", pids[2]))
+    -- killed once it has been computing for 5 clock ticks (so with the
+    -- job in hand, however long the call took to post it), plus a moment
+    local ticks = "awk '{print $14 + $15}' /proc/%d/stat 2>/dev/null || echo 1000000"
+    os.execute(string.format(
+      "(b=$(" .. ticks .. "); while [ $(" .. ticks .. ") -lt $((b + 5)) ]; " ..
+      "do sleep 0.01; done; sleep 0.1; kill -9 %d) &",
+      pids[2], pids[2], pids[2]))
     local t0 = mat.clock()
     local ok, err = pcall(mat.dot, a, a, {out = out})
     assert.is_false(ok)
@@ -155,16 +179,17 @@ describe("the worker pool", function()
 
   it("stops on Ctrl-C (SIGINT) with \"interrupted\", workers and all", function()
     local file, mark = os.tmpname(), os.tmpname()
+    local n = busy_side(5)
     local f = assert(io.open(file, "w"))
     f:write(string.format([[
       mat.procs(2)
-      local a = mat.rand(5000, 5000)
+      local a = mat.rand(%d, %d)
       io.stderr:write("workers ", table.concat(mat.workers(), " "), "\n")
       io.stderr:flush()
       io.open(%q, "w"):close() -- the product starts now
       local c = mat.dot(a, a)
       print("finished")
-    ]], mark))
+    ]], n, n, mark))
     f:close()
     os.remove(mark)
     -- SIGINT once the product has started: after the script marked it
@@ -190,6 +215,45 @@ describe("the worker pool", function()
       end
       assert.is_false(running(tonumber(pid)))
     end
+  end)
+
+  -- SIGINT to `mpl -e code` once the code marked the start of its long
+  -- call (plus a moment); its output and exit status
+  local function interrupted_run(code)
+    local mark = os.tmpname()
+    os.remove(mark)
+    code = string.format("local mark = %q ", mark) .. code
+    local p = io.popen(string.format(
+      "%s -e %q 2>&1 & pid=$!; (sleep 60; kill -9 $pid) >/dev/null 2>&1 & dog=$!; " ..
+      "for i in $(seq 500); do [ -e %s ] && break; sleep 0.05; done; sleep 0.3; " ..
+      "kill -INT $pid; wait $pid; echo status=$?; kill $dog 2>/dev/null",
+      MPL, code, mark))
+    local out = p:read("a")
+    p:close()
+    os.remove(mark)
+    return out
+  end
+
+  it("delivers Ctrl-C once: a pcall that caught it goes on", function()
+    local n = busy_side(5)
+    local out = interrupted_run(string.format(
+      "mat.procs(2) local A, C = mat.rand(%d, %d), mat.new(%d, %d) " ..
+      "io.open(mark, 'w'):close() " ..
+      "local ok, e = pcall(mat.dot, A, A, {procs = 2, out = C}) print(ok, e) " ..
+      "print('after')", n, n, n, n))
+    assert.are.equal("false\tmat.dot: interrupted\nafter\nstatus=0\n", out)
+    -- mat.map the same
+    out = interrupted_run(
+      "io.open(mark, 'w'):close() " ..
+      "local ok, e = pcall(mat.map, function(i) while true do end end, 4, " ..
+      "{procs = 2}) print(ok, e) print('after')")
+    assert.are.equal("false\tmat.map: interrupted\nafter\nstatus=0\n", out)
+    -- a Lua loop: the interpreter's own error, caught once
+    out = interrupted_run(
+      "io.open(mark, 'w'):close() " ..
+      "local ok, e = pcall(function() while true do end end) print(ok, e) " ..
+      "print('after')")
+    assert.is_truthy(out:find("^false\t.*interrupted!\nafter\nstatus=0\n$"), out)
   end)
 
   it("leaves no worker behind when the script ends", function()

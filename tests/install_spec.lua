@@ -57,13 +57,40 @@ end
 describe("cmake --install", function()
   local prefix, work
 
+  -- cmake --install writes its list of installed files into the build
+  -- tree: kept aside and put back, so the tests leave the tree as it was
+  local manifest = BUILD .. "/install_manifest.txt"
+  local saved
+
+  local function slurp(path)
+    local f = io.open(path, "rb")
+    if not f then return nil end
+    local s = f:read("a")
+    f:close()
+    return s
+  end
+
   setup(function()
     prefix, work = tmpdir(), tmpdir()
+    saved = slurp(manifest)
     ok("cmake --install " .. q(BUILD) .. " --prefix " .. q(prefix))
   end)
 
   teardown(function()
+    if saved then
+      local f = assert(io.open(manifest, "wb"))
+      f:write(saved)
+      f:close()
+    else
+      os.remove(manifest)
+    end
     if prefix then sh("rm -rf " .. q(prefix) .. " " .. q(work)) end
+  end)
+
+  it("leaves no file in the build tree naming the prefix", function()
+    local out = ok("grep -rlsF --exclude=install_manifest.txt " .. q(prefix) ..
+                   " " .. q(BUILD) .. " || true")
+    assert.are.equal("", out)
   end)
 
   it("puts every artifact under the prefix", function()

@@ -678,20 +678,22 @@ static void test_threads_each_with_a_state(void) {
     CHECK(pthread_create(&w[i].tid, NULL, thread_main, &w[i]) == 0);
   }
   /* meanwhile, the engine straight from C in this thread */
-  mpl_mat *a = filled(60, 50, 1), *b = filled(50, 40, 2);
+  /* 130 rows: several of the engine's row blocks (mpl__dot_block_rows) */
+  CHECK(mpl__dot_block_rows(130) < 130);
+  mpl_mat *a = filled(130, 50, 1), *b = filled(50, 40, 2);
   for (int r = 0; r < ROUNDS; r++) {
     mpl_mat *o, *t;
-    double *host = malloc(60 * 50 * sizeof *host);
+    double *host = malloc(130 * 50 * sizeof *host);
     CHECK(host != NULL);
-    memcpy(host, mpl_mat_data(a), 60 * 50 * sizeof *host);
+    memcpy(host, mpl_mat_data(a), 130 * 50 * sizeof *host);
     mpl_mat *wa;
-    CHECK(mpl_mat_wrap(&wa, host, 60, 50, 50, 1, free, host) == 0);
-    CHECK(mpl_mat_new(&o, 60, 40) == 0);
+    CHECK(mpl_mat_wrap(&wa, host, 130, 50, 50, 1, free, host) == 0);
+    CHECK(mpl_mat_new(&o, 130, 40) == 0);
     CHECK(mpl_dot(wa, b, o, 2) == 0);
     if (r % 50 == 0) CHECK(is_product(a, b, o));
     CHECK(mpl_mat_transpose(&t, o) == 0);
     mpl_mat_release(o);
-    CHECK(at(t, 39, 59) == at(t, 39, 59));
+    CHECK(at(t, 39, 129) == at(t, 39, 129));
     mpl_mat_release(t);
     mpl_mat_release(wa);
   }
@@ -725,8 +727,10 @@ static void *start_pool_and_exit(void *arg) {
   int *pids = arg;
   lua_State *L;
   if (mpl_lua_newstate(&L) != 0) return NULL;
-  if (luaL_dostring(L, "local a = mat.ones(64, 64)\n"
-                       "assert(mat.dot(a, a, {procs = 2}):get(1, 1) == 64)") ==
+  /* 130 rows: several row blocks (mpl__dot_block_rows), several workers */
+  if (luaL_dostring(L,
+                    "local a = mat.ones(130, 64)\n"
+                    "assert(mat.dot(a, a:t(), {procs = 2}):get(1, 1) == 64)") ==
       LUA_OK)
     mpl__pool_pids(pids, 2);
   lua_close(L);
@@ -747,37 +751,80 @@ static void test_pool_outlives_the_thread_that_started_it(void) {
   usleep(300 * 1000); /* time for a death signal to land, if one was sent */
   CHECK(running(pids[0]));
   CHECK(running(pids[1]));
-  mpl_mat *a = filled(64, 64, 1), *o;
-  CHECK(mpl_mat_new(&o, 64, 64) == 0);
+  mpl_mat *a = filled(130, 130, 1), *o;
+  CHECK(mpl_mat_new(&o, 130, 130) == 0);
   CHECK(mpl_dot(a, a, o, 2) == 0);
   CHECK(is_product(a, a, o));
   mpl_mat_release(o);
   mpl_mat_release(a);
 }
 
+/* Products and mat.map from a host thread with a 128 KB stack: no call
+** keeps more than a few KB on the stack (a product once kept its job
+** slots there, some 800 KB). */
+static void *small_stack_main(void *arg) {
+  int *ok = arg;
+  size_t rows = 2 * mpl__dot_block_rows(0) + 1; /* several row blocks */
+  mpl_mat *a = filled(rows, 40, 1), *b = filled(40, 30, 2), *o;
+  if (mpl_mat_new(&o, rows, 30) != 0) return NULL;
+  for (int procs = 1; procs <= 3; procs++)
+    if (mpl_dot(a, b, o, procs) != 0 || !is_product(a, b, o)) return NULL;
+  mpl_mat_release(a);
+  mpl_mat_release(b);
+  mpl_mat_release(o);
+  lua_State *L;
+  if (mpl_lua_newstate(&L) != 0) return NULL;
+  *ok =
+      luaL_dostring(
+          L, "local a = mat.rand(300, 200)\n"
+             "local c = mat.dot(a, a:t(), {procs = 2})\n"
+             "assert(c == mat.dot(a, a:t(), {procs = 1}))\n"
+             "local r = mat.map(function(i) return i * 2 end, 5, {procs = 2})\n"
+             "assert(r[5] == 10)\n"
+             "assert((a * 2):sum() == a:sum() * 2)") == LUA_OK;
+  if (!*ok) fprintf(stderr, "small stack: %s\n", lua_tostring(L, -1));
+  lua_close(L);
+  return NULL;
+}
+
+static void test_small_stack_thread(void) {
+  mpl__parallel_min_flops = 0; /* the products reach the workers */
+  pthread_attr_t at;
+  pthread_t t;
+  int ok = 0;
+  CHECK(pthread_attr_init(&at) == 0);
+  CHECK(pthread_attr_setstacksize(&at, 128 * 1024) == 0);
+  CHECK(pthread_create(&t, &at, small_stack_main, &ok) == 0);
+  CHECK(pthread_join(t, NULL) == 0);
+  pthread_attr_destroy(&at);
+  CHECK(ok);
+}
+
 static const ctest tests[] = {
-  {"strerror_every_code", test_strerror_every_code},
-  {"new_shape_stride_data", test_new_shape_stride_data},
-  {"views_and_their_errors", test_views_and_their_errors},
-  {"copy_assign_equal_format", test_copy_assign_equal_format},
-  {"retain_release_counts", test_retain_release_counts},
-  {"wrap_is_in_place", test_wrap_is_in_place},
-  {"wrap_layouts", test_wrap_layouts},
-  {"wrap_errors", test_wrap_errors},
-  {"wrap_release_not_in_child", test_wrap_release_not_in_child},
-  {"wrap_hands_over_malloc", test_wrap_hands_over_malloc},
-  {"from_copies", test_from_copies},
-  {"dot", test_dot},
-  {"save_errors_and_wrapped", test_save_errors_and_wrapped},
-  {"procs", test_procs},
-  {"lua_newstate", test_lua_newstate},
-  {"luaopen_mat_and_push_into_bare_state", test_luaopen_mat_and_push_into_bare_state},
-  {"push_and_take_back", test_push_and_take_back},
-  {"checkmat", test_checkmat},
-  {"two_states_share_a_matrix", test_two_states_share_a_matrix},
-  {"threads_each_with_a_state", test_threads_each_with_a_state},
-  {"pool_outlives_the_thread_that_started_it",
-   test_pool_outlives_the_thread_that_started_it},
+    {"small_stack_thread", test_small_stack_thread},
+    {"strerror_every_code", test_strerror_every_code},
+    {"new_shape_stride_data", test_new_shape_stride_data},
+    {"views_and_their_errors", test_views_and_their_errors},
+    {"copy_assign_equal_format", test_copy_assign_equal_format},
+    {"retain_release_counts", test_retain_release_counts},
+    {"wrap_is_in_place", test_wrap_is_in_place},
+    {"wrap_layouts", test_wrap_layouts},
+    {"wrap_errors", test_wrap_errors},
+    {"wrap_release_not_in_child", test_wrap_release_not_in_child},
+    {"wrap_hands_over_malloc", test_wrap_hands_over_malloc},
+    {"from_copies", test_from_copies},
+    {"dot", test_dot},
+    {"save_errors_and_wrapped", test_save_errors_and_wrapped},
+    {"procs", test_procs},
+    {"lua_newstate", test_lua_newstate},
+    {"luaopen_mat_and_push_into_bare_state",
+     test_luaopen_mat_and_push_into_bare_state},
+    {"push_and_take_back", test_push_and_take_back},
+    {"checkmat", test_checkmat},
+    {"two_states_share_a_matrix", test_two_states_share_a_matrix},
+    {"threads_each_with_a_state", test_threads_each_with_a_state},
+    {"pool_outlives_the_thread_that_started_it",
+     test_pool_outlives_the_thread_that_started_it},
 };
 
 CTEST_MAIN(tests, 120)

@@ -69,7 +69,7 @@ static int bits_equal(const mpl_mat *x, const mpl_mat *y) {
 static void force_pool(void) { mpl__parallel_min_flops = 0; }
 
 static void test_small_sizes_every_procs(void) {
-  static const size_t sizes[] = {0, 1, 2, 3, 5, 9, 17, 33};
+  static const size_t sizes[] = {0, 1, 2, 3, 5, 9, 33, 257}; /* 257: 3 blocks */
   force_pool();
   for (size_t x = 0; x < 8; x++)
     for (size_t y = 0; y < 8; y += 3)
@@ -206,13 +206,21 @@ static void test_output_overlapping_input(void) {
 
 /* ---- products cut along the inner dimension (dot.c, split_along_k) ---- */
 
-/* c = a*b by one single-threaded BLAS call: what the row path gives. */
+/* c = a*b by single-threaded BLAS calls, one per row block of the
+** engine's rule (mpl__dot_block_rows): what the row path gives. */
 static void one_blas_call(const mpl_mat *a, const mpl_mat *b, mpl_mat *c) {
+  size_t m = mpl_mat_rows(a), step = mpl__dot_block_rows(m);
   openblas_set_num_threads(1);
-  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)mpl_mat_rows(a),
-              (int)mpl_mat_cols(b), (int)mpl_mat_cols(a), 1.0, mpl_mat_data(a),
-              (int)mpl_mat_rstride(a), mpl_mat_data(b), (int)mpl_mat_rstride(b),
-              0.0, mpl_mat_data(c), (int)mpl_mat_rstride(c));
+  for (size_t r0 = 0; r0 < m; r0 += step) {
+    size_t r1 = r0 + step < m ? r0 + step : m;
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(r1 - r0),
+                (int)mpl_mat_cols(b), (int)mpl_mat_cols(a), 1.0,
+                mpl_mat_data(a) + r0 * (size_t)mpl_mat_rstride(a),
+                (int)mpl_mat_rstride(a), mpl_mat_data(b),
+                (int)mpl_mat_rstride(b), 0.0,
+                mpl_mat_data(c) + r0 * (size_t)mpl_mat_rstride(c),
+                (int)mpl_mat_rstride(c));
+  }
 }
 
 /* ref's bits from procs 1..4: through the workers even when small, at the
@@ -367,7 +375,9 @@ static void *fire_later(void *p) {
 ** is interrupted: the call fails, out keeps its old contents and the
 ** scratch goes back to the arena; the next call is right.  Continued
 ** (SIGCONT) instead, it finds the chunks taken by the other worker and
-** the call gives the usual bits. */
+** the call gives the usual bits.  Killed, it dies without having taken
+** the job: it lost no chunk, so the call succeeds as well (a worker
+** killed with the job in hand is c_pool's case). */
 static void split_k_stopped_worker(int sig, int expect) {
   size_t m = 50, k = 20000, n = 60;
   mpl_mat *a = random_mat(m, k, 0), *b = random_mat(k, n, 0), *c, *ref;
@@ -404,9 +414,28 @@ static void split_k_stopped_worker(int sig, int expect) {
   mpl_mat_release(ref);
 }
 
+/* A product that reaches two workers (two of the engine's row blocks). */
+static void small_product_through_pool(void) {
+  size_t m = mpl__dot_block_rows(0) + 1;
+  mpl_mat *a = random_mat(m, 7, 0), *c;
+  CHECK(mpl_mat_new(&c, m, m) == 0);
+  double saved = mpl__parallel_min_flops;
+  force_pool();
+  mpl_mat *at_;
+  CHECK(mpl_mat_transpose(&at_, a) == 0);
+  CHECK(mpl_dot(a, at_, c, 2) == 0);
+  check_against_reference(a, at_, c);
+  mpl__parallel_min_flops = saved;
+  mpl_mat_release(at_);
+  mpl_mat_release(a);
+  mpl_mat_release(c);
+}
+
 static void test_split_k_worker_killed(void) {
-  split_k_stopped_worker(SIGKILL, MPL_EWORKER);
-  CHECK(strstr(mpl_errmsg(), "killed by signal 9") != NULL);
+  split_k_stopped_worker(SIGKILL, 0);
+  int pids[8];
+  small_product_through_pool();
+  CHECK_EQ_INT(mpl__pool_pids(pids, 8), 2); /* renewed */
 }
 
 static void test_split_k_interrupted(void) {

@@ -204,13 +204,19 @@ static void expect_in(const char *msg, const char *part) {
   }
 }
 
-/* Matrices a and b (4000x4000: a product of a second or more on two
-** workers) and x, y (400x400: small, yet above the parallel threshold). */
+/* Matrices a and b (N x N: a product of about two seconds on two workers,
+** N from this process's own rate on a single-threaded product, whatever
+** the CPU, its kernel or its load) and x, y (400x400: small, yet above the
+** parallel threshold). */
 static void make_operands(lua_State *L) {
   lua_ok(L,
-         "mat.seed(7) a = mat.new(4000, 4000, 0.5) b = mat.new(4000, 4000, 2) "
-         "x = mat.rand(400, 400) y = mat.rand(400, 400) "
-         "ref = mat.dot(x, y, {procs = 1})");
+         "mat.seed(7) x = mat.rand(400, 400) y = mat.rand(400, 400) "
+         "ref = mat.dot(x, y, {procs = 1}) local best = math.huge "
+         "for _ = 1, 3 do local t = mat.clock() mat.dot(x, y, {procs = 1}) "
+         "best = math.min(best, mat.clock() - t) end "
+         "local n = math.floor((2 * 400 ^ 3 / best * 2) ^ (1 / 3)) "
+         "N = math.max(1000, math.min(8000, n)) "
+         "a = mat.new(N, N, 0.5) b = mat.new(N, N, 2)");
 }
 
 /* The pool computes right again, with workers of its own. */
@@ -236,18 +242,40 @@ typedef struct killer {
   double at; /* when */
 } killer;
 
+/* CPU time used by pid so far, in clock ticks (-1 when it is gone). */
+static long cpu_ticks(pid_t pid) {
+  char path[64], buf[1024];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  FILE *f = fopen(path, "r");
+  if (!f) return -1;
+  char *p = fgets(buf, sizeof buf, f) ? strrchr(buf, ')') : NULL;
+  fclose(f);
+  unsigned long ut, st;
+  if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+                   &ut, &st) != 2)
+    return -1;
+  return (long)(ut + st);
+}
+
+/* Once the call started and a worker has been computing for a while (its
+** CPU time grew by 5 ticks since: it has the job in hand, whatever the
+** time the call took to post it), wait the delay and kill that worker. */
 static void *do_kill(void *p) {
   killer *k = p;
-  int pids[64];
+  int pids[64], n = 0;
   double t0 = now();
   while (now() - t0 < 20) {
-    if (call_started && find_desc(k->host, k->comm, pids, 64) >= 2) break;
+    if (call_started && (n = find_desc(k->host, k->comm, pids, 64)) >= 2) break;
     usleep(2000);
   }
-  usleep((useconds_t)(k->delay * 1e6));
-  int n = find_desc(k->host, k->comm, pids, 64);
   if (n < 1) return NULL;
-  k->pid = pids[n - 1];
+  pid_t victim = pids[n - 1];
+  long base = cpu_ticks(victim);
+  while (now() - t0 < 20 && cpu_ticks(victim) >= 0 &&
+         cpu_ticks(victim) < base + 5)
+    usleep(2000);
+  usleep((useconds_t)(k->delay * 1e6));
+  k->pid = victim;
   k->at = now();
   kill(k->pid, k->sig);
   return NULL;
@@ -345,14 +373,19 @@ static void test_dot_worker_sigkill(void) {
   lua_State *L = host_state();
   make_operands(L);
   dot_worker_killed(L, SIGKILL);
-  /* a worker killed between calls: the next call names it */
-  int pids[64];
+  /* a worker killed between calls is replaced: the next call is right */
+  int pids[64], again[64];
   CHECK_EQ_INT(find_desc(getpid(), "mpl-worker", pids, 64), 2);
   CHECK(kill(pids[1], SIGKILL) == 0);
-  usleep(100000);
-  char part[64];
-  snprintf(part, sizeof part, "(pid %d) was killed by signal 9", pids[1]);
-  expect_in(lua_fails(L, "mat.dot(x, y, {procs = 2})"), part);
+  CHECK(gone_within(pids[1], 2.0));
+  dot_is_right(L);
+  /* its replacement was forked during the call (names itself soon after,
+  ** when the call did not need to wait for it) */
+  double t0 = now();
+  while (find_desc(getpid(), "mpl-worker", again, 64) < 2 && now() - t0 < 5)
+    usleep(10000);
+  CHECK_EQ_INT(find_desc(getpid(), "mpl-worker", again, 64), 2);
+  CHECK(again[0] != pids[1] && again[1] != pids[1]);
   dot_is_right(L);
   lua_close(L);
 }
@@ -792,9 +825,12 @@ static void one_call(lua_State *L, int i, tally *t) {
     else if (strstr(msg, "interrupted"))
       t->intr++;
     else if (strstr(msg, "was killed by signal 9")) {
+      /* a pool worker killed between calls is replaced; a map worker
+      ** killed with an item in hand is named */
       char part[32];
       snprintf(part, sizeof part, "(pid %d)", t->victim);
       expect_in(msg, part);
+      expect_in(msg, "mat.map: ");
       t->killed++;
     } else if (strstr(msg, "mat.map: item 2: ") && strstr(msg, "bad item"))
       t->item++;
@@ -840,7 +876,7 @@ static void test_thousand_calls_no_leaks(void) {
          "interrupted, %d killed workers, %d item errors\n",
          now() - t0, t.ok, t.shape, t.intr, t.killed, t.item);
   CHECK(t.ok >= 100); /* most, unless the machine is very loaded */
-  CHECK(t.shape >= 15 && t.item >= 1 && t.intr >= 1 && t.killed >= 1);
+  CHECK(t.shape >= 15 && t.item >= 1 && t.intr >= 1);
   one_call(L, 0, &t);
   lua_gc(L, LUA_GCCOLLECT, 0);
   lua_gc(L, LUA_GCCOLLECT, 0);

@@ -58,6 +58,9 @@ struct cli_args {
 */
 static lua_State *interrupt_L;
 
+/* The number of the interrupt the hook is set for (mpl__interrupt_count). */
+static volatile unsigned hook_interrupt;
+
 /*
 ** Print "mpl: msg" on standard error, flushing stdout first so the two
 ** streams interleave in order on a terminal.
@@ -105,8 +108,14 @@ static int msghandler(lua_State *L) {
 ** When that point is the call of the message handler, an error is already
 ** on its way out (e.g. "mat.dot: interrupted" from a parallel call the
 ** same Ctrl-C stopped): raising here would replace it, so it is left be.
+** When a parallel call already turned this interrupt into its error, the
+** interrupt was delivered: a pcall that caught it goes on undisturbed.
 */
 static void stop_hook(lua_State *L, lua_Debug *ar) {
+  if (mpl__interrupt_was_used(hook_interrupt)) {
+    lua_sethook(L, NULL, 0, 0);
+    return;
+  }
   if (ar->event == LUA_HOOKCALL && lua_getinfo(L, "f", ar)) {
     lua_CFunction f = lua_tocfunction(L, -1);
     lua_pop(L, 1);
@@ -127,6 +136,7 @@ static void stop_hook(lua_State *L, lua_Debug *ar) {
 static void on_sigint(int sig) {
   (void)sig;
   mpl_interrupt(); /* a parallel call in progress stops its workers */
+  hook_interrupt = mpl__interrupt_count();
   lua_sethook(interrupt_L, stop_hook,
               LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
 }

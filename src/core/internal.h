@@ -116,26 +116,35 @@ void mpl__set_errmsg(const char *fmt, ...)
 
 /* ---- pool.c: the worker pool, the only code that forks ---- */
 
-/* MPL__JOB_DOT: rows [r0, r1) of a*b into out.  MPL__JOB_DOT_K: partial
-** products of chunks of the inner dimension (dot.c fixes them from the
-** shape; [r0, r1) is all of them), taken one at a time from a counter the
-** workers share in out's last row, chunk c's into rows [c*m, (c+1)*m). */
+/* MPL__JOB_DOT: a*b into out, cut into row blocks of `step` rows (item i
+** is rows [i*step, (i+1)*step) of out).  MPL__JOB_DOT_K: partial products
+** of the chunks of the inner dimension (item c is chunk c, into rows
+** [c*m, (c+1)*m) of out, a scratch matrix).  dot.c fixes both cuts from the
+** product's shape alone; whoever runs an item makes the same BLAS call. */
 enum { MPL__JOB_DOT = 1, MPL__JOB_DOT_K = 2 };
 
-/* One participant's share of a parallel call.  Matrices travel as their
-** geometry (data pointer, shape, strides): the data is in the shared arena
-** at the same address in every process, so nothing else is needed. */
+/* A parallel call: matrices travel as their geometry (data pointer, shape,
+** strides): the data is in the shared arena at the same address in every
+** process, so nothing else is needed. */
 typedef struct mpl__job {
   int kind;
   mpl_mat a, b, out; /* only data, rows, cols, rs, cs are meaningful */
-  size_t r0, r1;     /* rows (or chunks) this share computes */
+  size_t items;      /* row blocks or chunks */
+  size_t step;       /* rows per block (MPL__JOB_DOT) */
 } mpl__job;
 
-/* Run jobs[0..n) on n workers at once; 0 when all succeeded, else
-** MPL_EWORKER, MPL_EINTR or MPL_ESYS with mpl_errmsg set.  Thread-safe;
-** a call made while another thread's call holds the pool runs in the
-** calling process instead. */
-int mpl__pool_run(const mpl__job *jobs, int n);
+/* The items of a job, taken one at a time by its participants. */
+typedef struct mpl__queue {
+  _Atomic size_t next;     /* items taken */
+  _Atomic size_t finished; /* items done */
+} mpl__queue;
+
+/* Run job's items on up to n workers at once, taking items from a shared
+** queue; 0 when all succeeded, else MPL_EWORKER, MPL_EINTR or MPL_ESYS with
+** mpl_errmsg set.  Thread-safe; a call made while another thread's call
+** holds the pool runs in the calling process instead (same items, same
+** calls).  A worker found dead before it took the job is replaced. */
+int mpl__pool_run(const mpl__job *job, int n);
 
 /* Start the pool's helper process now (while the process is small); 0 or
 ** MPL_ESYS.  Workers are forked from it later, on demand. */
@@ -160,10 +169,24 @@ void mpl__pool_forbid(void);
 int mpl__interrupt_pending(void);
 void mpl__interrupt_clear(void);
 
+/* An interrupt is delivered once: a call that turns one into its error
+** (MPL_EINTR) marks every interrupt so far as used, and a host that would
+** also raise it later (mpl's SIGINT hook) first asks whether the one it
+** saw, numbered by mpl__interrupt_count() right after mpl_interrupt(),
+** was used.  Both are async-signal-safe. */
+unsigned mpl__interrupt_count(void);
+void mpl__interrupt_used(void);
+int mpl__interrupt_was_used(unsigned count);
+
 /* ---- dot.c, for the pool ---- */
 
-/* Compute a job's share in this process. */
-void mpl__job_run(const mpl__job *j);
+/* Run the job's items taken from q in this process, until none is left. */
+void mpl__job_run(const mpl__job *j, mpl__queue *q);
+
+/* Rows per block of a product of m rows cut into row blocks (dot.c): from
+** the shape alone; a product of at most this many rows is one BLAS call.
+** Tests use it to make products that reach several workers. */
+size_t mpl__dot_block_rows(size_t m);
 
 /* Products of fewer flops run in the calling process (tests lower it to
 ** send tiny products through the workers). */

@@ -23,6 +23,7 @@
 
 #include "internal.h"
 #include "arith.h"
+#include "blas.h"
 #include "lmat.h"
 
 #define MT MPL_MT
@@ -1017,13 +1018,32 @@ static const luaL_Reg meta_raw[] = {{"__gc", l_gc},
                                     {"__len", l_len},
                                     {NULL, NULL}};
 
+/* mat.blas(): the OpenBLAS kernel this process runs, how it was chosen
+** ("cpu", "OpenBLAS", "OPENBLAS_CORETYPE" or "host"), OpenBLAS's thread
+** setting and its build configuration. */
+static int l_blas(lua_State *L) {
+  mpl__blas_info_t info;
+  if (mpl__blas_info(&info) != 0)
+    return luaL_error(L, "mat.blas: %s", mpl_errmsg());
+  lua_createtable(L, 0, 4);
+  lua_pushstring(L, info.kernel ? info.kernel : "?");
+  lua_setfield(L, -2, "kernel");
+  lua_pushstring(L, info.how);
+  lua_setfield(L, -2, "chosen");
+  lua_pushinteger(L, info.threads);
+  lua_setfield(L, -2, "threads");
+  lua_pushstring(L, info.config ? info.config : "");
+  lua_setfield(L, -2, "config");
+  return 1;
+}
+
 static const luaL_Reg funcs[] = {
-  {"new", l_new},     {"eye", l_eye},         {"from", l_from},
-  {"rand", l_rand},   {"randn", l_randn},     {"seed", l_seed},
-  {"procs", l_procs}, {"clock", l_clock},     {"ismatrix", l_ismatrix},
-  {"dot", l_dot},     {"range", l_range},     {"linspace", l_linspace},
-  {"zeros", l_zeros}, {"ones", l_ones},       {"workers", l_workers},
-  {NULL, NULL}};
+    {"new", l_new},     {"eye", l_eye},     {"from", l_from},
+    {"rand", l_rand},   {"randn", l_randn}, {"seed", l_seed},
+    {"procs", l_procs}, {"clock", l_clock}, {"ismatrix", l_ismatrix},
+    {"dot", l_dot},     {"range", l_range}, {"linspace", l_linspace},
+    {"zeros", l_zeros}, {"ones", l_ones},   {"workers", l_workers},
+    {"blas", l_blas},   {NULL, NULL}};
 
 /* Build the metatable (methods reachable through __index, and listed in
 ** __methods for the REPL's completion) and the generator; let each part of
@@ -1057,8 +1077,11 @@ int luaopen_mat(lua_State *L) {
 
   for (const mpl__opener *o = mpl__openers; *o; o++) (*o)(L, mod, mt, meth);
 
-  /* The pool's forkserver starts now, while the process is small, so that
-  ** workers forked later share none of the heap the script will build. */
+  /* OpenBLAS is loaded (its kernel chosen) first, so the pool's processes
+  ** inherit it.  The pool's forkserver starts now, while the process is
+  ** small, so that workers forked later share none of the heap the script
+  ** will build. */
+  if (!mpl__blas()) return luaL_error(L, "mat: %s", start_error(MPL_ESYS));
   if (mpl_procs() > 1) {
     int err = mpl__pool_prepare();
     if (err == MPL_ENOMEM && !*mpl_errmsg())

@@ -5,35 +5,40 @@
 ** unit column stride is row-major with ld = row stride; one with unit row
 ** stride is the transpose of a row-major matrix (a transpose flag).  Any
 ** other stride pattern, and an output that overlaps an input, go through a
-** contiguous temporary.  Large products are cut into row slices, one per
-** worker of the pool (pool.c), each computed by dot_rows with
-** single-threaded OpenBLAS straight into the shared result.  Every element
-** of the result is computed by the same kernel over the same k in every
-** case, so the bits do not depend on the number of workers.
+** contiguous temporary.
 **
-** Products with few rows and a long inner dimension (split_along_k
-** decides, from the shape alone) are cut along k instead: row slices would
-** make every worker stream and pack all of b for a thin share of the work.
-** The inner dimension is cut into chunks fixed by k; each chunk's partial
-** product a[:, chunk] * b[chunk, :] goes to its own block of an arena
-** scratch matrix, and the caller then adds the blocks in chunk order into
-** the result.  Whoever computes a chunk makes the same BLAS call, and the
-** sum has one order, so these products too have the same bits for every
-** procs, in-process included.  That also lets the workers take chunks one
-** at a time from a shared counter rather than fixed shares: a worker that
-** starts late, or shares its CPU with another process, leaves more of the
-** chunks to the others.
+** DESIGN: the bits of a product never depend on procs, by construction.
+** Every product is cut into items fixed by its shape alone, and each item
+** is one single-threaded BLAS call whose arguments (pointers, sizes,
+** leading dimensions) are the same whoever runs it: in the calling process
+** (procs = 1, a product below the parallel threshold, a forked child) or in
+** any worker of the pool (pool.c).  OpenBLAS's kernels may give different
+** last bits for a row depending on the call's row count or where the call
+** starts (unrolls of 4, 8 or 16 rows; the AVX-512 kernels also switch to
+** small-matrix code by the call's size), so cutting "one slice per
+** worker" cannot be made safe for every kernel; fixed items can.
+**
+** Row blocks.  The rows of the result are cut into blocks of
+** mpl__dot_block_rows(m) rows (about m/8, a multiple of 64, between 128
+** and 256): enough blocks for the workers to share and even out, each
+** long enough that repacking b per block costs little (measured against
+** one call per worker: README's benchmark).  A product of at most 128
+** rows is one call.  Workers take blocks one at a time from a shared
+** queue, so one that starts late, or shares its CPU with another process,
+** leaves more to the others.
 */
 #include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
 
-#include <cblas.h>
-
+#include "blas.h"
 #include "internal.h"
 
 #define MAX_PROCS 4096
+#define BLOCK_MIN_ROWS 128
+#define BLOCK_UNIT 64
+#define BLOCK_MAX_ROWS 256
 
 /* How m can be given to BLAS: 0 none, else its transpose flag and ld. */
 static int blas_layout(const mpl_mat *m, enum CBLAS_TRANSPOSE *tr, int *ld) {
@@ -98,14 +103,15 @@ static void dot_rows(const mpl_mat *a, const mpl_mat *b, mpl_mat *out,
   const double *pa = &MPL_AT(a, r0, 0);
   double *po = &MPL_AT(out, r0, 0);
   int m = (int)(r1 - r0), n = (int)out->cols;
+  const mpl__blas_t *B = mpl__blas_or_die();
   if (to == CblasNoTrans) {
-    cblas_dgemm(CblasRowMajor, ta, tb, m, n, (int)k, 1.0, pa, lda, b->data,
-                ldb, 0.0, po, ldo);
+    B->dgemm(CblasRowMajor, ta, tb, m, n, (int)k, 1.0, pa, lda, b->data, ldb,
+             0.0, po, ldo);
   } else { /* out stored column-major: compute (a*b)^T = b^T a^T */
     enum CBLAS_TRANSPOSE fa = ta == CblasNoTrans ? CblasTrans : CblasNoTrans;
     enum CBLAS_TRANSPOSE fb = tb == CblasNoTrans ? CblasTrans : CblasNoTrans;
-    cblas_dgemm(CblasRowMajor, fb, fa, n, m, (int)k, 1.0, b->data, ldb, pa,
-                lda, 0.0, po, ldo);
+    B->dgemm(CblasRowMajor, fb, fa, n, m, (int)k, 1.0, b->data, ldb, pa, lda,
+             0.0, po, ldo);
   }
 }
 
@@ -170,52 +176,46 @@ static size_t chunk_start(size_t k, size_t nc, size_t c) {
   return k * c / nc / 256 * 256; /* k <= INT_MAX: no overflow */
 }
 
-/* The counter of chunks taken, shared by the workers of one product: in
-** the last row of the scratch matrix s, which no partial product uses. */
-static _Atomic size_t *chunk_counter(const mpl_mat *s, size_t nc, size_t m) {
-  return (_Atomic size_t *)(void *)&MPL_AT(s, nc * m, 0);
+/* Chunk c's partial product a[:, chunk] * b[chunk, :] into rows
+** [c*m, (c+1)*m) of the scratch matrix s (contiguous, n columns). */
+static void dot_chunk(const mpl_mat *a, const mpl_mat *b, mpl_mat *s,
+                      size_t c) {
+  size_t m = a->rows, k = a->cols, nc = chunk_count(k);
+  size_t k0 = chunk_start(k, nc, c), k1 = chunk_start(k, nc, c + 1);
+  mpl_mat pa = *a, pb = *b, ps = *s;
+  pa.data = &MPL_AT(a, 0, k0);
+  pa.cols = k1 - k0;
+  pb.data = &MPL_AT(b, k0, 0);
+  pb.rows = k1 - k0;
+  ps.data = &MPL_AT(s, c * m, 0);
+  ps.rows = m;
+  dot_rows(&pa, &pb, &ps, 0, m);
 }
 
-/* Partial products of the chunks of k this process takes from the shared
-** counter, until none is left: chunk c's into rows [c*m, (c+1)*m) of the
-** scratch matrix s (contiguous, n columns). */
-static void dot_chunks(const mpl_mat *a, const mpl_mat *b, mpl_mat *s) {
-  size_t m = a->rows, k = a->cols, nc = chunk_count(k), c;
-  _Atomic size_t *next = chunk_counter(s, nc, m);
-  while ((c = atomic_fetch_add(next, 1)) < nc) {
-    size_t k0 = chunk_start(k, nc, c), k1 = chunk_start(k, nc, c + 1);
-    mpl_mat pa = *a, pb = *b, ps = *s;
-    pa.data = &MPL_AT(a, 0, k0);
-    pa.cols = k1 - k0;
-    pb.data = &MPL_AT(b, k0, 0);
-    pb.rows = k1 - k0;
-    ps.data = &MPL_AT(s, c * m, 0);
-    ps.rows = m;
-    dot_rows(&pa, &pb, &ps, 0, m);
-  }
+/* Rows per block: about m/8 rounded up to a multiple of 64, within
+** [128, 256] (see DESIGN); a function of m alone. */
+size_t mpl__dot_block_rows(size_t m) {
+  size_t r = (m / 8 + BLOCK_UNIT - 1) / BLOCK_UNIT * BLOCK_UNIT;
+  if (r < BLOCK_MIN_ROWS) r = BLOCK_MIN_ROWS;
+  return r > BLOCK_MAX_ROWS ? BLOCK_MAX_ROWS : r;
 }
 
 static void one_blas_thread(double work);
 
-void mpl__job_run(const mpl__job *j) {
+void mpl__job_run(const mpl__job *j, mpl__queue *q) {
   double work = (double)j->a.rows * (double)j->a.cols * (double)j->b.cols;
   one_blas_thread(work); /* a no-op in workers; the caller may run jobs */
-  if (j->kind == MPL__JOB_DOT_K)
-    dot_chunks(&j->a, &j->b, (mpl_mat *)&j->out);
-  else
-    dot_rows(&j->a, &j->b, (mpl_mat *)&j->out, j->r0, j->r1);
-}
-
-/* OpenBLAS gives the same bits for a row whatever the call's row count
-** only while slices start on a multiple of its kernel's unroll (4 rows
-** and 8 columns for the Haswell/Zen kernels: measured, a split at an odd
-** row changes the last bits of the rows after it).  Slices, and the
-** columns of a transposed output, start on multiples of this. */
-static size_t slice_align(void) {
-  const char *core = openblas_get_corename();
-  if (core && (strcasestr(core, "haswell") || strcasestr(core, "zen")))
-    return 8;
-  return 16;
+  size_t i;
+  while ((i = atomic_fetch_add(&q->next, 1)) < j->items) {
+    if (j->kind == MPL__JOB_DOT_K) {
+      dot_chunk(&j->a, &j->b, (mpl_mat *)&j->out, i);
+    } else {
+      size_t r0 = i * j->step, r1 = r0 + j->step;
+      dot_rows(&j->a, &j->b, (mpl_mat *)&j->out, r0,
+               r1 < j->out.rows ? r1 : j->out.rows);
+    }
+    atomic_fetch_add(&q->finished, 1);
+  }
 }
 
 /* OpenBLAS's own threads split a product at boundaries that change the
@@ -231,7 +231,7 @@ static size_t slice_align(void) {
 ** worker, and under RLIMIT_NPROC OpenBLAS raises SIGINT when it fails. */
 static pthread_once_t one_thread_once = PTHREAD_ONCE_INIT;
 
-static void set_one_thread(void) { openblas_set_num_threads(1); }
+static void set_one_thread(void) { mpl__blas_or_die()->set_num_threads(1); }
 
 void mpl__blas_single_thread(void) {
   pthread_once(&one_thread_once, set_one_thread);
@@ -241,9 +241,13 @@ static void one_blas_thread(double work) {
   if (work >= 262144.0) mpl__blas_single_thread();
 }
 
-static void dot_here(const mpl_mat *a, const mpl_mat *b, mpl_mat *out) {
-  one_blas_thread((double)out->rows * (double)out->cols * (double)a->cols);
-  dot_rows(a, b, out, 0, out->rows);
+/* Run job on p processes (in-process when p is 1). */
+static int run_job(const mpl__job *job, size_t p) {
+  if (p > job->items) p = job->items;
+  if (p > 1) return mpl__pool_run(job, (int)p);
+  mpl__queue q = {0, 0};
+  mpl__job_run(job, &q);
+  return 0;
 }
 
 /* a*b cut along k into out: the chunks' partial products in an arena
@@ -256,20 +260,10 @@ static int dot_split_k(const mpl_mat *a, const mpl_mat *b, mpl_mat *out,
   size_t m = out->rows, n = out->cols, k = a->cols;
   size_t nc = chunk_count(k);
   mpl_mat *s;
-  int err = mpl__mat_alloc(&s, nc * m + 1, n); /* + the counter's row */
+  int err = mpl__mat_alloc(&s, nc * m, n);
   if (err) return err;
-  atomic_store(chunk_counter(s, nc, m), 0);
-  if (p > nc) p = nc;
-  mpl__job jobs[KSPLIT_MAX_CHUNKS]; /* p <= nc <= KSPLIT_MAX_CHUNKS */
-  for (size_t w = 0; w < p; w++) {
-    jobs[w].kind = MPL__JOB_DOT_K;
-    jobs[w].a = *a;
-    jobs[w].b = *b;
-    jobs[w].out = *s;
-    jobs[w].r0 = 0;
-    jobs[w].r1 = nc;
-  }
-  err = mpl__pool_run(jobs, (int)p);
+  mpl__job job = {MPL__JOB_DOT_K, *a, *b, *s, nc, 0};
+  err = run_job(&job, p);
   if (!err) {
     double *acc = s->data;
     size_t mn = m * n;
@@ -293,13 +287,14 @@ int mpl_dot(const mpl_mat *a, const mpl_mat *b, mpl_mat *out, int procs) {
   int err = mpl__dot_check(a, b, out);
   if (err) return err;
   if (!out) return MPL_EINVAL;
+  if (!mpl__blas()) return MPL_ESYS;
   if (procs <= 0) procs = mpl_procs();
   size_t m = out->rows, n = out->cols, k = a->cols;
   double flops = 2.0 * (double)m * (double)n * (double)k;
   int split_k = split_along_k(m, n, k);
   int parallel = procs > 1 && (m > 1 || split_k) &&
                  flops >= mpl__parallel_min_flops && !mpl__pool_disabled();
-  if (parallel && openblas_get_parallel() == 2) {
+  if (parallel && mpl__blas_or_die()->get_parallel() == 2) {
     mpl__set_errmsg("parallel calls need OpenBLAS built with pthreads; this "
                     "one uses OpenMP, which can hang after fork (use procs = 1)");
     return MPL_ESYS;
@@ -311,8 +306,8 @@ int mpl_dot(const mpl_mat *a, const mpl_mat *b, mpl_mat *out, int procs) {
   const mpl_mat *avoid = split_k ? NULL : out; /* split_k writes out last */
   if ((err = blas_ready(a, avoid, parallel, &ua, &ta)) != 0) goto done;
   if ((err = blas_ready(b, avoid, parallel, &ub, &tb)) != 0) goto done;
+  size_t p = parallel ? (size_t)(procs > MAX_PROCS ? MAX_PROCS : procs) : 1;
   if (split_k) {
-    size_t p = parallel ? (size_t)(procs > MAX_PROCS ? MAX_PROCS : procs) : 1;
     err = dot_split_k(ua, ub, out, p);
     goto done;
   }
@@ -320,28 +315,9 @@ int mpl_dot(const mpl_mat *a, const mpl_mat *b, mpl_mat *out, int procs) {
     if ((err = mpl__mat_alloc(&to, m, n)) != 0) goto done;
     uo = to;
   }
-  if (!parallel) {
-    dot_here(ua, ub, uo);
-  } else {
-    size_t align = slice_align(), p = (size_t)(procs > MAX_PROCS ? MAX_PROCS : procs);
-    if (p > (m + align - 1) / align) p = (m + align - 1) / align;
-    mpl__job jobs[MAX_PROCS];
-    size_t r0 = 0;
-    int nj = 0;
-    for (size_t i = 1; i <= p; i++) {
-      size_t r1 = i == p ? m : (m * i / p + align / 2) / align * align;
-      if (r1 <= r0) continue;
-      jobs[nj].kind = MPL__JOB_DOT;
-      jobs[nj].a = *ua;
-      jobs[nj].b = *ub;
-      jobs[nj].out = *uo;
-      jobs[nj].r0 = r0;
-      jobs[nj].r1 = r1;
-      nj++;
-      r0 = r1;
-    }
-    err = mpl__pool_run(jobs, nj);
-  }
+  size_t step = mpl__dot_block_rows(m);
+  mpl__job job = {MPL__JOB_DOT, *ua, *ub, *uo, (m + step - 1) / step, step};
+  err = run_job(&job, p);
   if (!err && to) err = mpl_mat_assign(out, to);
 done:
   mpl_mat_release(ta);

@@ -32,40 +32,12 @@
 #include <string.h>
 
 #include "arith.h"
+#include "blas.h"
 
-typedef int la_int;
+typedef mpl__la_int la_int;
 
-void dgetrf_(const la_int *m, const la_int *n, double *a, const la_int *lda,
-             la_int *ipiv, la_int *info);
-void dgetrs_(const char *trans, const la_int *n, const la_int *nrhs,
-             const double *a, const la_int *lda, const la_int *ipiv, double *b,
-             const la_int *ldb, la_int *info, size_t trans_len);
-void dgecon_(const char *norm, const la_int *n, const double *a,
-             const la_int *lda, const double *anorm, double *rcond,
-             double *work, la_int *iwork, la_int *info, size_t norm_len);
-void dgetri_(const la_int *n, double *a, const la_int *lda,
-             const la_int *ipiv, double *work, const la_int *lwork,
-             la_int *info);
-void dpotrf_(const char *uplo, const la_int *n, double *a, const la_int *lda,
-             la_int *info, size_t uplo_len);
-void dsyevd_(const char *jobz, const char *uplo, const la_int *n, double *a,
-             const la_int *lda, double *w, double *work, const la_int *lwork,
-             la_int *iwork, const la_int *liwork, la_int *info,
-             size_t jobz_len, size_t uplo_len);
-void dgesdd_(const char *jobz, const la_int *m, const la_int *n, double *a,
-             const la_int *lda, double *s, double *u, const la_int *ldu,
-             double *vt, const la_int *ldvt, double *work,
-             const la_int *lwork, la_int *iwork, la_int *info,
-             size_t jobz_len);
-void dgesvd_(const char *jobu, const char *jobvt, const la_int *m,
-             const la_int *n, double *a, const la_int *lda, double *s,
-             double *u, const la_int *ldu, double *vt, const la_int *ldvt,
-             double *work, const la_int *lwork, la_int *info,
-             size_t jobu_len, size_t jobvt_len);
-void dgelsd_(const la_int *m, const la_int *n, const la_int *nrhs, double *a,
-             const la_int *lda, double *b, const la_int *ldb, double *s,
-             const double *rcond, la_int *rank, double *work,
-             const la_int *lwork, la_int *iwork, la_int *info);
+/* LAPACK through the loaded OpenBLAS (blas.c). */
+#define LAPACK(f) (mpl__blas_or_die()->f)
 
 static void fail(mpl__la_info *info, int why) {
   if (info) info->why = why;
@@ -151,7 +123,7 @@ static int square(const mpl_mat *a, mpl__la_info *info) {
 static int lu(double *buf, la_int n, la_int *ipiv, double anorm,
               mpl__la_info *info) {
   la_int inf = 0;
-  dgetrf_(&n, &n, buf, &n, ipiv, &inf);
+  LAPACK(dgetrf)(&n, &n, buf, &n, ipiv, &inf);
   if (inf > 0) {
     fail(info, MPL__LA_SINGULAR);
     return MPL_EINVAL;
@@ -166,7 +138,7 @@ static int lu(double *buf, la_int n, la_int *ipiv, double anorm,
     return err ? err : MPL_ENOMEM;
   }
   double rcond = 0;
-  dgecon_("1", &n, buf, &n, &anorm, &rcond, work, iwork, &inf, 1);
+  LAPACK(dgecon)("1", &n, buf, &n, &anorm, &rcond, work, iwork, &inf, 1);
   free(work);
   free(iwork);
   if (inf == 0 && rcond < DBL_EPSILON) {
@@ -214,7 +186,7 @@ int mpl__la_solve(const mpl_mat *a, const mpl_mat *b, mpl_mat *x,
   if ((err = lu(fa, ln, ipiv, row_norm(a), info)) != 0) goto done;
   if (k) {
     pack(b, fb, 1, n);
-    dgetrs_("T", &ln, &lk, fa, &ln, ipiv, fb, &ln, &inf, 1);
+    LAPACK(dgetrs)("T", &ln, &lk, fa, &ln, ipiv, fb, &ln, &inf, 1);
     if (inf) {
       err = MPL_EINVAL;
       goto done;
@@ -245,14 +217,14 @@ int mpl__la_inv(const mpl_mat *a, mpl_mat *x, mpl__la_info *info) {
   la_int ln = (la_int)n, inf = 0, lwork = -1;
   if ((err = lu(fa, ln, ipiv, row_norm(a), info)) != 0) goto done;
   double q = 0;
-  dgetri_(&ln, fa, &ln, ipiv, &q, &lwork, &inf);
+  LAPACK(dgetri)(&ln, fa, &ln, ipiv, &q, &lwork, &inf);
   lwork = work_size(q, (double)n);
   if (!lwork) {
     err = MPL_EOVERFLOW;
     goto done;
   }
   if (!(work = dalloc((size_t)lwork, 1, &err))) goto done;
-  dgetri_(&ln, fa, &ln, ipiv, work, &lwork, &inf);
+  LAPACK(dgetri)(&ln, fa, &ln, ipiv, work, &lwork, &inf);
   if (inf > 0) {
     fail(info, MPL__LA_SINGULAR);
     err = MPL_EINVAL;
@@ -288,7 +260,7 @@ int mpl__la_det(const mpl_mat *a, double *det, mpl__la_info *info) {
   }
   pack(a, fa, 0, n);
   la_int ln = (la_int)n, inf = 0;
-  dgetrf_(&ln, &ln, fa, &ln, ipiv, &inf);
+  LAPACK(dgetrf)(&ln, &ln, fa, &ln, ipiv, &inf);
   if (inf < 0) {
     err = MPL_EINVAL;
   } else {
@@ -329,7 +301,7 @@ int mpl__la_chol(const mpl_mat *a, mpl_mat *r, mpl__la_info *info) {
   pack(a, fa, 0, n);
   la_int ln = (la_int)n, inf = 0;
   /* "L" of the column-major view is, read row-major, the upper factor. */
-  dpotrf_("L", &ln, fa, &ln, &inf, 1);
+  LAPACK(dpotrf)("L", &ln, fa, &ln, &inf, 1);
   if (inf != 0) {
     free(fa);
     fail(info, inf > 0 ? MPL__LA_NOTPD : MPL__LA_OK);
@@ -366,7 +338,8 @@ int mpl__la_eigh(const mpl_mat *a, mpl_mat *w, mpl_mat *v,
   pack(a, fa, 0, n);
   la_int ln = (la_int)n, inf = 0, lwork = -1, liwork = -1, qi = 0;
   double q = 0;
-  dsyevd_("V", "L", &ln, fa, &ln, fw, &q, &lwork, &qi, &liwork, &inf, 1, 1);
+  LAPACK(dsyevd)
+  ("V", "L", &ln, fa, &ln, fw, &q, &lwork, &qi, &liwork, &inf, 1, 1);
   lwork = work_size(q, 1.0);
   liwork = qi > 0 ? qi : 1;
   if (!lwork) {
@@ -378,8 +351,8 @@ int mpl__la_eigh(const mpl_mat *a, mpl_mat *w, mpl_mat *v,
     err = MPL_ENOMEM;
     goto done;
   }
-  dsyevd_("V", "L", &ln, fa, &ln, fw, work, &lwork, iwork, &liwork, &inf, 1,
-          1);
+  LAPACK(dsyevd)
+  ("V", "L", &ln, fa, &ln, fw, work, &lwork, iwork, &liwork, &inf, 1, 1);
   if (inf != 0) {
     fail(info, inf > 0 ? MPL__LA_NOCONV : MPL__LA_OK);
     err = MPL_EINVAL;
@@ -410,30 +383,32 @@ static int svd_run(char job, la_int m, la_int n, double *buf, double *s,
     goto done;
   }
   memcpy(copy, buf, sizeof(double) * (size_t)m * (size_t)n);
-  dgesdd_(&job, &m, &n, buf, &m, s, u, &ldu, vt, &ldvt, &q, &lwork, iwork,
-          &inf, 1);
+  LAPACK(dgesdd)
+  (&job, &m, &n, buf, &m, s, u, &ldu, vt, &ldvt, &q, &lwork, iwork, &inf, 1);
   lwork = work_size(q, 1.0);
   if (!lwork) {
     err = MPL_EOVERFLOW;
     goto done;
   }
   if (!(work = dalloc((size_t)lwork, 1, &err))) goto done;
-  dgesdd_(&job, &m, &n, buf, &m, s, u, &ldu, vt, &ldvt, work, &lwork, iwork,
-          &inf, 1);
+  LAPACK(dgesdd)
+  (&job, &m, &n, buf, &m, s, u, &ldu, vt, &ldvt, work, &lwork, iwork, &inf, 1);
   if (inf > 0) { /* retry with the slower, more robust driver */
     free(work);
     work = NULL;
     lwork = -1;
-    dgesvd_(&job, &job, &m, &n, copy, &m, s, u, &ldu, vt, &ldvt, &q, &lwork,
-            &inf, 1, 1);
+    LAPACK(dgesvd)
+    (&job, &job, &m, &n, copy, &m, s, u, &ldu, vt, &ldvt, &q, &lwork, &inf, 1,
+     1);
     lwork = work_size(q, 1.0);
     if (!lwork) {
       err = MPL_EOVERFLOW;
       goto done;
     }
     if (!(work = dalloc((size_t)lwork, 1, &err))) goto done;
-    dgesvd_(&job, &job, &m, &n, copy, &m, s, u, &ldu, vt, &ldvt, work, &lwork,
-            &inf, 1, 1);
+    LAPACK(dgesvd)
+    (&job, &job, &m, &n, copy, &m, s, u, &ldu, vt, &ldvt, work, &lwork, &inf, 1,
+     1);
   }
   if (inf != 0) {
     fail(info, inf > 0 ? MPL__LA_NOCONV : MPL__LA_OK);
@@ -530,8 +505,8 @@ int mpl__la_lstsq(const mpl_mat *a, const mpl_mat *b, double rcond,
   la_int lm = (la_int)m, ln = (la_int)n, lk = (la_int)k, lldb = (la_int)ldb;
   la_int inf = 0, lwork = -1, qi = 0, rk = 0;
   double q = 0;
-  dgelsd_(&lm, &ln, &lk, fa, &lm, fb, &lldb, fs, &rcond, &rk, &q, &lwork, &qi,
-          &inf);
+  LAPACK(dgelsd)
+  (&lm, &ln, &lk, fa, &lm, fb, &lldb, fs, &rcond, &rk, &q, &lwork, &qi, &inf);
   lwork = work_size(q, 1.0);
   if (!lwork) {
     err = MPL_EOVERFLOW;
@@ -542,8 +517,9 @@ int mpl__la_lstsq(const mpl_mat *a, const mpl_mat *b, double rcond,
     err = MPL_ENOMEM;
     goto done;
   }
-  dgelsd_(&lm, &ln, &lk, fa, &lm, fb, &lldb, fs, &rcond, &rk, work, &lwork,
-          iwork, &inf);
+  LAPACK(dgelsd)
+  (&lm, &ln, &lk, fa, &lm, fb, &lldb, fs, &rcond, &rk, work, &lwork, iwork,
+   &inf);
   if (inf != 0) {
     fail(info, inf > 0 ? MPL__LA_NOCONV : MPL__LA_OK);
     err = MPL_EINVAL;

@@ -12,13 +12,14 @@
 ** caller.  The arena is mapped before the forkserver exists, so every
 ** worker sees every matrix, whenever it was made, at the same address.
 **
-** Dispatch.  Each worker owns a slot in the control block: the caller
-** writes a job (matrix geometry and a row range, or the chunks of k of a
-** product cut along k, see dot.c: a few dozen bytes) and
-** bumps the slot's `post` counter; the worker, spinning on that counter
-** for a while after each job and sleeping on it (futex) after that, runs
-** the job with single-threaded OpenBLAS straight into the shared result and
-** publishes `done`.  A hot pool therefore dispatches through shared memory
+** Dispatch.  The caller writes the job (matrix geometry and how it is cut
+** into items, see dot.c: a few hundred bytes) once into the control block,
+** resets the job's queue of items and bumps the `post` counter of each
+** worker's slot; the worker, spinning on that counter for a while after
+** each job and sleeping on it (futex) after that, marks the job `taken`,
+** runs items from the queue with single-threaded OpenBLAS straight into
+** the shared result until none is left, and publishes `done`.  A hot pool
+*therefore dispatches through shared memory
 ** with no system call; only a sleeping party costs a futex wake.  The
 ** caller does not compute a share itself: it waits (briefly spinning, then
 ** sleeping in 50 ms futex waits), so it stays responsive to Ctrl-C and to
@@ -28,7 +29,11 @@
 ** host that ignores SIGCHLD or reaps children itself changes nothing),
 ** records how a worker died in its slot and wakes the caller, which kills
 ** the other workers (through the forkserver) and reports the dead one by
-** number, pid and signal.  Ctrl-C (mpl_interrupt) is handled the same way:
+** number, pid and signal.  A worker that died before it took the job
+** (killed while idle) took no item, so the others' work is complete: it is
+** not an error: items nobody took are run by the caller, and the
+** forkserver forks a worker into the dead one's slot; a worker already
+** known dead is replaced that way before the job is posted.  Ctrl-C (mpl_interrupt) is handled the same way:
 ** the workers are killed mid-job and forked afresh on the next call, which
 ** is cheap from the small forkserver.  Workers carry PR_SET_PDEATHSIG to
 ** their (single-threaded) forkserver; the forkserver sees its creator die
@@ -62,6 +67,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "blas.h"
 #include "internal.h"
 
 /* Under valgrind the forkserver turns its leak check off (see server_main);
@@ -84,16 +90,18 @@
 typedef struct slot {
   _Atomic uint32_t post;     /* jobs posted (caller) */
   _Atomic uint32_t done;     /* jobs finished (worker) */
+  _Atomic uint32_t taken;    /* jobs started (worker) */
   _Atomic uint32_t sleeping; /* the worker is in, or entering, futex_wait */
   _Atomic int32_t pid;       /* the worker, 0 when none */
   _Atomic int32_t death;     /* wait status + 1 once it died, else 0 */
   _Atomic int32_t dead_pid;  /* the worker `death` is about */
-  mpl__job job;
 } __attribute__((aligned(64))) slot;
 
 typedef struct ctl {
   _Atomic uint32_t waiting; /* the caller sleeps on `wake` */
   _Atomic uint32_t wake;    /* bumped by finishing workers and deaths */
+  mpl__job job;             /* the job posted last */
+  mpl__queue queue;         /* its items */
   slot slots[MAX_WORKERS];
 } ctl;
 
@@ -122,6 +130,8 @@ static struct {
 } P = {PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, -1, -1, 0, {0}};
 
 static atomic_uint interrupted;
+static atomic_uint interrupts;      /* mpl_interrupt() calls so far */
+static atomic_uint interrupts_used; /* that count when one became an error */
 
 /* This process's pid, refreshed after fork: asking the kernel on every
 ** product would cost a system call each time. */
@@ -135,7 +145,21 @@ static void register_atfork(void) {
   pthread_atfork(NULL, NULL, pool_after_fork);
 }
 
-void mpl_interrupt(void) { atomic_store(&interrupted, 1); }
+/* Counted before it is seen: a call that sees it marks it used. */
+void mpl_interrupt(void) {
+  atomic_fetch_add(&interrupts, 1);
+  atomic_store(&interrupted, 1);
+}
+
+unsigned mpl__interrupt_count(void) { return atomic_load(&interrupts); }
+
+void mpl__interrupt_used(void) {
+  atomic_store(&interrupts_used, atomic_load(&interrupts));
+}
+
+int mpl__interrupt_was_used(unsigned count) {
+  return (int)(atomic_load(&interrupts_used) - count) >= 0;
+}
 
 int mpl__interrupt_pending(void) { return atomic_load(&interrupted) != 0; }
 
@@ -215,8 +239,9 @@ static void worker_main(ctl *c, int w, pid_t server) {
       t0 = now_ns();
     }
     last = atomic_load(&s->post);
-    mpl__job job = s->job;
-    mpl__job_run(&job);
+    atomic_store(&s->taken, last);
+    mpl__job job = c->job;
+    mpl__job_run(&job, &c->queue);
     atomic_store(&s->done, last);
     if (atomic_load(&c->waiting)) {
       atomic_fetch_add(&c->wake, 1);
@@ -260,24 +285,21 @@ static void reap(ctl *c, int count) {
   }
 }
 
-/* Fork workers up to n; on a failed fork the ones this request started are
-** stopped again, so the caller gets all or nothing. */
+/* Fork workers into the empty slots among the first n: those past *count
+** and those whose worker died.  On a failed fork every worker is stopped,
+** so the caller gets all or nothing. */
 static int spawn(ctl *c, int *count, int n, pid_t self) {
-  int first = *count;
-  for (int w = first; w < n; w++) {
-    atomic_store(&c->slots[w].death, 0);
-    atomic_store(&c->slots[w].sleeping, 0);
-    atomic_store(&c->slots[w].done, atomic_load(&c->slots[w].post));
+  for (int w = 0; w < n; w++) {
+    slot *s = &c->slots[w];
+    if (w < *count && atomic_load(&s->pid) > 0) continue;
+    atomic_store(&s->death, 0);
+    atomic_store(&s->sleeping, 0);
+    atomic_store(&s->done, atomic_load(&s->post));
+    atomic_store(&s->taken, atomic_load(&s->post));
     pid_t pid = fork();
     if (pid < 0) {
       int e = errno;
-      for (int k = first; k < w; k++) {
-        pid_t p = atomic_exchange(&c->slots[k].pid, 0);
-        kill(p, SIGKILL);
-        while (waitpid(p, NULL, 0) < 0 && errno == EINTR) {
-        }
-      }
-      *count = first;
+      stop_workers(c, count);
       return e;
     }
     if (pid == 0) {
@@ -288,8 +310,8 @@ static int spawn(ctl *c, int *count, int n, pid_t self) {
       sigprocmask(SIG_SETMASK, &none, NULL);
       worker_main(c, w, self);
     }
-    atomic_store(&c->slots[w].pid, pid);
-    *count = w + 1;
+    atomic_store(&s->pid, pid);
+    if (w >= *count) *count = w + 1;
   }
   return 0;
 }
@@ -415,6 +437,7 @@ int mpl__pool_disabled(void) {
 ** host runs in it; called with the lock held. */
 static int start_server(void) {
   pthread_once(&atfork_once, register_atfork);
+  if (!mpl__blas()) return MPL_ESYS; /* workers inherit OpenBLAS too */
   int err = mpl__arena_ensure(); /* workers must inherit the arena */
   if (err) return err;
   if (!P.c) {
@@ -490,7 +513,17 @@ static int server_call(int op, int n, reply *rep) {
   }
 }
 
-/* A forkserver and n workers, ready; called with the lock held. */
+/* Whether a worker among the first n died since it was started (killed
+** while idle): the forkserver cleared its slot. */
+static int dead_among(int n) {
+  for (int w = 0; w < n && w < P.nworkers; w++)
+    if (atomic_load(&P.c->slots[w].death) || !atomic_load(&P.c->slots[w].pid))
+      return 1;
+  return 0;
+}
+
+/* A forkserver and n live workers, ready (dead ones replaced); called with
+** the lock held. */
 static int ensure_workers(int n) {
   if (n > MAX_WORKERS) n = MAX_WORKERS;
   if (P.zpid > 0 && !server_alive()) forget_server();
@@ -498,7 +531,7 @@ static int ensure_workers(int n) {
     int err = start_server();
     if (err) return err;
   }
-  if (P.nworkers >= n) return 0;
+  if (P.nworkers >= n && !dead_among(n)) return 0;
   reply rep;
   if (server_call(OP_SPAWN, n, &rep) != 0) {
     forget_server();
@@ -568,26 +601,41 @@ static void describe_death(int w, pid_t pid, int st) {
                     (int)pid, WEXITSTATUS(st));
 }
 
-/* Wait until workers 0..n-1 published their jobs; a death, the end of the
-** forkserver or an interrupt ends the wait with an error instead. */
-static int wait_done(int n) {
+/* Whether worker w is through with the job posted last: 1 when it
+** published it, or died before it took it (having taken no item, it lost
+** nothing: *lost is set); 0 while it works; MPL_EWORKER when it died with
+** the job in hand. */
+static int through(int w, int *lost) {
+  slot *s = &P.c->slots[w];
+  if (atomic_load(&s->done) == P.seq[w]) return 1;
+  int death = atomic_load(&s->death);
+  if (!death) return 0;
+  if (atomic_load(&s->taken) != P.seq[w]) {
+    *lost = 1;
+    return 1;
+  }
+  /* its pid from the forkserver: the slot's is cleared at its death */
+  describe_death(w, atomic_load(&s->dead_pid), death - 1);
+  return MPL_EWORKER;
+}
+
+/* Wait until workers 0..n-1 are through with their job; a death with the
+** job in hand, the end of the forkserver or an interrupt ends the wait
+** with an error instead. */
+static int wait_done(int n, int *lost) {
   ctl *c = P.c;
   long t0 = now_ns();
   for (;;) {
     uint32_t w0 = atomic_load(&c->wake);
     int pending = 0;
     for (int w = 0; w < n; w++) {
-      int death = atomic_load(&c->slots[w].death);
-      if (death) {
-        /* its pid from the forkserver: one that died between calls is
-        ** no longer in its slot when the job is posted */
-        describe_death(w, atomic_load(&c->slots[w].dead_pid), death - 1);
-        return MPL_EWORKER;
-      }
-      if (atomic_load(&c->slots[w].done) != P.seq[w]) pending = 1;
+      int r = through(w, lost);
+      if (r < 0) return r;
+      if (!r) pending = 1;
     }
     if (!pending) return 0;
     if (atomic_load(&interrupted)) {
+      mpl__interrupt_used();
       mpl__set_errmsg("interrupted");
       return MPL_EINTR;
     }
@@ -600,38 +648,42 @@ static int wait_done(int n) {
       return MPL_EWORKER;
     }
     atomic_store(&c->waiting, 1);
-    int still = 0;
-    for (int w = 0; w < n; w++)
-      still |= atomic_load(&c->slots[w].done) != P.seq[w];
+    int still = 0, ignore = 0;
+    for (int w = 0; w < n; w++) still |= through(w, &ignore) == 0;
     if (still) futex_wait_ms(&c->wake, w0, 50);
     atomic_store(&c->waiting, 0);
   }
 }
 
-/* Run jobs in-process, one after the other. */
-static int run_here(const mpl__job *jobs, int n) {
-  for (int i = 0; i < n; i++) mpl__job_run(&jobs[i]);
+/* Run a job's items in-process. */
+static int run_here(const mpl__job *job) {
+  mpl__queue q = {0, 0};
+  mpl__job_run(job, &q);
   return 0;
 }
 
-int mpl__pool_run(const mpl__job *jobs, int n) {
-  if (n <= 1 || mpl__pool_disabled()) return run_here(jobs, n);
-  if (pthread_mutex_trylock(&P.lock) != 0) return run_here(jobs, n);
+int mpl__pool_run(const mpl__job *job, int n) {
+  if (n <= 1 || mpl__pool_disabled()) return run_here(job);
+  if (pthread_mutex_trylock(&P.lock) != 0) return run_here(job);
   mpl__interrupt_clear();
-  int err = ensure_workers(n);
+  int err = ensure_workers(n), lost = 0;
   if (err) {
     pthread_mutex_unlock(&P.lock);
     return err;
   }
   ctl *c = P.c;
+  c->job = *job;
+  atomic_store(&c->queue.next, 0);
+  atomic_store(&c->queue.finished, 0);
   for (int w = 0; w < n; w++) {
     slot *s = &c->slots[w];
-    s->job = jobs[w];
     P.seq[w] = atomic_fetch_add(&s->post, 1) + 1;
     if (atomic_load(&s->sleeping)) futex_wake(&s->post);
   }
-  err = wait_done(n);
+  err = wait_done(n, &lost);
   if (err) stop_all(); /* the others are mid-job: stop them now */
+  else if (lost)
+    mpl__job_run(&c->job, &c->queue); /* items nobody took */
   pthread_mutex_unlock(&P.lock);
   return err;
 }

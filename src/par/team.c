@@ -670,6 +670,7 @@ int mpl__team_wait(mpl__team *t, mpl__team_event *ev, int timeout_ms) {
     }
     if (mpl__interrupt_pending()) {
       stop_all(t);
+      mpl__interrupt_used();
       mpl__set_errmsg("interrupted");
       return MPL_EINTR;
     }

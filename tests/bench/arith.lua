@@ -9,6 +9,7 @@
 -- section repeats the mpl figures with the arena's retention of freed memory
 -- turned off (MPL_ARENA_RETAIN=0), i.e. with every result on freshly
 -- faulted pages.
+do local b = mat.blas() print(("OpenBLAS kernel %s (chosen by %s), %d threads"):format(b.kernel, b.chosen, b.threads)) end
 local n = tonumber(arg and arg[1]) or 10000000
 local runs = tonumber(arg and arg[2]) or 21
 local child = arg and arg[3] == "--child"

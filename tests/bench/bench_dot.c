@@ -25,8 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <cblas.h>
-
+#include "blas.h"
 #include "internal.h"
 #include "mpl.h"
 
@@ -59,11 +58,12 @@ static mpl_mat *random_mat(size_t r, size_t c) {
 
 static double time_blas(const mpl_mat *a, const mpl_mat *b, mpl_mat *c,
                         int threads) {
-  openblas_set_num_threads(threads);
+  const mpl__blas_t *B = mpl__blas_or_die(); /* the library mpl loaded */
+  B->set_num_threads(threads);
   int m = (int)mpl_mat_rows(a), k = (int)mpl_mat_cols(a), n = (int)mpl_mat_cols(b);
   double t0 = now();
-  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0,
-              mpl_mat_data(a), k, mpl_mat_data(b), n, 0.0, mpl_mat_data(c), n);
+  B->dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0,
+           mpl_mat_data(a), k, mpl_mat_data(b), n, 0.0, mpl_mat_data(c), n);
   return now() - t0;
 }
 
@@ -150,8 +150,14 @@ int main(int argc, char **argv) {
   int p = argc > 1 ? atoi(argv[1]) : (int)sysconf(_SC_NPROCESSORS_ONLN);
   if (p < 1) p = 1;
   srand(7);
-  printf("mpl %s, OpenBLAS %s, %d procs, OPENBLAS_THREAD_TIMEOUT=%s\n",
-         mpl_version(), openblas_get_config(), p,
+  mpl__blas_info_t bi;
+  if (mpl__blas_info(&bi) != 0) {
+    fprintf(stderr, "bench_dot: %s\n", mpl_errmsg());
+    return 1;
+  }
+  printf("mpl %s, OpenBLAS %s, kernel %s (chosen by %s), %d procs, "
+         "OPENBLAS_THREAD_TIMEOUT=%s\n",
+         mpl_version(), bi.config, bi.kernel, bi.how, p,
          getenv("OPENBLAS_THREAD_TIMEOUT"));
   run_case("256x256 * 256x256", 256, 256, 256, p, 41);
   run_case("1000x1000 * 1000x1000", 1000, 1000, 1000, p, 15);

@@ -1,6 +1,7 @@
 -- dot.lua: the mat.dot benchmark.  Runs bench_dot (built beside this
 -- script's output directory by the `bench` target) for the large cases,
 -- then measures the per-call cost of a 4x4 product from Lua.
+do local b = mat.blas() print(("OpenBLAS kernel %s (chosen by %s), %d threads"):format(b.kernel, b.chosen, b.threads)) end
 local here = arg and arg[0]:match("^(.*)/") or "."
 local exe = os.getenv("MPL_BENCH_DOT") or "./bench_dot"
 local ok = os.execute(exe)

@@ -12,6 +12,7 @@
 -- leaves them to be mapped on first use, np.load maps them as it reads);
 -- mat.load{mmap = true} on the big file and on a small one.  Needs
 -- /usr/bin/python3 with numpy (MPL_PYTHON overrides).
+do local b = mat.blas() print(("OpenBLAS kernel %s (chosen by %s), %d threads"):format(b.kernel, b.chosen, b.threads)) end
 
 local csv_mb = tonumber(arg and arg[1]) or 100
 local npy_mb = tonumber(arg and arg[2]) or 1024

@@ -13,6 +13,7 @@
 --   MPL_BENCH_MAP_GB   dataset size in GB (default 2)
 --   MPL_BENCH_MAP_BOOT bootstrap replicates per array (default 8)
 --   MPL_BENCH_MAP_REPS runs per procs (default 3)
+do local b = mat.blas() print(("OpenBLAS kernel %s (chosen by %s), %d threads"):format(b.kernel, b.chosen, b.threads)) end
 local root = (arg and arg[0] or ""):match("^(.*)/tests/bench/[^/]*$") or "."
 local mpl = arg and arg[-1] or "mpl"
 local gb = os.getenv("MPL_BENCH_MAP_GB") or "2"
