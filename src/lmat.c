@@ -797,9 +797,12 @@ int luaopen_mat(lua_State *L) {
 
   for (const mpl__opener *o = mpl__openers; *o; o++) (*o)(L, mod, mt, meth);
 
-  /* The pool's forkserver starts now, while the process is small, so that
-  ** workers forked later share none of the heap the script will build. */
-  if (mpl_procs() > 1 && mpl__pool_prepare() != 0)
+  /* The arena is mapped now, so that a bad MPL_ARENA_SIZE or
+  ** MPL_ARENA_RETAIN is reported here, by name.  The pool's forkserver
+  ** starts now, while the process is small, so that workers forked later
+  ** share none of the heap the script will build. */
+  if (mpl__arena_ensure() != 0 ||
+      (mpl_procs() > 1 && mpl__pool_prepare() != 0))
     return luaL_error(L, "mat: %s", mpl_errmsg());
 
   lua_pushvalue(L, meth);
