@@ -7,7 +7,8 @@
 # reads commands on stdin, one per line: a worker count P runs
 # multiprocessing.Pool(P) (fork, so the workers read the list
 # copy-on-write) over every array, each item REPLICATES times
-# `w = rng.random(n); (x * w).sum() / w.sum()`, and prints
+# `w = rng.random(n); (x * w).sum() / w.sum()` (one generator per worker:
+# a generator per item would cost Python more than the work), and prints
 # "SECONDS PSS_KB" (the largest PSS of the family sampled by the workers);
 # "quit" or end of input stops.
 import multiprocessing as mp
@@ -21,6 +22,7 @@ COUNT, LO, HI, BOOT = (int(a) for a in sys.argv[1:5])
 rng0 = np.random.default_rng(2024)
 DATA = [rng0.random(LO + (i * 7919) % (HI - LO + 1)) for i in range(COUNT)]
 LAST = [None]
+RNG = [None]
 
 
 def pss_kb(pid):
@@ -46,7 +48,9 @@ def family_pss(pid):
 
 
 def item(i):
-    rng = np.random.default_rng([7, i])
+    if RNG[0] is None:  # one generator per worker, made in the worker
+        RNG[0] = np.random.default_rng([7, os.getpid()])
+    rng = RNG[0]
     x = DATA[i]
     s = 0.0
     for _ in range(BOOT):
