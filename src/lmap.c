@@ -49,7 +49,8 @@
   ((size_t)4 << 20) /* below WORKER_RETAIN: pages are reused */
 #define PRESSURE_NS 5000000L
 #define INC_HEAP                                                               \
-  ((size_t)16 << 20) /* larger inherited heaps: generational GC */
+  ((size_t)4 << 20) /* larger inherited heaps: generational GC                 \
+                     */
 #define WAIT_MS 50
 
 enum {
@@ -415,8 +416,9 @@ static void relieve(lua_State *L, pressure *p) {
 ** collector (whose young collections leave the objects inherited from
 ** the caller, and so their copy-on-write pages, alone) -- unless the
 ** inherited heap is small (INC_HEAP): then the incremental collector,
-** whose cycles free each item's temporaries before they can age, costs
-** little and keeps the worker's arena small. */
+** whose cycles (one per PRESSURE_STEP of results or so) free each item's
+** temporaries before they can age, costs little and keeps the worker's
+** arena within its retained memory. */
 static void worker_setup(lua_State *L, const map_ctx *c) {
   mpl_set_procs(1);
   mpl__blas_single_thread();
@@ -428,10 +430,14 @@ static void worker_setup(lua_State *L, const map_ctx *c) {
     lua_setfield(L, -2, "exit");
   }
   lua_pop(L, 1);
-  if (((size_t)lua_gc(L, LUA_GCCOUNT) << 10) > INC_HEAP)
+  size_t heap = (size_t)lua_gc(L, LUA_GCCOUNT) << 10;
+  if (heap > INC_HEAP) {
     lua_gc(L, LUA_GCGEN, 0, 0);
-  else
-    lua_gc(L, LUA_GCINC, 0, 0, 0);
+  } else { /* a cycle per PRESSURE_STEP of new debt, within 1x..10x the heap */
+    size_t p = PRESSURE_STEP / (heap / 100 + 1);
+    int pause = p < 100 ? 100 : p > 1000 ? 1000 : (int)p;
+    lua_gc(L, LUA_GCINC, pause, 0, 0);
+  }
 }
 
 /* What a worker's protected life shares with map_worker. */
