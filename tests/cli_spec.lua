@@ -523,5 +523,12 @@ print(arg[-1], arg[-2], arg[-3] == os.getenv("MPL_BIN_SEEN"), arg[-4])
                                 env = { MPL_HISTORY = "/nonexistent/dir/hist" } })
       assert.are.same({ out = BANNER .. "> 2\n> \n", err = "", code = 0 }, r)
     end)
+
+    it("ignores a history file that is a directory or has an impossible name", function()
+      for _, v in ipairs({ "/", string.rep("h", 5000), "/nonexistent/" .. string.rep("d/", 2000) }) do
+        local r = run({ "-i" }, { stdin = "1+1\n", env = { MPL_HISTORY = v } })
+        assert.are.same({ out = BANNER .. "> 2\n> \n", err = "", code = 0 }, r)
+      end
+    end)
   end)
 end)
