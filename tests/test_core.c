@@ -381,17 +381,17 @@ static long minflt(void) {
 ** allocation used to land on punched memory and fault its 20 pages in
 ** again); and memory above the cap is still returned. */
 static void test_churn_after_large_free(void) {
-  size_t cap = (size_t)32 << 20, slack = (size_t)4 << 20;
+  size_t cap = (size_t)6 << 20, slack = (size_t)2 << 20;
   mpl__arena_set_retain(cap);
   mpl__arena_stats st;
   mpl__arena_get_stats(&st);
   size_t base = st.resident;
-  enum { N = 1000 };
+  enum { N = 250 }; /* fits the 32 MiB arena of the valgrind run */
   static mpl_mat *t[N];
-  for (int i = 0; i < N; i++) /* 80 MB of 40-120 KB matrices */
+  for (int i = 0; i < N; i++) /* 20 MB of 40-120 KB matrices */
     CHECK(mpl_mat_new(&t[i], 1, 5000 + (size_t)(i * 7919) % 10001) == 0);
   mpl_mat *keep;
-  CHECK(mpl_mat_new(&keep, 1000, 1000) == 0); /* above them */
+  CHECK(mpl_mat_new(&keep, 10, 10) == 0); /* above them */
   for (int i = 0; i < N; i++) mpl_mat_release(t[(i * 337) % N]);
   mpl__arena_get_stats(&st);
   CHECK(st.resident <= base + st.in_use + cap + slack);
@@ -428,12 +428,12 @@ static void test_idle_memory_returned(void) {
   mpl__arena_get_stats(&st);
   size_t base = st.resident;
   mpl_mat *m, *sep, *top;
-  CHECK(mpl_mat_new(&m, 2000, 2000) == 0); /* 32 MB, kept when freed */
+  CHECK(mpl_mat_new(&m, 1000, 1000) == 0); /* 8 MB, kept when freed */
   CHECK(mpl_mat_new(&sep, 1, 1) == 0);
-  CHECK(mpl_mat_new(&top, 1000, 1000) == 0); /* 8 MB: the warm zone */
+  CHECK(mpl_mat_new(&top, 500, 500) == 0); /* 2 MB: the warm zone */
   mpl_mat_release(m);
   mpl_mat_release(top);
-  CHECK(mpl__arena_retained() >= (size_t)36 << 20);
+  CHECK(mpl__arena_retained() >= (size_t)9 << 20);
   /* wait for the reaper: 50 ms plus its period, far less than this */
   for (int i = 0; i < 500 && mpl__arena_retained(); i++) usleep(10000);
   CHECK_EQ_INT(mpl__arena_retained(), 0);
