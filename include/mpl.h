@@ -260,9 +260,11 @@ MPL_API int mpl_load_mem(mpl_mat **out, const void *buf, size_t len,
 */
 MPL_API void mpl_interrupt(void);
 
-/* Default worker count for parallel calls (initially the online CPUs;
-** the mpl command sets it from -p or MPL_PROCS).  mpl_set_procs returns
-** MPL_EINVAL when n < 1.  One setting for the whole process. */
+/* Default worker count for parallel calls (initially the online CPUs, at
+** most MPL_MAX_PROCS; the mpl command sets it from -p or MPL_PROCS).
+** mpl_set_procs returns MPL_EINVAL when n is not in 1..MPL_MAX_PROCS.  One
+** setting for the whole process. */
+#define MPL_MAX_PROCS 4096
 MPL_API int mpl_procs(void);
 MPL_API int mpl_set_procs(int n);
 

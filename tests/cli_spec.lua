@@ -369,21 +369,70 @@ print(arg[-1], arg[-2], arg[-3] == os.getenv("MPL_BIN_SEEN"), arg[-4])
       for _, v in ipairs({ "abc", "0", "-2", "1.5", "3x", "", " 3", "99999999999" }) do
         local r = with(nil, "--procs=" .. v)
         assert.are.same({ out = "", code = 1,
-          err = "mpl: bad value for --procs: '" .. v .. "' (expected a positive integer)\n" }, r)
+          err = "mpl: bad value for --procs: '" .. v .. "' (expected an integer from 1 to 4096)\n" }, r)
       end
       assert.are.same({ out = "", code = 1,
-        err = "mpl: bad value for --procs: 'abc' (expected a positive integer)\n" },
+        err = "mpl: bad value for --procs: 'abc' (expected an integer from 1 to 4096)\n" },
         with(nil, "-p", "abc"))
-      assert.are.equal("mpl: bad value for --procs: '0' (expected a positive integer)\n",
+      assert.are.equal("mpl: bad value for --procs: '0' (expected an integer from 1 to 4096)\n",
                        with(nil, "--procs", "0").err)
     end)
 
     it("rejects bad MPL_PROCS values with status 1", function()
-      for _, v in ipairs({ "abc", "0", "-1" }) do
+      for _, v in ipairs({ "abc", "0", "-1", "99999", "4097", "1e3", "2.5", " 2" }) do
         local r = with({ env = { MPL_PROCS = v } })
         assert.are.same({ out = "", code = 1,
-          err = "mpl: bad value for MPL_PROCS: '" .. v .. "' (expected a positive integer)\n" }, r)
+          err = "mpl: bad value for MPL_PROCS: '" .. v .. "' (expected an integer from 1 to 4096)\n" }, r)
       end
+      assert.are.same({ out = "4096\n", err = "", code = 0 }, with({ env = { MPL_PROCS = "4096" } }))
+    end)
+  end)
+
+  -- The arena's size and retained memory: byte counts, checked when mat
+  -- opens (each run is under `timeout 20`: a hang fails as status 124).
+  describe("MPL_ARENA_SIZE and MPL_ARENA_RETAIN", function()
+    local show = "print(#mat.new(12, 3))"
+    local bad = { "-1", "abc", "1e12", "2.5g", "64mb", " 64m", "64 m", "0x100000",
+                  "18446744073709551615", "18446744073709547520", "99999999999999999999999",
+                  "1125899906842625", "1025t" }
+
+    it("reject anything but a byte count, naming the variable, with every -p", function()
+      for _, name in ipairs({ "MPL_ARENA_SIZE", "MPL_ARENA_RETAIN" }) do
+        local from = name == "MPL_ARENA_SIZE" and "1m" or "0"
+        for _, v in ipairs(bad) do
+          for _, p in ipairs({ "1", "2" }) do
+            local r = run({ "-p", p, "-e", show }, { env = { [name] = v } })
+            local shown = #v > 40 and v:sub(1, 40) .. "..." or v
+            assert.are.same({ out = "", code = 1,
+              err = "mpl: mat: bad value for " .. name .. ": '" .. shown .. "' (expected a " ..
+                    "byte count from " .. from .. " to 1024t: digits, then optionally k, m, " ..
+                    "g or t)\n" }, r)
+          end
+        end
+      end
+    end)
+
+    it("reject an arena below 1 MiB, and take what they document", function()
+      for _, v in ipairs({ "0", "100000", "1048575", "1023k" }) do
+        local r = run({ "-e", show }, { env = { MPL_ARENA_SIZE = v } })
+        assert.are.equal(1, r.code)
+        assert.truthy(r.err:find("bad value for MPL_ARENA_SIZE: '" .. v .. "'", 1, true))
+      end
+      for _, v in ipairs({ "", "1m", "1024K", "64m", "1G", "2147483648" }) do
+        assert.are.same({ out = "12\n", err = "", code = 0 },
+                        run({ "-e", show }, { env = { MPL_ARENA_SIZE = v } }))
+      end
+      for _, v in ipairs({ "", "0", "16M", "1g", "1024t" }) do
+        assert.are.same({ out = "12\n", err = "", code = 0 },
+                        run({ "-e", show }, { env = { MPL_ARENA_RETAIN = v } }))
+      end
+    end)
+
+    it("bound what a 1 MiB arena can hold", function()
+      local r = run({ "-e", "print(pcall(mat.new, 1000, 1000))" },
+                    { env = { MPL_ARENA_SIZE = "1m" } })
+      assert.are.equal(0, r.code)
+      assert.truthy(r.out:find("^false"))
     end)
   end)
 
@@ -473,6 +522,13 @@ print(arg[-1], arg[-2], arg[-3] == os.getenv("MPL_BIN_SEEN"), arg[-4])
       local r = run({ "-i" }, { stdin = "1+1\n",
                                 env = { MPL_HISTORY = "/nonexistent/dir/hist" } })
       assert.are.same({ out = BANNER .. "> 2\n> \n", err = "", code = 0 }, r)
+    end)
+
+    it("ignores a history file that is a directory or has an impossible name", function()
+      for _, v in ipairs({ "/", string.rep("h", 5000), "/nonexistent/" .. string.rep("d/", 2000) }) do
+        local r = run({ "-i" }, { stdin = "1+1\n", env = { MPL_HISTORY = v } })
+        assert.are.same({ out = BANNER .. "> 2\n> \n", err = "", code = 0 }, r)
+      end
     end)
   end)
 end)

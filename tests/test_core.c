@@ -3,6 +3,7 @@
 */
 #include <dirent.h>
 #include <math.h>
+#include <sys/resource.h>
 
 #include "ctest.h"
 #include "internal.h"
@@ -368,6 +369,124 @@ static void test_save(void) {
   CHECK(system(cmd) == 0);
 }
 
+/* Page faults this process took so far. */
+static long minflt(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_minflt;
+}
+
+/* A steady loop of 80 KB temporaries after a free larger than the
+** retention cap reuses populated memory: it takes no page faults (each
+** allocation used to land on punched memory and fault its 20 pages in
+** again); and memory above the cap is still returned. */
+static void test_churn_after_large_free(void) {
+  size_t cap = (size_t)6 << 20, slack = (size_t)2 << 20;
+  mpl__arena_set_retain(cap);
+  mpl__arena_stats st;
+  mpl__arena_get_stats(&st);
+  size_t base = st.resident;
+  enum { N = 250 }; /* fits the 32 MiB arena of the valgrind run */
+  static mpl_mat *t[N];
+  for (int i = 0; i < N; i++) /* 20 MB of 40-120 KB matrices */
+    CHECK(mpl_mat_new(&t[i], 1, 5000 + (size_t)(i * 7919) % 10001) == 0);
+  mpl_mat *keep;
+  CHECK(mpl_mat_new(&keep, 10, 10) == 0); /* above them */
+  for (int i = 0; i < N; i++) mpl_mat_release(t[(i * 337) % N]);
+  mpl__arena_get_stats(&st);
+  CHECK(st.resident <= base + st.in_use + cap + slack);
+  CHECK(mpl__arena_retained() <= cap);
+  /* the arena's own calls: a matrix's handle is malloc'd, and under
+  ** AddressSanitizer each malloc gets fresh pages */
+  long f0 = minflt();
+  for (int i = 0; i < 2000; i++) {
+    int err;
+    double *d = mpl__arena_alloc(80000, 1, &err);
+    CHECK(d != NULL);
+    d[9999] = i;
+    mpl__arena_free(d);
+  }
+  long faults = minflt() - f0;
+  if (faults >= 100)
+    fprintf(stderr, "# %ld page faults in 2000 allocations\n", faults);
+  CHECK(faults < 100);
+  mpl_mat_release(keep);
+  mpl__arena_get_stats(&st);
+  CHECK_EQ_INT(st.blocks, 0);
+  CHECK(st.resident <= base + cap + slack);
+  mpl__arena_set_retain(0);
+  mpl__arena_get_stats(&st);
+  CHECK(st.resident < base + slack);
+}
+
+/* Retained memory that nobody reuses goes back to the system by itself
+** (the reaper thread), with no further call into the arena. */
+static void test_idle_memory_returned(void) {
+  mpl__arena_set_retain((size_t)64 << 20);
+  uint64_t decay = mpl__arena_set_decay(50);
+  mpl__arena_stats st;
+  mpl__arena_get_stats(&st);
+  size_t base = st.resident;
+  mpl_mat *m, *sep, *top;
+  CHECK(mpl_mat_new(&m, 1000, 1000) == 0); /* 8 MB, kept when freed */
+  CHECK(mpl_mat_new(&sep, 1, 1) == 0);
+  CHECK(mpl_mat_new(&top, 500, 500) == 0); /* 2 MB: the warm zone */
+  mpl_mat_release(m);
+  mpl_mat_release(top);
+  CHECK(mpl__arena_retained() >= (size_t)9 << 20);
+  /* wait for the reaper: 50 ms plus its period, far less than this */
+  for (int i = 0; i < 500 && mpl__arena_retained(); i++) usleep(10000);
+  CHECK_EQ_INT(mpl__arena_retained(), 0);
+  mpl__arena_get_stats(&st);
+  CHECK(st.resident < base + ((size_t)1 << 20));
+  mpl_mat_release(sep);
+  mpl__arena_set_decay(decay);
+  mpl__arena_set_retain(0);
+}
+
+/* A malformed MPL_ARENA_SIZE or MPL_ARENA_RETAIN is an error for a host,
+** naming the variable, on every call (never a hang or a silent default);
+** the worker count is 1..4096. */
+static void test_env_strict(void) {
+  static const char *bad[][2] = {
+      {"MPL_ARENA_SIZE", "-1"},
+      {"MPL_ARENA_SIZE", "18446744073709551615"},
+      {"MPL_ARENA_SIZE", "99999999999999999999999"},
+      {"MPL_ARENA_SIZE", "1e12"},
+      {"MPL_ARENA_SIZE", "100000"},
+      {"MPL_ARENA_RETAIN", "abc"},
+      {"MPL_ARENA_RETAIN", "-5m"},
+  };
+  for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+      alarm(20);
+      setenv(bad[k][0], bad[k][1], 1);
+      mpl_mat *m = (mpl_mat *)1;
+      for (int round = 0; round < 2; round++) {
+        if (mpl_mat_new(&m, 2, 2) != MPL_EINVAL || m != NULL) _exit(2);
+        if (!strstr(mpl_errmsg(), bad[k][0]) ||
+            !strstr(mpl_errmsg(), bad[k][1]) ||
+            !strstr(mpl_errmsg(), "expected a byte count"))
+          _exit(3);
+      }
+      _exit(mpl__arena_ensure() == MPL_EINVAL ? 0 : 4);
+    }
+    int status;
+    CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status));
+    CHECK_EQ_INT(WEXITSTATUS(status), 0);
+  }
+  int old = mpl_procs();
+  CHECK_EQ_INT(mpl_set_procs(0), MPL_EINVAL);
+  CHECK_EQ_INT(mpl_set_procs(MPL_MAX_PROCS + 1), MPL_EINVAL);
+  CHECK(strstr(mpl_errmsg(), "4096") != NULL);
+  CHECK_EQ_INT(mpl_procs(), old);
+  CHECK_EQ_INT(mpl_set_procs(MPL_MAX_PROCS), 0);
+  CHECK_EQ_INT(mpl_procs(), MPL_MAX_PROCS);
+  CHECK_EQ_INT(mpl_set_procs(old), 0);
+}
+
 static const ctest tests[] = {
   {"new_is_zeroed_and_shaped", test_new_is_zeroed_and_shaped},
   {"empty_shapes", test_empty_shapes},
@@ -379,6 +498,9 @@ static const ctest tests[] = {
   {"dot", test_dot},
   {"strerror", test_strerror},
   {"memory_returned", test_memory_returned},
+  {"churn_after_large_free", test_churn_after_large_free},
+  {"idle_memory_returned", test_idle_memory_returned},
+  {"env_strict", test_env_strict},
   {"visible_to_earlier_fork", test_visible_to_earlier_fork},
   {"child_allocates_apart", test_child_allocates_apart},
   {"nothing_in_dev_shm", test_nothing_in_dev_shm},

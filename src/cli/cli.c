@@ -272,7 +272,7 @@ unknown:
 }
 
 /*
-** Parse a worker count: decimal digits only, 1 .. INT_MAX.
+** Parse a worker count: decimal digits only, 1 .. MPL_MAX_PROCS.
 */
 static int parse_procs(const char *s, int *out) {
   char *end;
@@ -280,7 +280,7 @@ static int parse_procs(const char *s, int *out) {
   if (s[0] < '0' || s[0] > '9') return 0;
   errno = 0;
   v = strtol(s, &end, 10);
-  if (errno != 0 || *end != '\0' || v < 1 || v > INT_MAX) return 0;
+  if (errno != 0 || *end != '\0' || v < 1 || v > MPL_MAX_PROCS) return 0;
   *out = (int)v;
   return 1;
 }
@@ -301,8 +301,10 @@ static int apply_procs(const struct cli_args *a) {
   }
   if (!parse_procs(value, &n) || mpl_set_procs(n) < 0) {
     fprintf(stderr,
-            "%s: bad value for %s: '%s' (expected a positive integer)\n",
-            PROGNAME, from, value);
+            "%s: bad value for %s: '%.40s%s' (expected an integer from 1 "
+            "to %d)\n",
+            PROGNAME, from, value, strlen(value) > 40 ? "..." : "",
+            MPL_MAX_PROCS);
     fflush(stderr);
     return 0;
   }

@@ -21,26 +21,43 @@
 ** out of memory is an error at creation, never a SIGBUS on first touch; a
 ** request larger than the memory the kernel reports as available is refused
 ** before anything is touched, because populating shared memory past that
-** point wakes the OOM killer instead of failing.  When a large block (or a
-** run of coalesced blocks) is freed its pages are punched out of the file,
-** which returns them to the system in every process at once -- except for
-** a bounded amount of recently freed memory, kept populated for reuse.
+** point wakes the OOM killer instead of failing.  Freed memory goes back to
+** the system by punching its pages out of the file, which returns them in
+** every process at once -- but not on every free (see RETENTION).
 **
 ** RETENTION
 ** Populating a page costs a fault and zeroing: a fresh 80 MB result costs
-** more to populate than a + b costs to compute.  So up to a cap (default:
-** 256 MiB or an eighth of physical memory, whichever is smaller;
-** MPL_ARENA_RETAIN=bytes overrides, 0 turns retention off) of freed large
-** blocks keeps its pages: a free block of at least PUNCH_MIN bytes whose
-** pages are all populated is "kept" (F_KEPT), counted and linked on a list
-** in order of freeing, and the pages a freed block gives back above the top
-** of the heap stay populated as a "warm" zone [page above top, warm_end).
-** When kept + warm exceeds the cap, the oldest kept blocks are punched
-** first, then the far end of the warm zone, so memory beyond the cap is
-** always returned.  A block that merges with a punched neighbour is punched
-** whole, as before.  An allocation that fails for lack of memory gives
-** back everything retained and tries again.  Reused memory is not zero, so
-** zeroed allocations clear it (cheaper than the fault was).
+** more to populate than a + b costs to compute, and a loop of 80 KB
+** temporaries that faults its pages in on every allocation runs at a third
+** of its speed.  So freed memory stays populated ("retained") for reuse,
+** within a budget (default: 256 MiB or an eighth of physical memory,
+** whichever is smaller; MPL_ARENA_RETAIN=bytes overrides, 0 turns retention
+** off; a mat.map worker has 16 MiB), and allocation prefers it:
+** - Every free block is either populated (all the whole pages inside its
+**   body have memory) or punched (F_PUNCHED: those pages are holes and read
+**   as zero), and sits on the size-class lists of its state.  Free
+**   neighbours merge only when in the same state, so a block freed next to
+**   a punched one stays populated instead of being punched with it.  (Once
+**   a freed block was merged into a punched neighbour and punched whole:
+**   after a large free every later temporary landed on punched memory and
+**   faulted all its pages in again.)
+** - An allocation takes a populated free block first, then the warm zone
+**   (the populated pages just above the top of the heap), and only then a
+**   punched block or fresh pages, which it populates.
+** - Populated free blocks with a whole page inside are "kept" (F_KEPT):
+**   counted and linked on a list in order of freeing; pages freed back to
+**   the top stay populated as the warm zone [page above top, warm_end).
+**   Memory beyond the budget is returned at once, the oldest kept blocks
+**   first, then the far end of the warm zone.
+** - Retained memory nobody reused for DECAY_MS (half a second) is returned
+**   as well: after a large free the process keeps no more than its loop
+**   keeps using.  A thread (started while anything is retained, all
+**   signals blocked, gone when nothing is) does it while the process does
+**   something else, such as waiting for its workers; frees do it too.  A
+**   punched block merges with its punched neighbours.
+** An allocation that fails for lack of memory gives back everything
+** retained and tries again.  Reused memory is not zero, so zeroed
+** allocations clear it (cheaper than the fault was).
 **
 ** FILLING
 ** A block about to receive bytes that already exist elsewhere (a file, a
@@ -66,10 +83,12 @@
 ** The allocator is a boundary-tag heap: a 64-byte header before each block
 ** records its size and the size of the block below it, so freeing
 ** coalesces with both neighbours in O(1); free blocks sit on size-class
-** lists (one per power of two).  Invariants: blocks tile [base, base+top);
-** a free block never ends at top (it is trimmed instead); pages wholly
-** inside a free block's body may be unpopulated only when F_PUNCHED is set;
-** pages above top are unpopulated.  Allocator metadata lives in the arena
+** lists (one per power of two and state).  Invariants: blocks tile [base,
+** base+top); a free block never ends at top (it is trimmed instead, with
+** any free block below it); the whole pages inside a free block's body are
+** all populated, or all holes when F_PUNCHED is set; pages above top are
+** holes except the warm zone.  A header is never touched after its page
+** was punched (a read would populate it again).  Allocator metadata lives in the arena
 ** headers and this process's private state, guarded by a mutex: only the
 ** process that created the arena (and its threads) allocates from it.
 **
@@ -87,7 +106,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -100,7 +121,6 @@
 #define HDR ((size_t)64)
 #define MIN_BLOCK (HDR + ALIGN)
 #define NBINS 64
-#define PUNCH_MIN ((size_t)1 << 20)     /* free runs this large are punched */
 #define CHECK_AVAIL_MIN ((size_t)32 << 20) /* populates this large are checked */
 #define MAGIC_USED 0x6d706c55u
 #define MAGIC_FREE 0x6d706c46u
@@ -110,6 +130,8 @@
 #define WRITE_CHUNK ((size_t)4 << 20)   /* bytes per write into the arena */
 #define PIPE_SIZE (1 << 20)             /* pipe capacity asked for by fill_fd */
 #define RETAIN_MAX ((size_t)256 << 20)  /* default cap of retained memory */
+#define DECAY_MS 500              /* retained memory idle this long goes */
+#define ENV_MAX ((size_t)1 << 50) /* largest byte count taken from the env */
 
 typedef struct blk {
   size_t size;      /* whole block, header included, a multiple of ALIGN */
@@ -117,7 +139,10 @@ typedef struct blk {
   uint32_t magic;
   uint32_t flags;
   struct blk *next, *prev; /* size-class list links while free */
-  size_t req;              /* bytes requested, for statistics */
+  union {
+    size_t req;     /* in use: bytes requested, for statistics */
+    uint64_t since; /* kept: when it was freed (ms, monotonic) */
+  };
   struct blk *lnext, *lprev; /* kept list links (newest first) while kept */
 } blk;
 _Static_assert(sizeof(blk) <= 64, "block header must fit in HDR");
@@ -133,14 +158,21 @@ static struct {
   size_t top;       /* first offset not covered by a block */
   size_t last_size; /* size of the block ending at top, 0 if none */
   size_t page;
-  blk *bins[NBINS];
+  blk *bins[2][NBINS]; /* [0]: populated free blocks, [1]: F_PUNCHED ones */
   size_t in_use, blocks;
   size_t cap;       /* retention cap; SIZE_MAX until the arena is mapped */
   size_t kept;      /* whole pages inside kept blocks */
   size_t warm_end;  /* offset: pages [page above top, warm_end) populated */
   blk *lru_new, *lru_old;
-} A = {PTHREAD_MUTEX_INITIALIZER, -1, 0, NULL, 0, NULL, 0, 0, 0, 0, {NULL}, 0, 0,
-       SIZE_MAX, 0, 0, NULL, NULL};
+  uint64_t warm_since;    /* when the warm zone last took a block back */
+  uint64_t decay;         /* ms of idleness after which retained memory goes */
+  int reaper;             /* 1 while the thread that returns idle memory runs */
+  uint64_t reaper_failed; /* when starting it last failed, 0: never */
+  char init_msg[160];     /* mpl_errmsg of init_err */
+} A = {.lock = PTHREAD_MUTEX_INITIALIZER,
+       .fd = -1,
+       .cap = SIZE_MAX,
+       .decay = DECAY_MS};
 
 static size_t round_up(size_t x, size_t a) { return (x + a - 1) / a * a; }
 
@@ -152,44 +184,52 @@ static char *pg_up(const void *p) {
   return (char *)(((uintptr_t)p + A.page - 1) / A.page * A.page);
 }
 
-/* A byte count from the environment ("512m", "1g", "0"), or fallback. */
-static size_t env_bytes(const char *name, size_t fallback) {
-  const char *env = getenv(name);
-  if (!env || !*env) return fallback;
-  char *end;
-  unsigned long long v = strtoull(env, &end, 10);
-  if (end == env) return fallback;
-  if (*end == 'k' || *end == 'K') v <<= 10;
-  else if (*end == 'm' || *end == 'M') v <<= 20;
-  else if (*end == 'g' || *end == 'G') v <<= 30;
-  return (size_t)v;
-}
-
-/* The default retention cap: RETAIN_MAX, or an eighth of physical memory
-** on a small machine. */
-static size_t default_retain(void) {
-  long pages = sysconf(_SC_PHYS_PAGES);
-  size_t cap = RETAIN_MAX;
-  if (pages > 0 && (size_t)pages * A.page / 8 < cap)
-    cap = (size_t)pages * A.page / 8;
-  return env_bytes("MPL_ARENA_RETAIN", cap);
-}
-
-/* The arena's default size: twice physical memory leaves room for
-** fragmentation while costing nothing but address space. */
-static size_t default_size(void) {
-  const char *env = getenv("MPL_ARENA_SIZE");
-  if (env && *env) {
-    char *end;
-    unsigned long long v = strtoull(env, &end, 10);
-    if (*end == 'k' || *end == 'K') v <<= 10;
-    else if (*end == 'm' || *end == 'M') v <<= 20;
-    else if (*end == 'g' || *end == 'G') v <<= 30;
-    if (v >= ((size_t)1 << 20)) return (size_t)v;
+/* A byte count from the environment -- digits, then optionally k, m, g or
+** t (KiB, MiB, GiB, TiB, either case) -- from min to ENV_MAX; unset or
+** empty: fallback.  Anything else (a sign, a fraction, an exponent, junk,
+** a number out of range) is an error that names the variable: 0 with
+** A.init_msg set, so a typo never passes for the default. */
+static int env_bytes(const char *name, size_t min, size_t fallback,
+                     size_t *out) {
+  const char *env = getenv(name), *p = env;
+  *out = fallback;
+  if (!env || !*env) return 1;
+  size_t v = 0;
+  for (; *p >= '0' && *p <= '9'; p++)
+    v = v > ENV_MAX ? v : v * 10 + (size_t)(*p - '0'); /* stops past ENV_MAX */
+  int shift = 0;
+  if (*p && p[1] == '\0' && p > env) {
+    const char *units = "kKmMgGtT", *u = strchr(units, *p);
+    if (u) {
+      shift = 10 * (int)((u - units) / 2 + 1);
+      p++;
+    }
   }
+  if (p == env || *p || v > ENV_MAX >> shift || v << shift < min) {
+    snprintf(
+        A.init_msg, sizeof A.init_msg,
+        "bad value for %s: '%.40s%s' (expected a byte count from %s to 1024t: "
+        "digits, then optionally k, m, g or t)",
+        name, env, strlen(env) > 40 ? "..." : "", min ? "1m" : "0");
+    return 0;
+  }
+  *out = v << shift;
+  return 1;
+}
+
+/* The retention cap (MPL_ARENA_RETAIN, else RETAIN_MAX or an eighth of
+** physical memory on a small machine) and the arena's size
+** (MPL_ARENA_SIZE, else twice physical memory, which leaves room for
+** fragmentation while costing nothing but address space).  0 or
+** MPL_EINVAL (A.init_msg set). */
+static int env_sizes(size_t *cap, size_t *size) {
   long pages = sysconf(_SC_PHYS_PAGES);
   size_t phys = pages > 0 ? (size_t)pages * A.page : ((size_t)8 << 30);
-  return 2 * phys;
+  size_t retain = phys / 8 < RETAIN_MAX ? phys / 8 : RETAIN_MAX;
+  if (!env_bytes("MPL_ARENA_RETAIN", 0, retain, cap)) return MPL_EINVAL;
+  if (!env_bytes("MPL_ARENA_SIZE", (size_t)1 << 20, 2 * phys, size))
+    return MPL_EINVAL;
+  return 0;
 }
 
 /* In a forked child: keep the parent's arena mapped but never allocate
@@ -207,6 +247,8 @@ static void arena_after_fork(void) {
   A.size = A.top = A.last_size = A.in_use = A.blocks = 0;
   memset(A.bins, 0, sizeof A.bins);
   A.kept = A.warm_end = 0;
+  A.reaper = 0; /* the parent's thread is not ours */
+  A.reaper_failed = 0;
   A.lru_new = A.lru_old = NULL;
 }
 
@@ -221,13 +263,18 @@ static void arena_init(void) {
   }
   long pg = sysconf(_SC_PAGESIZE);
   A.page = pg > 0 ? (size_t)pg : 4096;
-  if (A.cap == SIZE_MAX) A.cap = default_retain();
+  size_t cap, size;
+  A.init_err = env_sizes(&cap, &size);
+  if (A.init_err) return;
+  if (A.cap == SIZE_MAX) A.cap = cap;
   int fd = memfd_create("mpl-arena", MFD_CLOEXEC);
   if (fd < 0) {
+    snprintf(A.init_msg, sizeof A.init_msg, "cannot create the arena: %s",
+             strerror(errno));
     A.init_err = MPL_ESYS;
     return;
   }
-  size_t size = round_up(default_size(), A.page);
+  size = round_up(size, A.page); /* at most ENV_MAX: no overflow */
   size_t least = size < ((size_t)64 << 20) ? size : ((size_t)64 << 20);
   for (; size >= least; size /= 2) {
     if (ftruncate(fd, (off_t)size) != 0) continue;
@@ -240,8 +287,19 @@ static void arena_init(void) {
       return;
     }
   }
+  snprintf(A.init_msg, sizeof A.init_msg,
+           "cannot map the arena (%zu MiB or less): %s", least >> 20,
+           strerror(errno));
   close(fd);
   A.init_err = MPL_ENOMEM;
+}
+
+/* The arena mapped (0), or why it cannot be (mpl_errmsg set).  Called
+** with the lock held. */
+static int arena_ready(void) {
+  if (!A.base && !A.init_err) arena_init();
+  if (A.init_err) mpl__set_errmsg("%s", A.init_msg);
+  return A.init_err;
 }
 
 /* Bytes the kernel says can still be allocated without swapping: shared
@@ -323,18 +381,25 @@ static int bin_of(size_t size) {
   return b < NBINS ? b : NBINS - 1;
 }
 
+/* The list a free block belongs on: by state (populated or F_PUNCHED) and
+** size class; neither may change while it is there. */
+static blk **bin_head(const blk *b) {
+  return &A.bins[(b->flags & F_PUNCHED) != 0][bin_of(b->size)];
+}
+
 static void bin_insert(blk *b) {
-  int i = bin_of(b->size);
+  blk **h = bin_head(b);
   b->magic = MAGIC_FREE;
   b->prev = NULL;
-  b->next = A.bins[i];
+  b->next = *h;
   if (b->next) b->next->prev = b;
-  A.bins[i] = b;
+  *h = b;
 }
 
 static void bin_remove(blk *b) {
   if (b->prev) b->prev->next = b->next;
-  else A.bins[bin_of(b->size)] = b->next;
+  else
+    *bin_head(b) = b->next;
   if (b->next) b->next->prev = b->prev;
 }
 
@@ -353,9 +418,18 @@ static size_t warm_bytes(void) {
   return A.warm_end > t ? A.warm_end - t : 0;
 }
 
-/* Count b (free, fully populated, not yet resized) as kept, newest. */
+static uint64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Count b (free, fully populated, not yet resized) as kept, newest; a
+** block with no whole page inside holds nothing worth counting. */
 static void kept_add(blk *b) {
+  if (!body_pages(b)) return;
   b->flags |= F_KEPT;
+  b->since = now_ms();
   b->lprev = NULL;
   b->lnext = A.lru_new;
   if (A.lru_new) A.lru_new->lprev = b;
@@ -364,8 +438,9 @@ static void kept_add(blk *b) {
   A.kept += body_pages(b);
 }
 
-/* Stop counting b (call before its size changes). */
+/* Stop counting b, if it was (call before its size changes). */
 static void kept_del(blk *b) {
+  if (!(b->flags & F_KEPT)) return;
   if (b->lprev) b->lprev->lnext = b->lnext;
   else A.lru_new = b->lnext;
   if (b->lnext) b->lnext->lprev = b->lprev;
@@ -374,15 +449,63 @@ static void kept_del(blk *b) {
   A.kept -= body_pages(b);
 }
 
+/* Merge b (free, in no list, not kept) with its free neighbours in the
+** same state -- populated with populated, punched with punched, so that
+** freeing a populated block never punches it for its neighbour's sake --
+** and fix the prev_size of the block above.  Returns the merged block. */
+static blk *coalesce(blk *b) {
+  uint32_t cold = b->flags & F_PUNCHED;
+  char *end = (char *)b + b->size;
+  if (end < A.base + A.top) {
+    blk *nx = (blk *)end;
+    if (nx->magic == MAGIC_FREE && (nx->flags & F_PUNCHED) == cold) {
+      bin_remove(nx);
+      kept_del(nx);
+      b->size += nx->size;
+      nx->magic = 0;
+    }
+  }
+  if (b->prev_size) {
+    blk *pv = (blk *)((char *)b - b->prev_size);
+    if (pv->magic == MAGIC_FREE && (pv->flags & F_PUNCHED) == cold) {
+      bin_remove(pv);
+      kept_del(pv);
+      pv->size += b->size;
+      b->magic = 0;
+      b = pv;
+    }
+  }
+  end = (char *)b + b->size;
+  if (end < A.base + A.top) ((blk *)end)->prev_size = b->size;
+  return b;
+}
+
+/* Punch the pages of [from, to) that lie wholly inside free block b's
+** body, widened to whole pages: what b's part [from, to) held. */
+static void punch_part(const blk *b, char *from, char *to) {
+  char *lo = pg_up((const char *)b + HDR),
+       *hi = pg_down((const char *)b + b->size);
+  from = pg_down(from);
+  to = pg_up(to);
+  punch(from > lo ? from : lo, to < hi ? to : hi);
+}
+
+/* Return the pages of b (free, in a list, fully populated) to the system:
+** it becomes a punched block, merged with its punched neighbours. */
+static void chill(blk *b) {
+  bin_remove(b);
+  kept_del(b);
+  char *from = (char *)b, *to = from + b->size;
+  b->flags |= F_PUNCHED;
+  b = coalesce(b);
+  punch_part(b, from, to);
+  bin_insert(b);
+}
+
 /* Return retained memory until at most `limit` bytes stay: the oldest kept
 ** blocks first, then the far end of the warm zone. */
 static void trim(size_t limit) {
-  while (A.lru_old && A.kept + warm_bytes() > limit) {
-    blk *b = A.lru_old;
-    kept_del(b);
-    punch(pg_up((char *)b + HDR), pg_down((char *)b + b->size));
-    b->flags |= F_PUNCHED;
-  }
+  while (A.lru_old && A.kept + warm_bytes() > limit) chill(A.lru_old);
   size_t w = warm_bytes();
   if (A.kept + w > limit) {
     size_t keep = limit > A.kept ? limit - A.kept : 0;
@@ -393,24 +516,86 @@ static void trim(size_t limit) {
   }
 }
 
+/* Return retained memory nobody took for A.decay ms: kept blocks freed
+** that long ago (the list is in order of freeing), and the warm zone if
+** no block came back to it since. */
+static void decay(uint64_t now) {
+  if (!A.decay) return;
+  while (A.lru_old && now - A.lru_old->since >= A.decay) chill(A.lru_old);
+  if (warm_bytes() && now - A.warm_since >= A.decay) {
+    punch(A.base + top_page(), A.base + A.warm_end);
+    A.warm_end = top_page();
+  }
+}
+
+/* The thread that returns idle retained memory while the process does
+** something else (the caller of mat.map waits for its workers, a user
+** reads the output); it ends when nothing is retained. */
+static void *reaper(void *unused) {
+  (void)unused;
+  for (;;) {
+    pthread_mutex_lock(&A.lock);
+    uint64_t ms = A.decay ? A.decay / 2 + 1 : 0;
+    pthread_mutex_unlock(&A.lock);
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    if (ms) nanosleep(&ts, NULL);
+    pthread_mutex_lock(&A.lock);
+    if (A.base) decay(now_ms());
+    int more = ms && A.base && A.kept + warm_bytes() > 0;
+    if (!more) A.reaper = 0;
+    pthread_mutex_unlock(&A.lock);
+    if (!more) return NULL;
+  }
+}
+
+/* Start the reaper if memory is retained and it is not running, with every
+** signal blocked (the host's handlers run in its own threads).  A failure
+** (a thread limit) is retried after A.decay ms; until then only arena calls
+** return idle memory.  Called with the lock held. */
+static __attribute__((noinline)) void start_reaper(uint64_t now) {
+  if (A.reaper || !A.decay || A.kept + warm_bytes() == 0) return;
+  if (A.reaper_failed && now - A.reaper_failed < A.decay) return;
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  pthread_attr_t at;
+  pthread_t t;
+  int ok = pthread_attr_init(&at) == 0;
+  if (ok) {
+    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+    ok = pthread_create(&t, &at, reaper, NULL) == 0;
+    pthread_attr_destroy(&at);
+  }
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  A.reaper = ok;
+  A.reaper_failed = ok ? 0 : now;
+}
+
 /* First fit in the request's own size class, else the head of any larger
-** class (every block there is big enough). */
-static blk *bin_take(size_t need) {
+** class (every block there is big enough), among populated (cold = 0) or
+** punched (cold = 1) free blocks. */
+static blk *bin_take(size_t need, int cold) {
   int i = bin_of(need);
-  for (blk *b = A.bins[i]; b; b = b->next) {
+  for (blk *b = A.bins[cold][i]; b; b = b->next) {
     if (b->size >= need) {
       bin_remove(b);
       return b;
     }
   }
   for (i++; i < NBINS; i++) {
-    if (A.bins[i]) {
-      blk *b = A.bins[i];
+    if (A.bins[cold][i]) {
+      blk *b = A.bins[cold][i];
       bin_remove(b);
       return b;
     }
   }
   return NULL;
+}
+
+/* Whether a block of `need` bytes at the top lies within the warm zone. */
+static int top_is_warm(size_t need) {
+  return need <= A.size - A.top &&
+         pg_up(A.base + A.top + need) <= A.base + A.warm_end;
 }
 
 /* The whole pages of the n bytes after b's header: what an unfilled
@@ -431,9 +616,12 @@ static void skip_range(blk *b, size_t n, int unfilled, char **s0, char **s1) {
 static blk *take_block(size_t need, size_t n, int unfilled, char **fresh0,
                        char **fresh1, char **skip0, char **skip1, int *err) {
   *fresh0 = *fresh1 = *skip0 = *skip1 = NULL;
-  blk *b = bin_take(need);
+  /* populated memory first: a free block, else the warm zone; only then a
+  ** punched block, whose pages must be faulted in again */
+  blk *b = bin_take(need, 0);
+  if (!b && !top_is_warm(need)) b = bin_take(need, 1);
   if (b) {
-    if (b->flags & F_KEPT) kept_del(b);
+    kept_del(b);
     int punched = (b->flags & F_PUNCHED) != 0;
     char *old_end = (char *)b + b->size;
     char *keep = (char *)b + need; /* end of what stays populated */
@@ -460,7 +648,7 @@ static blk *take_block(size_t need, size_t n, int unfilled, char **fresh0,
       b->size = need;
       ((blk *)old_end)->prev_size = rem->size; /* a free block never ends at top */
       bin_insert(rem);
-      if (!punched && rem->size >= PUNCH_MIN) kept_add(rem);
+      if (!punched) kept_add(rem);
     }
     return b;
   }
@@ -504,8 +692,7 @@ static void *alloc(size_t n, int zero, int unfilled, size_t *lo, size_t *hi,
   if (need < MIN_BLOCK) need = MIN_BLOCK;
   char *f0, *f1, *s0, *s1;
   pthread_mutex_lock(&A.lock);
-  if (!A.base && !A.init_err) arena_init();
-  if (A.init_err) {
+  if (arena_ready()) {
     *err = A.init_err;
     pthread_mutex_unlock(&A.lock);
     return NULL;
@@ -624,6 +811,41 @@ int mpl__arena_fill_fd(void *dst, int fd, size_t off, size_t n, size_t *done) {
   return rc;
 }
 
+/* Lower top over b, a free block in no list that ends at top, whose pages
+** from `from` on may be populated (below it, a punched b's are holes).
+** Pages above top must be holes but for the warm zone, which starts at
+** top: a populated b joins it; a punched one takes it down with it. */
+static void lower_top(blk *b, char *from) {
+  char *t = A.base + A.top, *hdr = pg_up((char *)b + HDR);
+  int cold = (b->flags & F_PUNCHED) != 0;
+  A.top = (size_t)((char *)b - A.base);
+  A.last_size = b->prev_size;
+  b->magic = 0; /* the last touch of the header: it may be punched now */
+  if (cold) {
+    char *lo = pg_down(from) > hdr ? pg_down(from) : hdr;
+    char *hi = A.base + A.warm_end > pg_up(t) ? A.base + A.warm_end : pg_up(t);
+    punch(pg_up(b), hdr);
+    punch(lo, hi);
+  } else {
+    A.warm_since = now_ms();
+  }
+  if (cold) A.warm_end = top_page();
+}
+
+/* Free block b (in no list) ends at top: lower top over it, then over any
+** free block left ending at top (one in the other state, which did not
+** merge). */
+static void to_top(blk *b, char *from) {
+  lower_top(b, from);
+  while (A.last_size) {
+    b = (blk *)(A.base + A.top - A.last_size);
+    if (b->magic != MAGIC_FREE) break;
+    bin_remove(b);
+    kept_del(b);
+    lower_top(b, (char *)b + b->size);
+  }
+}
+
 void mpl__arena_free(void *p) {
   if (!p) return;
   blk *b = (blk *)((char *)p - HDR);
@@ -637,52 +859,19 @@ void mpl__arena_free(void *p) {
   A.blocks--;
   b->magic = MAGIC_FREE;
   b->flags = b->flags & F_UNFILLED ? F_PUNCHED : 0; /* it may have holes */
-  char *top = A.base + A.top;
-  char *end = (char *)b + b->size;
-  if (end < top && ((blk *)end)->magic == MAGIC_FREE) {
-    blk *nx = (blk *)end;
-    bin_remove(nx);
-    if (nx->flags & F_KEPT) kept_del(nx);
-    b->flags |= nx->flags & F_PUNCHED;
-    b->size += nx->size;
-    nx->magic = 0;
-  }
-  if (b->prev_size) {
-    blk *pv = (blk *)((char *)b - b->prev_size);
-    if (pv->magic == MAGIC_FREE) {
-      bin_remove(pv);
-      if (pv->flags & F_KEPT) kept_del(pv);
-      pv->flags = (pv->flags & F_PUNCHED) | b->flags;
-      pv->size += b->size;
-      b->magic = 0;
-      b = pv;
-    }
-  }
-  end = (char *)b + b->size;
-  if (end == top) {
-    /* back to the top: fully populated pages join the warm zone; a run
-    ** with punched holes is returned whole, with the zone above it */
-    size_t old_top_page = top_page();
-    A.top = (size_t)((char *)b - A.base);
-    A.last_size = b->prev_size;
-    b->magic = 0;
-    if (b->flags & F_PUNCHED) {
-      size_t hi = A.warm_end > old_top_page ? A.warm_end : old_top_page;
-      punch(pg_up(b), A.base + hi);
-      A.warm_end = top_page();
-    }
-    trim(A.cap);
+  char *from = (char *)b, *to = from + b->size;
+  b = coalesce(b);
+  if ((char *)b + b->size == A.base + A.top) {
+    to_top(b, from);
   } else {
-    ((blk *)end)->prev_size = b->size;
-    if (b->flags & F_PUNCHED) {
-      punch(pg_up((char *)b + HDR), pg_down(end));
-    }
+    if (b->flags & F_PUNCHED) punch_part(b, from, to);
     bin_insert(b);
-    if (!(b->flags & F_PUNCHED) && b->size >= PUNCH_MIN) {
-      kept_add(b);
-      trim(A.cap);
-    }
+    if (!(b->flags & F_PUNCHED)) kept_add(b);
   }
+  uint64_t now = now_ms();
+  trim(A.cap);
+  decay(now);
+  start_reaper(now);
   pthread_mutex_unlock(&A.lock);
 }
 
@@ -710,6 +899,14 @@ size_t mpl__arena_set_retain(size_t cap) {
   return old;
 }
 
+uint64_t mpl__arena_set_decay(uint64_t ms) {
+  pthread_mutex_lock(&A.lock);
+  uint64_t old = A.decay;
+  if (ms != UINT64_MAX) A.decay = ms;
+  pthread_mutex_unlock(&A.lock);
+  return old;
+}
+
 size_t mpl__arena_retained(void) {
   pthread_mutex_lock(&A.lock);
   size_t n = A.base ? A.kept + warm_bytes() : 0;
@@ -723,8 +920,7 @@ int mpl__arena_contains(const void *p) {
 
 int mpl__arena_ensure(void) {
   pthread_mutex_lock(&A.lock);
-  if (!A.base && !A.init_err) arena_init();
-  int err = A.init_err;
+  int err = arena_ready();
   pthread_mutex_unlock(&A.lock);
   return err;
 }

@@ -222,4 +222,8 @@ uint64_t mpl__rng_entropy(void);       /* a seed from the OS */
 size_t mpl__arena_set_retain(size_t cap);
 size_t mpl__arena_retained(void);
 
+/* Set after how many ms of idleness retained memory is returned (0: only
+** when over the cap); UINT64_MAX only asks.  Returns the previous value. */
+uint64_t mpl__arena_set_decay(uint64_t ms);
+
 #endif

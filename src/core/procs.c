@@ -4,7 +4,7 @@
 #include <stdatomic.h>
 #include <unistd.h>
 
-#include "mpl.h"
+#include "internal.h"
 
 static atomic_int default_procs; /* 0 until first asked or set */
 
@@ -12,7 +12,8 @@ int mpl_procs(void) {
   int n = atomic_load(&default_procs);
   if (n <= 0) {
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    int want = cpus > 0 ? (int)cpus : 1, zero = 0;
+    int want = cpus < 1 ? 1 : cpus > MPL_MAX_PROCS ? MPL_MAX_PROCS : (int)cpus;
+    int zero = 0;
     atomic_compare_exchange_strong(&default_procs, &zero, want);
     n = atomic_load(&default_procs);
   }
@@ -20,7 +21,11 @@ int mpl_procs(void) {
 }
 
 int mpl_set_procs(int n) {
-  if (n < 1) return MPL_EINVAL;
+  if (n < 1 || n > MPL_MAX_PROCS) {
+    mpl__set_errmsg("the worker count must be from 1 to %d (got %d)",
+                    MPL_MAX_PROCS, n);
+    return MPL_EINVAL;
+  }
   atomic_store(&default_procs, n);
   return 0;
 }

@@ -50,8 +50,12 @@
 #define BIG_RESULT ((size_t)64 << 10) /* matrices this large skip the pipe */
 #define MAX_DEPTH 200                 /* nesting of result tables */
 #define WORKER_RETAIN ((size_t)16 << 20)
-#define PRESSURE_STEP ((size_t)8 << 20) /* below WORKER_RETAIN: pages are reused */
+#define PRESSURE_STEP                                                          \
+  ((size_t)4 << 20) /* below WORKER_RETAIN: pages are reused */
 #define PRESSURE_NS 5000000L
+#define INC_HEAP                                                               \
+  ((size_t)4 << 20) /* larger inherited heaps: generational GC                 \
+                     */
 #define WAIT_MS 50
 #define PREALLOC (1 << 16) /* result slots made before any result came */
 
@@ -418,7 +422,14 @@ static int worker_exit(lua_State *L) {
 /* Matrices are small handles to the garbage collector, so a loop making
 ** temporaries could pile up many megabytes of them in the worker's arena
 ** before a cycle runs: every few milliseconds, when the arena grew by
-** PRESSURE_STEP, take a (young, in generational mode) collection step. */
+** PRESSURE_STEP, take a (young, in generational mode) collection step.
+** Temporaries that lived through two young collections (which the size
+** each result adds to the collector's debt makes frequent) are old, and
+** only a full collection frees them: if the young step gave back less
+** than half the growth and the Lua heap is small next to it (a full
+** collection walks the whole heap, the caller's inherited objects
+** included), run one, so the worker's arena stays within its retained
+** memory and reuses the same warm pages item after item. */
 typedef struct pressure {
   long last;
   size_t base;
@@ -432,8 +443,14 @@ static void relieve(lua_State *L, pressure *p) {
   mpl__arena_get_stats(&st);
   if (st.in_use < p->base) p->base = st.in_use;
   if (st.in_use - p->base < PRESSURE_STEP) return;
+  size_t grown = st.in_use - p->base;
   lua_gc(L, LUA_GCSTEP, 0);
   mpl__arena_get_stats(&st);
+  size_t heap = (size_t)lua_gc(L, LUA_GCCOUNT) << 10;
+  if (st.in_use > p->base + grown / 2 && heap <= grown / 4) {
+    lua_gc(L, LUA_GCCOLLECT);
+    mpl__arena_get_stats(&st);
+  }
   p->base = st.in_use;
 }
 
@@ -441,7 +458,11 @@ static void relieve(lua_State *L, pressure *p) {
 ** pools of our own (the siblings use the cores), little memory kept for
 ** reuse, its own random stream, a safe os.exit, and the generational
 ** collector (whose young collections leave the objects inherited from
-** the caller, and so their copy-on-write pages, alone). */
+** the caller, and so their copy-on-write pages, alone) -- unless the
+** inherited heap is small (INC_HEAP): then the incremental collector,
+** whose cycles (one per PRESSURE_STEP of results or so) free each item's
+** temporaries before they can age, costs little and keeps the worker's
+** arena within its retained memory. */
 static void worker_setup(lua_State *L, const map_ctx *c) {
   mpl_set_procs(1);
   mpl__blas_single_thread();
@@ -453,7 +474,14 @@ static void worker_setup(lua_State *L, const map_ctx *c) {
     lua_setfield(L, -2, "exit");
   }
   lua_pop(L, 1);
-  lua_gc(L, LUA_GCGEN, 0, 0);
+  size_t heap = (size_t)lua_gc(L, LUA_GCCOUNT) << 10;
+  if (heap > INC_HEAP) {
+    lua_gc(L, LUA_GCGEN, 0, 0);
+  } else { /* a cycle per PRESSURE_STEP of new debt, within 1x..10x the heap */
+    size_t p = PRESSURE_STEP / (heap / 100 + 1);
+    int pause = p < 100 ? 100 : p > 1000 ? 1000 : (int)p;
+    lua_gc(L, LUA_GCINC, pause, 0, 0);
+  }
 }
 
 /* What a worker's protected life shares with map_worker. */

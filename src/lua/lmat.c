@@ -1077,18 +1077,18 @@ int luaopen_mat(lua_State *L) {
 
   for (const mpl__opener *o = mpl__openers; *o; o++) (*o)(L, mod, mt, meth);
 
-  /* OpenBLAS is loaded (its kernel chosen) first, so the pool's processes
-  ** inherit it.  The pool's forkserver starts now, while the process is
-  ** small, so that workers forked later share none of the heap the script
-  ** will build. */
-  if (!mpl__blas()) return luaL_error(L, "mat: %s", start_error(MPL_ESYS));
-  if (mpl_procs() > 1) {
-    int err = mpl__pool_prepare();
-    if (err == MPL_ENOMEM && !*mpl_errmsg())
-      return luaL_error(L, "mat: not enough memory for the shared arena "
-                           "(MPL_ARENA_SIZE sets its size)");
-    if (err) return luaL_error(L, "mat: %s", start_error(err));
-  }
+  /* The arena is mapped now, so that a bad MPL_ARENA_SIZE or
+  ** MPL_ARENA_RETAIN is reported here, by name.  OpenBLAS is loaded (its
+  ** kernel chosen) next, so the pool's processes inherit it.  The pool's
+  ** forkserver starts now, while the process is small, so that workers
+  ** forked later share none of the heap the script will build. */
+  int err = mpl__arena_ensure();
+  if (!err && !mpl__blas()) err = MPL_ESYS;
+  if (!err && mpl_procs() > 1) err = mpl__pool_prepare();
+  if (err == MPL_ENOMEM && !*mpl_errmsg())
+    return luaL_error(L, "mat: not enough memory for the shared arena "
+                         "(MPL_ARENA_SIZE sets its size)");
+  if (err) return luaL_error(L, "mat: %s", start_error(err));
 
   lua_pushvalue(L, meth);
   lua_pushcclosure(L, l_index, 1);
