@@ -433,7 +433,10 @@ static void test_idle_memory_returned(void) {
   CHECK(mpl_mat_new(&top, 500, 500) == 0); /* 2 MB: the warm zone */
   mpl_mat_release(m);
   mpl_mat_release(top);
-  CHECK(mpl__arena_retained() >= (size_t)9 << 20);
+  /* kept for now, unless the reaper already ran (a slow machine, valgrind):
+  ** only the end state below is certain */
+  size_t kept = mpl__arena_retained();
+  CHECK(kept >= (size_t)9 << 20 || kept == 0);
   /* wait for the reaper: 50 ms plus its period, far less than this */
   for (int i = 0; i < 500 && mpl__arena_retained(); i++) usleep(10000);
   CHECK_EQ_INT(mpl__arena_retained(), 0);

@@ -288,8 +288,9 @@ static void arena_init(void) {
     }
   }
   snprintf(A.init_msg, sizeof A.init_msg,
-           "cannot map the arena (%zu MiB or less): %s", least >> 20,
-           strerror(errno));
+           "not enough memory for the shared arena (MPL_ARENA_SIZE sets "
+           "its size): cannot map even %zu MiB: %s",
+           least >> 20, strerror(errno));
   close(fd);
   A.init_err = MPL_ENOMEM;
 }

@@ -690,9 +690,9 @@ static void read_opts(lua_State *L, int idx, map_opts *o) {
                mpl__typename(L, idx));
   if (lua_getfield(L, idx, "procs") != LUA_TNIL) {
     lua_Integer p = mpl__check_int(L, -1, fn, "opts.procs");
-    if (p < 1 || p > 4096)
-      luaL_error(L, "%s: opts.procs must be between 1 and 4096 (got %I)", fn,
-                 (LUAI_UACINT)p);
+    if (p < 1 || p > MPL_MAX_PROCS)
+      luaL_error(L, "%s: opts.procs must be between 1 and %d (got %I)", fn,
+                 MPL_MAX_PROCS, (LUAI_UACINT)p);
     o->procs = (int)p;
   }
   if (lua_getfield(L, idx, "chunk") != LUA_TNIL) {

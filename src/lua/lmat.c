@@ -583,9 +583,9 @@ static const char *start_error(int err) {
 static int l_procs(lua_State *L) {
   if (!lua_isnoneornil(L, 1)) {
     lua_Integer n = mpl__check_int(L, 1, "mat.procs", "worker count");
-    if (n < 1 || n > 4096)
+    if (n < 1 || n > MPL_MAX_PROCS)
       return luaL_error(L, "mat.procs: worker count must be between 1 and "
-                           "4096 (got %I)", (LUAI_UACINT)n);
+                           "%d (got %I)", MPL_MAX_PROCS, (LUAI_UACINT)n);
     mpl_set_procs((int)n);
     int err = mpl__pool_start((int)n); /* start the workers now */
     if (err) return luaL_error(L, "mat.procs: %s", start_error(err));
@@ -595,10 +595,11 @@ static int l_procs(lua_State *L) {
 }
 
 /* mat.workers(): the pids of the running worker processes, for
-** monitoring and tests. */
+** monitoring and tests.  The pid buffer is a userdata of this call, not a
+** static one that host threads with their own states would share. */
 static int l_workers(lua_State *L) {
-  static int pids[4096];
-  int n = mpl__pool_pids(pids, 4096);
+  int *pids = lua_newuserdatauv(L, sizeof(int) * MPL_MAX_PROCS, 0);
+  int n = mpl__pool_pids(pids, MPL_MAX_PROCS);
   lua_createtable(L, n, 0);
   for (int i = 0; i < n; i++) {
     lua_pushinteger(L, pids[i]);
@@ -920,9 +921,9 @@ static int dot_into(lua_State *L, const char *fn, int opts) {
                  mpl__typename(L, opts));
     if (lua_getfield(L, opts, "procs") != LUA_TNIL) {
       lua_Integer p = mpl__check_int(L, -1, fn, "opts.procs");
-      if (p < 1 || p > 4096)
-        luaL_error(L, "%s: opts.procs must be between 1 and 4096 (got %I)", fn,
-                   (LUAI_UACINT)p);
+      if (p < 1 || p > MPL_MAX_PROCS)
+        luaL_error(L, "%s: opts.procs must be between 1 and %d (got %I)", fn,
+                   MPL_MAX_PROCS, (LUAI_UACINT)p);
       procs = (int)p;
     }
     if (lua_getfield(L, opts, "out") != LUA_TNIL) {
@@ -1077,13 +1078,14 @@ int luaopen_mat(lua_State *L) {
 
   for (const mpl__opener *o = mpl__openers; *o; o++) (*o)(L, mod, mt, meth);
 
-  /* The arena is mapped now, so that a bad MPL_ARENA_SIZE or
-  ** MPL_ARENA_RETAIN is reported here, by name.  OpenBLAS is loaded (its
-  ** kernel chosen) next, so the pool's processes inherit it.  The pool's
-  ** forkserver starts now, while the process is small, so that workers
-  ** forked later share none of the heap the script will build. */
-  int err = mpl__arena_ensure();
-  if (!err && !mpl__blas()) err = MPL_ESYS;
+  /* OpenBLAS is loaded (its kernel chosen) first, so the pool's processes
+  ** inherit it, and before the arena, which takes what a tight address
+  ** space limit leaves.  The arena is mapped now, so that a bad
+  ** MPL_ARENA_SIZE or MPL_ARENA_RETAIN is reported here, by name.  The
+  ** pool's forkserver starts now, while the process is small, so that
+  ** workers forked later share none of the heap the script will build. */
+  int err = mpl__blas() ? 0 : MPL_ESYS;
+  if (!err) err = mpl__arena_ensure();
   if (!err && mpl_procs() > 1) err = mpl__pool_prepare();
   if (err == MPL_ENOMEM && !*mpl_errmsg())
     return luaL_error(L, "mat: not enough memory for the shared arena "

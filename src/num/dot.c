@@ -35,7 +35,6 @@
 #include "blas.h"
 #include "internal.h"
 
-#define MAX_PROCS 4096
 #define BLOCK_MIN_ROWS 128
 #define BLOCK_UNIT 64
 #define BLOCK_MAX_ROWS 256
@@ -306,7 +305,7 @@ int mpl_dot(const mpl_mat *a, const mpl_mat *b, mpl_mat *out, int procs) {
   const mpl_mat *avoid = split_k ? NULL : out; /* split_k writes out last */
   if ((err = blas_ready(a, avoid, parallel, &ua, &ta)) != 0) goto done;
   if ((err = blas_ready(b, avoid, parallel, &ub, &tb)) != 0) goto done;
-  size_t p = parallel ? (size_t)(procs > MAX_PROCS ? MAX_PROCS : procs) : 1;
+  size_t p = parallel ? (size_t)(procs > MPL_MAX_PROCS ? MPL_MAX_PROCS : procs) : 1;
   if (split_k) {
     err = dot_split_k(ua, ub, out, p);
     goto done;

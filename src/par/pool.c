@@ -81,7 +81,6 @@
 #define VALGRIND_CLO_CHANGE(option) ((void)0)
 #endif
 
-#define MAX_WORKERS 4096
 #define CMD_MAGIC 0x6d706c50u
 #define WORKER_SPIN_NS 1000000L  /* a worker spins this long after a job */
 #define CALLER_SPIN_NS 50000L    /* the caller spins this long, then sleeps */
@@ -102,7 +101,7 @@ typedef struct ctl {
   _Atomic uint32_t wake;    /* bumped by finishing workers and deaths */
   mpl__job job;             /* the job posted last */
   mpl__queue queue;         /* its items */
-  slot slots[MAX_WORKERS];
+  slot slots[MPL_MAX_PROCS];
 } ctl;
 
 enum { OP_SPAWN = 1, OP_STOP = 2 };
@@ -126,7 +125,7 @@ static struct {
   int zsock;     /* our end of its command socket */
   int zpidfd;    /* a pidfd of the forkserver: readable once it died */
   int nworkers;  /* workers the forkserver has running */
-  uint32_t seq[MAX_WORKERS]; /* last job posted to each slot */
+  uint32_t seq[MPL_MAX_PROCS]; /* last job posted to each slot */
 } P = {PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, -1, -1, 0, {0}};
 
 static atomic_uint interrupted;
@@ -525,7 +524,7 @@ static int dead_among(int n) {
 /* A forkserver and n live workers, ready (dead ones replaced); called with
 ** the lock held. */
 static int ensure_workers(int n) {
-  if (n > MAX_WORKERS) n = MAX_WORKERS;
+  if (n > MPL_MAX_PROCS) n = MPL_MAX_PROCS;
   if (P.zpid > 0 && !server_alive()) forget_server();
   if (P.zpid <= 0) {
     int err = start_server();

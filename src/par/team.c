@@ -81,7 +81,6 @@
 #define MADV_POPULATE_WRITE 23
 #endif
 
-#define MAX_PROCS 4096
 #define FRAME_MAGIC 0x4d6c706du       /* "mplM" little-endian */
 #define FLUSH_BYTES ((size_t)64 << 10) /* a worker writes when this piled up */
 #define FLUSH_NS 20000000L             /* ... or this long passed */
@@ -441,7 +440,7 @@ static void abort_start(mpl__team *t) {
 int mpl__team_start(mpl__team **out, size_t n, int procs, size_t chunk,
                     mpl__team_body body, void *ctx) {
   *out = NULL;
-  if (n == 0 || procs < 1 || procs > MAX_PROCS || !body) return MPL_EINVAL;
+  if (n == 0 || procs < 1 || procs > MPL_MAX_PROCS || !body) return MPL_EINVAL;
   mpl__team *t = calloc(1, sizeof *t);
   if (!t) return MPL_ENOMEM;
   t->n = n;
