@@ -362,7 +362,7 @@ describe("options", function()
                      "mat.load: unknown format 'xls'")
     assert.has_error(function() mat.load(T("o.dat")) end,
                      "mat.load: cannot tell the format of '" .. T("o.dat")
-                     .. "' (use .csv, .tsv, .txt, .npy or .mtx, or opts.format)")
+                     .. "' (use .csv, .tsv, .txt, .npy, .npz or .mtx, or opts.format)")
     assert.has_error(function() mat.load(p, {sep = ",,"}) end,
                      "mat.load: opts.sep must be one character")
     assert.has_error(function() mat.load(p, {sep = "."}) end,

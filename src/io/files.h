@@ -18,10 +18,21 @@
 
 #include "internal.h"
 
-enum { MPL__FMT_CSV, MPL__FMT_TSV, MPL__FMT_TXT, MPL__FMT_NPY, MPL__FMT_MTX };
+enum {
+  MPL__FMT_CSV,
+  MPL__FMT_TSV,
+  MPL__FMT_TXT,
+  MPL__FMT_NPY,
+  MPL__FMT_MTX,
+  MPL__FMT_NPZ
+};
 
-/* The format named by `format`, else by path's extension; -1 if unknown. */
+/* The format named by `format`, else by path's extension ("csv" for
+** "a.csv" and "a.csv.gz"); -1 if unknown. */
 int mpl__format_of(const char *path, const char *format);
+
+/* Whether path's name ends in ".gz" (a save then compresses). */
+int mpl__gz_name(const char *path);
 
 /* Writers: 0, MPL_EIO (errno set) or MPL_EINTR (mpl_interrupt, checked
 ** row by row).  Text writers expect the C locale. */
@@ -79,5 +90,54 @@ typedef struct mpl__src {
 ** success only), which must be open read-write. */
 int mpl__npy_read(const mpl__src *src, int map, mpl_mat **out,
                   mpl_load_info *info);
+
+/* The header of a version 1.0 '<f8' C-order .npy file of rows x cols, as
+** mpl__npy_write writes it, into out; returns its length. */
+#define MPL__NPY_HEADER_MAX 256
+size_t mpl__npy_header(unsigned char out[MPL__NPY_HEADER_MAX], size_t rows,
+                       size_t cols);
+
+/* ---- gzip.c ---- */
+
+/* Whether buf[0..len) starts with gzip's magic bytes. */
+int mpl__is_gzip(const void *buf, size_t len);
+
+/* The decompression of the gzip data buf[0..len) (one or several
+** members) into a malloc'd buffer *out of *outlen bytes, bounded by the
+** memory available and stopped by mpl_interrupt(). */
+int mpl__gunzip(const unsigned char *buf, size_t len, char **out,
+                size_t *outlen, mpl_load_info *info);
+
+/* A stdio stream that gzip-compresses what is written to it into f
+** (which stays open); NULL when out of memory.  fclose() finishes the
+** gzip data and fails when a write to f failed. */
+FILE *mpl__gzip_writer(FILE *f);
+
+/* ---- npz.c ---- */
+
+/* A named matrix of a .npz archive (the name without ".npy"). */
+typedef struct mpl__named {
+  char *name;
+  mpl_mat *m;
+} mpl__named;
+
+void mpl__named_free(mpl__named *v, size_t n);
+
+/* The .npy members of the zip archive buf[0..len), or only the one called
+** name when name is set; *v is malloc'd (mpl__named_free). */
+int mpl__npz_read(const unsigned char *buf, size_t len, const char *name,
+                  mpl__named **v, size_t *n, mpl_load_info *info);
+
+/* Write an archive of the n matrices (each as NAME.npy, deflated when
+** compress is set) to f, which must be seekable.  0, MPL_EIO (errno set)
+** or MPL_EINTR; mpl_errmsg says why. */
+int mpl__npz_write(FILE *f, const mpl__named *v, size_t n, int compress);
+
+/* Load every matrix of the .npz file path (or the one called name), and
+** save n matrices as one (see files.c).  Errors as mpl_load / mpl_save. */
+int mpl__load_npz(const char *path, const char *name, mpl__named **v,
+                  size_t *n, mpl_load_info *info);
+int mpl__save_npz(const char *path, const mpl__named *v, size_t n,
+                  int compress);
 
 #endif

@@ -662,22 +662,29 @@ int mpl__npy_read(const mpl__src *src, int map, mpl_mat **out,
 /* writing                                                                */
 /* ---------------------------------------------------------------------- */
 
-int mpl__npy_write(FILE *f, const mpl_mat *m) {
+size_t mpl__npy_header(unsigned char out[MPL__NPY_HEADER_MAX], size_t rows,
+                       size_t cols) {
   char dict[160];
   int n = snprintf(dict, sizeof dict,
                    "{'descr': '%cf8', 'fortran_order': False, 'shape': (%zu, "
-                   "%zu), }", NATIVE, m->rows, m->cols);
+                   "%zu), }", NATIVE, rows, cols);
   size_t total = 10 + (size_t)n + 1; /* magic, version, length, dict, \n */
   size_t pad = (64 - total % 64) % 64;
   size_t hlen = (size_t)n + pad + 1;
   unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0,
                            (unsigned char)(hlen & 0xff),
                            (unsigned char)(hlen >> 8)};
-  if (fwrite(pre, 1, 10, f) != 10 || fwrite(dict, 1, (size_t)n, f) != (size_t)n)
-    return MPL_EIO;
-  for (size_t i = 0; i < pad; i++)
-    if (putc(' ', f) == EOF) return MPL_EIO;
-  if (putc('\n', f) == EOF) return MPL_EIO;
+  memcpy(out, pre, 10);
+  memcpy(out + 10, dict, (size_t)n);
+  memset(out + 10 + n, ' ', pad);
+  out[10 + hlen - 1] = '\n';
+  return 10 + hlen;
+}
+
+int mpl__npy_write(FILE *f, const mpl_mat *m) {
+  unsigned char h[MPL__NPY_HEADER_MAX];
+  size_t hn = mpl__npy_header(h, m->rows, m->cols);
+  if (fwrite(h, 1, hn, f) != hn) return MPL_EIO;
   for (size_t i = 0; i < m->rows && m->cols; i++) { /* N x 0: no data */
     if (mpl__interrupt_pending()) return MPL_EINTR;
     const double *row = &m->data[(ptrdiff_t)i * m->rs];

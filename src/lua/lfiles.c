@@ -70,13 +70,91 @@ static int opt_bool(lua_State *L, int opts, const char *key, const char *fn) {
   return v;
 }
 
+#define NAMED_MT "mat.npzbox"
+
+/* The matrices of a .npz load or save, released by __gc if a Lua error
+** cuts the call short. */
+typedef struct named_box {
+  mpl__named *v;
+  size_t n;
+  int owned; /* load: the names and matrices are ours */
+} named_box;
+
+static int named_gc(lua_State *L) {
+  named_box *b = luaL_checkudata(L, 1, NAMED_MT);
+  if (b->owned)
+    mpl__named_free(b->v, b->n);
+  else
+    free(b->v);
+  b->v = NULL;
+  b->n = 0;
+  return 0;
+}
+
+static named_box *new_named_box(lua_State *L, int owned) {
+  named_box *b = lua_newuserdatauv(L, sizeof *b, 0);
+  b->v = NULL;
+  b->n = 0;
+  b->owned = owned;
+  luaL_setmetatable(L, NAMED_MT);
+  return b;
+}
+
+/* A failed load's error: the file, then the line or byte, then why. */
+static int load_error(lua_State *L, const char *path,
+                      const mpl_load_info *info) {
+  if (info->line)
+    return luaL_error(L, "mat.load: '%s', line %I: %s", path,
+                      (LUAI_UACINT)info->line, info->msg);
+  if (info->offset >= 0)
+    return luaL_error(L, "mat.load: '%s', byte %I: %s", path,
+                      (LUAI_UACINT)info->offset, info->msg);
+  return luaL_error(L, "mat.load: '%s': %s", path, info->msg);
+}
+
+/* mat.load of a .npz: a table name -> matrix, or with opts.name the
+** matrix of that name. */
+static int load_npz(lua_State *L, const char *path) {
+  const char *name = NULL;
+  if (lua_istable(L, 2)) {
+    if (lua_getfield(L, 2, "name") != LUA_TNIL) {
+      if (lua_type(L, -1) != LUA_TSTRING)
+        return luaL_error(L, "mat.load: opts.name must be a string (got %s)",
+                          luaL_typename(L, -1));
+      name = lua_tostring(L, -1);
+    }
+    lua_pop(L, 1);
+    if (opt_bool(L, 2, "header", "mat.load") || opt_sep(L, 2, "mat.load"))
+      return luaL_error(L, "mat.load: opts.header and opts.sep are only for "
+                           "text files (.csv, .tsv, .txt)");
+    if (opt_bool(L, 2, "mmap", "mat.load"))
+      return luaL_error(L, "mat.load: the mmap option is only for .npy "
+                           "files");
+  }
+  lua_settop(L, 2);
+  named_box *b = new_named_box(L, 1); /* index 3 */
+  mpl_load_info info;
+  if (mpl__load_npz(path, name, &b->v, &b->n, &info) != 0)
+    return load_error(L, path, &info);
+  if (name) {
+    mpl_push(L, b->v[0].m);
+    return 1;
+  }
+  lua_createtable(L, 0, (int)b->n);
+  for (size_t i = 0; i < b->n; i++) {
+    mpl_push(L, b->v[i].m);
+    lua_setfield(L, -2, b->v[i].name);
+  }
+  return 1;
+}
+
 /* The unknown-format error shared by load and save. */
 static void check_format(lua_State *L, const char *fn, const char *path,
                          const char *format) {
   if (mpl__format_of(path, format) >= 0) return;
   if (format) luaL_error(L, "%s: unknown format '%s'", fn, format);
   luaL_error(L, "%s: cannot tell the format of '%s' (use .csv, .tsv, .txt, "
-                ".npy or .mtx, or opts.format)", fn, path);
+                ".npy, .npz or .mtx, or opts.format)", fn, path);
 }
 
 /* mat.load(path [, opts]) -> m [, header]: opts.format, opts.sep,
@@ -93,6 +171,7 @@ static int l_load(lua_State *L) {
     o.mmap = opt_bool(L, 2, "mmap", "mat.load");
   }
   check_format(L, "mat.load", path, format);
+  if (mpl__format_of(path, format) == MPL__FMT_NPZ) return load_npz(L, path);
   lua_settop(L, 2);
   box *b = lua_newuserdatauv(L, sizeof *b, 0); /* index 3 */
   b->m = NULL;
@@ -101,15 +180,7 @@ static int l_load(lua_State *L) {
 
   mpl_load_info info;
   int err = mpl_load(&b->m, path, format, &o, &info);
-  if (err) { /* nothing was allocated */
-    if (info.line)
-      return luaL_error(L, "mat.load: '%s', line %I: %s", path,
-                        (LUAI_UACINT)info.line, info.msg);
-    if (info.offset >= 0)
-      return luaL_error(L, "mat.load: '%s', byte %I: %s", path,
-                        (LUAI_UACINT)info.offset, info.msg);
-    return luaL_error(L, "mat.load: '%s': %s", path, info.msg);
-  }
+  if (err) return load_error(L, path, &info); /* nothing was allocated */
   b->header = info.header;
   mpl_push(L, b->m); /* index 4, with its own reference; the box keeps
                         ours until here, so a memory error cannot leak it */
@@ -123,11 +194,59 @@ static int l_load(lua_State *L) {
   return 2;
 }
 
+static int cmp_named(const void *a, const void *b) {
+  return strcmp(((const mpl__named *)a)->name, ((const mpl__named *)b)->name);
+}
+
+/* mat.save(path, {name = m, ...} [, {compress = true}]) for a .npz: the
+** matrices stay alive in the table (index 2) while they are written. */
+static int save_npz(lua_State *L, const char *path) {
+  int compress = 0;
+  luaL_checktype(L, 2, LUA_TTABLE);
+  if (!lua_isnoneornil(L, 3)) {
+    compress = opt_bool(L, 3, "compress", "mat.save");
+    if (lua_getfield(L, 3, "header") != LUA_TNIL || opt_sep(L, 3, "mat.save"))
+      return luaL_error(L, "mat.save: opts.header and opts.sep are only for "
+                           "text files (.csv, .tsv, .txt)");
+    lua_pop(L, 1);
+  }
+  lua_settop(L, 3);
+  named_box *b = new_named_box(L, 0); /* index 4 */
+  size_t cap = 0;
+  for (lua_pushnil(L); lua_next(L, 2); lua_pop(L, 1)) {
+    if (lua_type(L, -2) != LUA_TSTRING)
+      return luaL_error(L, "mat.save: a .npz archive's keys must be names "
+                           "(got a %s key)", luaL_typename(L, -2));
+    mpl_mat *m = mpl__check_mat(L, -1, "mat.save");
+    if (b->n == cap) {
+      cap = cap ? 2 * cap : 8;
+      mpl__named *nv = realloc(b->v, cap * sizeof *nv);
+      if (!nv) return luaL_error(L, "mat.save: out of memory");
+      b->v = nv;
+    }
+    b->v[b->n].name = (char *)lua_tostring(L, -2); /* alive in the table */
+    b->v[b->n++].m = m;
+  }
+  if (b->n) qsort(b->v, b->n, sizeof *b->v, cmp_named);
+  int err = mpl__save_npz(path, b->v, b->n, compress);
+  if (err == MPL_EIO || err == MPL_EINTR || err == MPL_EINVAL ||
+      err == MPL_ENOMEM)
+    return luaL_error(L, "mat.save: %s", mpl_errmsg());
+  if (err) return luaL_error(L, "mat.save: '%s': %s", path, mpl_strerror(err));
+  return 0;
+}
+
 /* mat.save(path, m [, opts]): opts.format overrides the extension,
 ** opts.sep is the one-character text separator, opts.header a line
 ** written before the data of a text file. */
 static int l_save(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
+  if (lua_istable(L, 3) && lua_getfield(L, 3, "compress") != LUA_TNIL &&
+      mpl__format_of(path, opt_format(L, 3, "mat.save")) != MPL__FMT_NPZ)
+    return luaL_error(L, "mat.save: opts.compress is only for .npz files");
+  if (mpl__format_of(path, lua_istable(L, 3) ? opt_format(L, 3, "mat.save")
+                                             : NULL) == MPL__FMT_NPZ)
+    return save_npz(L, path);
   mpl_mat *m = mpl__check_mat(L, 2, "mat.save");
   const char *format = NULL;
   mpl_save_opts o = {0, NULL};
@@ -163,6 +282,11 @@ void mpl__open_files(lua_State *L, int mod, int mt, int methods) {
   (void)methods;
   if (luaL_newmetatable(L, BOX_MT)) {
     lua_pushcfunction(L, box_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_pop(L, 1);
+  if (luaL_newmetatable(L, NAMED_MT)) {
+    lua_pushcfunction(L, named_gc);
     lua_setfield(L, -2, "__gc");
   }
   lua_pop(L, 1);
