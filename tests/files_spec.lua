@@ -601,10 +601,12 @@ end)
 
 describe("streams", function()
   it("refuses /dev/zero and /dev/urandom at once in every format", function()
-    for _, fmt in ipairs{"csv", "tsv", "txt", "mtx", "npy"} do
+    for _, fmt in ipairs{"csv", "tsv", "txt", "mtx", "npy", "npz"} do
       for _, dev in ipairs{"/dev/zero", "/dev/urandom"} do
         local e = err_of(mat.load, dev, {format = fmt})
-        local why = fmt == "npy" and "not a .npy file %(bad magic%)" or "a NUL byte: this is not a text file"
+        local why = fmt == "npy" and "not a .npy file %(bad magic%)"
+                    or fmt == "npz" and "not a .npz file %(bad magic%)"
+                    or "a NUL byte: this is not a text file"
         assert.is_truthy(e:find("^mat.load: '" .. dev .. "', byte %d+: " .. why .. "$"), e)
       end
     end
@@ -644,5 +646,128 @@ describe("streams", function()
     assert.is_truthy(out:find("mat.load: '" .. fifo .. "': interrupted", 1, true), out)
     assert.is_nil(out:find("finished"), out)
     assert.is_truthy(out:find("status=1"), out)
+  end)
+end)
+
+describe("gzip", function()
+  it("saves NAME.FMT.gz compressed and loads it back in every format", function()
+    mat.seed(21)
+    local m = mat.randn(30, 7)
+    for _, fmt in ipairs{"csv", "tsv", "txt", "npy", "mtx"} do
+      local plain, gz = T("g." .. fmt), T("g." .. fmt .. ".gz")
+      mat.save(plain, m)
+      mat.save(gz, m)
+      assert.equal("\x1f\x8b\x08", readfile(gz):sub(1, 3), fmt)
+      local p = io.popen("gzip -dc " .. shquote(gz))
+      assert.equal(readfile(plain), p:read("a"), fmt) -- the same bytes inside
+      assert.is_true(p:close())
+      assert.is_true(same_bits(mat.load(plain), mat.load(gz)), fmt)
+    end
+  end)
+
+  it("is recognised by its magic bytes, whatever the name, also from a pipe", function()
+    writefile(T("m.txt"), "1 2\n3 4\n")
+    assert(os.execute("gzip -c " .. shquote(T("m.txt")) .. " > " .. shquote(T("m.csv"))))
+    assert.equal(mat.from{{1, 2}, {3, 4}}, mat.load(T("m.csv"), {sep = " "}))
+    mat.save(T("n.npy.gz"), mat.from{{5, 6}})
+    os.rename(T("n.npy.gz"), T("n.npy"))
+    assert.equal(mat.from{{5, 6}}, mat.load(T("n.npy")))
+    local fifo = T("gzfifo")
+    assert(os.execute("mkfifo " .. shquote(fifo) .. " && (cat " .. shquote(T("n.npy"))
+                      .. " > " .. shquote(fifo) .. " &)"))
+    assert.equal(mat.from{{5, 6}}, mat.load(fifo, {format = "npy"}))
+  end)
+
+  it("reads several gzip members one after the other", function()
+    writefile(T("a.csv"), "1,2\n")
+    writefile(T("b.csv"), "3,4\n")
+    assert(os.execute("(gzip -c " .. shquote(T("a.csv")) .. "; gzip -c " .. shquote(T("b.csv"))
+                      .. ") > " .. shquote(T("ab.csv.gz"))))
+    assert.equal(mat.from{{1, 2}, {3, 4}}, mat.load(T("ab.csv.gz")))
+  end)
+
+  it("names truncated, corrupt and padded gzip data, and refuses mmap", function()
+    mat.save(T("c.csv.gz"), mat.randn(50, 4))
+    local z = readfile(T("c.csv.gz"))
+    writefile(T("cut.csv"), z:sub(1, #z - 10))
+    assert.has_error(function() mat.load(T("cut.csv")) end,
+                     "mat.load: '" .. T("cut.csv") .. "', byte " .. (#z - 10)
+                     .. ": the gzip data is truncated")
+    writefile(T("bad.csv"), z:sub(1, 12) .. ("\xff"):rep(20) .. z:sub(33))
+    local e = err_of(mat.load, T("bad.csv"))
+    assert.is_truthy(e:find("^mat.load: '.-', byte %d+: corrupt gzip data %(.+%)$"), e)
+    writefile(T("pad.csv"), z .. "junk")
+    assert.has_error(function() mat.load(T("pad.csv")) end,
+                     "mat.load: '" .. T("pad.csv") .. "', byte " .. #z
+                     .. ": data after the end of the gzip stream")
+    mat.save(T("m.npy.gz"), mat.ones(2, 2))
+    assert.has_error(function() mat.load(T("m.npy.gz"), {mmap = true}) end,
+                     "mat.load: '" .. T("m.npy.gz") .. "': the mmap option cannot map a "
+                     .. "gzip-compressed file; decompress it first, or load it without mmap")
+  end)
+end)
+
+describe(".npz archives", function()
+  it("round-trip stored and deflated, one by name, in name order", function()
+    mat.seed(22)
+    local ms = {a = mat.randn(3, 4), b = mat.randn(20, 2):t(), ["with space"] = mat.new(0, 3)}
+    for _, opts in ipairs{{}, {compress = true}} do
+      mat.save(T("r.npz"), ms, opts)
+      local back = mat.load(T("r.npz"))
+      local n = 0
+      for k, m in pairs(back) do
+        assert.is_true(same_bits(ms[k], m), k)
+        n = n + 1
+      end
+      assert.equal(3, n)
+      assert.is_true(same_bits(ms.b, mat.load(T("r.npz"), {name = "b"})))
+      local z = readfile(T("r.npz"))
+      assert.is_truthy(z:find("a.npy", 1, true) < z:find("b.npy", 1, true))
+    end
+    mat.save(T("z.npz"), {z = mat.new(100, 100)})
+    assert.is_true(#readfile(T("z.npz")) > 80000)
+    mat.save(T("z.npz"), {z = mat.new(100, 100)}, {compress = true})
+    assert.is_true(#readfile(T("z.npz")) < 1000) -- deflated
+  end)
+
+  it("refuses what is not an archive of matrices, saying why", function()
+    mat.save(T("s.npz"), {a = mat.from{{1.5, 2.5}}})
+    local z = readfile(T("s.npz"))
+    local at = z:find("\0\0\0\0\0\0\xf8\x3f", 1, true) -- 1.5, stored
+    writefile(T("crc.npz"), z:sub(1, at + 6) .. "\x3e" .. z:sub(at + 8))
+    assert.has_error(function() mat.load(T("crc.npz")) end,
+                     "mat.load: '" .. T("crc.npz") .. "': member 'a.npy': CRC error")
+    assert.has_error(function() mat.load(T("s.npz"), {name = "b"}) end,
+                     "mat.load: '" .. T("s.npz") .. "': no matrix named 'b'")
+    writefile(T("t.npz"), "1,2\n")
+    local e = err_of(mat.load, T("t.npz"))
+    assert.is_truthy(e:find("^mat.load: '.-': not a readable zip archive %(.+%)$"), e)
+    mat.save(T("w.npz"), {notes = mat.ones(1, 1)}) -- the member renamed in both headers:
+    writefile(T("w.npz"), (readfile(T("w.npz")):gsub("notes%.npy", "notes.txt")))
+    assert.has_error(function() mat.load(T("w.npz")) end,
+                     "mat.load: '" .. T("w.npz") .. "': member 'notes.txt' is not a .npy array")
+    assert.has_error(function() mat.load(T("s.npz"), {mmap = true}) end,
+                     "mat.load: the mmap option is only for .npy files")
+    assert.has_error(function() mat.load(T("s.npz"), {name = 1}) end,
+                     "mat.load: opts.name must be a string (got number)")
+  end)
+
+  it("saves only a table of named matrices, to a seekable file", function()
+    local m = mat.ones(2, 2)
+    assert.has_error(function() mat.save(T("e.npz"), {}) end,
+                     "mat.save: no matrices to save in '" .. T("e.npz") .. "'")
+    assert.has_error(function() mat.save(T("e.npz"), {m}) end,
+                     "mat.save: a .npz archive's keys must be names (got a number key)")
+    assert.has_error(function() mat.save(T("e.npz"), m) end)
+    assert.has_error(function() mat.save(T("e.csv"), m, {compress = true}) end,
+                     "mat.save: opts.compress is only for .npz files")
+    assert.has_error(function() mat.save(T("e.npz.gz"), {a = m}) end)
+    assert.is_nil(io.open(T("e.npz")))
+    local fifo = T("npzfifo")
+    assert(os.execute("mkfifo " .. shquote(fifo) .. " && (cat " .. shquote(fifo)
+                      .. " > /dev/null &)"))
+    assert.has_error(function() mat.save(fifo, {a = m}, {format = "npz"}) end,
+                     "mat.save: cannot write '" .. fifo .. "': a .npz archive is "
+                     .. "written with seeks, and this is a pipe")
   end)
 end)

@@ -471,7 +471,12 @@ int mpl__save_npz(const char *path, const mpl__named *v, size_t n,
     return MPL_EINVAL;
   }
   save_job j = {NULL, MPL__FMT_NPZ, 0, NULL, 0, v, n, compress};
-  return save_file(path, save_writer, &j);
+  int err = save_file(path, save_writer, &j);
+  if (err == MPL_EIO && errno == ESPIPE)
+    mpl__set_errmsg("cannot write '%s': a .npz archive is written with "
+                    "seeks, and this is a pipe",
+                    path);
+  return err;
 }
 
 int mpl_save(const char *path, const mpl_mat *m, const char *format,
@@ -736,8 +741,8 @@ static int read_bytes(int fd, const struct stat *st, int fmt, bytes *b,
 
 /* Whether the regular file fd starts with gzip's magic bytes. */
 static int file_is_gzip(int fd) {
-  unsigned char m[2];
-  return pread(fd, m, 2, 0) == 2 && mpl__is_gzip(m, 2);
+  unsigned char m[4];
+  return pread(fd, m, 4, 0) == 4 && mpl__is_gzip(m, 4);
 }
 
 /* Load the open file fd (fmt, not .npz) into *out. */

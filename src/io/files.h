@@ -99,7 +99,7 @@ size_t mpl__npy_header(unsigned char out[MPL__NPY_HEADER_MAX], size_t rows,
 
 /* ---- gzip.c ---- */
 
-/* Whether buf[0..len) starts with gzip's magic bytes. */
+/* Whether buf[0..len) starts like gzip data (magic bytes 1f 8b). */
 int mpl__is_gzip(const void *buf, size_t len);
 
 /* The decompression of the gzip data buf[0..len) (one or several

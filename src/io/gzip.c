@@ -25,9 +25,12 @@
 
 enum { IN_CHUNK = 1 << 20, BIG = 64 << 20 };
 
+/* The magic bytes, deflate (the only method gzip defines) and no reserved
+** flag: random bytes (/dev/urandom) pass this once in 2^27 tries. */
 int mpl__is_gzip(const void *buf, size_t len) {
   const unsigned char *u = buf;
-  return len >= 2 && u[0] == 0x1f && u[1] == 0x8b;
+  return len >= 4 && u[0] == 0x1f && u[1] == 0x8b && u[2] == 8 &&
+         (u[3] & 0xe0) == 0;
 }
 
 /* Double the output buffer of z (its start at *out, *cap bytes), unless
