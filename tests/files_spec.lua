@@ -154,18 +154,18 @@ describe("text files", function()
     writefile(T("h.csv"), "# units: m\n\n\"x\",\"y\" \r\n1,2\n3,4\n")
     local m, h = mat.load(T("h.csv"), {header = true})
     assert.equal(mat.from{{1, 2}, {3, 4}}, m)
-    assert.equal("\"x\",\"y\" ", h)
+    assert.same({"x", "y"}, h)
     assert.equal(1, select("#", mat.load(T("h.csv"), {header = true}):copy()))
     assert.has_error(function() mat.load(T("h.csv"), {header = false}) end,
                      "mat.load: '" .. T("h.csv") .. "', line 3: field 1 is not a number: "
-                     .. "'\"x\"' (a header line needs the header option)")
+                     .. "'x' (a header line needs the header option)")
   end)
 
   it("writes opts.header as the first line on save", function()
     mat.save(T("hs.csv"), mat.from{{1, 2}}, {header = "x,y"})
     assert.equal("x,y\n1,2\n", readfile(T("hs.csv")))
     local m, h = mat.load(T("hs.csv"), {header = true})
-    assert.equal("x,y", h)
+    assert.same({"x", "y"}, h)
     assert.equal(mat.from{{1, 2}}, m)
     assert.has_error(function() mat.save(T("hs.csv"), m, {header = "a\nb"}) end,
                      "mat.save: opts.header must be a single line")
@@ -444,9 +444,15 @@ describe("hostile files", function()
     csv_trailing_sep = "line 1: field 3 is empty",
     csv_wide_then_short = "line 2: 1 field, expected 1000 as on line 1",
     csv_binary = "line 2: field 1 is not a number: '\\x00\\xff\\x93NUMPY'",
-    csv_quoted = "line 1: field 1 is not a number: '\"1\"' (a header line needs the header option)",
-    csv_hex = "line 1: field 1 is not a number: '0x10' (a header line needs the header option)",
-    csv_header_only = "line 1: field 1 is not a number: 'x' (a header line needs the header option)",
+    csv_unclosed_quote = "line 1: a quoted field is not closed",
+    csv_text_after_quote = "line 1: text after the closing quote of a field",
+    csv_zip = "byte 0: this is a zip archive (a .npz file?), not text",
+    csv_utf16 = "byte 0: this is UTF-16 text; mpl reads UTF-8 (convert it with iconv -f UTF-16 -t UTF-8)",
+    csv_gz_truncated = "byte 22: the gzip data is truncated",
+    npz_not_npy = "member 'notes.txt' is not a .npy array",
+    npz_not_zip = "not a readable zip archive (Not a zip archive)",
+    csv_hex = "line 1: field 1 is not a number: '0x10'",
+    csv_header_only = "line 1: field 1 is not a number: 'x'",
   }
 
   local names = {}
@@ -769,5 +775,77 @@ describe(".npz archives", function()
     assert.has_error(function() mat.save(fifo, {a = m}, {format = "npz"}) end,
                      "mat.save: cannot write '" .. fifo .. "': a .npz archive is "
                      .. "written with seeks, and this is a pipe")
+  end)
+end)
+
+describe("text as people write it", function()
+  it("reads RFC 4180 quoted fields: separators, doubled quotes and line breaks inside", function()
+    writefile(T("q.csv"), '"name","x","y"\n"Smith, J.",1.5,"2"\n"say ""hi""\nthere", -3 ,4\n')
+    local m, h = mat.load(T("q.csv"), {header = true, cols = {2, 3}})
+    assert.same({"name", "x", "y"}, h)
+    assert.equal(mat.from{{1.5, 2}, {-3, 4}}, m)
+    assert.has_error(function() mat.load(T("q.csv"), {header = true}) end,
+                     "mat.load: '" .. T("q.csv") .. "', line 2: field 1 is not a number: 'Smith, J.'")
+  end)
+
+  it("picks columns by number or header name, in the order asked", function()
+    writefile(T("c.csv"), "date,a,b,c\n2024-01-01,1,2,3\n2024-01-02,4,5,6\n")
+    local m = mat.load(T("c.csv"), {header = true, cols = {"c", 2}})
+    assert.equal(mat.from{{3, 1}, {6, 4}}, m)
+    assert.has_error(function() mat.load(T("c.csv"), {header = true, cols = {"d"}}) end,
+                     "mat.load: '" .. T("c.csv") .. "': opts.cols names 'd', which the header does not have")
+    assert.has_error(function() mat.load(T("c.csv"), {header = true, cols = {5}}) end,
+                     "mat.load: '" .. T("c.csv") .. "': opts.cols has column 5, the file has 4")
+    assert.has_error(function() mat.load(T("c.csv"), {header = true, cols = {2, "a"}}) end,
+                     "mat.load: '" .. T("c.csv") .. "': opts.cols has column 2 twice")
+    assert.has_error(function() mat.load(T("c.csv"), {cols = {"a"}, skip = 1}) end,
+                     "mat.load: '" .. T("c.csv") .. "': opts.cols names columns: that needs opts.header")
+    assert.has_error(function() mat.load(T("c.csv"), {cols = {0}}) end,
+                     "mat.load: opts.cols[1] must be a column number (from 1) or a header name")
+    assert.has_error(function() mat.load(T("c.csv"), {cols = 2}) end,
+                     "mat.load: opts.cols must be a table of column numbers or names (got number)")
+  end)
+
+  it("reads opts.na strings and empty fields as NaN only when asked", function()
+    writefile(T("na.csv"), "1,NA,3\n,5,N/A\n")
+    local m = mat.load(T("na.csv"), {na = {"NA", "N/A"}})
+    assert.equal(2, m.rows)
+    assert.equal(1, m:get(1, 1))
+    for _, ij in ipairs{{1, 2}, {2, 1}, {2, 3}} do
+      local v = m:get(ij[1], ij[2])
+      assert.is_true(v ~= v, ij[1] .. "," .. ij[2])
+    end
+    assert.has_error(function() mat.load(T("na.csv")) end,
+                     "mat.load: '" .. T("na.csv") .. "', line 1: field 2 is not a number: 'NA'")
+    assert.has_error(function() mat.load(T("na.csv"), {na = "NA"}) end,
+                     "mat.load: '" .. T("na.csv") .. "', line 2: field 3 is not a number: 'N/A'")
+    assert.has_error(function() mat.load(T("na.csv"), {na = 1}) end,
+                     "mat.load: opts.na must be a string or a table of strings (got number)")
+  end)
+
+  it("skips opts.skip lines, reads CR-only line ends", function()
+    writefile(T("s.csv"), "exported by a tool, version 2\nrows follow\nx,y\n1,2\n")
+    local m, h = mat.load(T("s.csv"), {skip = 2, header = true})
+    assert.equal(mat.from{{1, 2}}, m)
+    assert.same({"x", "y"}, h)
+    assert.has_error(function() mat.load(T("s.csv"), {skip = -1}) end,
+                     "mat.load: opts.skip must be a number of lines (>= 0)")
+    writefile(T("cr.csv"), "x,y\r1,2\r3,4\r")
+    local c, hc = mat.load(T("cr.csv"), {header = true})
+    assert.equal(mat.from{{1, 2}, {3, 4}}, c)
+    assert.same({"x", "y"}, hc)
+    assert.has_error(function() mat.load(T("c.npy"), {skip = 1}) end,
+                     "mat.load: '" .. T("c.npy") .. "': opts.cols, opts.na and opts.skip are "
+                     .. "only for text files (.csv, .tsv, .txt)")
+  end)
+
+  it("hints at opts.header only when a later line parses", function()
+    writefile(T("h1.csv"), "a,b\n1,2\n")
+    writefile(T("h2.csv"), "a,b\nc,d\n")
+    assert.has_error(function() mat.load(T("h1.csv")) end,
+                     "mat.load: '" .. T("h1.csv") .. "', line 1: field 1 is not a number: 'a' "
+                     .. "(a header line needs the header option)")
+    assert.has_error(function() mat.load(T("h2.csv")) end,
+                     "mat.load: '" .. T("h2.csv") .. "', line 1: field 1 is not a number: 'a'")
   end)
 end)

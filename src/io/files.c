@@ -519,16 +519,32 @@ static int check_opts(int fmt, const mpl_load_opts *o, mpl_load_info *info) {
   return 0;
 }
 
+/* A file read as text (or .mtx) that is plainly something else: a zip
+** archive, UTF-16 text. */
+static int not_text(const char *buf, size_t len, mpl_load_info *info) {
+  if (len >= 4 && memcmp(buf, "PK\x03\x04", 4) == 0)
+    return mpl__fail(info, MPL_EFORMAT, 0, 0,
+                     "this is a zip archive (a .npz file?), not text");
+  if (len >= 2 && (memcmp(buf, "\xff\xfe", 2) == 0 ||
+                   memcmp(buf, "\xfe\xff", 2) == 0))
+    return mpl__fail(info, MPL_EFORMAT, 0, 0,
+                     "this is UTF-16 text; mpl reads UTF-8 (convert it with "
+                     "iconv -f UTF-16 -t UTF-8)");
+  return 0;
+}
+
 static int parse_mem(int fmt, const char *buf, size_t len,
-                     const mpl_load_opts *o, locale_t loc, mpl_mat **out,
-                     mpl_load_info *info) {
+                     const mpl_load_opts *o, const mpl__text_opts *x,
+                     locale_t loc, mpl_mat **out, mpl_load_info *info) {
+  int err = fmt != MPL__FMT_NPY ? not_text(buf, len, info) : 0;
+  if (err) return err;
   if (fmt == MPL__FMT_MTX) return mpl__mtx_read(buf, len, loc, out, info);
   if (fmt == MPL__FMT_NPY) {
     mpl__src src = {(const unsigned char *)buf, -1, len, NULL};
     return mpl__npy_read(&src, 0, out, info);
   }
   char sep = o->sep ? o->sep : fmt == MPL__FMT_CSV ? ',' : fmt == MPL__FMT_TSV ? '\t' : 0;
-  return mpl__text_read(buf, len, sep, o->header, loc, out, info);
+  return mpl__text_read(buf, len, sep, o->header, x, loc, out, info);
 }
 
 enum { READ_CHUNK = 1 << 20, READ_CHECK = 64 << 20 };
@@ -747,8 +763,8 @@ static int file_is_gzip(int fd) {
 
 /* Load the open file fd (fmt, not .npz) into *out. */
 static int load_fd(int fd, const struct stat *st, int fmt,
-                   const mpl_load_opts *opts, locale_t loc, mpl_mat **out,
-                   mpl_load_info *info) {
+                   const mpl_load_opts *opts, const mpl__text_opts *x,
+                   locale_t loc, mpl_mat **out, mpl_load_info *info) {
   int regular = S_ISREG(st->st_mode);
   if (opts->mmap && regular && file_is_gzip(fd))
     return mpl__fail(info, MPL_EINVAL, 0, -1,
@@ -764,7 +780,7 @@ static int load_fd(int fd, const struct stat *st, int fmt,
   bytes b = {NULL, 0, 0};
   int err = read_bytes(fd, st, fmt, &b, info);
   int e = errno;
-  if (!err) err = parse_mem(fmt, b.buf, b.len, opts, loc, out, info);
+  if (!err) err = parse_mem(fmt, b.buf, b.len, opts, x, loc, out, info);
   bytes_free(&b);
   errno = e;
   return err;
@@ -786,6 +802,12 @@ static int load_format(const char *path, const char *format,
 
 int mpl_load(mpl_mat **out, const char *path, const char *format,
              const mpl_load_opts *opts, mpl_load_info *info) {
+  return mpl__load_x(out, path, format, opts, NULL, info);
+}
+
+int mpl__load_x(mpl_mat **out, const char *path, const char *format,
+                const mpl_load_opts *opts, const mpl__text_opts *x,
+                mpl_load_info *info) {
   mpl_load_info scratch;
   mpl_load_opts none = {0, 0, 0};
   if (!info) info = &scratch;
@@ -801,6 +823,10 @@ int mpl_load(mpl_mat **out, const char *path, const char *format,
                      "a .npz archive holds named matrices: load it with "
                      "mat.load in Lua");
   if ((err = check_opts(fmt, opts, info)) != 0) return err;
+  if (mpl__text_opts_set(x) && fmt > MPL__FMT_TXT)
+    return mpl__fail(info, MPL_EINVAL, 0, -1,
+                     "opts.cols, opts.na and opts.skip are only for text "
+                     "files (.csv, .tsv, .txt)");
   mpl__interrupt_clear();
   struct stat st;
   if ((err = open_load(path, opts->mmap, &fd, &st, info)) != 0) return err;
@@ -809,7 +835,7 @@ int mpl_load(mpl_mat **out, const char *path, const char *format,
     close(fd);
     return mpl__fail(info, MPL_ENOMEM, 0, -1, "out of memory");
   }
-  err = load_fd(fd, &st, fmt, opts, loc, out, info);
+  err = load_fd(fd, &st, fmt, opts, x, loc, out, info);
   int e = errno;
   if (err || !opts->mmap) close(fd); /* else the matrix owns it */
   freelocale(loc);
@@ -863,7 +889,8 @@ int mpl_load_mem(mpl_mat **out, const void *buf, size_t len,
   if (mpl__is_gzip(buf, len))
     err = mpl__gunzip(buf, len, &z, &len, info);
   if (!err)
-    err = parse_mem(fmt, z ? z : buf ? buf : "", len, opts, loc, out, info);
+    err = parse_mem(fmt, z ? z : buf ? buf : "", len, opts, NULL, loc, out,
+                    info);
   free(z);
   freelocale(loc);
   return err;

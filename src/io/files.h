@@ -55,6 +55,8 @@ const char *mpl__quote(char out[200], const char *s, size_t n);
 
 /* ---- csv.c: numbers and delimited text ---- */
 
+typedef struct mpl__text_opts mpl__text_opts;
+
 /* Parse the number at s (not past end): [sign] digits [. digits] [e[sign]
 ** digits], or inf/infinity/nan in any case.  Returns the end of the number
 ** and sets *out, correctly rounded, or returns NULL when s does not start
@@ -66,7 +68,40 @@ const char *mpl__parse_num(const char *s, const char *end, locale_t loc,
 ** header set, the first line that is not blank or a comment is returned in
 ** info->header instead of being read as data. */
 int mpl__text_read(const char *buf, size_t len, char sep, int header,
-                   locale_t loc, mpl_mat **out, mpl_load_info *info);
+                   const mpl__text_opts *x, locale_t loc, mpl_mat **out,
+                   mpl_load_info *info);
+
+/* ---- csvx.c: quoted fields, column selection, missing values ---- */
+
+/* What mat.load's text options ask for beyond mpl_load_opts. cols: ncols
+** selected columns, each idx[k] (1-based) or, where names[k] is set, the
+** column the header names so. */
+struct mpl__text_opts {
+  const char *const *na; /* strings read as NaN (then also empty fields) */
+  size_t nna;
+  const size_t *idx;
+  const char *const *names;
+  size_t ncols;
+  size_t skip; /* lines skipped before anything else */
+};
+
+/* Whether x asks for anything. */
+int mpl__text_opts_set(const mpl__text_opts *x);
+
+/* Read delimited text with csvx.c's tokenizer (see there); as
+** mpl__text_read otherwise. */
+int mpl__text_read_x(const char *buf, size_t len, char sep, int header,
+                     const mpl__text_opts *x, locale_t loc, mpl_mat **out,
+                     mpl_load_info *info);
+
+/* The fields of a header line (quotes removed), malloc'd strings in a
+** malloc'd array of *n. */
+int mpl__split_fields(const char *line, char sep, char ***out, size_t *n);
+
+/* mpl_load with the text options x (NULL: none). */
+int mpl__load_x(mpl_mat **out, const char *path, const char *format,
+                const mpl_load_opts *opts, const mpl__text_opts *x,
+                mpl_load_info *info);
 
 /* ---- mtx.c ---- */
 

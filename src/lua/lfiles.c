@@ -157,37 +157,121 @@ static void check_format(lua_State *L, const char *fn, const char *path,
                 ".npy, .npz or .mtx, or opts.format)", fn, path);
 }
 
-/* mat.load(path [, opts]) -> m [, header]: opts.format, opts.sep,
-** opts.header (also returns the header line), opts.mmap (.npy). */
+/* A list option (a string or a table of them; opts.cols also takes
+** integers) as an array in a userdata pushed on the stack; the strings
+** stay alive in the options table.  Returns its length. */
+static size_t opt_list(lua_State *L, int opts, const char *key, int ints,
+                       mpl__text_opts *x) {
+  int t = lua_getfield(L, opts, key); /* index top */
+  int at = lua_gettop(L);
+  size_t n = t == LUA_TSTRING ? 1 : t == LUA_TTABLE ? lua_rawlen(L, at) : 0;
+  if (t != LUA_TNIL && t != LUA_TSTRING && t != LUA_TTABLE)
+    luaL_error(L, "mat.load: opts.%s must be a %s (got %s)", key,
+               ints ? "table of column numbers or names"
+                    : "string or a table of strings",
+               luaL_typename(L, at));
+  const char **names =
+      lua_newuserdatauv(L, (n + 1) * (sizeof(char *) + sizeof(size_t)), 0);
+  size_t *idx = (size_t *)(names + n + 1);
+  for (size_t k = 0; k < n; k++) {
+    int et = t == LUA_TSTRING ? (lua_pushvalue(L, at), LUA_TSTRING)
+                              : lua_rawgeti(L, at, (lua_Integer)k + 1);
+    lua_Integer v = 0;
+    if (et == LUA_TSTRING) {
+      names[k] = lua_tostring(L, -1);
+      idx[k] = 0;
+    } else if (ints && lua_isinteger(L, -1) && (v = lua_tointeger(L, -1)) >= 1) {
+      names[k] = NULL;
+      idx[k] = (size_t)v;
+    } else {
+      luaL_error(L, "mat.load: opts.%s[%d] must be a %s", key, (int)k + 1,
+                 ints ? "column number (from 1) or a header name" : "string");
+    }
+    lua_pop(L, 1);
+  }
+  lua_remove(L, at); /* the table keeps the strings alive */
+  if (ints) {
+    x->names = names;
+    x->idx = idx;
+    x->ncols = n;
+  } else {
+    x->na = names;
+    x->nna = n;
+  }
+  return n;
+}
+
+/* opts.cols, opts.na, opts.skip into x; their arrays stay on the stack. */
+static void opt_text(lua_State *L, int opts, mpl__text_opts *x) {
+  memset(x, 0, sizeof *x);
+  opt_list(L, opts, "cols", 1, x);
+  opt_list(L, opts, "na", 0, x);
+  if (lua_getfield(L, opts, "skip") != LUA_TNIL) {
+    lua_Integer v = lua_isinteger(L, -1) ? lua_tointeger(L, -1) : -1;
+    if (v < 0)
+      luaL_error(L, "mat.load: opts.skip must be a number of lines (>= 0)");
+    x->skip = (size_t)v;
+  }
+  lua_pop(L, 1);
+}
+
+/* The header line split into its fields, as a table of strings. */
+static void push_names(lua_State *L, const char *line, char sep) {
+  char **v = NULL;
+  size_t n = 0;
+  if (mpl__split_fields(line, sep, &v, &n) != 0) {
+    lua_pushstring(L, line); /* cannot happen for a header that parsed */
+    return;
+  }
+  lua_createtable(L, (int)n, 0);
+  for (size_t k = 0; k < n; k++) {
+    lua_pushstring(L, v[k]);
+    lua_rawseti(L, -2, (lua_Integer)k + 1);
+  }
+  for (size_t k = 0; k < n; k++) free(v[k]);
+  free(v);
+}
+
+/* mat.load(path [, opts]) -> m [, names]: opts.format, opts.sep,
+** opts.header (also returns the header's names), opts.cols, opts.na,
+** opts.skip (text), opts.mmap (.npy), opts.name (.npz). */
 static int l_load(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   const char *format = NULL;
   mpl_load_opts o = {0, 0, 0};
+  mpl__text_opts x;
+  memset(&x, 0, sizeof x);
   if (!lua_isnoneornil(L, 2)) {
     luaL_checktype(L, 2, LUA_TTABLE);
     format = opt_format(L, 2, "mat.load");
-    o.sep = opt_sep(L, 2, "mat.load");
-    o.header = opt_bool(L, 2, "header", "mat.load");
-    o.mmap = opt_bool(L, 2, "mmap", "mat.load");
   }
   check_format(L, "mat.load", path, format);
   if (mpl__format_of(path, format) == MPL__FMT_NPZ) return load_npz(L, path);
   lua_settop(L, 2);
-  box *b = lua_newuserdatauv(L, sizeof *b, 0); /* index 3 */
+  if (!lua_isnoneornil(L, 2)) {
+    o.sep = opt_sep(L, 2, "mat.load");
+    o.header = opt_bool(L, 2, "header", "mat.load");
+    o.mmap = opt_bool(L, 2, "mmap", "mat.load");
+    opt_text(L, 2, &x); /* pushes two arrays: indices 3 and 4 */
+  }
+  lua_settop(L, 4);
+  box *b = lua_newuserdatauv(L, sizeof *b, 0); /* index 5 */
   b->m = NULL;
   b->header = NULL;
   luaL_setmetatable(L, BOX_MT);
 
   mpl_load_info info;
-  int err = mpl_load(&b->m, path, format, &o, &info);
+  int err = mpl__load_x(&b->m, path, format, &o, &x, &info);
   if (err) return load_error(L, path, &info); /* nothing was allocated */
   b->header = info.header;
-  mpl_push(L, b->m); /* index 4, with its own reference; the box keeps
-                        ours until here, so a memory error cannot leak it */
+  mpl_push(L, b->m); /* with its own reference; the box keeps ours until
+                        here, so a memory error cannot leak it */
   mpl_mat_release(b->m);
   b->m = NULL;
   if (!o.header) return 1;
-  if (b->header) lua_pushstring(L, b->header);
+  int fmt = mpl__format_of(path, format);
+  char sep = o.sep ? o.sep : fmt == MPL__FMT_CSV ? ',' : fmt == MPL__FMT_TSV ? '\t' : 0;
+  if (b->header) push_names(L, b->header, sep);
   else lua_pushnil(L);
   free(b->header);
   b->header = NULL;
