@@ -425,10 +425,9 @@ describe("hostile files", function()
     mtx_few_entries = "line 4: the file ends after 2 of the 3 entries announced on line 2",
     mtx_more_entries = "line 4: more entries than the 1 announced on line 2",
     mtx_sym_not_square = "line 2: a symmetric matrix must be square, this one is 3x4",
-    mtx_complex = "line 1: complex matrices are not supported",
-    mtx_hermitian = "line 1: hermitian matrices are complex, which is not supported",
-    mtx_above_diag = "line 3: entry (1, 2) is above the diagonal of a symmetric matrix "
-                     .. "(only the part below it is stored)",
+    mtx_complex = "line 1: complex matrices cannot be loaded: mpl holds real matrices",
+    mtx_hermitian = "line 1: hermitian matrices are complex and cannot be loaded: mpl holds real matrices",
+    mtx_negative_unsigned = "line 3: value '-1' is not an unsigned integer",
     mtx_bad_value = "line 3: value '2.5' is not an integer",
     mtx_array_huge = "line 2: a 100000x100000 array needs more values than the rest of the "
                      .. "file (2 bytes) can hold",
@@ -847,5 +846,31 @@ describe("text as people write it", function()
                      .. "(a header line needs the header option)")
     assert.has_error(function() mat.load(T("h2.csv")) end,
                      "mat.load: '" .. T("h2.csv") .. "', line 1: field 1 is not a number: 'a'")
+  end)
+end)
+
+describe("Matrix Market as SciPy reads it", function()
+  local function mtx(name, text)
+    return mat.load(writefile(T(name .. ".mtx"), text))
+  end
+
+  it("ignores a value after a pattern entry", function()
+    assert.equal(mat.from{{1, 0}, {1, 0}},
+                 mtx("pv", "%%MatrixMarket matrix coordinate pattern general\n2 2 2\n1 1 5\n2 1 7\n"))
+  end)
+
+  it("mirrors symmetric entries above the diagonal; keeps a skew-symmetric diagonal", function()
+    assert.equal(mat.from{{0, 5, 0}, {5, 0, 0}, {0, 0, 1}},
+                 mtx("sa", "%%MatrixMarket matrix coordinate real symmetric\n3 3 2\n1 2 5\n3 3 1\n"))
+    assert.equal(mat.from{{4, 3}, {-3, 0}},
+                 mtx("kd", "%%MatrixMarket matrix coordinate real skew-symmetric\n2 2 2\n1 1 4\n1 2 3\n"))
+  end)
+
+  it("reads unsigned-integer, '+2' in the size line, '%' after an entry", function()
+    assert.equal(mat.from{{0, 2 ^ 64}},
+                 mtx("u", "%%MatrixMarket matrix coordinate unsigned-integer general\n"
+                          .. "+1 +2 1\n1 2 18446744073709551615 % the largest uint64\n"))
+    assert.equal(mat.from{{1}, {2}},
+                 mtx("ac", "%%MatrixMarket matrix array real general\n2 1 % size\n1 % first\n2\n"))
   end)
 end)

@@ -322,3 +322,23 @@ describe(".npz archives", function()
     assert.equal(10, seen)
   end)
 end)
+
+describe("float128 .npy", function()
+  it("converts to double as NumPy's astype(float) does, and refuses overflow", function()
+    local p, be, big = tmp .. "/f16.npy", tmp .. "/f16_be.npy", tmp .. "/f16_big.npy"
+    local out = python([==[
+import sys, numpy as np
+a = np.array([[1.5, -2.25, 1e-320], [np.inf, np.longdouble(1) / 3, -0.0]], dtype=np.longdouble)
+np.save(sys.argv[1], a)
+np.save(sys.argv[2], a.astype('>f16'))
+np.save(sys.argv[3], np.array([[1.0, np.longdouble(1e308) * 100]], dtype=np.longdouble))
+print(a.astype('<f8').tobytes().hex())
+]==], p, be, big)
+    assert.equal(out:match("%x+"), mhex(mat.load(p)))
+    assert.equal(out:match("%x+"), mhex(mat.load(be)))
+    local ok, e = pcall(mat.load, big)
+    assert.is_false(ok)
+    assert.equal("mat.load: '" .. big .. "', byte 144: a float128 value is too large for a double "
+                 .. "(more than 1.8e308)", e)
+  end)
+end)

@@ -150,7 +150,10 @@ put("hostile", "mtx_more_entries.mtx",
 put("hostile", "mtx_sym_not_square.mtx", "%%MatrixMarket matrix coordinate real symmetric\n3 4 0\n")
 put("hostile", "mtx_complex.mtx", "%%MatrixMarket matrix coordinate complex general\n1 1 1\n1 1 1 0\n")
 put("hostile", "mtx_hermitian.mtx", "%%MatrixMarket matrix coordinate real hermitian\n1 1 0\n")
-put("hostile", "mtx_above_diag.mtx", "%%MatrixMarket matrix coordinate real symmetric\n3 3 1\n1 2 5\n")
+put("hostile", "mtx_negative_unsigned.mtx",
+    "%%MatrixMarket matrix coordinate unsigned-integer general\n1 2 1\n1 2 -1\n")
+put("corpus/mtx", "scipy_shapes.mtx",
+    "%%MatrixMarket matrix coordinate real symmetric\n+3 3 3\n1 2 5 % above\n3 3 1\n3 1 2\n")
 put("hostile", "mtx_bad_value.mtx", "%%MatrixMarket matrix coordinate integer general\n3 3 1\n1 2 2.5\n")
 put("hostile", "mtx_array_huge.mtx", "%%MatrixMarket matrix array real general\n100000 100000\n1\n")
 put("hostile", "mtx_array_short.mtx", "%%MatrixMarket matrix array real general\n2 2\n1.5\n2.5\n3.5\n")
