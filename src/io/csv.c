@@ -402,9 +402,8 @@ static int next_row_parses(const text *t, const char *p) {
     if (c == C_EOL || c == C_HASH) continue;
     for (;;) {
       double v;
-      const char *e = cls(t, q) == C_OTHER
-                          ? mpl__parse_num(q, t->end, t->loc, &v)
-                          : NULL;
+      const char *e =
+          cls(t, q) == C_OTHER ? mpl__parse_num(q, t->end, t->loc, &v) : NULL;
       if (!e) return 0;
       q = skip_blanks(t, e);
       c = cls(t, q);
@@ -462,12 +461,12 @@ static int parse_rows(const text *t, const layout *lay, size_t k, mpl_mat *m,
       if (c == C_SEP) q = skip_blanks(t, q + 1);
       continue;
     not_a_number:
-      return mpl__fail(info, MPL_EFORMAT, line, -1,
-                       "field %zu is not a number: %s%s", j + 1,
-                       mpl__quote(q1, f, (size_t)(field_end(t, f) - f)),
-                       r == 0 && !t->header && next_row_parses(t, next_line(t, q))
-                           ? " (a header line needs the header option)"
-                           : "");
+      return mpl__fail(
+          info, MPL_EFORMAT, line, -1, "field %zu is not a number: %s%s", j + 1,
+          mpl__quote(q1, f, (size_t)(field_end(t, f) - f)),
+          r == 0 && !t->header && next_row_parses(t, next_line(t, q))
+              ? " (a header line needs the header option)"
+              : "");
     }
     if (j != cols) return bad_length(info, line, j, lay);
     r++;

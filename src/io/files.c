@@ -70,8 +70,7 @@ int mpl__gz_name(const char *path) {
 }
 
 int mpl__format_of(const char *path, const char *format) {
-  static const char *const names[] = {"csv", "tsv", "txt",
-                                      "npy", "mtx", "npz"};
+  static const char *const names[] = {"csv", "tsv", "txt", "npy", "mtx", "npz"};
   const char *f = format ? format : path ? extension(path) : "";
   char inner[16] = "";
   if (!format && mpl__gz_name(path)) { /* "a.csv.gz": csv */
@@ -405,8 +404,9 @@ static int format_writer(FILE *f, const save_job *j) {
   /* Numbers are written in the C locale whatever the host chose. */
   locale_t c = newlocale(LC_ALL_MASK, "C", (locale_t)0);
   locale_t old = c ? uselocale(c) : (locale_t)0;
-  int err = j->fmt == MPL__FMT_MTX ? mpl__mtx_write(f, j->m)
-                                   : mpl__text_write(f, j->m, j->sep, j->header);
+  int err = j->fmt == MPL__FMT_MTX
+                ? mpl__mtx_write(f, j->m)
+                : mpl__text_write(f, j->m, j->sep, j->header);
   if (old) uselocale(old);
   if (c) freelocale(c);
   return err;
@@ -525,8 +525,8 @@ static int not_text(const char *buf, size_t len, mpl_load_info *info) {
   if (len >= 4 && memcmp(buf, "PK\x03\x04", 4) == 0)
     return mpl__fail(info, MPL_EFORMAT, 0, 0,
                      "this is a zip archive (a .npz file?), not text");
-  if (len >= 2 && (memcmp(buf, "\xff\xfe", 2) == 0 ||
-                   memcmp(buf, "\xfe\xff", 2) == 0))
+  if (len >= 2 &&
+      (memcmp(buf, "\xff\xfe", 2) == 0 || memcmp(buf, "\xfe\xff", 2) == 0))
     return mpl__fail(info, MPL_EFORMAT, 0, 0,
                      "this is UTF-16 text; mpl reads UTF-8 (convert it with "
                      "iconv -f UTF-16 -t UTF-8)");
@@ -748,8 +748,8 @@ static int read_bytes(int fd, const struct stat *st, int fmt, bytes *b,
   b->maplen = mapped ? size : 0;
   if (!mpl__is_gzip(b->buf, b->len)) return 0;
   bytes z = {NULL, 0, 0};
-  err = mpl__gunzip((const unsigned char *)b->buf, b->len, &z.buf, &z.len,
-                    info);
+  err =
+      mpl__gunzip((const unsigned char *)b->buf, b->len, &z.buf, &z.len, info);
   bytes_free(b);
   *b = z;
   return err;
@@ -812,7 +812,8 @@ int mpl__load_x(mpl_mat **out, const char *path, const char *format,
   mpl_load_opts none = {0, 0, 0};
   if (!info) info = &scratch;
   info_reset(info);
-  if (!out) return mpl__fail(info, MPL_EINVAL, 0, -1, "no place for the result");
+  if (!out)
+    return mpl__fail(info, MPL_EINVAL, 0, -1, "no place for the result");
   *out = NULL;
   if (!path) return mpl__fail(info, MPL_EINVAL, 0, -1, "no path");
   if (!opts) opts = &none;
@@ -843,8 +844,8 @@ int mpl__load_x(mpl_mat **out, const char *path, const char *format,
   return err;
 }
 
-int mpl__load_npz(const char *path, const char *name, mpl__named **v,
-                  size_t *n, mpl_load_info *info) {
+int mpl__load_npz(const char *path, const char *name, mpl__named **v, size_t *n,
+                  mpl_load_info *info) {
   info_reset(info);
   *v = NULL;
   *n = 0;
@@ -886,11 +887,13 @@ int mpl_load_mem(mpl_mat **out, const void *buf, size_t len,
   locale_t loc = newlocale(LC_ALL_MASK, "C", (locale_t)0);
   if (!loc) return mpl__fail(info, MPL_ENOMEM, 0, -1, "out of memory");
   char *z = NULL;
-  if (mpl__is_gzip(buf, len))
-    err = mpl__gunzip(buf, len, &z, &len, info);
+  if (mpl__is_gzip(buf, len)) err = mpl__gunzip(buf, len, &z, &len, info);
   if (!err)
-    err = parse_mem(fmt, z ? z : buf ? buf : "", len, opts, NULL, loc, out,
-                    info);
+    err = parse_mem(fmt,
+                    z     ? z
+                    : buf ? buf
+                          : "",
+                    len, opts, NULL, loc, out, info);
   free(z);
   freelocale(loc);
   return err;

@@ -170,8 +170,8 @@ int mpl__npz_write(FILE *f, const mpl__named *v, size_t n, int compress);
 
 /* Load every matrix of the .npz file path (or the one called name), and
 ** save n matrices as one (see files.c).  Errors as mpl_load / mpl_save. */
-int mpl__load_npz(const char *path, const char *name, mpl__named **v,
-                  size_t *n, mpl_load_info *info);
+int mpl__load_npz(const char *path, const char *name, mpl__named **v, size_t *n,
+                  mpl_load_info *info);
 int mpl__save_npz(const char *path, const mpl__named *v, size_t n,
                   int compress);
 

@@ -10,7 +10,8 @@
 ** (a pattern entry is 1 however often it is given, and a value after it is
 ** ignored); entries of a symmetric or skew-symmetric matrix are mirrored
 ** from either side of the diagonal, and a skew-symmetric diagonal entry is
-** kept, as SciPy reads such files.  A '%' after an entry starts a comment.  Tokens are
+** kept, as SciPy reads such files.  A '%' after an entry starts a comment.
+*Tokens are
 ** slices of the buffer, never copied, so no token can overflow anything;
 ** counts announced by the file are compared with the bytes left before any
 ** allocation that depends on them.
@@ -117,8 +118,8 @@ static int tok_value(const mm *s, tok t, int field, double *v) {
 }
 
 static const char *field_name(int f) {
-  return f == F_REAL      ? "real"
-         : f == F_INTEGER ? "integer"
+  return f == F_REAL       ? "real"
+         : f == F_INTEGER  ? "integer"
          : f == F_UNSIGNED ? "unsigned-integer"
                            : "pattern";
 }
@@ -170,7 +171,8 @@ int mpl__mtx_read(const char *buf, size_t len, locale_t loc, mpl_mat **out,
   int field;
   if (tok_is(t[3], "real") || tok_is(t[3], "double")) field = F_REAL;
   else if (tok_is(t[3], "integer")) field = F_INTEGER;
-  else if (tok_is(t[3], "unsigned-integer")) field = F_UNSIGNED;
+  else if (tok_is(t[3], "unsigned-integer"))
+    field = F_UNSIGNED;
   else if (tok_is(t[3], "pattern")) field = F_PATTERN;
   else if (tok_is(t[3], "complex"))
     return mpl__fail(info, MPL_EFORMAT, 1, -1,
@@ -268,8 +270,8 @@ int mpl__mtx_read(const char *buf, size_t len, locale_t loc, mpl_mat **out,
       if (nt != want || !tok_u64(t[0], &i) || !tok_u64(t[1], &j) ||
           (want == 3 && !tok_value(&s, t[2], field, &v))) {
         if (nt == want && tok_u64(t[0], &i) && tok_u64(t[1], &j))
-          err = mpl__fail(info, MPL_EFORMAT, line, -1,
-                          "value %s is not %s", mpl__quote(q1, t[2].s, t[2].n),
+          err = mpl__fail(info, MPL_EFORMAT, line, -1, "value %s is not %s",
+                          mpl__quote(q1, t[2].s, t[2].n),
                           field == F_UNSIGNED  ? "an unsigned integer"
                           : field == F_INTEGER ? "an integer"
                                                : "a number");

@@ -174,8 +174,10 @@ static int parse_descr(hdr *h) {
   }
 #endif
   if (n != 3 || !is_order(s[0]))
-    return hfail(h, "unsupported dtype %s (supported: float64, float32, "
-                    "int64, int32, uint8, int8, bool, float128)", q);
+    return hfail(h,
+                 "unsupported dtype %s (supported: float64, float32, "
+                 "int64, int32, uint8, int8, bool, float128)",
+                 q);
   static const struct { char k, sz; int kind; } kinds[] = {
     {'f', '8', K_F8}, {'f', '4', K_F4}, {'i', '8', K_I8}, {'i', '4', K_I4},
     {'u', '1', K_U1}, {'i', '1', K_I1}, {'b', '1', K_B1}};
@@ -720,7 +722,8 @@ size_t mpl__npy_header(unsigned char out[MPL__NPY_HEADER_MAX], size_t rows,
   char dict[160];
   int n = snprintf(dict, sizeof dict,
                    "{'descr': '%cf8', 'fortran_order': False, 'shape': (%zu, "
-                   "%zu), }", NATIVE, rows, cols);
+                   "%zu), }",
+                   NATIVE, rows, cols);
   size_t total = 10 + (size_t)n + 1; /* magic, version, length, dict, \n */
   size_t pad = (64 - total % 64) % 64;
   size_t hlen = (size_t)n + pad + 1;

@@ -153,8 +153,10 @@ static void check_format(lua_State *L, const char *fn, const char *path,
                          const char *format) {
   if (mpl__format_of(path, format) >= 0) return;
   if (format) luaL_error(L, "%s: unknown format '%s'", fn, format);
-  luaL_error(L, "%s: cannot tell the format of '%s' (use .csv, .tsv, .txt, "
-                ".npy, .npz or .mtx, or opts.format)", fn, path);
+  luaL_error(L,
+             "%s: cannot tell the format of '%s' (use .csv, .tsv, .txt, "
+             ".npy, .npz or .mtx, or opts.format)",
+             fn, path);
 }
 
 /* A list option (a string or a table of them; opts.cols also takes
@@ -180,7 +182,8 @@ static size_t opt_list(lua_State *L, int opts, const char *key, int ints,
     if (et == LUA_TSTRING) {
       names[k] = lua_tostring(L, -1);
       idx[k] = 0;
-    } else if (ints && lua_isinteger(L, -1) && (v = lua_tointeger(L, -1)) >= 1) {
+    } else if (ints && lua_isinteger(L, -1) &&
+               (v = lua_tointeger(L, -1)) >= 1) {
       names[k] = NULL;
       idx[k] = (size_t)v;
     } else {
@@ -270,8 +273,12 @@ static int l_load(lua_State *L) {
   b->m = NULL;
   if (!o.header) return 1;
   int fmt = mpl__format_of(path, format);
-  char sep = o.sep ? o.sep : fmt == MPL__FMT_CSV ? ',' : fmt == MPL__FMT_TSV ? '\t' : 0;
-  if (b->header) push_names(L, b->header, sep);
+  char sep = o.sep                 ? o.sep
+             : fmt == MPL__FMT_CSV ? ','
+             : fmt == MPL__FMT_TSV ? '\t'
+                                   : 0;
+  if (b->header)
+    push_names(L, b->header, sep);
   else lua_pushnil(L);
   free(b->header);
   b->header = NULL;
@@ -299,8 +306,10 @@ static int save_npz(lua_State *L, const char *path) {
   size_t cap = 0;
   for (lua_pushnil(L); lua_next(L, 2); lua_pop(L, 1)) {
     if (lua_type(L, -2) != LUA_TSTRING)
-      return luaL_error(L, "mat.save: a .npz archive's keys must be names "
-                           "(got a %s key)", luaL_typename(L, -2));
+      return luaL_error(L,
+                        "mat.save: a .npz archive's keys must be names "
+                        "(got a %s key)",
+                        luaL_typename(L, -2));
     mpl_mat *m = mpl__check_mat(L, -1, "mat.save");
     if (b->n == cap) {
       cap = cap ? 2 * cap : 8;
