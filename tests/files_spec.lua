@@ -729,6 +729,10 @@ describe(".npz archives", function()
       local z = readfile(T("r.npz"))
       assert.is_truthy(z:find("a.npy", 1, true) < z:find("b.npy", 1, true))
     end
+    local fifo = T("npzin")
+    assert(os.execute("mkfifo " .. shquote(fifo) .. " && (cat " .. shquote(T("r.npz"))
+                      .. " > " .. shquote(fifo) .. " &)"))
+    assert.is_true(same_bits(ms.a, mat.load(fifo, {format = "npz"}).a)) -- from a pipe
     mat.save(T("z.npz"), {z = mat.new(100, 100)})
     assert.is_true(#readfile(T("z.npz")) > 80000)
     mat.save(T("z.npz"), {z = mat.new(100, 100)}, {compress = true})
