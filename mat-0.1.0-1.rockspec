@@ -3,8 +3,9 @@
 -- builds mat.so through the project's CMake build (Lua 5.4 headers,
 -- OpenBLAS, libzip, zlib, readline and pkg-config from the system, e.g. on
 -- Debian: liblua5.4-dev libopenblas-dev libzip-dev zlib1g-dev
--- libreadline-dev pkg-config cmake) and installs it where lua5.4 finds it, so `require "mat"` works.  The Lua
--- parts of the module are compiled into mat.so, so it is the only file.
+-- libreadline-dev pkg-config cmake) and installs it where lua5.4 finds
+-- it, so `require "mat"` works.  The Lua parts of the module are compiled
+-- into mat.so, so it is the only file.
 rockspec_format = "3.0"
 package = "mat"
 version = "0.1.0-1"
