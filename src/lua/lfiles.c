@@ -138,13 +138,16 @@ static int load_npz(lua_State *L, const char *path) {
     return load_error(L, path, &info);
   if (name) {
     mpl_push(L, b->v[0].m);
-    return 1;
+  } else {
+    lua_createtable(L, 0, (int)b->n);
+    for (size_t i = 0; i < b->n; i++) {
+      mpl_push(L, b->v[i].m);
+      lua_setfield(L, -2, b->v[i].name);
+    }
   }
-  lua_createtable(L, 0, (int)b->n);
-  for (size_t i = 0; i < b->n; i++) {
-    mpl_push(L, b->v[i].m);
-    lua_setfield(L, -2, b->v[i].name);
-  }
+  mpl__named_free(b->v, b->n); /* the pushed matrices hold their own */
+  b->v = NULL;
+  b->n = 0;
   return 1;
 }
 
