@@ -221,21 +221,42 @@ static void opt_text(lua_State *L, int opts, mpl__text_opts *x) {
   lua_pop(L, 1);
 }
 
+#define NAMES_MT "mat.namesbox"
+
+/* The header's fields while they become Lua strings: freed by __gc if a
+** memory error cuts that short. */
+typedef struct names_box {
+  char **v;
+  size_t n;
+} names_box;
+
+static void names_gc_now(names_box *b) {
+  for (size_t k = 0; k < b->n; k++) free(b->v[k]);
+  free(b->v);
+  b->v = NULL;
+  b->n = 0;
+}
+
+static int names_gc(lua_State *L) {
+  names_gc_now(luaL_checkudata(L, 1, NAMES_MT));
+  return 0;
+}
+
 /* The header line split into its fields, as a table of strings. */
 static void push_names(lua_State *L, const char *line, char sep) {
-  char **v = NULL;
-  size_t n = 0;
-  if (mpl__split_fields(line, sep, &v, &n) != 0) {
-    lua_pushstring(L, line); /* cannot happen for a header that parsed */
-    return;
-  }
-  lua_createtable(L, (int)n, 0);
-  for (size_t k = 0; k < n; k++) {
-    lua_pushstring(L, v[k]);
+  names_box *b = lua_newuserdatauv(L, sizeof *b, 0);
+  b->v = NULL;
+  b->n = 0;
+  luaL_setmetatable(L, NAMES_MT);
+  if (mpl__split_fields(line, sep, &b->v, &b->n) != 0)
+    luaL_error(L, "mat.load: out of memory");
+  lua_createtable(L, (int)b->n, 0);
+  for (size_t k = 0; k < b->n; k++) {
+    lua_pushstring(L, b->v[k]);
     lua_rawseti(L, -2, (lua_Integer)k + 1);
   }
-  for (size_t k = 0; k < n; k++) free(v[k]);
-  free(v);
+  lua_remove(L, -2); /* the box: collected, or freed at once below */
+  names_gc_now(b);
 }
 
 /* mat.load(path [, opts]) -> m [, names]: opts.format, opts.sep,
@@ -378,6 +399,11 @@ void mpl__open_files(lua_State *L, int mod, int mt, int methods) {
   (void)methods;
   if (luaL_newmetatable(L, BOX_MT)) {
     lua_pushcfunction(L, box_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_pop(L, 1);
+  if (luaL_newmetatable(L, NAMES_MT)) {
+    lua_pushcfunction(L, names_gc);
     lua_setfield(L, -2, "__gc");
   }
   lua_pop(L, 1);
