@@ -154,18 +154,18 @@ describe("text files", function()
     writefile(T("h.csv"), "# units: m\n\n\"x\",\"y\" \r\n1,2\n3,4\n")
     local m, h = mat.load(T("h.csv"), {header = true})
     assert.equal(mat.from{{1, 2}, {3, 4}}, m)
-    assert.equal("\"x\",\"y\" ", h)
+    assert.same({"x", "y"}, h)
     assert.equal(1, select("#", mat.load(T("h.csv"), {header = true}):copy()))
     assert.has_error(function() mat.load(T("h.csv"), {header = false}) end,
                      "mat.load: '" .. T("h.csv") .. "', line 3: field 1 is not a number: "
-                     .. "'\"x\"' (a header line needs the header option)")
+                     .. "'x' (a header line needs the header option)")
   end)
 
   it("writes opts.header as the first line on save", function()
     mat.save(T("hs.csv"), mat.from{{1, 2}}, {header = "x,y"})
     assert.equal("x,y\n1,2\n", readfile(T("hs.csv")))
     local m, h = mat.load(T("hs.csv"), {header = true})
-    assert.equal("x,y", h)
+    assert.same({"x", "y"}, h)
     assert.equal(mat.from{{1, 2}}, m)
     assert.has_error(function() mat.save(T("hs.csv"), m, {header = "a\nb"}) end,
                      "mat.save: opts.header must be a single line")
@@ -362,7 +362,7 @@ describe("options", function()
                      "mat.load: unknown format 'xls'")
     assert.has_error(function() mat.load(T("o.dat")) end,
                      "mat.load: cannot tell the format of '" .. T("o.dat")
-                     .. "' (use .csv, .tsv, .txt, .npy or .mtx, or opts.format)")
+                     .. "' (use .csv, .tsv, .txt, .npy, .npz or .mtx, or opts.format)")
     assert.has_error(function() mat.load(p, {sep = ",,"}) end,
                      "mat.load: opts.sep must be one character")
     assert.has_error(function() mat.load(p, {sep = "."}) end,
@@ -425,10 +425,9 @@ describe("hostile files", function()
     mtx_few_entries = "line 4: the file ends after 2 of the 3 entries announced on line 2",
     mtx_more_entries = "line 4: more entries than the 1 announced on line 2",
     mtx_sym_not_square = "line 2: a symmetric matrix must be square, this one is 3x4",
-    mtx_complex = "line 1: complex matrices are not supported",
-    mtx_hermitian = "line 1: hermitian matrices are complex, which is not supported",
-    mtx_above_diag = "line 3: entry (1, 2) is above the diagonal of a symmetric matrix "
-                     .. "(only the part below it is stored)",
+    mtx_complex = "line 1: complex matrices cannot be loaded: mpl holds real matrices",
+    mtx_hermitian = "line 1: hermitian matrices are complex and cannot be loaded: mpl holds real matrices",
+    mtx_negative_unsigned = "line 3: value '-1' is not an unsigned integer",
     mtx_bad_value = "line 3: value '2.5' is not an integer",
     mtx_array_huge = "line 2: a 100000x100000 array needs more values than the rest of the "
                      .. "file (2 bytes) can hold",
@@ -444,9 +443,15 @@ describe("hostile files", function()
     csv_trailing_sep = "line 1: field 3 is empty",
     csv_wide_then_short = "line 2: 1 field, expected 1000 as on line 1",
     csv_binary = "line 2: field 1 is not a number: '\\x00\\xff\\x93NUMPY'",
-    csv_quoted = "line 1: field 1 is not a number: '\"1\"' (a header line needs the header option)",
-    csv_hex = "line 1: field 1 is not a number: '0x10' (a header line needs the header option)",
-    csv_header_only = "line 1: field 1 is not a number: 'x' (a header line needs the header option)",
+    csv_unclosed_quote = "line 1: a quoted field is not closed",
+    csv_text_after_quote = "line 1: text after the closing quote of a field",
+    csv_zip = "byte 0: this is a zip archive (a .npz file?), not text",
+    csv_utf16 = "byte 0: this is UTF-16 text; mpl reads UTF-8 (convert it with iconv -f UTF-16 -t UTF-8)",
+    csv_gz_truncated = "byte 22: the gzip data is truncated",
+    npz_not_npy = "member 'notes.txt' is not a .npy array",
+    npz_not_zip = "not a readable zip archive (Not a zip archive)",
+    csv_hex = "line 1: field 1 is not a number: '0x10'",
+    csv_header_only = "line 1: field 1 is not a number: 'x'",
   }
 
   local names = {}
@@ -601,10 +606,12 @@ end)
 
 describe("streams", function()
   it("refuses /dev/zero and /dev/urandom at once in every format", function()
-    for _, fmt in ipairs{"csv", "tsv", "txt", "mtx", "npy"} do
+    for _, fmt in ipairs{"csv", "tsv", "txt", "mtx", "npy", "npz"} do
       for _, dev in ipairs{"/dev/zero", "/dev/urandom"} do
         local e = err_of(mat.load, dev, {format = fmt})
-        local why = fmt == "npy" and "not a .npy file %(bad magic%)" or "a NUL byte: this is not a text file"
+        local why = fmt == "npy" and "not a .npy file %(bad magic%)"
+                    or fmt == "npz" and "not a .npz file %(bad magic%)"
+                    or "a NUL byte: this is not a text file"
         assert.is_truthy(e:find("^mat.load: '" .. dev .. "', byte %d+: " .. why .. "$"), e)
       end
     end
@@ -644,5 +651,230 @@ describe("streams", function()
     assert.is_truthy(out:find("mat.load: '" .. fifo .. "': interrupted", 1, true), out)
     assert.is_nil(out:find("finished"), out)
     assert.is_truthy(out:find("status=1"), out)
+  end)
+end)
+
+describe("gzip", function()
+  it("saves NAME.FMT.gz compressed and loads it back in every format", function()
+    mat.seed(21)
+    local m = mat.randn(30, 7)
+    for _, fmt in ipairs{"csv", "tsv", "txt", "npy", "mtx"} do
+      local plain, gz = T("g." .. fmt), T("g." .. fmt .. ".gz")
+      mat.save(plain, m)
+      mat.save(gz, m)
+      assert.equal("\x1f\x8b\x08", readfile(gz):sub(1, 3), fmt)
+      local p = io.popen("gzip -dc " .. shquote(gz))
+      assert.equal(readfile(plain), p:read("a"), fmt) -- the same bytes inside
+      assert.is_true(p:close())
+      assert.is_true(same_bits(mat.load(plain), mat.load(gz)), fmt)
+    end
+  end)
+
+  it("is recognised by its magic bytes, whatever the name, also from a pipe", function()
+    writefile(T("m.txt"), "1 2\n3 4\n")
+    assert(os.execute("gzip -c " .. shquote(T("m.txt")) .. " > " .. shquote(T("m.csv"))))
+    assert.equal(mat.from{{1, 2}, {3, 4}}, mat.load(T("m.csv"), {sep = " "}))
+    mat.save(T("n.npy.gz"), mat.from{{5, 6}})
+    os.rename(T("n.npy.gz"), T("n.npy"))
+    assert.equal(mat.from{{5, 6}}, mat.load(T("n.npy")))
+    local fifo = T("gzfifo")
+    assert(os.execute("mkfifo " .. shquote(fifo) .. " && (cat " .. shquote(T("n.npy"))
+                      .. " > " .. shquote(fifo) .. " &)"))
+    assert.equal(mat.from{{5, 6}}, mat.load(fifo, {format = "npy"}))
+  end)
+
+  it("reads several gzip members one after the other", function()
+    writefile(T("a.csv"), "1,2\n")
+    writefile(T("b.csv"), "3,4\n")
+    assert(os.execute("(gzip -c " .. shquote(T("a.csv")) .. "; gzip -c " .. shquote(T("b.csv"))
+                      .. ") > " .. shquote(T("ab.csv.gz"))))
+    assert.equal(mat.from{{1, 2}, {3, 4}}, mat.load(T("ab.csv.gz")))
+  end)
+
+  it("names truncated, corrupt and padded gzip data, and refuses mmap", function()
+    mat.save(T("c.csv.gz"), mat.randn(50, 4))
+    local z = readfile(T("c.csv.gz"))
+    writefile(T("cut.csv"), z:sub(1, #z - 10))
+    assert.has_error(function() mat.load(T("cut.csv")) end,
+                     "mat.load: '" .. T("cut.csv") .. "', byte " .. (#z - 10)
+                     .. ": the gzip data is truncated")
+    writefile(T("bad.csv"), z:sub(1, 12) .. ("\xff"):rep(20) .. z:sub(33))
+    local e = err_of(mat.load, T("bad.csv"))
+    assert.is_truthy(e:find("^mat.load: '.-', byte %d+: corrupt gzip data %(.+%)$"), e)
+    writefile(T("pad.csv"), z .. "junk")
+    assert.has_error(function() mat.load(T("pad.csv")) end,
+                     "mat.load: '" .. T("pad.csv") .. "', byte " .. #z
+                     .. ": data after the end of the gzip stream")
+    mat.save(T("m.npy.gz"), mat.ones(2, 2))
+    assert.has_error(function() mat.load(T("m.npy.gz"), {mmap = true}) end,
+                     "mat.load: '" .. T("m.npy.gz") .. "': the mmap option cannot map a "
+                     .. "gzip-compressed file; decompress it first, or load it without mmap")
+  end)
+end)
+
+describe(".npz archives", function()
+  it("round-trip stored and deflated, one by name, in name order", function()
+    mat.seed(22)
+    local ms = {a = mat.randn(3, 4), b = mat.randn(20, 2):t(), ["with space"] = mat.new(0, 3)}
+    for _, opts in ipairs{{}, {compress = true}} do
+      mat.save(T("r.npz"), ms, opts)
+      local back = mat.load(T("r.npz"))
+      local n = 0
+      for k, m in pairs(back) do
+        assert.is_true(same_bits(ms[k], m), k)
+        n = n + 1
+      end
+      assert.equal(3, n)
+      assert.is_true(same_bits(ms.b, mat.load(T("r.npz"), {name = "b"})))
+      local z = readfile(T("r.npz"))
+      assert.is_truthy(z:find("a.npy", 1, true) < z:find("b.npy", 1, true))
+    end
+    local fifo = T("npzin")
+    assert(os.execute("mkfifo " .. shquote(fifo) .. " && (cat " .. shquote(T("r.npz"))
+                      .. " > " .. shquote(fifo) .. " &)"))
+    assert.is_true(same_bits(ms.a, mat.load(fifo, {format = "npz"}).a)) -- from a pipe
+    mat.save(T("z.npz"), {z = mat.new(100, 100)})
+    assert.is_true(#readfile(T("z.npz")) > 80000)
+    mat.save(T("z.npz"), {z = mat.new(100, 100)}, {compress = true})
+    assert.is_true(#readfile(T("z.npz")) < 1000) -- deflated
+  end)
+
+  it("refuses what is not an archive of matrices, saying why", function()
+    mat.save(T("s.npz"), {a = mat.from{{1.5, 2.5}}})
+    local z = readfile(T("s.npz"))
+    local at = z:find("\0\0\0\0\0\0\xf8\x3f", 1, true) -- 1.5, stored
+    writefile(T("crc.npz"), z:sub(1, at + 6) .. "\x3e" .. z:sub(at + 8))
+    assert.has_error(function() mat.load(T("crc.npz")) end,
+                     "mat.load: '" .. T("crc.npz") .. "': member 'a.npy': CRC error")
+    assert.has_error(function() mat.load(T("s.npz"), {name = "b"}) end,
+                     "mat.load: '" .. T("s.npz") .. "': no matrix named 'b'")
+    writefile(T("t.npz"), "1,2\n")
+    local e = err_of(mat.load, T("t.npz"))
+    assert.is_truthy(e:find("^mat.load: '.-': not a readable zip archive %(.+%)$"), e)
+    mat.save(T("w.npz"), {notes = mat.ones(1, 1)}) -- the member renamed in both headers:
+    writefile(T("w.npz"), (readfile(T("w.npz")):gsub("notes%.npy", "notes.txt")))
+    assert.has_error(function() mat.load(T("w.npz")) end,
+                     "mat.load: '" .. T("w.npz") .. "': member 'notes.txt' is not a .npy array")
+    assert.has_error(function() mat.load(T("s.npz"), {mmap = true}) end,
+                     "mat.load: the mmap option is only for .npy files")
+    assert.has_error(function() mat.load(T("s.npz"), {name = 1}) end,
+                     "mat.load: opts.name must be a string (got number)")
+  end)
+
+  it("saves only a table of named matrices, to a seekable file", function()
+    local m = mat.ones(2, 2)
+    assert.has_error(function() mat.save(T("e.npz"), {}) end,
+                     "mat.save: no matrices to save in '" .. T("e.npz") .. "'")
+    assert.has_error(function() mat.save(T("e.npz"), {m}) end,
+                     "mat.save: a .npz archive's keys must be names (got a number key)")
+    assert.has_error(function() mat.save(T("e.npz"), m) end)
+    assert.has_error(function() mat.save(T("e.csv"), m, {compress = true}) end,
+                     "mat.save: opts.compress is only for .npz files")
+    assert.has_error(function() mat.save(T("e.npz.gz"), {a = m}) end)
+    assert.is_nil(io.open(T("e.npz")))
+    local fifo = T("npzfifo")
+    assert(os.execute("mkfifo " .. shquote(fifo) .. " && (cat " .. shquote(fifo)
+                      .. " > /dev/null &)"))
+    assert.has_error(function() mat.save(fifo, {a = m}, {format = "npz"}) end,
+                     "mat.save: cannot write '" .. fifo .. "': a .npz archive is "
+                     .. "written with seeks, and this is a pipe")
+  end)
+end)
+
+describe("text as people write it", function()
+  it("reads RFC 4180 quoted fields: separators, doubled quotes and line breaks inside", function()
+    writefile(T("q.csv"), '"name","x","y"\n"Smith, J.",1.5,"2"\n"say ""hi""\nthere", -3 ,4\n')
+    local m, h = mat.load(T("q.csv"), {header = true, cols = {2, 3}})
+    assert.same({"name", "x", "y"}, h)
+    assert.equal(mat.from{{1.5, 2}, {-3, 4}}, m)
+    assert.has_error(function() mat.load(T("q.csv"), {header = true}) end,
+                     "mat.load: '" .. T("q.csv") .. "', line 2: field 1 is not a number: 'Smith, J.'")
+  end)
+
+  it("picks columns by number or header name, in the order asked", function()
+    writefile(T("c.csv"), "date,a,b,c\n2024-01-01,1,2,3\n2024-01-02,4,5,6\n")
+    local m = mat.load(T("c.csv"), {header = true, cols = {"c", 2}})
+    assert.equal(mat.from{{3, 1}, {6, 4}}, m)
+    assert.has_error(function() mat.load(T("c.csv"), {header = true, cols = {"d"}}) end,
+                     "mat.load: '" .. T("c.csv") .. "': opts.cols names 'd', which the header does not have")
+    assert.has_error(function() mat.load(T("c.csv"), {header = true, cols = {5}}) end,
+                     "mat.load: '" .. T("c.csv") .. "': opts.cols has column 5, the file has 4")
+    assert.has_error(function() mat.load(T("c.csv"), {header = true, cols = {2, "a"}}) end,
+                     "mat.load: '" .. T("c.csv") .. "': opts.cols has column 2 twice")
+    assert.has_error(function() mat.load(T("c.csv"), {cols = {"a"}, skip = 1}) end,
+                     "mat.load: '" .. T("c.csv") .. "': opts.cols names columns: that needs opts.header")
+    assert.has_error(function() mat.load(T("c.csv"), {cols = {0}}) end,
+                     "mat.load: opts.cols[1] must be a column number (from 1) or a header name")
+    assert.has_error(function() mat.load(T("c.csv"), {cols = 2}) end,
+                     "mat.load: opts.cols must be a table of column numbers or names (got number)")
+  end)
+
+  it("reads opts.na strings and empty fields as NaN only when asked", function()
+    writefile(T("na.csv"), "1,NA,3\n,5,N/A\n")
+    local m = mat.load(T("na.csv"), {na = {"NA", "N/A"}})
+    assert.equal(2, m.rows)
+    assert.equal(1, m:get(1, 1))
+    for _, ij in ipairs{{1, 2}, {2, 1}, {2, 3}} do
+      local v = m:get(ij[1], ij[2])
+      assert.is_true(v ~= v, ij[1] .. "," .. ij[2])
+    end
+    assert.has_error(function() mat.load(T("na.csv")) end,
+                     "mat.load: '" .. T("na.csv") .. "', line 1: field 2 is not a number: 'NA'")
+    assert.has_error(function() mat.load(T("na.csv"), {na = "NA"}) end,
+                     "mat.load: '" .. T("na.csv") .. "', line 2: field 3 is not a number: 'N/A'")
+    assert.has_error(function() mat.load(T("na.csv"), {na = 1}) end,
+                     "mat.load: opts.na must be a string or a table of strings (got number)")
+  end)
+
+  it("skips opts.skip lines, reads CR-only line ends", function()
+    writefile(T("s.csv"), "exported by a tool, version 2\nrows follow\nx,y\n1,2\n")
+    local m, h = mat.load(T("s.csv"), {skip = 2, header = true})
+    assert.equal(mat.from{{1, 2}}, m)
+    assert.same({"x", "y"}, h)
+    assert.has_error(function() mat.load(T("s.csv"), {skip = -1}) end,
+                     "mat.load: opts.skip must be a number of lines (>= 0)")
+    writefile(T("cr.csv"), "x,y\r1,2\r3,4\r")
+    local c, hc = mat.load(T("cr.csv"), {header = true})
+    assert.equal(mat.from{{1, 2}, {3, 4}}, c)
+    assert.same({"x", "y"}, hc)
+    assert.has_error(function() mat.load(T("c.npy"), {skip = 1}) end,
+                     "mat.load: '" .. T("c.npy") .. "': opts.cols, opts.na and opts.skip are "
+                     .. "only for text files (.csv, .tsv, .txt)")
+  end)
+
+  it("hints at opts.header only when a later line parses", function()
+    writefile(T("h1.csv"), "a,b\n1,2\n")
+    writefile(T("h2.csv"), "a,b\nc,d\n")
+    assert.has_error(function() mat.load(T("h1.csv")) end,
+                     "mat.load: '" .. T("h1.csv") .. "', line 1: field 1 is not a number: 'a' "
+                     .. "(a header line needs the header option)")
+    assert.has_error(function() mat.load(T("h2.csv")) end,
+                     "mat.load: '" .. T("h2.csv") .. "', line 1: field 1 is not a number: 'a'")
+  end)
+end)
+
+describe("Matrix Market as SciPy reads it", function()
+  local function mtx(name, text)
+    return mat.load(writefile(T(name .. ".mtx"), text))
+  end
+
+  it("ignores a value after a pattern entry", function()
+    assert.equal(mat.from{{1, 0}, {1, 0}},
+                 mtx("pv", "%%MatrixMarket matrix coordinate pattern general\n2 2 2\n1 1 5\n2 1 7\n"))
+  end)
+
+  it("mirrors symmetric entries above the diagonal; keeps a skew-symmetric diagonal", function()
+    assert.equal(mat.from{{0, 5, 0}, {5, 0, 0}, {0, 0, 1}},
+                 mtx("sa", "%%MatrixMarket matrix coordinate real symmetric\n3 3 2\n1 2 5\n3 3 1\n"))
+    assert.equal(mat.from{{4, 3}, {-3, 0}},
+                 mtx("kd", "%%MatrixMarket matrix coordinate real skew-symmetric\n2 2 2\n1 1 4\n1 2 3\n"))
+  end)
+
+  it("reads unsigned-integer, '+2' in the size line, '%' after an entry", function()
+    assert.equal(mat.from{{0, 2 ^ 64}},
+                 mtx("u", "%%MatrixMarket matrix coordinate unsigned-integer general\n"
+                          .. "+1 +2 1\n1 2 18446744073709551615 % the largest uint64\n"))
+    assert.equal(mat.from{{1}, {2}},
+                 mtx("ac", "%%MatrixMarket matrix array real general\n2 1 % size\n1 % first\n2\n"))
   end)
 end)

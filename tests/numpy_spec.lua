@@ -241,3 +241,104 @@ describe("a mapped matrix and NumPy", function()
     m:close()
   end)
 end)
+
+-- .npz archives both ways: NumPy's savez and savez_compressed (every
+-- dtype mpl reads, C and Fortran order) read by mpl, and mpl's stored and
+-- deflated archives read by np.load, bit for bit.
+local NPZ_WRITE = [==[
+import sys, numpy as np
+rng = np.random.default_rng(5)
+arrs = {
+    'f8': rng.standard_normal((4, 5)),
+    'f4_fortran': np.asfortranarray(rng.standard_normal((3, 6)).astype('<f4')),
+    'i8': np.arange(-6, 6, dtype='<i8').reshape(3, 4),
+    'big_endian': rng.standard_normal((2, 3)).astype('>f8'),
+    'specials': np.array([[np.nan, np.inf, -np.inf, -0.0, 5e-324]]),
+    'empty': np.zeros((0, 3)),
+    'vector': np.arange(7.0),
+}
+np.savez(sys.argv[1], **arrs)
+np.savez_compressed(sys.argv[2], **arrs)
+for k in sorted(arrs):
+    a = np.atleast_2d(arrs[k]).astype('<f8')
+    print(k, 'x'.join(map(str, a.shape)), a.tobytes().hex())
+]==]
+
+local NPZ_READ = [[
+import sys, zipfile, numpy as np
+for p in sys.argv[1:]:
+    with zipfile.ZipFile(p) as z:
+        kinds = {i.filename: i.compress_type for i in z.infolist()}
+    with np.load(p) as f:
+        for k in sorted(f.files):
+            a = f[k]
+            print(p.rsplit('/', 1)[1], k, kinds[k + '.npy'], a.dtype.str,
+                  'x'.join(map(str, a.shape)), a.tobytes().hex())
+]]
+
+describe(".npz archives", function()
+  it("mpl reads np.savez and np.savez_compressed bit for bit", function()
+    local plain, packed = tmp .. "/np_plain.npz", tmp .. "/np_packed.npz"
+    local out = python(NPZ_WRITE, plain, packed)
+    local a, b = mat.load(plain), mat.load(packed)
+    local seen = 0
+    for k, shape, h in out:gmatch("(%S+) (%S+) (%x*)\n") do
+      for _, t in ipairs{a, b} do
+        assert.equal(shape, t[k].rows .. "x" .. t[k].cols, k)
+        assert.equal(h, mhex(t[k]), k)
+      end
+      assert.equal(h, mhex(mat.load(packed, {name = k})), k)
+      seen = seen + 1
+    end
+    assert.equal(7, seen)
+    local n = 0
+    for _ in pairs(a) do n = n + 1 end
+    assert.equal(7, n)
+  end)
+
+  it("NumPy reads mpl's stored and deflated archives bit for bit", function()
+    mat.seed(12)
+    local big = mat.randn(40, 30)
+    local ms = {
+      specials = mat.from{{0 / 0, math.huge, -math.huge, -0.0, 5e-324}},
+      transposed = big:t(),
+      block = big:sub(3, 20, 7, 9),
+      empty = mat.new(0, 4),
+      big = big,
+    }
+    local plain, packed = tmp .. "/mpl_plain.npz", tmp .. "/mpl_packed.npz"
+    mat.save(plain, ms)
+    mat.save(packed, ms, {compress = true})
+    local out = python(NPZ_READ, plain, packed)
+    local seen = 0
+    for file, k, kind, dt, shape, h in
+        out:gmatch("(%S+) (%S+) (%d+) (%S+) (%S+) (%x*)\n") do
+      assert.equal(file == "mpl_plain.npz" and "0" or "8", kind) -- stored, deflated
+      assert.equal("<f8", dt)
+      assert.equal(ms[k].rows .. "x" .. ms[k].cols, shape)
+      assert.equal(mhex(ms[k]), h, k)
+      seen = seen + 1
+    end
+    assert.equal(10, seen)
+  end)
+end)
+
+describe("float128 .npy", function()
+  it("converts to double as NumPy's astype(float) does, and refuses overflow", function()
+    local p, be, big = tmp .. "/f16.npy", tmp .. "/f16_be.npy", tmp .. "/f16_big.npy"
+    local out = python([==[
+import sys, numpy as np
+a = np.array([[1.5, -2.25, 1e-320], [np.inf, np.longdouble(1) / 3, -0.0]], dtype=np.longdouble)
+np.save(sys.argv[1], a)
+np.save(sys.argv[2], a.astype('>f16'))
+np.save(sys.argv[3], np.array([[1.0, np.longdouble(1e308) * 100]], dtype=np.longdouble))
+print(a.astype('<f8').tobytes().hex())
+]==], p, be, big)
+    assert.equal(out:match("%x+"), mhex(mat.load(p)))
+    assert.equal(out:match("%x+"), mhex(mat.load(be)))
+    local ok, e = pcall(mat.load, big)
+    assert.is_false(ok)
+    assert.equal("mat.load: '" .. big .. "', byte 144: a float128 value is too large for a double "
+                 .. "(more than 1.8e308)", e)
+  end)
+end)

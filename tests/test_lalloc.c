@@ -109,7 +109,7 @@ static const char SCRIPT[] =
     "print(a * t)\n"
     "mat.save(PATH .. '/p.csv', a * t, {header = 'x,y'})\n"
     "local l, h = mat.load(PATH .. '/p.csv', {header = true})\n"
-    "put(l == a * t); put(h)\n"
+    "put(l == a * t); put(table.concat(h, ','))\n"
     "mat.save(PATH .. '/p.npy', a)\n"
     "local mm = mat.load(PATH .. '/p.npy', {mmap = true})\n"
     "put(mm); mm:close()\n"

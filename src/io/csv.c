@@ -393,6 +393,28 @@ static int bad_length(mpl_load_info *info, size_t line, size_t n,
                    n == 1 ? "" : "s", lay->cols, lay->first_line);
 }
 
+/* Whether the next data line from p (past blank and comment lines) has
+** only numbers: then a first line that does not is likely a header. */
+static int next_row_parses(const text *t, const char *p) {
+  for (; p < t->end; p = next_line(t, p)) {
+    const char *q = skip_blanks(t, p);
+    int c = cls(t, q);
+    if (c == C_EOL || c == C_HASH) continue;
+    for (;;) {
+      double v;
+      const char *e =
+          cls(t, q) == C_OTHER ? mpl__parse_num(q, t->end, t->loc, &v) : NULL;
+      if (!e) return 0;
+      q = skip_blanks(t, e);
+      c = cls(t, q);
+      if (c == C_EOL || c == C_HASH) return 1;
+      if (t->sep ? c != C_SEP : q == e) return 0;
+      if (c == C_SEP) q = skip_blanks(t, q + 1);
+    }
+  }
+  return 0;
+}
+
 /* Pass 2 over segment k: parse its data rows into m (contiguous, rows x
 ** cols), or with m NULL only check them.  0 or the segment's first error
 ** (in info). */
@@ -439,12 +461,12 @@ static int parse_rows(const text *t, const layout *lay, size_t k, mpl_mat *m,
       if (c == C_SEP) q = skip_blanks(t, q + 1);
       continue;
     not_a_number:
-      return mpl__fail(info, MPL_EFORMAT, line, -1,
-                       "field %zu is not a number: %s%s", j + 1,
-                       mpl__quote(q1, f, (size_t)(field_end(t, f) - f)),
-                       r == 0 && !t->header
-                           ? " (a header line needs the header option)"
-                           : "");
+      return mpl__fail(
+          info, MPL_EFORMAT, line, -1, "field %zu is not a number: %s%s", j + 1,
+          mpl__quote(q1, f, (size_t)(field_end(t, f) - f)),
+          r == 0 && !t->header && next_row_parses(t, next_line(t, q))
+              ? " (a header line needs the header option)"
+              : "");
     }
     if (j != cols) return bad_length(info, line, j, lay);
     r++;
@@ -513,11 +535,21 @@ static int parse_all(const text *t, const layout *lay, mpl_mat *m,
   return 0;
 }
 
+/* Whether the file needs csvx.c's reader: a double quote, or line ends
+** that are all a lone CR. */
+static int needs_tokenizer(const char *buf, size_t len) {
+  if (memchr(buf, '"', len)) return 1;
+  return !memchr(buf, '\n', len) && memchr(buf, '\r', len);
+}
+
 int mpl__text_read(const char *buf, size_t len, char sep, int header,
-                   locale_t loc, mpl_mat **out, mpl_load_info *info) {
+                   const mpl__text_opts *x, locale_t loc, mpl_mat **out,
+                   mpl_load_info *info) {
   text t;
   layout lay;
   *out = NULL;
+  if (mpl__text_opts_set(x) || needs_tokenizer(buf, len))
+    return mpl__text_read_x(buf, len, sep, header, x, loc, out, info);
   if (sep == ' ') sep = 0;
   if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) {
     buf += 3;

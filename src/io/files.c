@@ -65,10 +65,23 @@ static int same_ci(const char *a, const char *b) {
   }
 }
 
+int mpl__gz_name(const char *path) {
+  return path && same_ci(extension(path), "gz");
+}
+
 int mpl__format_of(const char *path, const char *format) {
-  static const char *const names[] = {"csv", "tsv", "txt", "npy", "mtx"};
+  static const char *const names[] = {"csv", "tsv", "txt", "npy", "mtx", "npz"};
   const char *f = format ? format : path ? extension(path) : "";
-  for (int i = 0; i < 5; i++)
+  char inner[16] = "";
+  if (!format && mpl__gz_name(path)) { /* "a.csv.gz": csv */
+    size_t n = strlen(path) - 3, k = 0;
+    while (k < n && k < 15 && path[n - k - 1] != '.' && path[n - k - 1] != '/')
+      k++;
+    if (k < n && path[n - k - 1] == '.') memcpy(inner, path + n - k, k);
+    inner[k] = '\0';
+    f = inner;
+  }
+  for (int i = 0; i < 6; i++)
     if (same_ci(f, names[i])) return i; /* the MPL__FMT_* order */
   return -1;
 }
@@ -377,21 +390,41 @@ typedef struct save_job {
   int fmt;
   char sep;
   const char *header;
+  int gz;
+  const mpl__named *named; /* .npz: n matrices */
+  size_t n;
+  int compress;
 } save_job;
 
+/* Write the job's format to f. */
+static int format_writer(FILE *f, const save_job *j) {
+  if (j->fmt == MPL__FMT_NPZ)
+    return mpl__npz_write(f, j->named, j->n, j->compress);
+  if (j->fmt == MPL__FMT_NPY) return mpl__npy_write(f, j->m);
+  /* Numbers are written in the C locale whatever the host chose. */
+  locale_t c = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+  locale_t old = c ? uselocale(c) : (locale_t)0;
+  int err = j->fmt == MPL__FMT_MTX
+                ? mpl__mtx_write(f, j->m)
+                : mpl__text_write(f, j->m, j->sep, j->header);
+  if (old) uselocale(old);
+  if (c) freelocale(c);
+  return err;
+}
+
+/* The job's writer, through a gzip stream for a name ending in .gz. */
 static int save_writer(FILE *f, const void *ud) {
   const save_job *j = ud;
   int err;
-  if (j->fmt == MPL__FMT_NPY) {
-    err = mpl__npy_write(f, j->m);
+  if (j->gz) {
+    FILE *g = mpl__gzip_writer(f);
+    if (!g) return MPL_ENOMEM;
+    err = format_writer(g, j);
+    int e = errno;
+    if (fclose(g) != 0 && !err) err = MPL_EIO, e = errno;
+    errno = e;
   } else {
-    /* Numbers are written in the C locale whatever the host chose. */
-    locale_t c = newlocale(LC_ALL_MASK, "C", (locale_t)0);
-    locale_t old = c ? uselocale(c) : (locale_t)0;
-    if (j->fmt == MPL__FMT_MTX) err = mpl__mtx_write(f, j->m);
-    else err = mpl__text_write(f, j->m, j->sep, j->header);
-    if (old) uselocale(old);
-    if (c) freelocale(c);
+    err = format_writer(f, j);
   }
   if (!err && fflush(f) != 0) err = MPL_EIO;
   return err;
@@ -415,8 +448,35 @@ int mpl_save_ex(const char *path, const mpl_mat *m, const char *format,
                     m->rows);
     return MPL_EINVAL;
   }
-  save_job j = {m, fmt, sep, opts->header};
+  if (fmt == MPL__FMT_NPZ) {
+    mpl__set_errmsg("a .npz archive holds named matrices: save a table of "
+                    "them");
+    return MPL_EINVAL;
+  }
+  save_job j = {m, fmt, sep, opts->header, mpl__gz_name(path), NULL, 0, 0};
   return save_file(path, save_writer, &j);
+}
+
+int mpl__save_npz(const char *path, const mpl__named *v, size_t n,
+                  int compress) {
+  if (!path || (!v && n)) return MPL_EINVAL;
+  if (n == 0) {
+    mpl__set_errmsg("no matrices to save in '%s'", path);
+    return MPL_EINVAL;
+  }
+  if (mpl__gz_name(path)) {
+    mpl__set_errmsg("'%s': a .npz archive is not gzipped (use compress = "
+                    "true to deflate its members)",
+                    path);
+    return MPL_EINVAL;
+  }
+  save_job j = {NULL, MPL__FMT_NPZ, 0, NULL, 0, v, n, compress};
+  int err = save_file(path, save_writer, &j);
+  if (err == MPL_EIO && errno == ESPIPE)
+    mpl__set_errmsg("cannot write '%s': a .npz archive is written with "
+                    "seeks, and this is a pipe",
+                    path);
+  return err;
 }
 
 int mpl_save(const char *path, const mpl_mat *m, const char *format,
@@ -459,16 +519,32 @@ static int check_opts(int fmt, const mpl_load_opts *o, mpl_load_info *info) {
   return 0;
 }
 
+/* A file read as text (or .mtx) that is plainly something else: a zip
+** archive, UTF-16 text. */
+static int not_text(const char *buf, size_t len, mpl_load_info *info) {
+  if (len >= 4 && memcmp(buf, "PK\x03\x04", 4) == 0)
+    return mpl__fail(info, MPL_EFORMAT, 0, 0,
+                     "this is a zip archive (a .npz file?), not text");
+  if (len >= 2 &&
+      (memcmp(buf, "\xff\xfe", 2) == 0 || memcmp(buf, "\xfe\xff", 2) == 0))
+    return mpl__fail(info, MPL_EFORMAT, 0, 0,
+                     "this is UTF-16 text; mpl reads UTF-8 (convert it with "
+                     "iconv -f UTF-16 -t UTF-8)");
+  return 0;
+}
+
 static int parse_mem(int fmt, const char *buf, size_t len,
-                     const mpl_load_opts *o, locale_t loc, mpl_mat **out,
-                     mpl_load_info *info) {
+                     const mpl_load_opts *o, const mpl__text_opts *x,
+                     locale_t loc, mpl_mat **out, mpl_load_info *info) {
+  int err = fmt != MPL__FMT_NPY ? not_text(buf, len, info) : 0;
+  if (err) return err;
   if (fmt == MPL__FMT_MTX) return mpl__mtx_read(buf, len, loc, out, info);
   if (fmt == MPL__FMT_NPY) {
     mpl__src src = {(const unsigned char *)buf, -1, len, NULL};
     return mpl__npy_read(&src, 0, out, info);
   }
   char sep = o->sep ? o->sep : fmt == MPL__FMT_CSV ? ',' : fmt == MPL__FMT_TSV ? '\t' : 0;
-  return mpl__text_read(buf, len, sep, o->header, loc, out, info);
+  return mpl__text_read(buf, len, sep, o->header, x, loc, out, info);
 }
 
 enum { READ_CHUNK = 1 << 20, READ_CHECK = 64 << 20 };
@@ -541,6 +617,13 @@ static int read_regular(int fd, size_t size, char **buf, size_t *len,
 ** /dev/urandom), so that reading it all is not needed to say so. */
 static int stream_is_not(int fmt, const char *b, size_t n, size_t from,
                          mpl_load_info *info) {
+  if (mpl__is_gzip(b, n)) return 0; /* gunzipped when complete */
+  if (fmt == MPL__FMT_NPZ) {
+    if (from >= 4 || memcmp(b, "PK\x03\x04", n < 4 ? n : 4) == 0 ||
+        memcmp(b, "PK\x05\x06", n < 4 ? n : 4) == 0)
+      return 0;
+    return mpl__fail(info, MPL_EFORMAT, 0, 0, "not a .npz file (bad magic)");
+  }
   if (fmt == MPL__FMT_NPY) {
     if (from >= 6 || memcmp(b, "\x93NUMPY", n < 6 ? n : 6) == 0) return 0;
     return mpl__fail(info, MPL_EFORMAT, 0, 0, "not a .npy file (bad magic)");
@@ -594,7 +677,7 @@ static int read_stream(int fd, int fmt, char **buf, size_t *len,
     if ((err = read_into(fd, b + n, &k, info)) != 0 || k == 0) break;
     err = stream_is_not(fmt, b, n + k, n, info);
     n += k;
-    if (!err && fmt == MPL__FMT_NPY && need == SIZE_MAX)
+    if (!err && fmt == MPL__FMT_NPY && need == SIZE_MAX && !mpl__is_gzip(b, n))
       err = npy_need(b, n, &need, info);
   }
   if (err) {
@@ -606,38 +689,19 @@ static int read_stream(int fd, int fmt, char **buf, size_t *len,
   return 0;
 }
 
-int mpl_load(mpl_mat **out, const char *path, const char *format,
-             const mpl_load_opts *opts, mpl_load_info *info) {
-  mpl_load_info scratch;
-  mpl_load_opts none = {0, 0, 0};
-  if (!info) info = &scratch;
-  info_reset(info);
-  if (!out) return mpl__fail(info, MPL_EINVAL, 0, -1, "no place for the result");
-  *out = NULL;
-  if (!path) return mpl__fail(info, MPL_EINVAL, 0, -1, "no path");
-  if (!opts) opts = &none;
-  int fmt = mpl__format_of(path, format), err;
-  if (fmt < 0) {
-    char q[200];
-    if (format)
-      return mpl__fail(info, MPL_EFORMAT, 0, -1, "unknown format %s",
-                       mpl__quote(q, format, strlen(format)));
-    return mpl__fail(info, MPL_EFORMAT, 0, -1,
-                     "cannot tell the format from the name (use .csv, .tsv, "
-                     ".txt, .npy or .mtx, or name the format)");
-  }
-  if ((err = check_opts(fmt, opts, info)) != 0) return err;
-
-  mpl__interrupt_clear();
-  int fd; /* a FIFO waits for a writer; Ctrl-C stops the wait */
-  while ((fd = open(path, (opts->mmap ? O_RDWR : O_RDONLY) | O_CLOEXEC)) < 0 &&
+/* Open path to load it (read-write for opts.mmap); a FIFO waits for a
+** writer, and Ctrl-C stops the wait. */
+static int open_load(const char *path, int map, int *fdp, struct stat *st,
+                     mpl_load_info *info) {
+  int fd;
+  while ((fd = open(path, (map ? O_RDWR : O_RDONLY) | O_CLOEXEC)) < 0 &&
          errno == EINTR && !mpl__interrupt_pending()) {
   }
   if (fd < 0 && errno == EINTR)
     return mpl__fail(info, MPL_EINTR, 0, -1, "interrupted");
   if (fd < 0) {
     int e = errno;
-    if (opts->mmap && (e == EACCES || e == EROFS || e == EPERM))
+    if (map && (e == EACCES || e == EROFS || e == EPERM))
       mpl__fail(info, MPL_EIO, 0, -1,
                 "the mmap option maps the file read-write, and it is not "
                 "writable (%s); load it without mmap", strerror(e));
@@ -646,45 +710,157 @@ int mpl_load(mpl_mat **out, const char *path, const char *format,
     errno = e;
     return MPL_EIO;
   }
-  struct stat st;
-  int bad = fstat(fd, &st) != 0 ? errno : S_ISDIR(st.st_mode) ? EISDIR : 0;
+  int bad = fstat(fd, st) != 0 ? errno : S_ISDIR(st->st_mode) ? EISDIR : 0;
   if (bad) {
-    int e = bad;
     close(fd);
-    mpl__fail(info, MPL_EIO, 0, -1, "cannot read: %s", strerror(e));
-    errno = e;
+    mpl__fail(info, MPL_EIO, 0, -1, "cannot read: %s", strerror(bad));
+    errno = bad;
     return MPL_EIO;
   }
+  *fdp = fd;
+  return 0;
+}
+
+/* A file's bytes in memory: an anonymous mapping of maplen bytes, or
+** malloc'd (maplen 0). */
+typedef struct bytes {
+  char *buf;
+  size_t len, maplen;
+} bytes;
+
+static void bytes_free(bytes *b) {
+  if (b->maplen)
+    munmap(b->buf, b->maplen);
+  else
+    free(b->buf);
+  b->buf = NULL;
+}
+
+/* The bytes of the open file fd (a fmt file), gunzipped when they are
+** gzip data. */
+static int read_bytes(int fd, const struct stat *st, int fmt, bytes *b,
+                      mpl_load_info *info) {
+  size_t size = (size_t)st->st_size;
+  int mapped = S_ISREG(st->st_mode) && size > 0; /* /proc files say 0 */
+  int err = mapped ? read_regular(fd, size, &b->buf, &b->len, info)
+                   : read_stream(fd, fmt, &b->buf, &b->len, info);
+  if (err) return err;
+  b->maplen = mapped ? size : 0;
+  if (!mpl__is_gzip(b->buf, b->len)) return 0;
+  bytes z = {NULL, 0, 0};
+  err =
+      mpl__gunzip((const unsigned char *)b->buf, b->len, &z.buf, &z.len, info);
+  bytes_free(b);
+  *b = z;
+  return err;
+}
+
+/* Whether the regular file fd starts with gzip's magic bytes. */
+static int file_is_gzip(int fd) {
+  unsigned char m[4];
+  return pread(fd, m, 4, 0) == 4 && mpl__is_gzip(m, 4);
+}
+
+/* Load the open file fd (fmt, not .npz) into *out. */
+static int load_fd(int fd, const struct stat *st, int fmt,
+                   const mpl_load_opts *opts, const mpl__text_opts *x,
+                   locale_t loc, mpl_mat **out, mpl_load_info *info) {
+  int regular = S_ISREG(st->st_mode);
+  if (opts->mmap && regular && file_is_gzip(fd))
+    return mpl__fail(info, MPL_EINVAL, 0, -1,
+                     "the mmap option cannot map a gzip-compressed file; "
+                     "decompress it first, or load it without mmap");
+  if (fmt == MPL__FMT_NPY && regular && !file_is_gzip(fd)) {
+    mpl__src src = {NULL, fd, (size_t)st->st_size, NULL};
+    return mpl__npy_read(&src, opts->mmap, out, info);
+  }
+  if (opts->mmap)
+    return mpl__fail(info, MPL_EINVAL, 0, -1,
+                     "the mmap option needs a regular file");
+  bytes b = {NULL, 0, 0};
+  int err = read_bytes(fd, st, fmt, &b, info);
+  int e = errno;
+  if (!err) err = parse_mem(fmt, b.buf, b.len, opts, x, loc, out, info);
+  bytes_free(&b);
+  errno = e;
+  return err;
+}
+
+/* The format of path (by format or its name), or an error. */
+static int load_format(const char *path, const char *format,
+                       mpl_load_info *info) {
+  int fmt = mpl__format_of(path, format);
+  if (fmt >= 0) return fmt;
+  char q[200];
+  if (format)
+    return mpl__fail(info, MPL_EFORMAT, 0, -1, "unknown format %s",
+                     mpl__quote(q, format, strlen(format)));
+  return mpl__fail(info, MPL_EFORMAT, 0, -1,
+                   "cannot tell the format from the name (use .csv, .tsv, "
+                   ".txt, .npy, .npz or .mtx, or name the format)");
+}
+
+int mpl_load(mpl_mat **out, const char *path, const char *format,
+             const mpl_load_opts *opts, mpl_load_info *info) {
+  return mpl__load_x(out, path, format, opts, NULL, info);
+}
+
+int mpl__load_x(mpl_mat **out, const char *path, const char *format,
+                const mpl_load_opts *opts, const mpl__text_opts *x,
+                mpl_load_info *info) {
+  mpl_load_info scratch;
+  mpl_load_opts none = {0, 0, 0};
+  if (!info) info = &scratch;
+  info_reset(info);
+  if (!out)
+    return mpl__fail(info, MPL_EINVAL, 0, -1, "no place for the result");
+  *out = NULL;
+  if (!path) return mpl__fail(info, MPL_EINVAL, 0, -1, "no path");
+  if (!opts) opts = &none;
+  int fmt = load_format(path, format, info), err, fd;
+  if (fmt < 0) return fmt;
+  if (fmt == MPL__FMT_NPZ)
+    return mpl__fail(info, MPL_EINVAL, 0, -1,
+                     "a .npz archive holds named matrices: load it with "
+                     "mat.load in Lua");
+  if ((err = check_opts(fmt, opts, info)) != 0) return err;
+  if (mpl__text_opts_set(x) && fmt > MPL__FMT_TXT)
+    return mpl__fail(info, MPL_EINVAL, 0, -1,
+                     "opts.cols, opts.na and opts.skip are only for text "
+                     "files (.csv, .tsv, .txt)");
+  mpl__interrupt_clear();
+  struct stat st;
+  if ((err = open_load(path, opts->mmap, &fd, &st, info)) != 0) return err;
   locale_t loc = newlocale(LC_ALL_MASK, "C", (locale_t)0);
   if (!loc) {
     close(fd);
     return mpl__fail(info, MPL_ENOMEM, 0, -1, "out of memory");
   }
-  int regular = S_ISREG(st.st_mode);
-  if (fmt == MPL__FMT_NPY && regular) {
-    mpl__src src = {NULL, fd, (size_t)st.st_size, NULL};
-    err = mpl__npy_read(&src, opts->mmap, out, info);
-    if (err || !opts->mmap) close(fd); /* else the matrix owns it */
-  } else if (opts->mmap) {
-    close(fd);
-    err = mpl__fail(info, MPL_EINVAL, 0, -1,
-                    "the mmap option needs a regular file");
-  } else {
-    char *buf = NULL;
-    size_t len = 0, size = (size_t)st.st_size;
-    int mapped = regular && size > 0; /* /proc files say 0 */
-    err = mapped ? read_regular(fd, size, &buf, &len, info)
-                 : read_stream(fd, fmt, &buf, &len, info);
-    int e = errno;
-    close(fd);
-    if (!err) err = parse_mem(fmt, buf, len, opts, loc, out, info);
-    if (!mapped)
-      free(buf);
-    else if (buf)
-      munmap(buf, size);
-    errno = e;
-  }
+  err = load_fd(fd, &st, fmt, opts, x, loc, out, info);
+  int e = errno;
+  if (err || !opts->mmap) close(fd); /* else the matrix owns it */
   freelocale(loc);
+  errno = e;
+  return err;
+}
+
+int mpl__load_npz(const char *path, const char *name, mpl__named **v, size_t *n,
+                  mpl_load_info *info) {
+  info_reset(info);
+  *v = NULL;
+  *n = 0;
+  mpl__interrupt_clear();
+  struct stat st;
+  int fd, err = open_load(path, 0, &fd, &st, info);
+  if (err) return err;
+  bytes b = {NULL, 0, 0};
+  err = read_bytes(fd, &st, MPL__FMT_NPZ, &b, info);
+  int e = errno;
+  close(fd);
+  if (!err)
+    err = mpl__npz_read((const unsigned char *)b.buf, b.len, name, v, n, info);
+  bytes_free(&b);
+  errno = e;
   return err;
 }
 
@@ -703,11 +879,22 @@ int mpl_load_mem(mpl_mat **out, const void *buf, size_t len,
   if (fmt < 0) return mpl__fail(info, MPL_EINVAL, 0, -1, "unknown format");
   if (opts->mmap)
     return mpl__fail(info, MPL_EINVAL, 0, -1, "the mmap option needs a file");
+  if (fmt == MPL__FMT_NPZ)
+    return mpl__fail(info, MPL_EINVAL, 0, -1,
+                     "a .npz archive holds named matrices, not one");
   int err = check_opts(fmt, opts, info);
   if (err) return err;
   locale_t loc = newlocale(LC_ALL_MASK, "C", (locale_t)0);
   if (!loc) return mpl__fail(info, MPL_ENOMEM, 0, -1, "out of memory");
-  err = parse_mem(fmt, buf ? buf : "", len, opts, loc, out, info);
+  char *z = NULL;
+  if (mpl__is_gzip(buf, len)) err = mpl__gunzip(buf, len, &z, &len, info);
+  if (!err)
+    err = parse_mem(fmt,
+                    z     ? z
+                    : buf ? buf
+                          : "",
+                    len, opts, NULL, loc, out, info);
+  free(z);
   freelocale(loc);
   return err;
 }

@@ -7,8 +7,11 @@
 ** matrices only the lower triangle, for skew-symmetric the part below the
 ** diagonal); `coordinate` lists one "row col [value]" entry per line.
 ** Both become a dense matrix.  Coordinate entries given twice are added
-** (a pattern entry is 1 however often it is given); entries of a symmetric
-** or skew-symmetric matrix must lie in the stored triangle.  Tokens are
+** (a pattern entry is 1 however often it is given, and a value after it is
+** ignored); entries of a symmetric or skew-symmetric matrix are mirrored
+** from either side of the diagonal, and a skew-symmetric diagonal entry is
+** kept, as SciPy reads such files.  A '%' after an entry starts a comment.
+*Tokens are
 ** slices of the buffer, never copied, so no token can overflow anything;
 ** counts announced by the file are compared with the bytes left before any
 ** allocation that depends on them.
@@ -20,7 +23,7 @@
 
 #include "files.h"
 
-enum { F_REAL, F_INTEGER, F_PATTERN };
+enum { F_REAL, F_INTEGER, F_PATTERN, F_UNSIGNED };
 enum { S_GENERAL, S_SYMMETRIC, S_SKEW };
 
 typedef struct tok {
@@ -78,6 +81,8 @@ static int next_data_line(mm *s, const char **ls, const char **le,
     const char *q = b;
     while (q < e && blank(*q)) q++;
     if (q == e || *q == '%') continue;
+    const char *pc = memchr(q, '%', (size_t)(e - q)); /* "1 2 3 % note" */
+    if (pc) e = pc;
     *ls = b;
     *le = e;
     *line = no;
@@ -89,8 +94,9 @@ static int next_data_line(mm *s, const char **ls, const char **le,
 /* A non-negative decimal integer filling the token; 0 on overflow or junk. */
 static int tok_u64(tok t, uint64_t *v) {
   uint64_t x = 0;
+  size_t i = t.n > 1 && t.s[0] == '+'; /* "+2", as scanf reads it */
   if (t.n == 0) return 0;
-  for (size_t i = 0; i < t.n; i++) {
+  for (; i < t.n; i++) {
     unsigned d = (unsigned)(t.s[i] - '0');
     if (d > 9 || x > (UINT64_MAX - d) / 10) return 0;
     x = x * 10 + d;
@@ -101,8 +107,8 @@ static int tok_u64(tok t, uint64_t *v) {
 
 /* The value token as a number of the given field; 0 if it is not one. */
 static int tok_value(const mm *s, tok t, int field, double *v) {
-  if (field == F_INTEGER) {
-    size_t i = t.s[0] == '-' || t.s[0] == '+';
+  if (field == F_INTEGER || field == F_UNSIGNED) {
+    size_t i = t.s[0] == '+' || (t.s[0] == '-' && field == F_INTEGER);
     if (i == t.n) return 0;
     for (; i < t.n; i++)
       if ((unsigned)(t.s[i] - '0') > 9) return 0;
@@ -112,7 +118,10 @@ static int tok_value(const mm *s, tok t, int field, double *v) {
 }
 
 static const char *field_name(int f) {
-  return f == F_REAL ? "real" : f == F_INTEGER ? "integer" : "pattern";
+  return f == F_REAL       ? "real"
+         : f == F_INTEGER  ? "integer"
+         : f == F_UNSIGNED ? "unsigned-integer"
+                           : "pattern";
 }
 
 int mpl__mtx_read(const char *buf, size_t len, locale_t loc, mpl_mat **out,
@@ -162,21 +171,26 @@ int mpl__mtx_read(const char *buf, size_t len, locale_t loc, mpl_mat **out,
   int field;
   if (tok_is(t[3], "real") || tok_is(t[3], "double")) field = F_REAL;
   else if (tok_is(t[3], "integer")) field = F_INTEGER;
+  else if (tok_is(t[3], "unsigned-integer"))
+    field = F_UNSIGNED;
   else if (tok_is(t[3], "pattern")) field = F_PATTERN;
   else if (tok_is(t[3], "complex"))
     return mpl__fail(info, MPL_EFORMAT, 1, -1,
-                     "complex matrices are not supported");
+                     "complex matrices cannot be loaded: mpl holds real "
+                     "matrices");
   else
     return mpl__fail(info, MPL_EFORMAT, 1, -1,
-                     "unknown field %s (expected 'real', 'integer' or "
-                     "'pattern')", mpl__quote(q1, t[3].s, t[3].n));
+                     "unknown field %s (expected 'real', 'integer', "
+                     "'unsigned-integer' or 'pattern')",
+                     mpl__quote(q1, t[3].s, t[3].n));
   int sym;
   if (tok_is(t[4], "general")) sym = S_GENERAL;
   else if (tok_is(t[4], "symmetric")) sym = S_SYMMETRIC;
   else if (tok_is(t[4], "skew-symmetric")) sym = S_SKEW;
   else if (tok_is(t[4], "hermitian"))
     return mpl__fail(info, MPL_EFORMAT, 1, -1,
-                     "hermitian matrices are complex, which is not supported");
+                     "hermitian matrices are complex and cannot be loaded: "
+                     "mpl holds real matrices");
   else
     return mpl__fail(info, MPL_EFORMAT, 1, -1,
                      "unknown symmetry %s (expected 'general', 'symmetric' or "
@@ -250,14 +264,17 @@ int mpl__mtx_read(const char *buf, size_t len, locale_t loc, mpl_mat **out,
         goto fail;
       }
       nt = split(ls, le, t, 3);
+      if (field == F_PATTERN && nt == 3) nt = 2; /* a value: ignored */
       uint64_t i, j;
       double v = 1;
       if (nt != want || !tok_u64(t[0], &i) || !tok_u64(t[1], &j) ||
           (want == 3 && !tok_value(&s, t[2], field, &v))) {
         if (nt == want && tok_u64(t[0], &i) && tok_u64(t[1], &j))
-          err = mpl__fail(info, MPL_EFORMAT, line, -1,
-                          "value %s is not %s", mpl__quote(q1, t[2].s, t[2].n),
-                          field == F_INTEGER ? "an integer" : "a number");
+          err = mpl__fail(info, MPL_EFORMAT, line, -1, "value %s is not %s",
+                          mpl__quote(q1, t[2].s, t[2].n),
+                          field == F_UNSIGNED  ? "an unsigned integer"
+                          : field == F_INTEGER ? "an integer"
+                                               : "a number");
         else
           err = mpl__fail(info, MPL_EFORMAT, line, -1,
                           "bad entry %s (expected %s)",
@@ -272,15 +289,8 @@ int mpl__mtx_read(const char *buf, size_t len, locale_t loc, mpl_mat **out,
                         cols);
         goto fail;
       }
-      if ((sym == S_SYMMETRIC && i < j) || (sym == S_SKEW && i <= j)) {
-        err = mpl__fail(info, MPL_EFORMAT, line, -1,
-                        "entry (%llu, %llu) is %s the diagonal of a %s matrix "
-                        "(only the part below it is stored)",
-                        (unsigned long long)i, (unsigned long long)j,
-                        i == j ? "on" : "above",
-                        sym == S_SKEW ? "skew-symmetric" : "symmetric");
-        goto fail;
-      }
+      /* Entries above the diagonal are mirrored like those below, and a
+      ** skew-symmetric diagonal entry is kept, as SciPy reads them. */
       size_t r = (size_t)i - 1, c = (size_t)j - 1;
       if (field == F_PATTERN) {
         MPL_AT(m, r, c) = 1;
@@ -288,7 +298,7 @@ int mpl__mtx_read(const char *buf, size_t len, locale_t loc, mpl_mat **out,
       } else {
         MPL_AT(m, r, c) += v;
         if (sym == S_SYMMETRIC && r != c) MPL_AT(m, c, r) += v;
-        if (sym == S_SKEW) MPL_AT(m, c, r) -= v;
+        if (sym == S_SKEW && r != c) MPL_AT(m, c, r) -= v;
       }
     }
   } else {
@@ -314,7 +324,9 @@ int mpl__mtx_read(const char *buf, size_t len, locale_t loc, mpl_mat **out,
         if (!tok_value(&s, v1, field, &v)) {
           err = mpl__fail(info, MPL_EFORMAT, line, -1, "value %s is not %s",
                           mpl__quote(q1, v1.s, v1.n),
-                          field == F_INTEGER ? "an integer" : "a number");
+                          field == F_UNSIGNED  ? "an unsigned integer"
+                          : field == F_INTEGER ? "an integer"
+                                               : "a number");
           goto fail;
         }
         MPL_AT(m, r, c) = v;

@@ -38,6 +38,8 @@
 ** padded so the data starts on a 64-byte boundary as NumPy writes them.
 */
 #include <errno.h>
+#include <float.h>
+#include <math.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -61,13 +63,19 @@
 #define NATIVE '>'
 #endif
 
-enum { K_F8, K_F4, K_I8, K_I4, K_U1, K_I1, K_B1 };
+enum { K_F8, K_F4, K_I8, K_I4, K_U1, K_I1, K_B1, K_F16 };
+
+/* float128 ('<f16') is this machine's long double, padded to 16 bytes:
+** x87 extended precision on x86, IEEE quadruple on others that have it. */
+#if LDBL_MANT_DIG == 64 || LDBL_MANT_DIG == 113
+#define HAVE_F16 1
+#endif
 
 typedef struct dtype {
   int kind;
   size_t size;
   int swap;      /* bytes are in the other order */
-  char name[4];  /* as written: "<f8" */
+  char name[5];  /* as written: "<f8" */
 } dtype;
 
 /* ---------------------------------------------------------------------- */
@@ -154,9 +162,22 @@ static int parse_descr(hdr *h) {
     return hfail(h, "object arrays (descr %s) cannot be loaded", q);
   if (n >= 2 && is_order(s[0]) && s[1] == 'c')
     return hfail(h, "complex dtype %s is not supported", q);
+#ifdef HAVE_F16
+  if (n == 4 && is_order(s[0]) && s[0] != '|' && memcmp(s + 1, "f16", 3) == 0) {
+    h->dt.kind = K_F16;
+    h->dt.size = 16;
+    h->dt.swap = s[0] != '=' && s[0] != NATIVE;
+    memcpy(h->dt.name, s, 4);
+    h->dt.name[4] = '\0';
+    h->i = after;
+    return 0;
+  }
+#endif
   if (n != 3 || !is_order(s[0]))
-    return hfail(h, "unsupported dtype %s (supported: float64, float32, "
-                    "int64, int32, uint8, int8, bool)", q);
+    return hfail(h,
+                 "unsupported dtype %s (supported: float64, float32, "
+                 "int64, int32, uint8, int8, bool, float128)",
+                 q);
   static const struct { char k, sz; int kind; } kinds[] = {
     {'f', '8', K_F8}, {'f', '4', K_F4}, {'i', '8', K_I8}, {'i', '4', K_I4},
     {'u', '1', K_U1}, {'i', '1', K_I1}, {'b', '1', K_B1}};
@@ -325,13 +346,34 @@ static uint64_t load_u64(const unsigned char *p, size_t size, int swap) {
   return v;
 }
 
-/* Convert n elements of dtype dt at src to doubles at dst. */
-static void convert(const dtype *dt, const unsigned char *src, double *dst,
-                    size_t n) {
+#ifdef HAVE_F16
+/* n float128 values at src to doubles; returns the index of the first
+** finite one too large for a double, or n. */
+static size_t convert_f16(const dtype *dt, const unsigned char *src,
+                          double *dst, size_t n) {
+  for (size_t k = 0; k < n; k++, src += 16) {
+    unsigned char b[16];
+    for (int i = 0; i < 16; i++) b[i] = dt->swap ? src[15 - i] : src[i];
+    long double x = 0;
+    memcpy(&x, b, LDBL_MANT_DIG == 64 ? 10 : 16);
+    dst[k] = (double)x;
+    if (isinf(dst[k]) && !isinf(x)) return k;
+  }
+  return n;
+}
+#endif
+
+/* Convert n elements of dtype dt at src to doubles at dst; returns the
+** index of the first that does not fit a double (float128), or n. */
+static size_t convert(const dtype *dt, const unsigned char *src, double *dst,
+                      size_t n) {
   if (dt->kind == K_F8 && !dt->swap) {
     memcpy(dst, src, n * 8);
-    return;
+    return n;
   }
+#ifdef HAVE_F16
+  if (dt->kind == K_F16) return convert_f16(dt, src, dst, n);
+#endif
   for (size_t k = 0; k < n; k++, src += dt->size) {
     uint64_t b = load_u64(src, dt->size, dt->swap);
     switch (dt->kind) {
@@ -344,6 +386,14 @@ static void convert(const dtype *dt, const unsigned char *src, double *dst,
       default: dst[k] = b != 0; break; /* bool */
     }
   }
+  return n;
+}
+
+/* The error of a float128 value at byte off that a double cannot hold. */
+static int too_large(mpl_load_info *info, size_t off) {
+  return mpl__fail(info, MPL_EFORMAT, 0, (long long)off,
+                   "a float128 value is too large for a double (more than "
+                   "1.8e308)");
 }
 
 /* Fill the contiguous n doubles at dst from the data at off. */
@@ -351,8 +401,8 @@ static int read_data(const mpl__src *src, const dtype *dt, size_t off,
                      double *dst, size_t n, mpl_load_info *info) {
   if (!n) return 0;
   if (src->mem) {
-    convert(dt, src->mem + off, dst, n);
-    return 0;
+    size_t bad = convert(dt, src->mem + off, dst, n);
+    return bad == n ? 0 : too_large(info, off + bad * dt->size);
   }
   if (dt->kind == K_F8 && !dt->swap) return read_at(src, off, dst, n * 8, info);
   enum { CHUNK = 65536 };
@@ -363,7 +413,8 @@ static int read_data(const mpl__src *src, const dtype *dt, size_t off,
   while (n && !err) {
     size_t k = n < per ? n : per;
     err = read_at(src, off, buf, k * dt->size, info);
-    if (!err) convert(dt, buf, dst, k);
+    size_t bad = err ? k : convert(dt, buf, dst, k);
+    if (bad != k) err = too_large(info, off + bad * dt->size);
     off += k * dt->size;
     dst += k;
     n -= k;
@@ -411,7 +462,11 @@ static int fill_data(const mpl__src *src, const dtype *dt, size_t off,
     const unsigned char *p = src->mem ? src->mem + off : in;
     if (!src->mem) err = read_at(src, off, in, k * dt->size, info);
     if (err) break;
-    if (!native) convert(dt, p, out, k);
+    size_t bad = native ? k : convert(dt, p, out, k);
+    if (bad != k) {
+      err = too_large(info, off + bad * dt->size);
+      break;
+    }
     if (mpl__arena_write(dst, native ? (const void *)p : out, k * 8) != 0)
       err = fill_nomem(info, rows, cols);
     off += k * dt->size;
@@ -662,22 +717,30 @@ int mpl__npy_read(const mpl__src *src, int map, mpl_mat **out,
 /* writing                                                                */
 /* ---------------------------------------------------------------------- */
 
-int mpl__npy_write(FILE *f, const mpl_mat *m) {
+size_t mpl__npy_header(unsigned char out[MPL__NPY_HEADER_MAX], size_t rows,
+                       size_t cols) {
   char dict[160];
   int n = snprintf(dict, sizeof dict,
                    "{'descr': '%cf8', 'fortran_order': False, 'shape': (%zu, "
-                   "%zu), }", NATIVE, m->rows, m->cols);
+                   "%zu), }",
+                   NATIVE, rows, cols);
   size_t total = 10 + (size_t)n + 1; /* magic, version, length, dict, \n */
   size_t pad = (64 - total % 64) % 64;
   size_t hlen = (size_t)n + pad + 1;
   unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0,
                            (unsigned char)(hlen & 0xff),
                            (unsigned char)(hlen >> 8)};
-  if (fwrite(pre, 1, 10, f) != 10 || fwrite(dict, 1, (size_t)n, f) != (size_t)n)
-    return MPL_EIO;
-  for (size_t i = 0; i < pad; i++)
-    if (putc(' ', f) == EOF) return MPL_EIO;
-  if (putc('\n', f) == EOF) return MPL_EIO;
+  memcpy(out, pre, 10);
+  memcpy(out + 10, dict, (size_t)n);
+  memset(out + 10 + n, ' ', pad);
+  out[10 + hlen - 1] = '\n';
+  return 10 + hlen;
+}
+
+int mpl__npy_write(FILE *f, const mpl_mat *m) {
+  unsigned char h[MPL__NPY_HEADER_MAX];
+  size_t hn = mpl__npy_header(h, m->rows, m->cols);
+  if (fwrite(h, 1, hn, f) != hn) return MPL_EIO;
   for (size_t i = 0; i < m->rows && m->cols; i++) { /* N x 0: no data */
     if (mpl__interrupt_pending()) return MPL_EINTR;
     const double *row = &m->data[(ptrdiff_t)i * m->rs];

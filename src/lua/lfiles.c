@@ -70,17 +70,198 @@ static int opt_bool(lua_State *L, int opts, const char *key, const char *fn) {
   return v;
 }
 
+#define NAMED_MT "mat.npzbox"
+
+/* The matrices of a .npz load or save, released by __gc if a Lua error
+** cuts the call short. */
+typedef struct named_box {
+  mpl__named *v;
+  size_t n;
+  int owned; /* load: the names and matrices are ours */
+} named_box;
+
+static int named_gc(lua_State *L) {
+  named_box *b = luaL_checkudata(L, 1, NAMED_MT);
+  if (b->owned)
+    mpl__named_free(b->v, b->n);
+  else
+    free(b->v);
+  b->v = NULL;
+  b->n = 0;
+  return 0;
+}
+
+static named_box *new_named_box(lua_State *L, int owned) {
+  named_box *b = lua_newuserdatauv(L, sizeof *b, 0);
+  b->v = NULL;
+  b->n = 0;
+  b->owned = owned;
+  luaL_setmetatable(L, NAMED_MT);
+  return b;
+}
+
+/* A failed load's error: the file, then the line or byte, then why. */
+static int load_error(lua_State *L, const char *path,
+                      const mpl_load_info *info) {
+  if (info->line)
+    return luaL_error(L, "mat.load: '%s', line %I: %s", path,
+                      (LUAI_UACINT)info->line, info->msg);
+  if (info->offset >= 0)
+    return luaL_error(L, "mat.load: '%s', byte %I: %s", path,
+                      (LUAI_UACINT)info->offset, info->msg);
+  return luaL_error(L, "mat.load: '%s': %s", path, info->msg);
+}
+
+/* mat.load of a .npz: a table name -> matrix, or with opts.name the
+** matrix of that name. */
+static int load_npz(lua_State *L, const char *path) {
+  const char *name = NULL;
+  if (lua_istable(L, 2)) {
+    if (lua_getfield(L, 2, "name") != LUA_TNIL) {
+      if (lua_type(L, -1) != LUA_TSTRING)
+        return luaL_error(L, "mat.load: opts.name must be a string (got %s)",
+                          luaL_typename(L, -1));
+      name = lua_tostring(L, -1);
+    }
+    lua_pop(L, 1);
+    if (opt_bool(L, 2, "header", "mat.load") || opt_sep(L, 2, "mat.load"))
+      return luaL_error(L, "mat.load: opts.header and opts.sep are only for "
+                           "text files (.csv, .tsv, .txt)");
+    if (opt_bool(L, 2, "mmap", "mat.load"))
+      return luaL_error(L, "mat.load: the mmap option is only for .npy "
+                           "files");
+  }
+  lua_settop(L, 2);
+  named_box *b = new_named_box(L, 1); /* index 3 */
+  mpl_load_info info;
+  if (mpl__load_npz(path, name, &b->v, &b->n, &info) != 0)
+    return load_error(L, path, &info);
+  if (name) {
+    mpl_push(L, b->v[0].m);
+  } else {
+    lua_createtable(L, 0, (int)b->n);
+    for (size_t i = 0; i < b->n; i++) {
+      mpl_push(L, b->v[i].m);
+      lua_setfield(L, -2, b->v[i].name);
+    }
+  }
+  mpl__named_free(b->v, b->n); /* the pushed matrices hold their own */
+  b->v = NULL;
+  b->n = 0;
+  return 1;
+}
+
 /* The unknown-format error shared by load and save. */
 static void check_format(lua_State *L, const char *fn, const char *path,
                          const char *format) {
   if (mpl__format_of(path, format) >= 0) return;
   if (format) luaL_error(L, "%s: unknown format '%s'", fn, format);
-  luaL_error(L, "%s: cannot tell the format of '%s' (use .csv, .tsv, .txt, "
-                ".npy or .mtx, or opts.format)", fn, path);
+  luaL_error(L,
+             "%s: cannot tell the format of '%s' (use .csv, .tsv, .txt, "
+             ".npy, .npz or .mtx, or opts.format)",
+             fn, path);
 }
 
-/* mat.load(path [, opts]) -> m [, header]: opts.format, opts.sep,
-** opts.header (also returns the header line), opts.mmap (.npy). */
+/* A list option (a string or a table of them; opts.cols also takes
+** integers) as an array in a userdata pushed on the stack; the strings
+** stay alive in the options table.  Returns its length. */
+static size_t opt_list(lua_State *L, int opts, const char *key, int ints,
+                       mpl__text_opts *x) {
+  int t = lua_getfield(L, opts, key); /* index top */
+  int at = lua_gettop(L);
+  size_t n = t == LUA_TSTRING ? 1 : t == LUA_TTABLE ? lua_rawlen(L, at) : 0;
+  if (t != LUA_TNIL && t != LUA_TSTRING && t != LUA_TTABLE)
+    luaL_error(L, "mat.load: opts.%s must be a %s (got %s)", key,
+               ints ? "table of column numbers or names"
+                    : "string or a table of strings",
+               luaL_typename(L, at));
+  const char **names =
+      lua_newuserdatauv(L, (n + 1) * (sizeof(char *) + sizeof(size_t)), 0);
+  size_t *idx = (size_t *)(names + n + 1);
+  for (size_t k = 0; k < n; k++) {
+    int et = t == LUA_TSTRING ? (lua_pushvalue(L, at), LUA_TSTRING)
+                              : lua_rawgeti(L, at, (lua_Integer)k + 1);
+    lua_Integer v = 0;
+    if (et == LUA_TSTRING) {
+      names[k] = lua_tostring(L, -1);
+      idx[k] = 0;
+    } else if (ints && lua_isinteger(L, -1) &&
+               (v = lua_tointeger(L, -1)) >= 1) {
+      names[k] = NULL;
+      idx[k] = (size_t)v;
+    } else {
+      luaL_error(L, "mat.load: opts.%s[%d] must be a %s", key, (int)k + 1,
+                 ints ? "column number (from 1) or a header name" : "string");
+    }
+    lua_pop(L, 1);
+  }
+  lua_remove(L, at); /* the table keeps the strings alive */
+  if (ints) {
+    x->names = names;
+    x->idx = idx;
+    x->ncols = n;
+  } else {
+    x->na = names;
+    x->nna = n;
+  }
+  return n;
+}
+
+/* opts.cols, opts.na, opts.skip into x; their arrays stay on the stack. */
+static void opt_text(lua_State *L, int opts, mpl__text_opts *x) {
+  memset(x, 0, sizeof *x);
+  opt_list(L, opts, "cols", 1, x);
+  opt_list(L, opts, "na", 0, x);
+  if (lua_getfield(L, opts, "skip") != LUA_TNIL) {
+    lua_Integer v = lua_isinteger(L, -1) ? lua_tointeger(L, -1) : -1;
+    if (v < 0)
+      luaL_error(L, "mat.load: opts.skip must be a number of lines (>= 0)");
+    x->skip = (size_t)v;
+  }
+  lua_pop(L, 1);
+}
+
+#define NAMES_MT "mat.namesbox"
+
+/* The header's fields while they become Lua strings: freed by __gc if a
+** memory error cuts that short. */
+typedef struct names_box {
+  char **v;
+  size_t n;
+} names_box;
+
+static void names_gc_now(names_box *b) {
+  for (size_t k = 0; k < b->n; k++) free(b->v[k]);
+  free(b->v);
+  b->v = NULL;
+  b->n = 0;
+}
+
+static int names_gc(lua_State *L) {
+  names_gc_now(luaL_checkudata(L, 1, NAMES_MT));
+  return 0;
+}
+
+/* The header line split into its fields, as a table of strings. */
+static void push_names(lua_State *L, const char *line, char sep) {
+  names_box *b = lua_newuserdatauv(L, sizeof *b, 0);
+  b->v = NULL;
+  b->n = 0;
+  luaL_setmetatable(L, NAMES_MT);
+  if (mpl__split_fields(line, sep, &b->v, &b->n) != 0)
+    luaL_error(L, "mat.load: out of memory");
+  lua_createtable(L, (int)b->n, 0);
+  for (size_t k = 0; k < b->n; k++) {
+    lua_pushstring(L, b->v[k]);
+    lua_rawseti(L, -2, (lua_Integer)k + 1);
+  }
+  lua_remove(L, -2); /* the box: collected, or freed at once below */
+  names_gc_now(b);
+}
+
+/* mat.load(path [, opts]) -> m [, names]: opts.format, opts.sep,
+** opts.header (also returns the header's names), opts.cols, opts.na,
+** opts.skip (text), opts.mmap (.npy), opts.name (.npz). */
 static int l_load(lua_State *L) {
   if (lua_type(L, 1) != LUA_TSTRING)
     return luaL_error(L, "mat.load: bad argument #1 (path expected, got %s)",
@@ -88,44 +269,93 @@ static int l_load(lua_State *L) {
   const char *path = lua_tostring(L, 1);
   const char *format = NULL;
   mpl_load_opts o = {0, 0, 0};
+  mpl__text_opts x;
+  memset(&x, 0, sizeof x);
   if (!lua_isnoneornil(L, 2)) {
     if (!lua_istable(L, 2))
       return luaL_error(L, "mat.load: opts must be a table (got %s)",
                         mpl__typename(L, 2));
     format = opt_format(L, 2, "mat.load");
+  }
+  check_format(L, "mat.load", path, format);
+  if (mpl__format_of(path, format) == MPL__FMT_NPZ) return load_npz(L, path);
+  lua_settop(L, 2);
+  if (!lua_isnoneornil(L, 2)) {
     o.sep = opt_sep(L, 2, "mat.load");
     o.header = opt_bool(L, 2, "header", "mat.load");
     o.mmap = opt_bool(L, 2, "mmap", "mat.load");
+    opt_text(L, 2, &x); /* pushes two arrays: indices 3 and 4 */
   }
-  check_format(L, "mat.load", path, format);
-  lua_settop(L, 2);
-  box *b = lua_newuserdatauv(L, sizeof *b, 0); /* index 3 */
+  lua_settop(L, 4);
+  box *b = lua_newuserdatauv(L, sizeof *b, 0); /* index 5 */
   b->m = NULL;
   b->header = NULL;
   luaL_setmetatable(L, BOX_MT);
 
   mpl_load_info info;
-  int err = mpl_load(&b->m, path, format, &o, &info);
-  if (err) { /* nothing was allocated */
-    if (info.line)
-      return luaL_error(L, "mat.load: '%s', line %I: %s", path,
-                        (LUAI_UACINT)info.line, info.msg);
-    if (info.offset >= 0)
-      return luaL_error(L, "mat.load: '%s', byte %I: %s", path,
-                        (LUAI_UACINT)info.offset, info.msg);
-    return luaL_error(L, "mat.load: '%s': %s", path, info.msg);
-  }
+  int err = mpl__load_x(&b->m, path, format, &o, &x, &info);
+  if (err) return load_error(L, path, &info); /* nothing was allocated */
   b->header = info.header;
-  mpl_push(L, b->m); /* index 4, with its own reference; the box keeps
-                        ours until here, so a memory error cannot leak it */
+  mpl_push(L, b->m); /* with its own reference; the box keeps ours until
+                        here, so a memory error cannot leak it */
   mpl_mat_release(b->m);
   b->m = NULL;
   if (!o.header) return 1;
-  if (b->header) lua_pushstring(L, b->header);
+  int fmt = mpl__format_of(path, format);
+  char sep = o.sep                 ? o.sep
+             : fmt == MPL__FMT_CSV ? ','
+             : fmt == MPL__FMT_TSV ? '\t'
+                                   : 0;
+  if (b->header)
+    push_names(L, b->header, sep);
   else lua_pushnil(L);
   free(b->header);
   b->header = NULL;
   return 2;
+}
+
+static int cmp_named(const void *a, const void *b) {
+  return strcmp(((const mpl__named *)a)->name, ((const mpl__named *)b)->name);
+}
+
+/* mat.save(path, {name = m, ...} [, {compress = true}]) for a .npz: the
+** matrices stay alive in the table (index 2) while they are written. */
+static int save_npz(lua_State *L, const char *path) {
+  int compress = 0;
+  luaL_checktype(L, 2, LUA_TTABLE);
+  if (!lua_isnoneornil(L, 3)) {
+    compress = opt_bool(L, 3, "compress", "mat.save");
+    if (lua_getfield(L, 3, "header") != LUA_TNIL || opt_sep(L, 3, "mat.save"))
+      return luaL_error(L, "mat.save: opts.header and opts.sep are only for "
+                           "text files (.csv, .tsv, .txt)");
+    lua_pop(L, 1);
+  }
+  lua_settop(L, 3);
+  named_box *b = new_named_box(L, 0); /* index 4 */
+  size_t cap = 0;
+  for (lua_pushnil(L); lua_next(L, 2); lua_pop(L, 1)) {
+    if (lua_type(L, -2) != LUA_TSTRING)
+      return luaL_error(L,
+                        "mat.save: a .npz archive's keys must be names "
+                        "(got a %s key)",
+                        luaL_typename(L, -2));
+    mpl_mat *m = mpl__check_mat(L, -1, "mat.save");
+    if (b->n == cap) {
+      cap = cap ? 2 * cap : 8;
+      mpl__named *nv = realloc(b->v, cap * sizeof *nv);
+      if (!nv) return luaL_error(L, "mat.save: out of memory");
+      b->v = nv;
+    }
+    b->v[b->n].name = (char *)lua_tostring(L, -2); /* alive in the table */
+    b->v[b->n++].m = m;
+  }
+  if (b->n) qsort(b->v, b->n, sizeof *b->v, cmp_named);
+  int err = mpl__save_npz(path, b->v, b->n, compress);
+  if (err == MPL_EIO || err == MPL_EINTR || err == MPL_EINVAL ||
+      err == MPL_ENOMEM)
+    return luaL_error(L, "mat.save: %s", mpl_errmsg());
+  if (err) return luaL_error(L, "mat.save: '%s': %s", path, mpl_strerror(err));
+  return 0;
 }
 
 /* mat.save(path, m [, opts]): opts.format overrides the extension,
@@ -136,6 +366,16 @@ static int l_save(lua_State *L) {
     return luaL_error(L, "mat.save: bad argument #1 (path expected, got %s)",
                       mpl__typename(L, 1));
   const char *path = lua_tostring(L, 1);
+  if (lua_istable(L, 3)) {
+    int compress = lua_getfield(L, 3, "compress") != LUA_TNIL;
+    lua_pop(L, 1);
+    if (compress &&
+        mpl__format_of(path, opt_format(L, 3, "mat.save")) != MPL__FMT_NPZ)
+      return luaL_error(L, "mat.save: opts.compress is only for .npz files");
+  }
+  if (mpl__format_of(path, lua_istable(L, 3) ? opt_format(L, 3, "mat.save")
+                                             : NULL) == MPL__FMT_NPZ)
+    return save_npz(L, path);
   mpl_mat *m = mpl__check_mat(L, 2, "mat.save");
   const char *format = NULL;
   mpl_save_opts o = {0, NULL};
@@ -173,6 +413,16 @@ void mpl__open_files(lua_State *L, int mod, int mt, int methods) {
   (void)methods;
   if (luaL_newmetatable(L, BOX_MT)) {
     lua_pushcfunction(L, box_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_pop(L, 1);
+  if (luaL_newmetatable(L, NAMES_MT)) {
+    lua_pushcfunction(L, names_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_pop(L, 1);
+  if (luaL_newmetatable(L, NAMED_MT)) {
+    lua_pushcfunction(L, named_gc);
     lua_setfield(L, -2, "__gc");
   }
   lua_pop(L, 1);

@@ -3,9 +3,11 @@
 and the hostile files (tests/fuzz/hostile/) that files_spec.lua and the
 replay tests load.  Run from anywhere with Debian's python3 + python3-numpy;
 the output is committed, so this only needs re-running to change it."""
+import gzip
 import io
 import os
 import struct
+import zipfile
 
 import numpy as np
 
@@ -19,6 +21,16 @@ def put(sub, name, data):
         data = data.encode()
     with open(os.path.join(d, name), "wb") as f:
         f.write(data)
+
+
+def zip_bytes(members, method=zipfile.ZIP_STORED):
+    """A zip archive of these members, with a fixed date (reproducible)."""
+    b = io.BytesIO()
+    with zipfile.ZipFile(b, "w", method) as z:
+        for name, data in members.items():
+            z.writestr(zipfile.ZipInfo(name, (2020, 1, 1, 0, 0, 0)), data,
+                       compress_type=method)
+    return b.getvalue()
 
 
 def npy_bytes(arr, version=None):
@@ -46,6 +58,17 @@ put("corpus/csv", "special.csv", "nan,-inf,inf\n-0,1e-320,1.7976931348623157e308
 put("corpus/csv", "spaces.txt", "  1   2\t3\n4 5 6   # trailing comment\n\n")
 put("corpus/csv", "tabs.tsv", "1\t2\n3\t4\n")
 put("corpus/csv", "semicolon.csv", "1;2\n3;4\n")
+put("corpus/csv", "quoted.csv", "\"name\",\"x\"\n\"a, b\",1\n\"c\"\"d\ne\",2\n")
+put("corpus/csv", "cr_only.csv", "1,2\r3,4\r")
+put("corpus/csv", "na.csv", "x,y\n1,NA\n,2\n")
+put("corpus/gzip", "csv.gz", gzip.compress(b"1,2\n3,4\n", mtime=0))
+put("corpus/gzip", "two_members.gz",
+    gzip.compress(b"1,2\n", mtime=0) + gzip.compress(b"3,4\n", mtime=0))
+put("corpus/gzip", "npy.gz", gzip.compress(npy_bytes(np.arange(6.0).reshape(2, 3)), mtime=0))
+put("corpus/npz", "stored.npz", zip_bytes({"a.npy": npy_bytes(np.arange(6.0).reshape(2, 3)),
+                                           "b.npy": npy_bytes(np.eye(2, dtype="<f4"))}))
+put("corpus/npz", "deflated.npz", zip_bytes({"a.npy": npy_bytes(np.arange(6.0).reshape(2, 3))},
+                                            zipfile.ZIP_DEFLATED))
 put("corpus/csv", "digits.csv",
     "0.10000000000000001,123456789012345678901234567890,1e400\n"
     "9007199254740993,2.2250738585072011e-308,4.9e-324\n")
@@ -127,7 +150,10 @@ put("hostile", "mtx_more_entries.mtx",
 put("hostile", "mtx_sym_not_square.mtx", "%%MatrixMarket matrix coordinate real symmetric\n3 4 0\n")
 put("hostile", "mtx_complex.mtx", "%%MatrixMarket matrix coordinate complex general\n1 1 1\n1 1 1 0\n")
 put("hostile", "mtx_hermitian.mtx", "%%MatrixMarket matrix coordinate real hermitian\n1 1 0\n")
-put("hostile", "mtx_above_diag.mtx", "%%MatrixMarket matrix coordinate real symmetric\n3 3 1\n1 2 5\n")
+put("hostile", "mtx_negative_unsigned.mtx",
+    "%%MatrixMarket matrix coordinate unsigned-integer general\n1 2 1\n1 2 -1\n")
+put("corpus/mtx", "scipy_shapes.mtx",
+    "%%MatrixMarket matrix coordinate real symmetric\n+3 3 3\n1 2 5 % above\n3 3 1\n3 1 2\n")
 put("hostile", "mtx_bad_value.mtx", "%%MatrixMarket matrix coordinate integer general\n3 3 1\n1 2 2.5\n")
 put("hostile", "mtx_array_huge.mtx", "%%MatrixMarket matrix array real general\n100000 100000\n1\n")
 put("hostile", "mtx_array_short.mtx", "%%MatrixMarket matrix array real general\n2 2\n1.5\n2.5\n3.5\n")
@@ -143,6 +169,12 @@ put("hostile", "csv_empty_field.csv", "1,,3\n")
 put("hostile", "csv_trailing_sep.csv", "1,2,\n")
 put("hostile", "csv_wide_then_short.csv", ",".join(["1"] * 1000) + "\n" + "1\n" * 1000)
 put("hostile", "csv_binary.csv", b"1,2\n\x00\xff\x93NUMPY,3\n")
-put("hostile", "csv_quoted.csv", "\"1\",\"2\"\n")
+put("hostile", "csv_unclosed_quote.csv", "1,\"2\n3,4\n")
+put("hostile", "csv_text_after_quote.csv", "\"1\"x,2\n")
+put("hostile", "csv_zip.csv", b"PK\x03\x04" + b"\0" * 26)
+put("hostile", "csv_utf16.csv", "1,2\n".encode("utf-16"))
+put("hostile", "csv_gz_truncated.csv", gzip.compress(b"1,2\n3,4\n", mtime=0)[:-6])
+put("hostile", "npz_not_npy.npz", zip_bytes({"notes.txt": b"x"}))
+put("hostile", "npz_not_zip.npz", b"PK\x03\x04not really a zip archive")
 put("hostile", "csv_hex.csv", "0x10,2\n")
 put("hostile", "csv_header_only.csv", "x,y,z\n")
