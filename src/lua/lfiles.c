@@ -366,6 +366,8 @@ static int l_save(lua_State *L) {
     return luaL_error(L, "mat.save: bad argument #1 (path expected, got %s)",
                       mpl__typename(L, 1));
   const char *path = lua_tostring(L, 1);
+  /* the matrix is taken (pinned) before opts' metamethods can run */
+  mpl_mat *m = lua_istable(L, 2) ? NULL : mpl__check_mat(L, 2, "mat.save");
   if (lua_istable(L, 3)) {
     int compress = lua_getfield(L, 3, "compress") != LUA_TNIL;
     lua_pop(L, 1);
@@ -376,7 +378,7 @@ static int l_save(lua_State *L) {
   if (mpl__format_of(path, lua_istable(L, 3) ? opt_format(L, 3, "mat.save")
                                              : NULL) == MPL__FMT_NPZ)
     return save_npz(L, path);
-  mpl_mat *m = mpl__check_mat(L, 2, "mat.save");
+  if (!m) m = mpl__check_mat(L, 2, "mat.save");
   const char *format = NULL;
   mpl_save_opts o = {0, NULL};
   if (!lua_isnoneornil(L, 3)) {
