@@ -1408,7 +1408,7 @@ end)
 
 describe("memory", function()
   -- The loops run in a fresh mpl so that the arena's retention of freed
-  -- memory (MPL_ARENA_RETAIN, see src/arena.c) can be set: with 0 every
+  -- memory (MPL_ARENA_RETAIN, see src/core/arena.c) can be set: with 0 every
   -- freed large block goes back at once; with a cap, at most the cap stays.
   local MPL = os.getenv("MPL_BIN") or "mpl"
 

@@ -1,5 +1,5 @@
 /*
-** test_team.c: the call-time worker teams of mat.map (src/team.c) from C:
+** test_team.c: the call-time worker teams of mat.map (src/par/team.c) from C:
 ** every item delivered once, chunking, uneven items, ERROR frames, workers
 ** killed or exiting mid-item, interruption, the caller killed, hosts that
 ** ignore SIGCHLD or reap children themselves, fork failing part-way, large
