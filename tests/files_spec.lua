@@ -568,7 +568,7 @@ describe("saving never clobbers", function()
     no_temps(tmp)
   end)
 
-  it("saves N x 0 and 0 x N of any N at once, refuses N x 0 as text", function()
+  it("saves N x 0 and 0 x N of any N at once, refuses empty matrices as text", function()
     local big = mat.zeros(1 << 62, 0)
     mat.save(T("e.npy"), big)
     mat.save(T("e.mtx"), mat.zeros(0, 1 << 62))
@@ -578,6 +578,12 @@ describe("saving never clobbers", function()
     assert.equal("mat.save: a 4611686018427387904x0 matrix cannot be saved as text "
                  .. "(it would read back as an empty file); use .npy or .mtx",
                  err_of(mat.save, T("e.csv"), big))
+    for _, m in ipairs({ mat.zeros(0, 3), mat.zeros(0, 0) }) do
+      assert.equal(string.format("mat.save: a %dx%d matrix cannot be saved as text "
+                   .. "(it would read back as an empty file); use .npy or .mtx",
+                   m.rows, m.cols), err_of(mat.save, T("e.txt"), m))
+    end
+    assert.is_nil(io.open(T("e.txt")))
     no_temps(tmp)
   end)
 

@@ -442,10 +442,10 @@ int mpl_save_ex(const char *path, const mpl_mat *m, const char *format,
     return MPL_EINVAL;
   char sep = opts->sep;
   if (!sep) sep = fmt == MPL__FMT_TSV ? '\t' : fmt == MPL__FMT_TXT ? ' ' : ',';
-  if (text && m->rows > 0 && m->cols == 0) {
-    mpl__set_errmsg("a %zux0 matrix cannot be saved as text (it would read "
-                    "back as an empty file); use .npy or .mtx",
-                    m->rows);
+  if (text && (m->rows == 0 || m->cols == 0)) {
+    mpl__set_errmsg("a %zux%zu matrix cannot be saved as text (it would "
+                    "read back as an empty file); use .npy or .mtx",
+                    m->rows, m->cols);
     return MPL_EINVAL;
   }
   if (fmt == MPL__FMT_NPZ) {
