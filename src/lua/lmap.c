@@ -72,12 +72,6 @@ enum {
   T_REF = 'R'
 };
 
-static long now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000000000L + ts.tv_nsec;
-}
-
 /* ---------------------------------------------------------------------- */
 /* encoding, in a worker                                                  */
 /* ---------------------------------------------------------------------- */
@@ -436,7 +430,7 @@ typedef struct pressure {
 } pressure;
 
 static void relieve(lua_State *L, pressure *p) {
-  long t = now_ns();
+  long t = mpl__now_ns();
   if (t - p->last < PRESSURE_NS) return;
   p->last = t;
   mpl__arena_stats st;
@@ -508,7 +502,7 @@ static int worker_run(lua_State *L) {
   lua_newtable(L);
   int base = lua_gettop(L);
   enc e = {L, t, NULL, 0, 0, base, 0, ""};
-  pressure pr = {now_ns(), 0};
+  pressure pr = {mpl__now_ns(), 0};
   size_t lo, hi;
   while (mpl__team_take(t, &lo, &hi)) {
     for (size_t i = lo; i < hi; i++) {
@@ -608,7 +602,7 @@ static void fmt_time(char *s, size_t size, double sec) {
 ** draw shows the elapsed time and ends the line. */
 static void bar_draw(bar *b, size_t done, int final) {
   if (!b->mode) return;
-  long t = now_ns();
+  long t = mpl__now_ns();
   if (!final) {
     if (b->mode == 1 && !b->shown && t - b->t0 < 1000000000L) return;
     if (b->shown && t - b->last < 200000000L) return;
@@ -763,7 +757,7 @@ static int l_map(lua_State *L) {
   int procs = (size_t)o.procs > n ? (int)n : o.procs;
   map_ctx c = {L, count, o.has_seed, o.seed};
   bar b = {o.progress == 1 ? 2 : (o.progress == 0 ? 0 : isatty(2) ? 1 : 0), 0,
-           now_ns(), 0, n};
+           mpl__now_ns(), 0, n};
   mpl__interrupt_clear();
   int err = mpl__team_start(&h->t, n, procs, o.chunk, map_worker, &c);
   if (err) {

@@ -147,12 +147,6 @@ struct mpl__team {
   long last_flush;
 };
 
-static long now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000000000L + ts.tv_nsec;
-}
-
 static size_t page_size(void) {
   long pg = sysconf(_SC_PAGESIZE);
   return pg > 0 ? (size_t)pg : 4096;
@@ -221,11 +215,6 @@ static void region_release(mpl__storage *st) {
 /* workers                                                                */
 /* ---------------------------------------------------------------------- */
 
-static long futex_wait_ms(_Atomic uint32_t *addr, uint32_t val, long ms) {
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  return syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAIT, val, &ts, NULL, 0);
-}
-
 static void futex_wake_all(_Atomic uint32_t *addr) {
   syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }
@@ -248,7 +237,7 @@ static int write_all(int fd, const void *p, size_t len) {
 static int flush_out(mpl__team *t) {
   int err = t->olen ? write_all(t->wfd, t->out, t->olen) : 0;
   t->olen = 0;
-  t->last_flush = now_ns();
+  t->last_flush = mpl__now_ns();
   return err;
 }
 
@@ -259,7 +248,7 @@ int mpl__team_send(mpl__team *t, int kind, size_t item, const void *data,
     int err = flush_out(t);
     if (!err) err = write_all(t->wfd, &h, sizeof h);
     if (!err) err = write_all(t->wfd, data, len);
-    t->last_flush = now_ns();
+    t->last_flush = mpl__now_ns();
     return err;
   }
   size_t need = t->olen + sizeof h + len;
@@ -275,7 +264,7 @@ int mpl__team_send(mpl__team *t, int kind, size_t item, const void *data,
   if (len) memcpy(t->out + t->olen + sizeof h, data, len);
   t->olen = need;
   if (kind != MPL__FRAME_RESULT || t->olen >= FLUSH_BYTES ||
-      now_ns() - t->last_flush >= FLUSH_NS)
+      mpl__now_ns() - t->last_flush >= FLUSH_NS)
     return flush_out(t);
   return 0;
 }
@@ -350,7 +339,7 @@ static void child_main(mpl__team *t, int w, int rfd, int wfd,
   mpl__pool_forbid(); /* products here run in-process */
   ctl *c = t->c;
   while (atomic_load(&c->go) == 0) {
-    futex_wait_ms(&c->go, 0, 100);
+    mpl__futex_wait_ms(&c->go, 0, 100);
     if (getppid() != parent) _exit(127);
   }
   if (atomic_load(&c->go) != 1) _exit(127);
@@ -358,7 +347,7 @@ static void child_main(mpl__team *t, int w, int rfd, int wfd,
   t->wfd = wfd;
   t->out = NULL;
   t->olen = t->ocap = 0;
-  t->last_flush = now_ns();
+  t->last_flush = mpl__now_ns();
   int rc = body(t, w, ctx);
   if (flush_out(t) != 0 && rc == 0) rc = 1;
   fflush(NULL);
@@ -642,7 +631,7 @@ static int check_deaths(mpl__team *t, mpl__team_event *ev) {
 }
 
 int mpl__team_wait(mpl__team *t, mpl__team_event *ev, int timeout_ms) {
-  long deadline = now_ns() + (long)timeout_ms * 1000000L;
+  long deadline = mpl__now_ns() + (long)timeout_ms * 1000000L;
   ev->kind = 0;
   ev->item = SIZE_MAX;
   ev->data = NULL;
@@ -673,7 +662,7 @@ int mpl__team_wait(mpl__team *t, mpl__team_event *ev, int timeout_ms) {
       mpl__set_errmsg("interrupted");
       return MPL_EINTR;
     }
-    long left = deadline - now_ns();
+    long left = deadline - mpl__now_ns();
     if (left <= 0) return ev->kind = MPL__TEAM_TICK;
     int np = 0;
     for (int i = 0; i < t->procs; i++) {
