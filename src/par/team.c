@@ -426,12 +426,10 @@ static void abort_start(mpl__team *t) {
   team_free(t);
 }
 
-int mpl__team_start(mpl__team **out, size_t n, int procs, size_t chunk,
-                    mpl__team_body body, void *ctx) {
-  *out = NULL;
-  if (n == 0 || procs < 1 || procs > MPL_MAX_PROCS || !body) return MPL_EINVAL;
+/* The team and its per-worker arrays, zeroed; NULL when out of memory. */
+static mpl__team *team_alloc(size_t n, int procs) {
   mpl__team *t = calloc(1, sizeof *t);
-  if (!t) return MPL_ENOMEM;
+  if (!t) return NULL;
   t->n = n;
   t->procs = procs;
   t->owner = getpid();
@@ -445,74 +443,105 @@ int mpl__team_start(mpl__team **out, size_t n, int procs, size_t chunk,
     free(t->pfd);
     free(t->pw);
     free(t);
-    return MPL_ENOMEM;
+    return NULL;
   }
   for (int i = 0; i < procs; i++) t->w[i].rfd = t->w[i].pidfd = -1;
-  t->cbytes = round_up(sizeof(ctl) + (size_t)procs * sizeof(wslot), page_size());
+  return t;
+}
+
+/* What the workers share with the caller before the fork: the control
+** block and the results region.  On failure the caller frees the team. */
+static int team_map_shared(mpl__team *t, size_t chunk) {
+  t->cbytes =
+      round_up(sizeof(ctl) + (size_t)t->procs * sizeof(wslot), page_size());
   void *m = mmap(NULL, t->cbytes, PROT_READ | PROT_WRITE,
                  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (m == MAP_FAILED) {
-    t->c = NULL;
-    team_free(t);
-    mpl__set_errmsg("cannot map the workers' control block: %s", strerror(errno));
+    mpl__set_errmsg("cannot map the workers' control block: %s",
+                    strerror(errno));
     return MPL_ESYS;
   }
   t->c = m;
-  t->c->n = n;
+  t->c->n = t->n;
   t->c->chunk = chunk;
-  t->c->procs = (uint64_t)procs;
+  t->c->procs = (uint64_t)t->procs;
   t->rg = region_new();
   if (!t->rg) {
-    int e = errno;
-    team_free(t);
-    mpl__set_errmsg("cannot map the results region: %s", strerror(e));
+    mpl__set_errmsg("cannot map the results region: %s", strerror(errno));
     return MPL_ESYS;
   }
+  return 0;
+}
 
-  fflush(NULL); /* a child must not print the caller's buffered output */
+/* Fork worker i with its result pipe and a pidfd to watch it; returns what
+** failed (NULL when it started), the errno in *e. */
+static const char *start_one(mpl__team *t, int i, mpl__team_body body,
+                             void *ctx, pid_t self, int *e) {
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) != 0) {
+    *e = errno;
+    return "cannot create a pipe";
+  }
+  (void)fcntl(p[1], F_SETPIPE_SZ, 256 << 10); /* fewer wakeups; best effort */
+  pid_t pid = fork();
+  if (pid == 0) child_main(t, i, p[0], p[1], body, ctx, self);
+  *e = errno;
+  close(p[1]);
+  if (pid < 0) {
+    close(p[0]);
+    return "cannot start";
+  }
+  worker *k = &t->w[i];
+  k->pid = pid;
+  k->rfd = p[0];
+  (void)fcntl(p[0], F_SETFL, O_NONBLOCK);
+  k->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  if (k->pidfd < 0) {
+    *e = errno;
+    return "cannot watch";
+  }
+  (void)fcntl(k->pidfd, F_SETFD, FD_CLOEXEC);
+  return NULL;
+}
+
+/* Fork every worker with all signals blocked (a child must not run the
+** caller's handlers before it resets them) and stdio flushed (it must not
+** print the caller's buffered output).  Returns MPL_ESYS with the message
+** set when one could not start; the caller then aborts the start. */
+static int fork_workers(mpl__team *t, mpl__team_body body, void *ctx) {
+  fflush(NULL);
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
   pid_t self = getpid();
   const char *what = NULL;
   int e = 0;
-  for (int i = 0; i < procs; i++) {
-    int p[2];
-    if (pipe2(p, O_CLOEXEC) != 0) {
-      what = "cannot create a pipe";
-      e = errno;
-      break;
-    }
-    (void)fcntl(p[1], F_SETPIPE_SZ, 256 << 10); /* fewer wakeups; best effort */
-    pid_t pid = fork();
-    if (pid == 0) child_main(t, i, p[0], p[1], body, ctx, self);
-    e = errno;
-    close(p[1]);
-    if (pid < 0) {
-      close(p[0]);
-      what = "cannot start";
-      break;
-    }
-    worker *k = &t->w[i];
-    k->pid = pid;
-    k->rfd = p[0];
-    (void)fcntl(p[0], F_SETFL, O_NONBLOCK);
-    k->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    if (k->pidfd < 0) {
-      e = errno;
-      what = "cannot watch";
-      break;
-    }
-    (void)fcntl(k->pidfd, F_SETFD, FD_CLOEXEC);
-  }
+  for (int i = 0; i < t->procs && !what; i++)
+    what = start_one(t, i, body, ctx, self, &e);
   pthread_sigmask(SIG_SETMASK, &old, NULL);
-  if (what) {
-    if (strcmp(what, "cannot create a pipe") == 0)
-      mpl__set_errmsg("cannot create a pipe: %s", strerror(e));
-    else
-      mpl__set_errmsg("%s %d worker processes: %s", what, procs, strerror(e));
+  if (!what) return 0;
+  if (strcmp(what, "cannot create a pipe") == 0)
+    mpl__set_errmsg("cannot create a pipe: %s", strerror(e));
+  else
+    mpl__set_errmsg("%s %d worker processes: %s", what, t->procs, strerror(e));
+  return MPL_ESYS;
+}
+
+/* Allocate, share, fork, then open the gate the workers wait at. */
+int mpl__team_start(mpl__team **out, size_t n, int procs, size_t chunk,
+                    mpl__team_body body, void *ctx) {
+  *out = NULL;
+  if (n == 0 || procs < 1 || procs > MPL_MAX_PROCS || !body) return MPL_EINVAL;
+  mpl__team *t = team_alloc(n, procs);
+  if (!t) return MPL_ENOMEM;
+  int err = team_map_shared(t, chunk);
+  if (err) {
+    team_free(t);
+    return err;
+  }
+  if ((err = fork_workers(t, body, ctx)) != 0) {
     abort_start(t);
-    return MPL_ESYS;
+    return err;
   }
   atomic_store(&t->c->go, 1);
   futex_wake_all(&t->c->go);
