@@ -659,6 +659,45 @@ static int check_deaths(mpl__team *t, mpl__team_event *ev) {
   return 0;
 }
 
+/* Sleep in poll until a pipe has bytes or a worker dies (at most left ns,
+** capped at POLL_MS), then read the pipes and mark the dead.  Returns 0 or
+** MPL_ESYS with the team stopped. */
+static int poll_workers(mpl__team *t, long left) {
+  int np = 0;
+  for (int i = 0; i < t->procs; i++) {
+    worker *k = &t->w[i];
+    if (!k->eof && !k->dead) {
+      t->pfd[np] = (struct pollfd){k->rfd, POLLIN, 0};
+      t->pw[np++] = i;
+    }
+    if (!k->dead) {
+      t->pfd[np] = (struct pollfd){k->pidfd, POLLIN, 0};
+      t->pw[np++] = -1 - i;
+    }
+  }
+  long ms = (left + 999999) / 1000000;
+  int pr = poll(t->pfd, (nfds_t)np, (int)(ms < POLL_MS ? ms : POLL_MS));
+  if (pr < 0 && errno != EINTR) {
+    int e = errno;
+    stop_all(t);
+    mpl__set_errmsg("cannot wait for the workers: %s", strerror(e));
+    return MPL_ESYS;
+  }
+  for (int j = 0; pr > 0 && j < np; j++) {
+    if (!t->pfd[j].revents) continue;
+    if (t->pw[j] >= 0) {
+      read_some(&t->w[t->pw[j]]);
+    } else {
+      worker *k = &t->w[-1 - t->pw[j]];
+      k->dead = 1;
+      drain(k);
+    }
+  }
+  return 0;
+}
+
+/* The next event: a frame, a failure, the end, an interrupt or a tick when
+** timeout_ms passed; between checks it sleeps in poll_workers. */
 int mpl__team_wait(mpl__team *t, mpl__team_event *ev, int timeout_ms) {
   long deadline = mpl__now_ns() + (long)timeout_ms * 1000000L;
   ev->kind = 0;
@@ -672,8 +711,10 @@ int mpl__team_wait(mpl__team *t, mpl__team_event *ev, int timeout_ms) {
       return r;
     }
     if (r > 0) {
-      if (ev->kind == MPL__TEAM_FAILED) stop_all(t);
-      else t->received++;
+      if (ev->kind == MPL__TEAM_FAILED)
+        stop_all(t);
+      else
+        t->received++;
       return ev->kind;
     }
     r = check_deaths(t, ev);
@@ -693,36 +734,7 @@ int mpl__team_wait(mpl__team *t, mpl__team_event *ev, int timeout_ms) {
     }
     long left = deadline - mpl__now_ns();
     if (left <= 0) return ev->kind = MPL__TEAM_TICK;
-    int np = 0;
-    for (int i = 0; i < t->procs; i++) {
-      worker *k = &t->w[i];
-      if (!k->eof && !k->dead) {
-        t->pfd[np] = (struct pollfd){k->rfd, POLLIN, 0};
-        t->pw[np++] = i;
-      }
-      if (!k->dead) {
-        t->pfd[np] = (struct pollfd){k->pidfd, POLLIN, 0};
-        t->pw[np++] = -1 - i;
-      }
-    }
-    long ms = (left + 999999) / 1000000;
-    int pr = poll(t->pfd, (nfds_t)np, (int)(ms < POLL_MS ? ms : POLL_MS));
-    if (pr < 0 && errno != EINTR) {
-      int e = errno;
-      stop_all(t);
-      mpl__set_errmsg("cannot wait for the workers: %s", strerror(e));
-      return MPL_ESYS;
-    }
-    for (int j = 0; pr > 0 && j < np; j++) {
-      if (!t->pfd[j].revents) continue;
-      if (t->pw[j] >= 0) {
-        read_some(&t->w[t->pw[j]]);
-      } else {
-        worker *k = &t->w[-1 - t->pw[j]];
-        k->dead = 1;
-        drain(k);
-      }
-    }
+    if ((r = poll_workers(t, left)) != 0) return r;
   }
 }
 
