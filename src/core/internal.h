@@ -226,4 +226,13 @@ size_t mpl__arena_retained(void);
 ** when over the cap); UINT64_MAX only asks.  Returns the previous value. */
 uint64_t mpl__arena_set_decay(uint64_t ms);
 
+/* ---- os.c: operating-system helpers shared by pool, teams and map ---- */
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+long mpl__now_ns(void);
+
+/* Sleep while *addr == val, at most ms milliseconds (any wake may be
+** spurious: callers re-check).  Returns the futex call's result. */
+long mpl__futex_wait_ms(_Atomic uint32_t *addr, uint32_t val, long ms);
+
 #endif

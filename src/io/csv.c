@@ -542,6 +542,53 @@ static int needs_tokenizer(const char *buf, size_t len) {
   return !memchr(buf, '\n', len) && memchr(buf, '\r', len);
 }
 
+/* The parser's state and its byte-class table (one lookup per byte in
+** the scanning loops), after a UTF-8 BOM. */
+static void text_init(text *t, const char *buf, size_t len, char sep,
+                      int header, locale_t loc, mpl_load_info *info) {
+  if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) {
+    buf += 3;
+    len -= 3;
+  }
+  t->start = buf;
+  t->end = buf + len;
+  t->sep = sep;
+  t->header = header;
+  t->loc = loc;
+  t->info = info;
+  memset(t->cls, C_OTHER, sizeof t->cls);
+  t->cls[' '] = t->cls['\t'] = t->cls['\r'] = C_BLANK;
+  t->cls['\n'] = C_EOL;
+  t->cls['#'] = C_HASH;
+  if (sep) t->cls[(unsigned char)sep] = C_SEP;
+}
+
+/* Why a file without data rows has none: empty, only a header, or only
+** blank lines and comments. */
+static int no_rows(const layout *lay, size_t len, mpl_load_info *info) {
+  if (len == 0) return mpl__fail(info, MPL_EFORMAT, 0, -1, "the file is empty");
+  if (lay->hdr)
+    return mpl__fail(info, MPL_EFORMAT, lay->hdr_line, -1,
+                     "no data after the header");
+  return mpl__fail(info, MPL_EFORMAT, 0, -1,
+                   "no data (only blank lines and comments)");
+}
+
+/* A copy of the header line (without its line end) for info->header. */
+static int keep_header(const text *t, const layout *lay, mpl_load_info *info) {
+  const char *e = lay->hdr;
+  while (e < t->end && *e != '\n') e++;
+  if (e > lay->hdr && e[-1] == '\r') e--;
+  size_t n = (size_t)(e - lay->hdr);
+  info->header = malloc(n + 1);
+  if (!info->header) return mpl__fail(info, MPL_ENOMEM, 0, -1, "out of memory");
+  memcpy(info->header, lay->hdr, n);
+  info->header[n] = '\0';
+  return 0;
+}
+
+/* Plain delimited text (csvx.c reads the rest): the layout first, in
+** threads for big files, then every field parsed into the matrix. */
 int mpl__text_read(const char *buf, size_t len, char sep, int header,
                    const mpl__text_opts *x, locale_t loc, mpl_mat **out,
                    mpl_load_info *info) {
@@ -551,61 +598,31 @@ int mpl__text_read(const char *buf, size_t len, char sep, int header,
   if (mpl__text_opts_set(x) || needs_tokenizer(buf, len))
     return mpl__text_read_x(buf, len, sep, header, x, loc, out, info);
   if (sep == ' ') sep = 0;
-  if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) {
-    buf += 3;
-    len -= 3;
-  }
-  t.start = buf;
-  t.end = buf + len;
-  t.sep = sep;
-  t.header = header;
-  t.loc = loc;
-  t.info = info;
-  memset(t.cls, C_OTHER, sizeof t.cls);
-  t.cls[' '] = t.cls['\t'] = t.cls['\r'] = C_BLANK;
-  t.cls['\n'] = C_EOL;
-  t.cls['#'] = C_HASH;
-  if (sep) t.cls[(unsigned char)sep] = C_SEP;
+  text_init(&t, buf, len, sep, header, loc, info);
+  len = (size_t)(t.end - t.start);
 
   /* big files are parsed in mpl_procs() threads, 2 MB at least each */
   size_t want = (size_t)mpl_procs();
   if (want > MAX_SEGS) want = MAX_SEGS;
   if (want > len / SEG_MIN_BYTES) want = len / SEG_MIN_BYTES;
   scan_layout(&t, &lay, want ? want : 1);
-  if (lay.rows == 0) {
-    if (len == 0) return mpl__fail(info, MPL_EFORMAT, 0, -1, "the file is empty");
-    if (lay.hdr)
-      return mpl__fail(info, MPL_EFORMAT, lay.hdr_line, -1,
-                       "no data after the header");
-    return mpl__fail(info, MPL_EFORMAT, 0, -1,
-                     "no data (only blank lines and comments)");
-  }
+  if (lay.rows == 0) return no_rows(&lay, len, info);
   /* A well-formed row of c fields takes at least 2c bytes (the last line
   ** one less): more rows * cols than that means a short row somewhere. */
   int err;
   mpl_mat *m = NULL;
   if (lay.rows > (len + 1) / 2 / lay.cols) {
     err = parse_all(&t, &lay, NULL, info);
-    return err ? err : mpl__fail(info, MPL_EFORMAT, 0, -1, "rows of different lengths");
+    return err ? err
+               : mpl__fail(info, MPL_EFORMAT, 0, -1,
+                           "rows of different lengths");
   }
   err = mpl__mat_alloc(&m, lay.rows, lay.cols);
   if (err)
     return mpl__fail(info, err, 0, -1, "not enough memory for a %zux%zu matrix",
                      lay.rows, lay.cols);
   err = parse_all(&t, &lay, m, info);
-  if (!err && lay.hdr) {
-    const char *e = lay.hdr;
-    while (e < t.end && *e != '\n') e++;
-    if (e > lay.hdr && e[-1] == '\r') e--;
-    size_t n = (size_t)(e - lay.hdr);
-    info->header = malloc(n + 1);
-    if (!info->header) {
-      err = mpl__fail(info, MPL_ENOMEM, 0, -1, "out of memory");
-    } else {
-      memcpy(info->header, lay.hdr, n);
-      info->header[n] = '\0';
-    }
-  }
+  if (!err && lay.hdr) err = keep_header(&t, &lay, info);
   if (err) {
     mpl_mat_release(m);
     return err;

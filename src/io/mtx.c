@@ -33,9 +33,13 @@ typedef struct tok {
 
 typedef struct mm {
   const char *p, *end;
-  size_t line;      /* number of the line p is on */
+  size_t line; /* number of the line p is on */
   locale_t loc;
   mpl_load_info *info;
+  int coord, field, sym; /* from the banner */
+  size_t rows, cols;     /* from the size line */
+  size_t size_line;
+  uint64_t count; /* values (array) or entries (coordinate) announced */
 } mm;
 
 static int blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
@@ -124,27 +128,24 @@ static const char *field_name(int f) {
                            : "pattern";
 }
 
-int mpl__mtx_read(const char *buf, size_t len, locale_t loc, mpl_mat **out,
-                  mpl_load_info *info) {
-  mm s = {buf, buf + len, 1, loc, info};
-  const char *ls, *le;
-  size_t line;
-  tok t[6];
-  char q1[200];
-  mpl_mat *m = NULL;
-  int err;
-  *out = NULL;
+/* What a value of the field must be, for the error that says it is not. */
+static const char *value_kind(int field) {
+  return field == F_UNSIGNED  ? "an unsigned integer"
+         : field == F_INTEGER ? "an integer"
+                              : "a number";
+}
 
-  /* banner */
-  if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) s.p += 3;
-  {
-    const char *b = s.p;
-    const char *nl = memchr(b, '\n', (size_t)(s.end - b));
-    ls = b;
-    le = nl ? nl : s.end;
-    s.p = nl ? nl + 1 : s.end;
-    s.line = 2;
-  }
+/* The banner's first checks (the magic word, the token count, the object),
+** kept apart so that the keyword checks stay readable. */
+static int banner_tokens(mm *s, tok *t) {
+  mpl_load_info *info = s->info;
+  char q1[200];
+  if (s->end - s->p >= 3 && memcmp(s->p, "\xEF\xBB\xBF", 3) == 0) s->p += 3;
+  const char *ls = s->p;
+  const char *nl = memchr(ls, '\n', (size_t)(s->end - ls));
+  const char *le = nl ? nl : s->end;
+  s->p = nl ? nl + 1 : s->end;
+  s->line = 2;
   size_t nt = split(ls, le, t, 6);
   if (nt == 0 || !tok_is(t[0], "%%matrixmarket"))
     return mpl__fail(info, MPL_EFORMAT, 1, -1,
@@ -161,32 +162,53 @@ int mpl__mtx_read(const char *buf, size_t len, locale_t loc, mpl_mat **out,
     return mpl__fail(info, MPL_EFORMAT, 1, -1,
                      "object %s is not supported (only 'matrix')",
                      mpl__quote(q1, t[1].s, t[1].n));
-  int coord;
-  if (tok_is(t[2], "coordinate")) coord = 1;
-  else if (tok_is(t[2], "array")) coord = 0;
+  return 0;
+}
+
+/* The banner's field keyword: one place for the list of fields mpl reads. */
+static int banner_field(mm *s, tok t) {
+  char q1[200];
+  if (tok_is(t, "real") || tok_is(t, "double"))
+    s->field = F_REAL;
+  else if (tok_is(t, "integer"))
+    s->field = F_INTEGER;
+  else if (tok_is(t, "unsigned-integer"))
+    s->field = F_UNSIGNED;
+  else if (tok_is(t, "pattern"))
+    s->field = F_PATTERN;
+  else if (tok_is(t, "complex"))
+    return mpl__fail(s->info, MPL_EFORMAT, 1, -1,
+                     "complex matrices cannot be loaded: mpl holds real "
+                     "matrices");
+  else
+    return mpl__fail(s->info, MPL_EFORMAT, 1, -1,
+                     "unknown field %s (expected 'real', 'integer', "
+                     "'unsigned-integer' or 'pattern')",
+                     mpl__quote(q1, t.s, t.n));
+  return 0;
+}
+
+/* The banner's format and symmetry keywords and the combinations that
+** make no sense, so that the readers below can trust s->coord/field/sym. */
+static int banner_kinds(mm *s, const tok *t) {
+  mpl_load_info *info = s->info;
+  char q1[200];
+  if (tok_is(t[2], "coordinate"))
+    s->coord = 1;
+  else if (tok_is(t[2], "array"))
+    s->coord = 0;
   else
     return mpl__fail(info, MPL_EFORMAT, 1, -1,
                      "unknown format %s (expected 'coordinate' or 'array')",
                      mpl__quote(q1, t[2].s, t[2].n));
-  int field;
-  if (tok_is(t[3], "real") || tok_is(t[3], "double")) field = F_REAL;
-  else if (tok_is(t[3], "integer")) field = F_INTEGER;
-  else if (tok_is(t[3], "unsigned-integer"))
-    field = F_UNSIGNED;
-  else if (tok_is(t[3], "pattern")) field = F_PATTERN;
-  else if (tok_is(t[3], "complex"))
-    return mpl__fail(info, MPL_EFORMAT, 1, -1,
-                     "complex matrices cannot be loaded: mpl holds real "
-                     "matrices");
-  else
-    return mpl__fail(info, MPL_EFORMAT, 1, -1,
-                     "unknown field %s (expected 'real', 'integer', "
-                     "'unsigned-integer' or 'pattern')",
-                     mpl__quote(q1, t[3].s, t[3].n));
-  int sym;
-  if (tok_is(t[4], "general")) sym = S_GENERAL;
-  else if (tok_is(t[4], "symmetric")) sym = S_SYMMETRIC;
-  else if (tok_is(t[4], "skew-symmetric")) sym = S_SKEW;
+  int err = banner_field(s, t[3]);
+  if (err) return err;
+  if (tok_is(t[4], "general"))
+    s->sym = S_GENERAL;
+  else if (tok_is(t[4], "symmetric"))
+    s->sym = S_SYMMETRIC;
+  else if (tok_is(t[4], "skew-symmetric"))
+    s->sym = S_SKEW;
   else if (tok_is(t[4], "hermitian"))
     return mpl__fail(info, MPL_EFORMAT, 1, -1,
                      "hermitian matrices are complex and cannot be loaded: "
@@ -194,170 +216,210 @@ int mpl__mtx_read(const char *buf, size_t len, locale_t loc, mpl_mat **out,
   else
     return mpl__fail(info, MPL_EFORMAT, 1, -1,
                      "unknown symmetry %s (expected 'general', 'symmetric' or "
-                     "'skew-symmetric')", mpl__quote(q1, t[4].s, t[4].n));
-  if (field == F_PATTERN && !coord)
+                     "'skew-symmetric')",
+                     mpl__quote(q1, t[4].s, t[4].n));
+  if (s->field == F_PATTERN && !s->coord)
     return mpl__fail(info, MPL_EFORMAT, 1, -1,
                      "a pattern matrix must be in coordinate format");
-  if (field == F_PATTERN && sym == S_SKEW)
+  if (s->field == F_PATTERN && s->sym == S_SKEW)
     return mpl__fail(info, MPL_EFORMAT, 1, -1,
                      "a pattern matrix cannot be skew-symmetric");
+  return 0;
+}
 
-  /* size line */
-  if (!next_data_line(&s, &ls, &le, &line))
-    return mpl__fail(info, MPL_EFORMAT, s.line - 1, -1,
-                     "the file ends before the size line");
-  size_t size_line = line;
-  uint64_t dims[3] = {0, 0, 0};
-  nt = split(ls, le, t, 3);
-  int ok = nt == (coord ? 3u : 2u);
-  for (size_t i = 0; ok && i < nt; i++) ok = tok_u64(t[i], &dims[i]);
-  if (!ok)
-    return mpl__fail(info, MPL_EFORMAT, line, -1,
-                     "bad size line %s (expected %s)",
-                     mpl__quote(q1, ls, (size_t)(le - ls)),
-                     coord ? "'rows cols entries'" : "'rows cols'");
-  size_t rows = (size_t)dims[0], cols = (size_t)dims[1];
-  if (sym != S_GENERAL && rows != cols)
-    return mpl__fail(info, MPL_EFORMAT, line, -1,
-                     "a %s matrix must be square, this one is %zux%zu",
-                     sym == S_SKEW ? "skew-symmetric" : "symmetric", rows, cols);
-
-  /* what the data section must hold, against the bytes left */
-  size_t left = (size_t)(s.end - s.p);
-  uint64_t count; /* values (array) or entries (coordinate) */
-  if (coord) {
-    count = dims[2];
-    uint64_t min_bytes = field == F_PATTERN ? 4 : 6; /* "1 1\n", "1 1 1\n" */
-    if (count > (left + 1) / min_bytes)
-      return mpl__fail(info, MPL_EFORMAT, line, -1,
+/* How many values (array) or entries (coordinate) the data must hold,
+** checked against the bytes left before anything is allocated for them. */
+static int data_count(mm *s, uint64_t entries) {
+  size_t left = (size_t)(s->end - s->p), rows = s->rows, cols = s->cols;
+  if (s->coord) {
+    s->count = entries;
+    uint64_t min_bytes = s->field == F_PATTERN ? 4 : 6; /* "1 1\n", "1 1 1\n" */
+    if (s->count > (left + 1) / min_bytes)
+      return mpl__fail(s->info, MPL_EFORMAT, s->size_line, -1,
                        "%llu entries announced, but the rest of the file (%zu "
                        "bytes) holds at most %llu",
-                       (unsigned long long)count, left,
+                       (unsigned long long)s->count, left,
                        (unsigned long long)((left + 1) / min_bytes));
-  } else {
-    unsigned __int128 c = sym == S_GENERAL ? (unsigned __int128)rows * cols
-                          : sym == S_SYMMETRIC
-                              ? (unsigned __int128)rows * (rows + 1) / 2
-                              : (unsigned __int128)rows * (rows ? rows - 1 : 0) / 2;
-    if (c > (left + 1) / 2)
-      return mpl__fail(info, MPL_EFORMAT, line, -1,
-                       "a %zux%zu array needs more values than the rest of "
-                       "the file (%zu bytes) can hold", rows, cols, left);
-    count = (uint64_t)c;
+    return 0;
   }
-  err = mpl_mat_new(&m, rows, cols);
-  if (err)
-    return mpl__fail(info, err, line, -1,
-                     err == MPL_EOVERFLOW ? "a dense %zux%zu matrix is too large"
-                                          : "not enough memory for a dense "
-                                            "%zux%zu matrix", rows, cols);
+  unsigned __int128 c =
+      s->sym == S_GENERAL ? (unsigned __int128)rows * cols
+      : s->sym == S_SYMMETRIC
+          ? (unsigned __int128)rows * (rows + 1) / 2
+          : (unsigned __int128)rows * (rows ? rows - 1 : 0) / 2;
+  if (c > (left + 1) / 2)
+    return mpl__fail(s->info, MPL_EFORMAT, s->size_line, -1,
+                     "a %zux%zu array needs more values than the rest of "
+                     "the file (%zu bytes) can hold",
+                     rows, cols, left);
+  s->count = (uint64_t)c;
+  return 0;
+}
 
-  uint64_t done = 0;
-  if (coord) {
-    size_t want = field == F_PATTERN ? 2 : 3;
-    for (; done < count; done++) {
-      if (!next_data_line(&s, &ls, &le, &line)) {
-        err = mpl__fail(info, MPL_EFORMAT, s.line - 1, -1,
-                        "the file ends after %llu of the %llu entries "
-                        "announced on line %zu", (unsigned long long)done,
-                        (unsigned long long)count, size_line);
-        goto fail;
-      }
-      nt = split(ls, le, t, 3);
-      if (field == F_PATTERN && nt == 3) nt = 2; /* a value: ignored */
-      uint64_t i, j;
-      double v = 1;
-      if (nt != want || !tok_u64(t[0], &i) || !tok_u64(t[1], &j) ||
-          (want == 3 && !tok_value(&s, t[2], field, &v))) {
-        if (nt == want && tok_u64(t[0], &i) && tok_u64(t[1], &j))
-          err = mpl__fail(info, MPL_EFORMAT, line, -1, "value %s is not %s",
-                          mpl__quote(q1, t[2].s, t[2].n),
-                          field == F_UNSIGNED  ? "an unsigned integer"
-                          : field == F_INTEGER ? "an integer"
-                                               : "a number");
-        else
-          err = mpl__fail(info, MPL_EFORMAT, line, -1,
-                          "bad entry %s (expected %s)",
-                          mpl__quote(q1, ls, (size_t)(le - ls)),
-                          want == 2 ? "'row col'" : "'row col value'");
-        goto fail;
-      }
-      if (i < 1 || j < 1 || i > rows || j > cols) {
-        err = mpl__fail(info, MPL_EFORMAT, line, -1,
-                        "index (%llu, %llu) out of range for a %zux%zu matrix",
-                        (unsigned long long)i, (unsigned long long)j, rows,
-                        cols);
-        goto fail;
-      }
-      /* Entries above the diagonal are mirrored like those below, and a
-      ** skew-symmetric diagonal entry is kept, as SciPy reads them. */
-      size_t r = (size_t)i - 1, c = (size_t)j - 1;
-      if (field == F_PATTERN) {
-        MPL_AT(m, r, c) = 1;
-        if (sym == S_SYMMETRIC) MPL_AT(m, c, r) = 1;
-      } else {
-        MPL_AT(m, r, c) += v;
-        if (sym == S_SYMMETRIC && r != c) MPL_AT(m, c, r) += v;
-        if (sym == S_SKEW && r != c) MPL_AT(m, c, r) -= v;
-      }
-    }
-  } else {
-    /* values column by column, any number per line */
-    size_t r = sym == S_SKEW ? 1 : 0, c = 0;
-    while (done < count) {
-      if (!next_data_line(&s, &ls, &le, &line)) break;
-      const char *p = ls;
-      while (p < le) {
-        while (p < le && blank(*p)) p++;
-        if (p == le) break;
-        const char *b = p;
-        while (p < le && !blank(*p)) p++;
-        tok v1 = {b, (size_t)(p - b)};
-        double v;
-        if (done == count) {
-          err = mpl__fail(info, MPL_EFORMAT, line, -1,
-                          "more values than the %llu a %zux%zu %s array "
-                          "holds", (unsigned long long)count, rows, cols,
-                          field_name(field));
-          goto fail;
-        }
-        if (!tok_value(&s, v1, field, &v)) {
-          err = mpl__fail(info, MPL_EFORMAT, line, -1, "value %s is not %s",
-                          mpl__quote(q1, v1.s, v1.n),
-                          field == F_UNSIGNED  ? "an unsigned integer"
-                          : field == F_INTEGER ? "an integer"
-                                               : "a number");
-          goto fail;
-        }
-        MPL_AT(m, r, c) = v;
-        if (sym == S_SYMMETRIC) MPL_AT(m, c, r) = v;
-        if (sym == S_SKEW) MPL_AT(m, c, r) = -v;
-        done++;
-        if (++r == rows) { /* next column: from its diagonal when symmetric */
-          c++;
-          r = sym == S_GENERAL ? 0 : sym == S_SYMMETRIC ? c : c + 1;
-        }
-      }
-    }
-    if (done < count) {
-      err = mpl__fail(info, MPL_EFORMAT, s.line - 1, -1,
-                      "the file ends after %llu of the %llu values of a "
-                      "%zux%zu array", (unsigned long long)done,
-                      (unsigned long long)count, rows, cols);
-      goto fail;
+/* The size line: the shape, and for coordinate files the entry count. */
+static int read_size(mm *s) {
+  const char *ls, *le;
+  size_t line;
+  tok t[3];
+  char q1[200];
+  if (!next_data_line(s, &ls, &le, &line))
+    return mpl__fail(s->info, MPL_EFORMAT, s->line - 1, -1,
+                     "the file ends before the size line");
+  s->size_line = line;
+  uint64_t dims[3] = {0, 0, 0};
+  size_t nt = split(ls, le, t, 3);
+  int ok = nt == (s->coord ? 3u : 2u);
+  for (size_t i = 0; ok && i < nt; i++) ok = tok_u64(t[i], &dims[i]);
+  if (!ok)
+    return mpl__fail(s->info, MPL_EFORMAT, line, -1,
+                     "bad size line %s (expected %s)",
+                     mpl__quote(q1, ls, (size_t)(le - ls)),
+                     s->coord ? "'rows cols entries'" : "'rows cols'");
+  s->rows = (size_t)dims[0];
+  s->cols = (size_t)dims[1];
+  if (s->sym != S_GENERAL && s->rows != s->cols)
+    return mpl__fail(s->info, MPL_EFORMAT, line, -1,
+                     "a %s matrix must be square, this one is %zux%zu",
+                     s->sym == S_SKEW ? "skew-symmetric" : "symmetric", s->rows,
+                     s->cols);
+  return data_count(s, dims[2]);
+}
+
+/* A coordinate line that is not "row col [value]": say whether the value
+** or the whole line is wrong (only on the error path). */
+static int bad_entry(mm *s, const tok *t, size_t nt, size_t want,
+                     const char *ls, const char *le, size_t line) {
+  uint64_t i, j;
+  char q1[200];
+  if (nt == want && tok_u64(t[0], &i) && tok_u64(t[1], &j))
+    return mpl__fail(s->info, MPL_EFORMAT, line, -1, "value %s is not %s",
+                     mpl__quote(q1, t[2].s, t[2].n), value_kind(s->field));
+  return mpl__fail(s->info, MPL_EFORMAT, line, -1, "bad entry %s (expected %s)",
+                   mpl__quote(q1, ls, (size_t)(le - ls)),
+                   want == 2 ? "'row col'" : "'row col value'");
+}
+
+/* The entries of a coordinate file, added into the zeroed matrix m. */
+static int read_coord(mm *s, mpl_mat *m) {
+  const char *ls, *le;
+  size_t line, want = s->field == F_PATTERN ? 2 : 3;
+  tok t[3];
+  for (uint64_t done = 0; done < s->count; done++) {
+    if (!next_data_line(s, &ls, &le, &line))
+      return mpl__fail(s->info, MPL_EFORMAT, s->line - 1, -1,
+                       "the file ends after %llu of the %llu entries "
+                       "announced on line %zu",
+                       (unsigned long long)done, (unsigned long long)s->count,
+                       s->size_line);
+    size_t nt = split(ls, le, t, 3);
+    if (s->field == F_PATTERN && nt == 3) nt = 2; /* a value: ignored */
+    uint64_t i, j;
+    double v = 1;
+    if (nt != want || !tok_u64(t[0], &i) || !tok_u64(t[1], &j) ||
+        (want == 3 && !tok_value(s, t[2], s->field, &v)))
+      return bad_entry(s, t, nt, want, ls, le, line);
+    if (i < 1 || j < 1 || i > s->rows || j > s->cols)
+      return mpl__fail(s->info, MPL_EFORMAT, line, -1,
+                       "index (%llu, %llu) out of range for a %zux%zu matrix",
+                       (unsigned long long)i, (unsigned long long)j, s->rows,
+                       s->cols);
+    /* Entries above the diagonal are mirrored like those below, and a
+    ** skew-symmetric diagonal entry is kept, as SciPy reads them. */
+    size_t r = (size_t)i - 1, c = (size_t)j - 1;
+    if (s->field == F_PATTERN) {
+      MPL_AT(m, r, c) = 1;
+      if (s->sym == S_SYMMETRIC) MPL_AT(m, c, r) = 1;
+    } else {
+      MPL_AT(m, r, c) += v;
+      if (s->sym == S_SYMMETRIC && r != c) MPL_AT(m, c, r) += v;
+      if (s->sym == S_SKEW && r != c) MPL_AT(m, c, r) -= v;
     }
   }
-  if (next_data_line(&s, &ls, &le, &line)) {
-    err = mpl__fail(info, MPL_EFORMAT, line, -1,
+  return 0;
+}
+
+/* The values of an array file, column by column, any number per line. */
+static int read_array(mm *s, mpl_mat *m) {
+  const char *ls, *le;
+  size_t line, rows = s->rows, cols = s->cols;
+  size_t r = s->sym == S_SKEW ? 1 : 0, c = 0;
+  uint64_t done = 0, count = s->count;
+  char q1[200];
+  while (done < count) {
+    if (!next_data_line(s, &ls, &le, &line)) break;
+    const char *p = ls;
+    while (p < le) {
+      while (p < le && blank(*p)) p++;
+      if (p == le) break;
+      const char *b = p;
+      while (p < le && !blank(*p)) p++;
+      tok v1 = {b, (size_t)(p - b)};
+      double v;
+      if (done == count)
+        return mpl__fail(s->info, MPL_EFORMAT, line, -1,
+                         "more values than the %llu a %zux%zu %s array "
+                         "holds",
+                         (unsigned long long)count, rows, cols,
+                         field_name(s->field));
+      if (!tok_value(s, v1, s->field, &v))
+        return mpl__fail(s->info, MPL_EFORMAT, line, -1, "value %s is not %s",
+                         mpl__quote(q1, v1.s, v1.n), value_kind(s->field));
+      MPL_AT(m, r, c) = v;
+      if (s->sym == S_SYMMETRIC) MPL_AT(m, c, r) = v;
+      if (s->sym == S_SKEW) MPL_AT(m, c, r) = -v;
+      done++;
+      if (++r == rows) { /* next column: from its diagonal when symmetric */
+        c++;
+        r = s->sym == S_GENERAL ? 0 : s->sym == S_SYMMETRIC ? c : c + 1;
+      }
+    }
+  }
+  if (done < count)
+    return mpl__fail(s->info, MPL_EFORMAT, s->line - 1, -1,
+                     "the file ends after %llu of the %llu values of a "
+                     "%zux%zu array",
+                     (unsigned long long)done, (unsigned long long)count, rows,
+                     cols);
+  return 0;
+}
+
+/* The data section into a new dense matrix, then nothing but comments. */
+static int read_data(mm *s, mpl_mat **out) {
+  const char *ls, *le;
+  size_t line;
+  mpl_mat *m = NULL;
+  int err = mpl_mat_new(&m, s->rows, s->cols);
+  if (err)
+    return mpl__fail(s->info, err, s->size_line, -1,
+                     err == MPL_EOVERFLOW
+                         ? "a dense %zux%zu matrix is too large"
+                         : "not enough memory for a dense "
+                           "%zux%zu matrix",
+                     s->rows, s->cols);
+  err = s->coord ? read_coord(s, m) : read_array(s, m);
+  if (!err && next_data_line(s, &ls, &le, &line))
+    err = mpl__fail(s->info, MPL_EFORMAT, line, -1,
                     "more %s than the %llu announced on line %zu",
-                    coord ? "entries" : "values", (unsigned long long)count,
-                    size_line);
-    goto fail;
+                    s->coord ? "entries" : "values",
+                    (unsigned long long)s->count, s->size_line);
+  if (err) {
+    mpl_mat_release(m);
+    return err;
   }
   *out = m;
   return 0;
-fail:
-  mpl_mat_release(m);
+}
+
+/* The banner, the size line, the data: each step checks its part. */
+int mpl__mtx_read(const char *buf, size_t len, locale_t loc, mpl_mat **out,
+                  mpl_load_info *info) {
+  mm s = {.p = buf, .end = buf + len, .line = 1, .loc = loc, .info = info};
+  tok t[6];
+  *out = NULL;
+  int err = banner_tokens(&s, t);
+  if (!err) err = banner_kinds(&s, t);
+  if (!err) err = read_size(&s);
+  if (!err) err = read_data(&s, out);
   return err;
 }
 

@@ -586,36 +586,140 @@ static void unmap_storage(mpl__storage *st) {
   close(st->fd);
 }
 
-int mpl__npy_read(const mpl__src *src, int map, mpl_mat **out,
-                  mpl_load_info *info) {
+/* The fixed preamble (magic, version, header length), checked against the
+** file's size: its header starts at *hoff and is *hlen bytes long. */
+static int read_preamble(const mpl__src *src, mpl_load_info *info, size_t *hoff,
+                         size_t *hlen) {
   unsigned char pre[12];
   size_t size = src->size;
   int err;
-  *out = NULL;
   if (size < 6 || ((err = read_at(src, 0, pre, 6, info)) == 0 &&
                    memcmp(pre, "\x93NUMPY", 6) != 0))
     return mpl__fail(info, MPL_EFORMAT, 0, 0, "not a .npy file (bad magic)");
   if (err) return err;
-  if (size < 8) return mpl__fail(info, MPL_EFORMAT, 0, 6, "the file ends in the header");
+  if (size < 8)
+    return mpl__fail(info, MPL_EFORMAT, 0, 6, "the file ends in the header");
   if ((err = read_at(src, 6, pre + 6, 2, info)) != 0) return err;
   if (pre[6] < 1 || pre[6] > 3 || pre[7] != 0)
     return mpl__fail(info, MPL_EFORMAT, 0, 6,
                      "unsupported .npy version %u.%u (1.0, 2.0 and 3.0 are)",
                      pre[6], pre[7]);
-  size_t lenbytes = pre[6] == 1 ? 2 : 4, hoff = 8 + lenbytes;
-  if (size < hoff) return mpl__fail(info, MPL_EFORMAT, 0, 8, "the file ends in the header");
+  size_t lenbytes = pre[6] == 1 ? 2 : 4;
+  *hoff = 8 + lenbytes;
+  if (size < *hoff)
+    return mpl__fail(info, MPL_EFORMAT, 0, 8, "the file ends in the header");
   if ((err = read_at(src, 8, pre + 8, lenbytes, info)) != 0) return err;
-  size_t hlen = (size_t)pre[8] | (size_t)pre[9] << 8;
-  if (lenbytes == 4) hlen |= (size_t)pre[10] << 16 | (size_t)pre[11] << 24;
-  if (hlen > MAX_HEADER)
+  *hlen = (size_t)pre[8] | (size_t)pre[9] << 8;
+  if (lenbytes == 4) *hlen |= (size_t)pre[10] << 16 | (size_t)pre[11] << 24;
+  if (*hlen > MAX_HEADER)
     return mpl__fail(info, MPL_EFORMAT, 0, 8,
-                     "header length %zu is more than %d (NumPy's limit)", hlen,
+                     "header length %zu is more than %d (NumPy's limit)", *hlen,
                      MAX_HEADER);
-  if (hlen > size - hoff)
+  if (*hlen > size - *hoff)
     return mpl__fail(info, MPL_EFORMAT, 0, 8,
                      "header length %zu runs past the end of the file (%zu "
-                     "bytes)", hlen, size);
+                     "bytes)",
+                     *hlen, size);
+  return 0;
+}
 
+/* The header's shape as rows x cols, and as NumPy writes it (for errors);
+** more than two dimensions is an error that shows the shape. */
+static int npy_shape(const hdr *h, size_t *rows, size_t *cols, char shape[80]) {
+  *rows = 1;
+  *cols = 1;
+  if (h->ndim > 2) {
+    int k = snprintf(shape, 80, "(%llu", (unsigned long long)h->dims[0]);
+    for (size_t d = 1; d < h->ndim && d < MAX_DIMS && k < 60; d++)
+      k += snprintf(shape + k, 80 - (size_t)k, ", %llu",
+                    (unsigned long long)h->dims[d]);
+    snprintf(shape + k, 80 - (size_t)k, "%s)",
+             h->ndim > MAX_DIMS || k >= 60 ? ", ..." : "");
+    return mpl__fail(h->info, MPL_EFORMAT, 0, (long long)h->base,
+                     "%zu-dimensional arrays are not supported (shape %s)",
+                     h->ndim, shape);
+  }
+  if (h->ndim == 1) *cols = (size_t)h->dims[0];
+  if (h->ndim == 2) {
+    *rows = (size_t)h->dims[0];
+    *cols = (size_t)h->dims[1];
+  }
+  if (h->ndim == 0)
+    snprintf(shape, 80, "()");
+  else if (h->ndim == 1)
+    snprintf(shape, 80, "(%zu,)", *cols);
+  else
+    snprintf(shape, 80, "(%zu, %zu)", *rows, *cols);
+  return 0;
+}
+
+/* The mmap option: the matrix is the file's own float64 data, mapped
+** shared, so only native float64 at an aligned offset qualifies. */
+static int map_data(const mpl__src *src, const hdr *h, size_t doff,
+                    size_t dbytes, size_t rows, size_t cols, int colmajor,
+                    mpl_mat **out) {
+  mpl_load_info *info = h->info;
+  if (h->dt.kind != K_F8 || h->dt.swap)
+    return mpl__fail(info, MPL_EINVAL, 0, -1,
+                     "the mmap option needs float64 in this machine's byte "
+                     "order "
+                     "('%cf8'); the file holds '%s' (load it without mmap "
+                     "to convert it)",
+                     NATIVE, h->dt.name);
+  if (doff % sizeof(double))
+    return mpl__fail(info, MPL_EINVAL, 0, (long long)doff,
+                     "the mmap option needs the data 8-byte aligned; it "
+                     "starts at "
+                     "byte %zu",
+                     doff);
+  void *p =
+      mmap(NULL, doff + dbytes, PROT_READ | PROT_WRITE, MAP_SHARED, src->fd, 0);
+  if (p == MAP_FAILED)
+    return mpl__fail(info, errno == ENOMEM ? MPL_ENOMEM : MPL_ESYS, 0, -1,
+                     "cannot map the file: %s", strerror(errno));
+  double *base = (double *)((char *)p + doff);
+  int err = mpl__mat_external(
+      out, base, dbytes, rows, cols, colmajor ? 1 : (ptrdiff_t)cols,
+      colmajor ? (ptrdiff_t)rows : 1, unmap_storage, NULL, src->fd, doff);
+  if (err) {
+    munmap(p, doff + dbytes);
+    return mpl__fail(info, err, 0, -1, "out of memory");
+  }
+  return 0;
+}
+
+/* Without mmap: the data converted into a new matrix, transposed when the
+** file holds it column by column. */
+static int copy_data(const mpl__src *src, const hdr *h, size_t doff,
+                     size_t rows, size_t cols, int colmajor, size_t mbytes,
+                     mpl_mat **out) {
+  mpl_mat *m;
+  int err =
+      load_data(src, &h->dt, doff, rows, cols, colmajor, mbytes, &m, h->info);
+  if (err) return err;
+  if (colmajor) {
+    mpl_mat *t;
+    err = mpl_mat_transpose(&t, m);
+    mpl_mat_release(m);
+    m = t;
+    if (err) mpl__fail(h->info, err, 0, -1, "out of memory");
+  }
+  if (err) {
+    mpl_mat_release(m);
+    return err;
+  }
+  *out = m;
+  return 0;
+}
+
+/* Preamble, header, shape and sizes (each checked before anything is
+** allocated), then the data mapped or copied. */
+int mpl__npy_read(const mpl__src *src, int map, mpl_mat **out,
+                  mpl_load_info *info) {
+  size_t size = src->size, hoff = 0, hlen = 0;
+  *out = NULL;
+  int err = read_preamble(src, info, &hoff, &hlen);
+  if (err) return err;
   char text[MAX_HEADER];
   if ((err = read_at(src, hoff, text, hlen, info)) != 0) return err;
   hdr h;
@@ -625,29 +729,9 @@ int mpl__npy_read(const mpl__src *src, int map, mpl_mat **out,
   h.base = hoff;
   h.info = info;
   if ((err = parse_header(&h)) != 0) return err;
-
-  /* shape -> rows x cols; every size checked before anything is allocated */
   char shape[80];
-  size_t rows = 1, cols = 1;
-  if (h.ndim > 2) {
-    int k = snprintf(shape, sizeof shape, "(%llu", (unsigned long long)h.dims[0]);
-    for (size_t d = 1; d < h.ndim && d < MAX_DIMS && k < 60; d++)
-      k += snprintf(shape + k, sizeof shape - (size_t)k, ", %llu",
-                    (unsigned long long)h.dims[d]);
-    snprintf(shape + k, sizeof shape - (size_t)k, "%s)", h.ndim > MAX_DIMS || k >= 60 ? ", ..." : "");
-    return mpl__fail(info, MPL_EFORMAT, 0, (long long)hoff,
-                     "%zu-dimensional arrays are not supported (shape %s)",
-                     h.ndim, shape);
-  }
-  if (h.ndim == 1) cols = (size_t)h.dims[0];
-  if (h.ndim == 2) {
-    rows = (size_t)h.dims[0];
-    cols = (size_t)h.dims[1];
-  }
-  if (h.ndim == 0) snprintf(shape, sizeof shape, "()");
-  else if (h.ndim == 1) snprintf(shape, sizeof shape, "(%zu,)", cols);
-  else snprintf(shape, sizeof shape, "(%zu, %zu)", rows, cols);
-  size_t n, dbytes, mbytes;
+  size_t rows, cols, n, dbytes, mbytes;
+  if ((err = npy_shape(&h, &rows, &cols, shape)) != 0) return err;
   if (__builtin_mul_overflow(rows, cols, &n) ||
       __builtin_mul_overflow(n, h.dt.size, &dbytes) ||
       mpl__mat_bytes(rows, cols, &mbytes))
@@ -661,56 +745,11 @@ int mpl__npy_read(const mpl__src *src, int map, mpl_mat **out,
   if (dbytes > size - doff)
     return mpl__fail(info, MPL_EFORMAT, 0, (long long)doff,
                      "the data is truncated: shape %s of '%s' needs %zu bytes, "
-                     "the file has %zu after the header", shape, h.dt.name,
-                     dbytes, size - doff);
+                     "the file has %zu after the header",
+                     shape, h.dt.name, dbytes, size - doff);
   int colmajor = h.fortran && rows > 1 && cols > 1;
-
-  if (map) {
-    if (h.dt.kind != K_F8 || h.dt.swap)
-      return mpl__fail(info, MPL_EINVAL, 0, -1,
-                       "the mmap option needs float64 in this machine's byte "
-                       "order "
-                       "('%cf8'); the file holds '%s' (load it without mmap "
-                       "to convert it)", NATIVE, h.dt.name);
-    if (doff % sizeof(double))
-      return mpl__fail(info, MPL_EINVAL, 0, (long long)doff,
-                       "the mmap option needs the data 8-byte aligned; it "
-                       "starts at "
-                       "byte %zu", doff);
-    void *p = mmap(NULL, doff + dbytes, PROT_READ | PROT_WRITE, MAP_SHARED,
-                   src->fd, 0);
-    if (p == MAP_FAILED)
-      return mpl__fail(info, errno == ENOMEM ? MPL_ENOMEM : MPL_ESYS, 0, -1,
-                       "cannot map the file: %s", strerror(errno));
-    double *base = (double *)((char *)p + doff);
-    err = mpl__mat_external(out, base, dbytes, rows, cols,
-                            colmajor ? 1 : (ptrdiff_t)cols,
-                            colmajor ? (ptrdiff_t)rows : 1, unmap_storage, NULL,
-                            src->fd, doff);
-    if (err) {
-      munmap(p, doff + dbytes);
-      return mpl__fail(info, err, 0, -1, "out of memory");
-    }
-    return 0;
-  }
-
-  mpl_mat *m;
-  if ((err = load_data(src, &h.dt, doff, rows, cols, colmajor, mbytes, &m,
-                       info)) != 0)
-    return err;
-  if (colmajor) {
-    mpl_mat *t;
-    err = mpl_mat_transpose(&t, m);
-    mpl_mat_release(m);
-    m = t;
-    if (err) mpl__fail(info, err, 0, -1, "out of memory");
-  }
-  if (err) {
-    mpl_mat_release(m);
-    return err;
-  }
-  *out = m;
-  return 0;
+  if (map) return map_data(src, &h, doff, dbytes, rows, cols, colmajor, out);
+  return copy_data(src, &h, doff, rows, cols, colmajor, mbytes, out);
 }
 
 /* ---------------------------------------------------------------------- */

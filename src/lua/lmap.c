@@ -72,12 +72,6 @@ enum {
   T_REF = 'R'
 };
 
-static long now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000000000L + ts.tv_nsec;
-}
-
 /* ---------------------------------------------------------------------- */
 /* encoding, in a worker                                                  */
 /* ---------------------------------------------------------------------- */
@@ -285,12 +279,67 @@ static int get(dec *d, void *out, size_t n) {
   return 0;
 }
 
+static int dec_value(dec *d, int depth);
+
+/* A table: its array part, then key-value pairs (a nil or NaN key is
+** malformed); kept apart from the scalars because it recurses. */
+static int dec_table(dec *d, int depth) {
+  lua_State *L = d->L;
+  uint64_t a, b;
+  if (get(d, &a, sizeof a) || a > (uint64_t)(d->end - d->p)) return -1;
+  lua_createtable(L, a > INT_MAX ? 0 : (int)a, 0);
+  dec_number(d);
+  for (uint64_t i = 0; i < a; i++) {
+    if (dec_value(d, depth + 1)) return -1;
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  if (get(d, &b, sizeof b) || b > (uint64_t)(d->end - d->p)) return -1;
+  for (uint64_t i = 0; i < b; i++) {
+    if (dec_value(d, depth + 1)) return -1;
+    if (lua_isnil(L, -1) ||
+        (lua_type(L, -1) == LUA_TNUMBER && isnan(lua_tonumber(L, -1))))
+      return -1;
+    if (dec_value(d, depth + 1)) return -1;
+    lua_rawset(L, -3);
+  }
+  return 0;
+}
+
+/* A small matrix, its elements in the frame: copied into a new matrix. */
+static int dec_mat(dec *d) {
+  uint64_t a, b;
+  size_t bytes;
+  if (get(d, &a, sizeof a) || get(d, &b, sizeof b) ||
+      mpl__mat_bytes((size_t)a, (size_t)b, &bytes) ||
+      bytes > (size_t)(d->end - d->p))
+    return -1;
+  mpl_mat *m = mpl__new_mat(d->L, "mat.map", (size_t)a, (size_t)b, 0);
+  if (bytes) memcpy(m->data, d->p, bytes);
+  d->p += bytes;
+  dec_number(d);
+  return 0;
+}
+
+/* A large matrix, left in the team's results region: only its place and
+** shape are in the frame. */
+static int dec_big(dec *d) {
+  uint64_t a, b, c;
+  if (get(d, &a, sizeof a) || get(d, &b, sizeof b) || get(d, &c, sizeof c))
+    return -1;
+  mpl_mat *m;
+  int err = mpl__team_result_mat(d->t, &m, (size_t)a, (size_t)b, (size_t)c);
+  if (err == MPL_EINVAL || err == MPL_EOVERFLOW) return -1;
+  mpl__push_result(d->L, "mat.map", err, m);
+  dec_number(d);
+  return 0;
+}
+
 /* Push the value encoded at d->p; -1 when the bytes are malformed (a
 ** matrix that cannot be allocated raises instead). */
 static int dec_value(dec *d, int depth) {
   lua_State *L = d->L;
   char tag;
-  uint64_t a, b, c;
+  uint64_t a;
   if (depth > MAX_DEPTH + 1 || !lua_checkstack(L, 4) || get(d, &tag, 1))
     return -1;
   switch (tag) {
@@ -318,51 +367,16 @@ static int dec_value(dec *d, int depth) {
     lua_pushlstring(L, d->p, (size_t)a);
     d->p += a;
     return 0;
-  case T_TAB: {
-    if (get(d, &a, sizeof a) || a > (uint64_t)(d->end - d->p)) return -1;
-    lua_createtable(L, a > INT_MAX ? 0 : (int)a, 0);
-    dec_number(d);
-    for (uint64_t i = 0; i < a; i++) {
-      if (dec_value(d, depth + 1)) return -1;
-      lua_rawseti(L, -2, (lua_Integer)i + 1);
-    }
-    if (get(d, &b, sizeof b) || b > (uint64_t)(d->end - d->p)) return -1;
-    for (uint64_t i = 0; i < b; i++) {
-      if (dec_value(d, depth + 1)) return -1;
-      if (lua_isnil(L, -1) ||
-          (lua_type(L, -1) == LUA_TNUMBER && isnan(lua_tonumber(L, -1))))
-        return -1;
-      if (dec_value(d, depth + 1)) return -1;
-      lua_rawset(L, -3);
-    }
-    return 0;
-  }
-  case T_MAT: {
-    size_t bytes;
-    if (get(d, &a, sizeof a) || get(d, &b, sizeof b) ||
-        mpl__mat_bytes((size_t)a, (size_t)b, &bytes) ||
-        bytes > (size_t)(d->end - d->p))
-      return -1;
-    mpl_mat *m = mpl__new_mat(L, "mat.map", (size_t)a, (size_t)b, 0);
-    if (bytes) memcpy(m->data, d->p, bytes);
-    d->p += bytes;
-    dec_number(d);
-    return 0;
-  }
+  case T_TAB:
+    return dec_table(d, depth);
+  case T_MAT:
+    return dec_mat(d);
   case T_REF:
     if (get(d, &a, sizeof a) || a < 1 || a > d->nref) return -1;
     lua_rawgeti(L, d->refs, (lua_Integer)a);
     return 0;
-  case T_BIG: {
-    if (get(d, &a, sizeof a) || get(d, &b, sizeof b) || get(d, &c, sizeof c))
-      return -1;
-    mpl_mat *m;
-    int err = mpl__team_result_mat(d->t, &m, (size_t)a, (size_t)b, (size_t)c);
-    if (err == MPL_EINVAL || err == MPL_EOVERFLOW) return -1;
-    mpl__push_result(L, "mat.map", err, m);
-    dec_number(d);
-    return 0;
-  }
+  case T_BIG:
+    return dec_big(d);
   default:
     return -1;
   }
@@ -436,7 +450,7 @@ typedef struct pressure {
 } pressure;
 
 static void relieve(lua_State *L, pressure *p) {
-  long t = now_ns();
+  long t = mpl__now_ns();
   if (t - p->last < PRESSURE_NS) return;
   p->last = t;
   mpl__arena_stats st;
@@ -508,7 +522,7 @@ static int worker_run(lua_State *L) {
   lua_newtable(L);
   int base = lua_gettop(L);
   enc e = {L, t, NULL, 0, 0, base, 0, ""};
-  pressure pr = {now_ns(), 0};
+  pressure pr = {mpl__now_ns(), 0};
   size_t lo, hi;
   while (mpl__team_take(t, &lo, &hi)) {
     for (size_t i = lo; i < hi; i++) {
@@ -608,7 +622,7 @@ static void fmt_time(char *s, size_t size, double sec) {
 ** draw shows the elapsed time and ends the line. */
 static void bar_draw(bar *b, size_t done, int final) {
   if (!b->mode) return;
-  long t = now_ns();
+  long t = mpl__now_ns();
   if (!final) {
     if (b->mode == 1 && !b->shown && t - b->t0 < 1000000000L) return;
     if (b->shown && t - b->last < 200000000L) return;
@@ -726,28 +740,75 @@ static int map_raise(lua_State *L, holder *h, bar *b) {
   return lua_error(L);
 }
 
+/* Argument #2: a count (f(i) for 1..n) or something with a length; sets
+** *count for the first and returns n. */
+static size_t map_items(lua_State *L, int *count) {
+  int t2 = lua_type(L, 2);
+  *count = 0;
+  if (t2 == LUA_TNUMBER) {
+    *count = 1;
+    return mpl__check_size(L, 2, "mat.map", "count");
+  }
+  if (t2 == LUA_TTABLE ||
+      (t2 == LUA_TUSERDATA && luaL_getmetafield(L, 2, "__len") != LUA_TNIL &&
+       (lua_pop(L, 1), 1))) {
+    lua_Integer len = luaL_len(L, 2);
+    return len > 0 ? (size_t)len : 0;
+  }
+  return (size_t)luaL_error(L,
+                            "mat.map: bad argument #2 (table or count "
+                            "expected, got %s)",
+                            mpl__typename(L, 2));
+}
+
+/* One result frame decoded into the results table (stack index 4); the
+** numbered tables (index 6) are dropped once the frame is done. */
+static void map_store(lua_State *L, holder *h, bar *b,
+                      const mpl__team_event *ev) {
+  dec d = {L, h->t, ev->data, (const char *)ev->data + ev->len, 6, 0};
+  if (dec_value(&d, 0) != 0 || d.p != d.end) {
+    lua_pushfstring(L, "mat.map: item %I: malformed result",
+                    (LUAI_UACINT)ev->item + 1);
+    map_raise(L, h, b);
+  }
+  lua_rawseti(L, 4, (lua_Integer)ev->item + 1);
+  if (d.nref) {
+    lua_pushnil(L);
+    lua_replace(L, 6);
+  }
+}
+
+/* Take the team's events until every item is in, drawing the bar; the
+** first failure is raised once the team is stopped. */
+static void map_collect(lua_State *L, holder *h, bar *b) {
+  for (;;) {
+    mpl__team_event ev;
+    int rc = mpl__team_wait(h->t, &ev, WAIT_MS);
+    if (rc == MPL__TEAM_RESULT) {
+      map_store(L, h, b, &ev);
+    } else if (rc == MPL__TEAM_FAILED) {
+      lua_pushfstring(L, "mat.map: item %I: ", (LUAI_UACINT)ev.item + 1);
+      lua_pushlstring(L, ev.data, ev.len);
+      lua_concat(L, 2);
+      map_raise(L, h, b);
+    } else if (rc == MPL__TEAM_DONE) {
+      return;
+    } else if (rc < 0) {
+      lua_pushfstring(L, "mat.map: %s", mpl_errmsg());
+      map_raise(L, h, b);
+    }
+    bar_draw(b, mpl__team_received(h->t), 0);
+  }
+}
+
 /* mat.map(f, items [, opts]) -> results in item order. */
 static int l_map(lua_State *L) {
   lua_settop(L, 3);
   if (!callable(L, 1))
     return luaL_error(L, "mat.map: bad argument #1 (function expected, got %s)",
                       mpl__typename(L, 1));
-  size_t n;
-  int count = 0, t2 = lua_type(L, 2);
-  if (t2 == LUA_TNUMBER) {
-    n = mpl__check_size(L, 2, "mat.map", "count");
-    count = 1;
-  } else if (t2 == LUA_TTABLE ||
-             (t2 == LUA_TUSERDATA && luaL_getmetafield(L, 2, "__len") != LUA_TNIL &&
-              (lua_pop(L, 1), 1))) {
-    lua_Integer len = luaL_len(L, 2);
-    n = len > 0 ? (size_t)len : 0;
-  } else {
-    return luaL_error(L,
-                      "mat.map: bad argument #2 (table or count expected, "
-                      "got %s)",
-                      mpl__typename(L, 2));
-  }
+  int count;
+  size_t n = map_items(L, &count);
   map_opts o;
   read_opts(L, 3, &o);
   /* 4: the results, grown as they arrive: sized for all n at once, a
@@ -762,42 +823,18 @@ static int l_map(lua_State *L) {
 
   int procs = (size_t)o.procs > n ? (int)n : o.procs;
   map_ctx c = {L, count, o.has_seed, o.seed};
-  bar b = {o.progress == 1 ? 2 : (o.progress == 0 ? 0 : isatty(2) ? 1 : 0), 0,
-           now_ns(), 0, n};
+  bar b = {o.progress == 1 ? 2
+                           : (o.progress == 0 ? 0
+                              : isatty(2)     ? 1
+                                              : 0),
+           0, mpl__now_ns(), 0, n};
   mpl__interrupt_clear();
   int err = mpl__team_start(&h->t, n, procs, o.chunk, map_worker, &c);
   if (err) {
     const char *detail = mpl_errmsg();
     return luaL_error(L, "mat.map: %s", *detail ? detail : mpl_strerror(err));
   }
-  for (;;) {
-    mpl__team_event ev;
-    int rc = mpl__team_wait(h->t, &ev, WAIT_MS);
-    if (rc == MPL__TEAM_RESULT) {
-      dec d = {L, h->t, ev.data, (const char *)ev.data + ev.len, 6, 0};
-      if (dec_value(&d, 0) != 0 || d.p != d.end) {
-        lua_pushfstring(L, "mat.map: item %I: malformed result",
-                        (LUAI_UACINT)ev.item + 1);
-        return map_raise(L, h, &b);
-      }
-      lua_rawseti(L, 4, (lua_Integer)ev.item + 1);
-      if (d.nref) {
-        lua_pushnil(L);
-        lua_replace(L, 6);
-      }
-    } else if (rc == MPL__TEAM_FAILED) {
-      lua_pushfstring(L, "mat.map: item %I: ", (LUAI_UACINT)ev.item + 1);
-      lua_pushlstring(L, ev.data, ev.len);
-      lua_concat(L, 2);
-      return map_raise(L, h, &b);
-    } else if (rc == MPL__TEAM_DONE) {
-      break;
-    } else if (rc < 0) {
-      lua_pushfstring(L, "mat.map: %s", mpl_errmsg());
-      return map_raise(L, h, &b);
-    }
-    bar_draw(&b, mpl__team_received(h->t), 0);
-  }
+  map_collect(L, h, &b);
   bar_draw(&b, n, 1);
   mpl__team *t = h->t;
   h->t = NULL;

@@ -467,8 +467,10 @@ done:
   return err;
 }
 
-int mpl__la_lstsq(const mpl_mat *a, const mpl_mat *b, double rcond,
-                  mpl_mat *x, int *rank, mpl_mat *s, mpl__la_info *info) {
+/* lstsq's argument checks, in the order callers rely on for which error
+** a call with several wrong arguments gets. */
+static int lstsq_check(const mpl_mat *a, const mpl_mat *b, const mpl_mat *x,
+                       const int *rank, const mpl_mat *s, mpl__la_info *info) {
   if (info) {
     info->why = MPL__LA_OK;
     info->rcond = 0;
@@ -486,45 +488,63 @@ int mpl__la_lstsq(const mpl_mat *a, const mpl_mat *b, double rcond,
     fail(info, MPL__LA_NONFINITE);
     return MPL_EINVAL;
   }
+  return 0;
+}
+
+/* dgelsd with the workspace it asks for (a query first), on packed
+** column-major copies: fb (ldb x k) becomes the solution. */
+static int gelsd_run(la_int m, la_int n, la_int k, double *fa, double *fb,
+                     la_int ldb, double *fs, double rcond, la_int *rk,
+                     mpl__la_info *info) {
+  la_int inf = 0, lwork = -1, qi = 0;
+  double q = 0, *work = NULL;
+  la_int *iwork = NULL;
+  int err = 0;
+  LAPACK(dgelsd)
+  (&m, &n, &k, fa, &m, fb, &ldb, fs, &rcond, rk, &q, &lwork, &qi, &inf);
+  lwork = work_size(q, 1.0);
+  if (!lwork) return MPL_EOVERFLOW;
+  if (!(work = dalloc((size_t)lwork, 1, &err))) return err;
+  if (!(iwork = malloc(sizeof(la_int) * (size_t)(qi > 0 ? qi : 1)))) {
+    free(work);
+    return MPL_ENOMEM;
+  }
+  LAPACK(dgelsd)
+  (&m, &n, &k, fa, &m, fb, &ldb, fs, &rcond, rk, work, &lwork, iwork, &inf);
+  free(work);
+  free(iwork);
+  if (inf != 0) {
+    fail(info, inf > 0 ? MPL__LA_NOCONV : MPL__LA_OK);
+    return MPL_EINVAL;
+  }
+  return 0;
+}
+
+/* Least squares through dgelsd (SVD-based): x, the rank and, when asked,
+** the singular values. */
+int mpl__la_lstsq(const mpl_mat *a, const mpl_mat *b, double rcond, mpl_mat *x,
+                  int *rank, mpl_mat *s, mpl__la_info *info) {
+  int err = lstsq_check(a, b, x, rank, s, info);
+  if (err) return err;
+  size_t m = a->rows, n = a->cols, k = b->cols, mn = m < n ? m : n;
   *rank = 0;
   if (mn == 0) {
     mpl_mat_fill(x, 0);
     return 0;
   }
   size_t ldb = m > n ? m : n;
-  int err = 0;
   double *fa = dalloc(m, n, &err);
   double *fb = fa ? dalloc(ldb, k ? k : 1, &err) : NULL;
-  double *fs = fb ? dalloc(mn, 1, &err) : NULL, *work = NULL;
-  la_int *iwork = NULL;
+  double *fs = fb ? dalloc(mn, 1, &err) : NULL;
   if (!fs) goto done;
   pack(a, fa, 1, m);
   memset(fb, 0, sizeof(double) * ldb * (k ? k : 1));
   pack(b, fb, 1, ldb);
   if (rcond < 0) rcond = DBL_EPSILON * (double)(m > n ? m : n);
-  la_int lm = (la_int)m, ln = (la_int)n, lk = (la_int)k, lldb = (la_int)ldb;
-  la_int inf = 0, lwork = -1, qi = 0, rk = 0;
-  double q = 0;
-  LAPACK(dgelsd)
-  (&lm, &ln, &lk, fa, &lm, fb, &lldb, fs, &rcond, &rk, &q, &lwork, &qi, &inf);
-  lwork = work_size(q, 1.0);
-  if (!lwork) {
-    err = MPL_EOVERFLOW;
-    goto done;
-  }
-  if (!(work = dalloc((size_t)lwork, 1, &err))) goto done;
-  if (!(iwork = malloc(sizeof(la_int) * (size_t)(qi > 0 ? qi : 1)))) {
-    err = MPL_ENOMEM;
-    goto done;
-  }
-  LAPACK(dgelsd)
-  (&lm, &ln, &lk, fa, &lm, fb, &lldb, fs, &rcond, &rk, work, &lwork, iwork,
-   &inf);
-  if (inf != 0) {
-    fail(info, inf > 0 ? MPL__LA_NOCONV : MPL__LA_OK);
-    err = MPL_EINVAL;
-    goto done;
-  }
+  la_int rk = 0;
+  err = gelsd_run((la_int)m, (la_int)n, (la_int)k, fa, fb, (la_int)ldb, fs,
+                  rcond, &rk, info);
+  if (err) goto done;
   *rank = (int)rk;
   for (size_t i = 0; i < n; i++)
     for (size_t j = 0; j < k; j++) MPL_AT(x, i, j) = fb[i + j * ldb];
@@ -534,7 +554,5 @@ done:
   free(fa);
   free(fb);
   free(fs);
-  free(work);
-  free(iwork);
   return err;
 }

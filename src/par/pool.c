@@ -173,19 +173,6 @@ static void futex_wake(_Atomic uint32_t *addr) {
   futex(addr, FUTEX_WAKE, INT_MAX, NULL);
 }
 
-/* Sleep while *addr == val, at most ms milliseconds (any wake may be
-** spurious: callers re-check). */
-static void futex_wait_ms(_Atomic uint32_t *addr, uint32_t val, long ms) {
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  futex(addr, FUTEX_WAIT, val, &ts);
-}
-
-static long now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000000000L + ts.tv_nsec;
-}
-
 static void cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_ia32_pause();
@@ -222,20 +209,20 @@ static void worker_main(ctl *c, int w, pid_t server) {
   pin(w); /* one BLAS thread: set once in the forkserver (see there) */
   uint32_t last = atomic_load(&s->done); /* posts beyond it are for us */
   for (;;) {
-    long t0 = now_ns();
+    long t0 = mpl__now_ns();
     int spins = 0;
     while (atomic_load(&s->post) == last) {
-      if (now_ns() - t0 < WORKER_SPIN_NS) {
+      if (mpl__now_ns() - t0 < WORKER_SPIN_NS) {
         cpu_relax();
         if (++spins % 64 == 0) sched_yield(); /* let the caller have the CPU */
         continue;
       }
       atomic_store(&s->sleeping, 1);
       if (atomic_load(&s->post) == last)
-        futex_wait_ms(&s->post, last, IDLE_CHECK_MS);
+        mpl__futex_wait_ms(&s->post, last, IDLE_CHECK_MS);
       atomic_store(&s->sleeping, 0);
       if (getppid() != server) _exit(0);
-      t0 = now_ns();
+      t0 = mpl__now_ns();
     }
     last = atomic_load(&s->post);
     atomic_store(&s->taken, last);
@@ -623,7 +610,7 @@ static int through(int w, int *lost) {
 ** with an error instead. */
 static int wait_done(int n, int *lost) {
   ctl *c = P.c;
-  long t0 = now_ns();
+  long t0 = mpl__now_ns();
   for (;;) {
     uint32_t w0 = atomic_load(&c->wake);
     int pending = 0;
@@ -638,7 +625,7 @@ static int wait_done(int n, int *lost) {
       mpl__set_errmsg("interrupted");
       return MPL_EINTR;
     }
-    if (now_ns() - t0 < CALLER_SPIN_NS) {
+    if (mpl__now_ns() - t0 < CALLER_SPIN_NS) {
       cpu_relax();
       continue;
     }
@@ -649,7 +636,7 @@ static int wait_done(int n, int *lost) {
     atomic_store(&c->waiting, 1);
     int still = 0, ignore = 0;
     for (int w = 0; w < n; w++) still |= through(w, &ignore) == 0;
-    if (still) futex_wait_ms(&c->wake, w0, 50);
+    if (still) mpl__futex_wait_ms(&c->wake, w0, 50);
     atomic_store(&c->waiting, 0);
   }
 }

@@ -147,12 +147,6 @@ struct mpl__team {
   long last_flush;
 };
 
-static long now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000000000L + ts.tv_nsec;
-}
-
 static size_t page_size(void) {
   long pg = sysconf(_SC_PAGESIZE);
   return pg > 0 ? (size_t)pg : 4096;
@@ -221,11 +215,6 @@ static void region_release(mpl__storage *st) {
 /* workers                                                                */
 /* ---------------------------------------------------------------------- */
 
-static long futex_wait_ms(_Atomic uint32_t *addr, uint32_t val, long ms) {
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  return syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAIT, val, &ts, NULL, 0);
-}
-
 static void futex_wake_all(_Atomic uint32_t *addr) {
   syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }
@@ -248,7 +237,7 @@ static int write_all(int fd, const void *p, size_t len) {
 static int flush_out(mpl__team *t) {
   int err = t->olen ? write_all(t->wfd, t->out, t->olen) : 0;
   t->olen = 0;
-  t->last_flush = now_ns();
+  t->last_flush = mpl__now_ns();
   return err;
 }
 
@@ -259,7 +248,7 @@ int mpl__team_send(mpl__team *t, int kind, size_t item, const void *data,
     int err = flush_out(t);
     if (!err) err = write_all(t->wfd, &h, sizeof h);
     if (!err) err = write_all(t->wfd, data, len);
-    t->last_flush = now_ns();
+    t->last_flush = mpl__now_ns();
     return err;
   }
   size_t need = t->olen + sizeof h + len;
@@ -275,7 +264,7 @@ int mpl__team_send(mpl__team *t, int kind, size_t item, const void *data,
   if (len) memcpy(t->out + t->olen + sizeof h, data, len);
   t->olen = need;
   if (kind != MPL__FRAME_RESULT || t->olen >= FLUSH_BYTES ||
-      now_ns() - t->last_flush >= FLUSH_NS)
+      mpl__now_ns() - t->last_flush >= FLUSH_NS)
     return flush_out(t);
   return 0;
 }
@@ -350,7 +339,7 @@ static void child_main(mpl__team *t, int w, int rfd, int wfd,
   mpl__pool_forbid(); /* products here run in-process */
   ctl *c = t->c;
   while (atomic_load(&c->go) == 0) {
-    futex_wait_ms(&c->go, 0, 100);
+    mpl__futex_wait_ms(&c->go, 0, 100);
     if (getppid() != parent) _exit(127);
   }
   if (atomic_load(&c->go) != 1) _exit(127);
@@ -358,7 +347,7 @@ static void child_main(mpl__team *t, int w, int rfd, int wfd,
   t->wfd = wfd;
   t->out = NULL;
   t->olen = t->ocap = 0;
-  t->last_flush = now_ns();
+  t->last_flush = mpl__now_ns();
   int rc = body(t, w, ctx);
   if (flush_out(t) != 0 && rc == 0) rc = 1;
   fflush(NULL);
@@ -437,12 +426,10 @@ static void abort_start(mpl__team *t) {
   team_free(t);
 }
 
-int mpl__team_start(mpl__team **out, size_t n, int procs, size_t chunk,
-                    mpl__team_body body, void *ctx) {
-  *out = NULL;
-  if (n == 0 || procs < 1 || procs > MPL_MAX_PROCS || !body) return MPL_EINVAL;
+/* The team and its per-worker arrays, zeroed; NULL when out of memory. */
+static mpl__team *team_alloc(size_t n, int procs) {
   mpl__team *t = calloc(1, sizeof *t);
-  if (!t) return MPL_ENOMEM;
+  if (!t) return NULL;
   t->n = n;
   t->procs = procs;
   t->owner = getpid();
@@ -456,74 +443,105 @@ int mpl__team_start(mpl__team **out, size_t n, int procs, size_t chunk,
     free(t->pfd);
     free(t->pw);
     free(t);
-    return MPL_ENOMEM;
+    return NULL;
   }
   for (int i = 0; i < procs; i++) t->w[i].rfd = t->w[i].pidfd = -1;
-  t->cbytes = round_up(sizeof(ctl) + (size_t)procs * sizeof(wslot), page_size());
+  return t;
+}
+
+/* What the workers share with the caller before the fork: the control
+** block and the results region.  On failure the caller frees the team. */
+static int team_map_shared(mpl__team *t, size_t chunk) {
+  t->cbytes =
+      round_up(sizeof(ctl) + (size_t)t->procs * sizeof(wslot), page_size());
   void *m = mmap(NULL, t->cbytes, PROT_READ | PROT_WRITE,
                  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (m == MAP_FAILED) {
-    t->c = NULL;
-    team_free(t);
-    mpl__set_errmsg("cannot map the workers' control block: %s", strerror(errno));
+    mpl__set_errmsg("cannot map the workers' control block: %s",
+                    strerror(errno));
     return MPL_ESYS;
   }
   t->c = m;
-  t->c->n = n;
+  t->c->n = t->n;
   t->c->chunk = chunk;
-  t->c->procs = (uint64_t)procs;
+  t->c->procs = (uint64_t)t->procs;
   t->rg = region_new();
   if (!t->rg) {
-    int e = errno;
-    team_free(t);
-    mpl__set_errmsg("cannot map the results region: %s", strerror(e));
+    mpl__set_errmsg("cannot map the results region: %s", strerror(errno));
     return MPL_ESYS;
   }
+  return 0;
+}
 
-  fflush(NULL); /* a child must not print the caller's buffered output */
+/* Fork worker i with its result pipe and a pidfd to watch it; returns what
+** failed (NULL when it started), the errno in *e. */
+static const char *start_one(mpl__team *t, int i, mpl__team_body body,
+                             void *ctx, pid_t self, int *e) {
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) != 0) {
+    *e = errno;
+    return "cannot create a pipe";
+  }
+  (void)fcntl(p[1], F_SETPIPE_SZ, 256 << 10); /* fewer wakeups; best effort */
+  pid_t pid = fork();
+  if (pid == 0) child_main(t, i, p[0], p[1], body, ctx, self);
+  *e = errno;
+  close(p[1]);
+  if (pid < 0) {
+    close(p[0]);
+    return "cannot start";
+  }
+  worker *k = &t->w[i];
+  k->pid = pid;
+  k->rfd = p[0];
+  (void)fcntl(p[0], F_SETFL, O_NONBLOCK);
+  k->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  if (k->pidfd < 0) {
+    *e = errno;
+    return "cannot watch";
+  }
+  (void)fcntl(k->pidfd, F_SETFD, FD_CLOEXEC);
+  return NULL;
+}
+
+/* Fork every worker with all signals blocked (a child must not run the
+** caller's handlers before it resets them) and stdio flushed (it must not
+** print the caller's buffered output).  Returns MPL_ESYS with the message
+** set when one could not start; the caller then aborts the start. */
+static int fork_workers(mpl__team *t, mpl__team_body body, void *ctx) {
+  fflush(NULL);
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
   pid_t self = getpid();
   const char *what = NULL;
   int e = 0;
-  for (int i = 0; i < procs; i++) {
-    int p[2];
-    if (pipe2(p, O_CLOEXEC) != 0) {
-      what = "cannot create a pipe";
-      e = errno;
-      break;
-    }
-    (void)fcntl(p[1], F_SETPIPE_SZ, 256 << 10); /* fewer wakeups; best effort */
-    pid_t pid = fork();
-    if (pid == 0) child_main(t, i, p[0], p[1], body, ctx, self);
-    e = errno;
-    close(p[1]);
-    if (pid < 0) {
-      close(p[0]);
-      what = "cannot start";
-      break;
-    }
-    worker *k = &t->w[i];
-    k->pid = pid;
-    k->rfd = p[0];
-    (void)fcntl(p[0], F_SETFL, O_NONBLOCK);
-    k->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    if (k->pidfd < 0) {
-      e = errno;
-      what = "cannot watch";
-      break;
-    }
-    (void)fcntl(k->pidfd, F_SETFD, FD_CLOEXEC);
-  }
+  for (int i = 0; i < t->procs && !what; i++)
+    what = start_one(t, i, body, ctx, self, &e);
   pthread_sigmask(SIG_SETMASK, &old, NULL);
-  if (what) {
-    if (strcmp(what, "cannot create a pipe") == 0)
-      mpl__set_errmsg("cannot create a pipe: %s", strerror(e));
-    else
-      mpl__set_errmsg("%s %d worker processes: %s", what, procs, strerror(e));
+  if (!what) return 0;
+  if (strcmp(what, "cannot create a pipe") == 0)
+    mpl__set_errmsg("cannot create a pipe: %s", strerror(e));
+  else
+    mpl__set_errmsg("%s %d worker processes: %s", what, t->procs, strerror(e));
+  return MPL_ESYS;
+}
+
+/* Allocate, share, fork, then open the gate the workers wait at. */
+int mpl__team_start(mpl__team **out, size_t n, int procs, size_t chunk,
+                    mpl__team_body body, void *ctx) {
+  *out = NULL;
+  if (n == 0 || procs < 1 || procs > MPL_MAX_PROCS || !body) return MPL_EINVAL;
+  mpl__team *t = team_alloc(n, procs);
+  if (!t) return MPL_ENOMEM;
+  int err = team_map_shared(t, chunk);
+  if (err) {
+    team_free(t);
+    return err;
+  }
+  if ((err = fork_workers(t, body, ctx)) != 0) {
     abort_start(t);
-    return MPL_ESYS;
+    return err;
   }
   atomic_store(&t->c->go, 1);
   futex_wake_all(&t->c->go);
@@ -641,8 +659,47 @@ static int check_deaths(mpl__team *t, mpl__team_event *ev) {
   return 0;
 }
 
+/* Sleep in poll until a pipe has bytes or a worker dies (at most left ns,
+** capped at POLL_MS), then read the pipes and mark the dead.  Returns 0 or
+** MPL_ESYS with the team stopped. */
+static int poll_workers(mpl__team *t, long left) {
+  int np = 0;
+  for (int i = 0; i < t->procs; i++) {
+    worker *k = &t->w[i];
+    if (!k->eof && !k->dead) {
+      t->pfd[np] = (struct pollfd){k->rfd, POLLIN, 0};
+      t->pw[np++] = i;
+    }
+    if (!k->dead) {
+      t->pfd[np] = (struct pollfd){k->pidfd, POLLIN, 0};
+      t->pw[np++] = -1 - i;
+    }
+  }
+  long ms = (left + 999999) / 1000000;
+  int pr = poll(t->pfd, (nfds_t)np, (int)(ms < POLL_MS ? ms : POLL_MS));
+  if (pr < 0 && errno != EINTR) {
+    int e = errno;
+    stop_all(t);
+    mpl__set_errmsg("cannot wait for the workers: %s", strerror(e));
+    return MPL_ESYS;
+  }
+  for (int j = 0; pr > 0 && j < np; j++) {
+    if (!t->pfd[j].revents) continue;
+    if (t->pw[j] >= 0) {
+      read_some(&t->w[t->pw[j]]);
+    } else {
+      worker *k = &t->w[-1 - t->pw[j]];
+      k->dead = 1;
+      drain(k);
+    }
+  }
+  return 0;
+}
+
+/* The next event: a frame, a failure, the end, an interrupt or a tick when
+** timeout_ms passed; between checks it sleeps in poll_workers. */
 int mpl__team_wait(mpl__team *t, mpl__team_event *ev, int timeout_ms) {
-  long deadline = now_ns() + (long)timeout_ms * 1000000L;
+  long deadline = mpl__now_ns() + (long)timeout_ms * 1000000L;
   ev->kind = 0;
   ev->item = SIZE_MAX;
   ev->data = NULL;
@@ -654,8 +711,10 @@ int mpl__team_wait(mpl__team *t, mpl__team_event *ev, int timeout_ms) {
       return r;
     }
     if (r > 0) {
-      if (ev->kind == MPL__TEAM_FAILED) stop_all(t);
-      else t->received++;
+      if (ev->kind == MPL__TEAM_FAILED)
+        stop_all(t);
+      else
+        t->received++;
       return ev->kind;
     }
     r = check_deaths(t, ev);
@@ -673,38 +732,9 @@ int mpl__team_wait(mpl__team *t, mpl__team_event *ev, int timeout_ms) {
       mpl__set_errmsg("interrupted");
       return MPL_EINTR;
     }
-    long left = deadline - now_ns();
+    long left = deadline - mpl__now_ns();
     if (left <= 0) return ev->kind = MPL__TEAM_TICK;
-    int np = 0;
-    for (int i = 0; i < t->procs; i++) {
-      worker *k = &t->w[i];
-      if (!k->eof && !k->dead) {
-        t->pfd[np] = (struct pollfd){k->rfd, POLLIN, 0};
-        t->pw[np++] = i;
-      }
-      if (!k->dead) {
-        t->pfd[np] = (struct pollfd){k->pidfd, POLLIN, 0};
-        t->pw[np++] = -1 - i;
-      }
-    }
-    long ms = (left + 999999) / 1000000;
-    int pr = poll(t->pfd, (nfds_t)np, (int)(ms < POLL_MS ? ms : POLL_MS));
-    if (pr < 0 && errno != EINTR) {
-      int e = errno;
-      stop_all(t);
-      mpl__set_errmsg("cannot wait for the workers: %s", strerror(e));
-      return MPL_ESYS;
-    }
-    for (int j = 0; pr > 0 && j < np; j++) {
-      if (!t->pfd[j].revents) continue;
-      if (t->pw[j] >= 0) {
-        read_some(&t->w[t->pw[j]]);
-      } else {
-        worker *k = &t->w[-1 - t->pw[j]];
-        k->dead = 1;
-        drain(k);
-      }
-    }
+    if ((r = poll_workers(t, left)) != 0) return r;
   }
 }
 
