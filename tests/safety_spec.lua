@@ -340,17 +340,50 @@ describe("start-up under tight limits", function()
   -- build only.
   local asan = os.getenv("MPL_SANITIZE") == "1"
 
+  -- OpenBLAS loads without its thread pool under these limits, and the
+  -- variable is put back after: scripts see the environment they were given.
   it("ulimit -v: a clear error or a working mpl, never a hang or an empty reason", function()
     if asan then return pending("AddressSanitizer cannot run under ulimit -v") end
-    local rc, out = sh("ulimit -v 100000; " .. MPL .. " -e 'print(mat.ones(2, 2):sum())'", 30)
-    assert.equal(1, rc, out)
-    assert.matches("^mpl: mat: not enough memory for the shared arena %(MPL_ARENA_SIZE sets its size%)[^\n]*\n", out)
-    for _, kb in ipairs({ 200000, 300000, 400000, 500000 }) do
-      rc, out = sh("ulimit -v " .. kb .. "; " .. MPL ..
-                   " -e 'print(mat.ones(2, 2):sum(), os.getenv(\"OPENBLAS_NUM_THREADS\"))'", 30)
-      assert.equal(0, rc, kb .. ": " .. out)
-      assert.equal("4.0\t1\n", out:gsub("rc=%d+\n$", ""))
+    for _, kb in ipairs({ 100000, 200000 }) do
+      local rc, out = sh("ulimit -v " .. kb .. "; " .. MPL .. " -e 'print(mat.ones(2, 2):sum())'", 30)
+      assert.equal(1, rc, out)
+      assert.matches("^mpl: mat: not enough memory for [^\n]+ %(", out)
     end
+    for _, kb in ipairs({ 300000, 400000, 500000 }) do
+      local rc, out = sh("ulimit -v " .. kb .. "; " .. MPL ..
+                   " -e 'print(mat.ones(2, 2):sum(), os.getenv(\"OPENBLAS_NUM_THREADS\"), mat.blas().threads)'", 30)
+      assert.equal(0, rc, kb .. ": " .. out)
+      assert.equal("4.0\tnil\t1\n", out:gsub("rc=%d+\n$", ""))
+    end
+  end)
+
+  -- OpenBLAS's work buffer is made before the arena takes the rest of the
+  -- address space: a product in a worker or in-process used to retry its
+  -- allocation forever.
+  it("ulimit -v: products on workers and in-process finish", function()
+    if asan then return pending("AddressSanitizer cannot run under ulimit -v") end
+    for _, kb in ipairs({ 300000, 500000 }) do
+      local rc, out = sh("ulimit -v " .. kb .. "; " .. MPL .. " -e '" ..
+        "local a = mat.rand(600, 600) local want = mat.dot(a, a, {procs = 1}) " ..
+        "local ok, r = pcall(mat.dot, a, a, {procs = 2}) " ..
+        "print(ok and mat.allclose(r, want, 0, 0) or r, mat.solve(a, a):trace())'", 60)
+      assert.equal(0, rc, kb .. ": " .. out)
+      assert.matches("^true\t600%.0", out)
+    end
+  end)
+
+  -- Stock lua5.4 loading mat.so gets the same start-up as mpl (the
+  -- interpreter is not instrumented: normal build only).
+  it("stock lua5.4 with mat.so under ulimit -v", function()
+    if asan then return pending("the sanitizer build's mat.so needs an instrumented lua5.4") end
+    if not os.execute("command -v lua5.4 >/dev/null") then return pending("no lua5.4") end
+    local dir = os.getenv("MPL_MODULE_DIR") or "."
+    local rc, out = sh("ulimit -v 300000; lua5.4 -e \"package.cpath = '" .. dir ..
+      "/?.so;' .. package.cpath; local mat = require 'mat'; local a = mat.rand(600, 600); " ..
+      "local ok, r = pcall(mat.dot, a, a, {procs = 2}); " ..
+      "print(mat.blas().threads, ok and mat.allclose(r, mat.dot(a, a, {procs = 1}), 0, 0) or r)\"", 60)
+    assert.equal(0, rc, out)
+    assert.equal("1\ttrue\n", out:gsub("rc=%d+\n$", ""))
   end)
 
   it("ulimit -u 2 as an unprivileged user: starts, and a parallel call says why it cannot", function()
@@ -373,6 +406,50 @@ describe("start-up under tight limits", function()
     assert.matches("\nfalse\tmat%.procs: cannot start 2 worker processes: Resource temporarily unavailable\n", out)
     -- the pool's helper or its workers, whichever the limit stops first
     assert.matches("\nfalse\tmat%.dot: cannot start [%w ]+: Resource temporarily unavailable\n", out)
+    assert.is_nil(out:find("OpenBLAS"), out)
+  end)
+
+  -- As nobody (root ignores RLIMIT_NPROC), with no room for a single extra
+  -- process or thread: a clear error, never a signal or a hang.
+  local function as_nobody()
+    if io.popen("id -u"):read("l") ~= "0" then return "bash -c " end
+    if not os.execute("command -v setpriv >/dev/null") then return nil end
+    return "setpriv --reuid=nobody --regid=nogroup --clear-groups bash -c "
+  end
+
+  it("ulimit -u 1 as an unprivileged user: a clear error or a serial mpl", function()
+    local prefix = as_nobody()
+    if not prefix then return pending("setpriv not installed") end
+    -- bash cannot fork under this limit: each mpl replaces it (exec)
+    local function run(args)
+      return sh(prefix .. string.format("%q", "ulimit -u 1; exec " .. MPL .. " " .. args), 60)
+    end
+    -- more than one worker (the default on several CPUs) is refused by name
+    local rc, out = run("-e 'print(mat.ones(2, 2):sum())'")
+    assert.is_truthy((rc == 0 and out:match("^4%.0\nrc=0\n$")) or
+                     (rc == 1 and out:match("^mpl: mat: cannot start the worker pool: Resource temporarily unavailable\n")), out)
+    -- one worker: a serial mpl, products included
+    rc, out = run("-p 1 -e 'local a = mat.ones(300, 300) print(mat.dot(a, a):sum(), mat.blas().threads)'")
+    assert.equal(0, rc, out)
+    assert.equal("27000000.0\t1\n", out:gsub("rc=%d+\n$", ""))
+    assert.is_nil(out:find("OpenBLAS"), out)
+  end)
+
+  it("stock lua5.4 with mat.so as an unprivileged user under ulimit -u 2", function()
+    if asan then return pending("the sanitizer build's mat.so needs an instrumented lua5.4") end
+    if not os.execute("command -v lua5.4 >/dev/null") then return pending("no lua5.4") end
+    local prefix = as_nobody()
+    if not prefix then return pending("setpriv not installed") end
+    local dir = os.getenv("MPL_MODULE_DIR") or "."
+    local script = "ulimit -u 2; lua5.4 -e \"package.cpath = '" .. dir ..
+      "/?.so;' .. package.cpath; local mat = require 'mat'; local a = mat.ones(300, 300); " ..
+      "print(mat.blas().threads, pcall(mat.dot, a, a, {procs = 2})); print(mat.dot(a, a, {procs = 1}):sum())\""
+    local rc, out = sh(prefix .. string.format("%q", script), 60)
+    assert.equal(0, rc, out)
+    -- a product this small may run in-process; a parallel one is refused
+    assert.is_truthy(out:match("^1\ttrue\tmat 300x300\n") or
+                     out:match("^1\tfalse\tmat%.dot: cannot start [%w ]+: Resource temporarily unavailable\n"), out)
+    assert.matches("\n27000000%.0\nrc=0\n$", out)
     assert.is_nil(out:find("OpenBLAS"), out)
   end)
 end)
