@@ -453,3 +453,75 @@ describe("start-up under tight limits", function()
     assert.is_nil(out:find("OpenBLAS"), out)
   end)
 end)
+
+-- Ctrl-C during one long call over a big matrix: the core's loops look for
+-- the interrupt every MPL__TICK elements, so the call ends with its
+-- "interrupted" error at once, a pcall catches it once, and the script
+-- goes on (a later call is not disturbed).  The sizes come from rates
+-- measured in the script itself, for calls of about 2.5 s.
+describe("Ctrl-C in long loops over elements", function()
+  -- SIGINT to `mpl -p 1 -e code` once the code marked the start of its
+  -- long call (plus a moment): its output and exit status.  No `timeout`
+  -- wrapper (it would get the signal); a watchdog kills a hung run.
+  local function interrupted_run(code)
+    local mark = os.tmpname()
+    os.remove(mark)
+    code = string.format("local mark = %q ", mark) .. code
+    local p = io.popen(string.format(
+      "%s -p 1 -e %q 2>&1 & pid=$!; (sleep 60; kill -9 $pid) >/dev/null 2>&1 & dog=$!; " ..
+      "for i in $(seq 600); do [ -e %s ] && break; sleep 0.05; done; sleep 0.3; " ..
+      "kill -INT $pid; wait $pid; echo status=$?; kill $dog 2>/dev/null",
+      MPL, code, mark))
+    local out = p:read("a")
+    p:close()
+    os.remove(mark)
+    return out
+  end
+
+  -- seconds per unit of work: make(k) returns the call doing k units,
+  -- timed alone; k grows until it takes long enough to time
+  local rate = [[
+    local function per_unit(make)
+      local k = 1 << 16
+      while true do
+        local call = make(k)
+        local t0 = mat.clock()
+        call()
+        local dt = mat.clock() - t0
+        if dt > 0.1 then return dt / k end
+        k = k * 4
+      end
+    end
+  ]]
+
+  it("stops a reduction (broadcast allclose over n x n pairs)", function()
+    local out = interrupted_run(rate .. [[
+      local s = per_unit(function(k)
+        local m = math.floor(math.sqrt(k))
+        local a, b = mat.ones(1, m), mat.ones(m, 1)
+        return function() mat.allclose(a, b) end
+      end)
+      local n = math.floor(math.sqrt(2.5 / s))
+      local a, b = mat.ones(1, n), mat.ones(n, 1)
+      io.open(mark, 'w'):close()
+      print(pcall(mat.allclose, a, b))
+      print('after', mat.allclose(mat.ones(1, 64), mat.ones(64, 1)), mat.ones(2, 2):sum())
+    ]])
+    assert.are.equal("false\tmat.allclose: interrupted\nafter\ttrue\t4.0\nstatus=0\n", out)
+  end)
+
+  it("stops elementwise work in place (m:pow with out = m)", function()
+    local out = interrupted_run(rate .. [[
+      local s = per_unit(function(k)
+        local m = mat.rand(1, k)
+        return function() m:pow(2.5, {out = m}) end
+      end)
+      local n = math.floor(2.5 / s)
+      local a = mat.rand(1, n)
+      io.open(mark, 'w'):close()
+      print(pcall(a.pow, a, 2.5, {out = a}))
+      print('after', (mat.ones(2, 2) ^ 2):sum())
+    ]])
+    assert.are.equal("false\tm:pow: interrupted\nafter\t4.0\nstatus=0\n", out)
+  end)
+end)
