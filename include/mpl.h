@@ -153,14 +153,19 @@ MPL_API double *mpl_mat_data(const mpl_mat *m);
 /* 1 when m is row-major contiguous (rstride == cols, cstride == 1). */
 MPL_API int mpl_mat_is_contiguous(const mpl_mat *m);
 
-/* 1 when a and b have the same shape and equal elements (NaN != NaN). */
+/* Copying, filling and comparing large matrices stop at mpl_interrupt()
+** within milliseconds and return MPL_EINTR (dst or m then partly
+** written). */
+
+/* 1 when a and b have the same shape and equal elements (NaN != NaN),
+** else 0; MPL_EINTR when interrupted. */
 MPL_API int mpl_mat_equal(const mpl_mat *a, const mpl_mat *b);
 
 /* Copy src into dst element by element; shapes must match (MPL_ESHAPE). */
 MPL_API int mpl_mat_assign(mpl_mat *dst, const mpl_mat *src);
 
-/* Set every element to v. */
-MPL_API void mpl_mat_fill(mpl_mat *m, double v);
+/* Set every element to v: 0, or MPL_EINTR. */
+MPL_API int mpl_mat_fill(mpl_mat *m, double v);
 
 /*
 ** NumPy-like text of m: a header line "mat RxC", then aligned rows, with
@@ -254,9 +259,11 @@ MPL_API int mpl_load_mem(mpl_mat **out, const void *buf, size_t len,
                          mpl_load_info *info);
 
 /*
-** Ask the running parallel call (in any thread) to stop: it returns
-** MPL_EINTR soon after, its workers stopped.  Async-signal-safe: meant for
-** a SIGINT handler.  A call that starts later clears the request.
+** Ask the running call (in any thread) to stop: a parallel call, a long
+** copy, fill or comparison, a save or a read of a stream returns MPL_EINTR
+** soon after (a parallel call with its workers stopped).
+** Async-signal-safe: meant for a SIGINT handler.  A call that starts
+** later clears the request.
 */
 MPL_API void mpl_interrupt(void);
 

@@ -340,17 +340,50 @@ describe("start-up under tight limits", function()
   -- build only.
   local asan = os.getenv("MPL_SANITIZE") == "1"
 
+  -- OpenBLAS loads without its thread pool under these limits, and the
+  -- variable is put back after: scripts see the environment they were given.
   it("ulimit -v: a clear error or a working mpl, never a hang or an empty reason", function()
     if asan then return pending("AddressSanitizer cannot run under ulimit -v") end
-    local rc, out = sh("ulimit -v 100000; " .. MPL .. " -e 'print(mat.ones(2, 2):sum())'", 30)
-    assert.equal(1, rc, out)
-    assert.matches("^mpl: mat: not enough memory for the shared arena %(MPL_ARENA_SIZE sets its size%)[^\n]*\n", out)
-    for _, kb in ipairs({ 200000, 300000, 400000, 500000 }) do
-      rc, out = sh("ulimit -v " .. kb .. "; " .. MPL ..
-                   " -e 'print(mat.ones(2, 2):sum(), os.getenv(\"OPENBLAS_NUM_THREADS\"))'", 30)
-      assert.equal(0, rc, kb .. ": " .. out)
-      assert.equal("4.0\t1\n", out:gsub("rc=%d+\n$", ""))
+    for _, kb in ipairs({ 100000, 200000 }) do
+      local rc, out = sh("ulimit -v " .. kb .. "; " .. MPL .. " -e 'print(mat.ones(2, 2):sum())'", 30)
+      assert.equal(1, rc, out)
+      assert.matches("^mpl: mat: not enough memory for [^\n]+ %(", out)
     end
+    for _, kb in ipairs({ 300000, 400000, 500000 }) do
+      local rc, out = sh("ulimit -v " .. kb .. "; " .. MPL ..
+                   " -e 'print(mat.ones(2, 2):sum(), os.getenv(\"OPENBLAS_NUM_THREADS\"), mat.blas().threads)'", 30)
+      assert.equal(0, rc, kb .. ": " .. out)
+      assert.equal("4.0\tnil\t1\n", out:gsub("rc=%d+\n$", ""))
+    end
+  end)
+
+  -- OpenBLAS's work buffer is made before the arena takes the rest of the
+  -- address space: a product in a worker or in-process used to retry its
+  -- allocation forever.
+  it("ulimit -v: products on workers and in-process finish", function()
+    if asan then return pending("AddressSanitizer cannot run under ulimit -v") end
+    for _, kb in ipairs({ 300000, 500000 }) do
+      local rc, out = sh("ulimit -v " .. kb .. "; " .. MPL .. " -e '" ..
+        "local a = mat.rand(600, 600) local want = mat.dot(a, a, {procs = 1}) " ..
+        "local ok, r = pcall(mat.dot, a, a, {procs = 2}) " ..
+        "print(ok and mat.allclose(r, want, 0, 0) or r, mat.solve(a, a):trace())'", 60)
+      assert.equal(0, rc, kb .. ": " .. out)
+      assert.matches("^true\t600%.0", out)
+    end
+  end)
+
+  -- Stock lua5.4 loading mat.so gets the same start-up as mpl (the
+  -- interpreter is not instrumented: normal build only).
+  it("stock lua5.4 with mat.so under ulimit -v", function()
+    if asan then return pending("the sanitizer build's mat.so needs an instrumented lua5.4") end
+    if not os.execute("command -v lua5.4 >/dev/null") then return pending("no lua5.4") end
+    local dir = os.getenv("MPL_MODULE_DIR") or "."
+    local rc, out = sh("ulimit -v 300000; lua5.4 -e \"package.cpath = '" .. dir ..
+      "/?.so;' .. package.cpath; local mat = require 'mat'; local a = mat.rand(600, 600); " ..
+      "local ok, r = pcall(mat.dot, a, a, {procs = 2}); " ..
+      "print(mat.blas().threads, ok and mat.allclose(r, mat.dot(a, a, {procs = 1}), 0, 0) or r)\"", 60)
+    assert.equal(0, rc, out)
+    assert.equal("1\ttrue\n", out:gsub("rc=%d+\n$", ""))
   end)
 
   it("ulimit -u 2 as an unprivileged user: starts, and a parallel call says why it cannot", function()
@@ -367,15 +400,133 @@ describe("start-up under tight limits", function()
     -- LeakSanitizer's exit check needs a thread of its own, which the
     -- limit refuses: in the sanitizer build it is off for this one run
     local lsan = asan and "export ASAN_OPTIONS=\"${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0\"; " or ""
-    local script = lsan .. "ulimit -u 2; " .. MPL .. " -e '" ..
+    -- -p 1: start serial (nobody's other processes, if any, count against
+    -- the limit too), then ask for workers
+    local script = lsan .. "ulimit -u 2; " .. MPL .. " -p 1 -e '" ..
       "print(mat.ones(2, 2):sum()); print(pcall(mat.procs, 2)); " ..
       "local a = mat.ones(800, 800); print(pcall(mat.dot, a, a, {procs = 2}))'"
     local rc, out = sh(prefix .. string.format("%q", script), 60)
     assert.equal(0, rc, out)
     assert.matches("^4%.0\n", out)
-    assert.matches("\nfalse\tmat%.procs: cannot start 2 worker processes: Resource temporarily unavailable\n", out)
+    assert.matches("\nfalse\tmat%.procs: cannot start [%w ]+: Resource temporarily unavailable\n", out)
     -- the pool's helper or its workers, whichever the limit stops first
     assert.matches("\nfalse\tmat%.dot: cannot start [%w ]+: Resource temporarily unavailable\n", out)
     assert.is_nil(out:find("OpenBLAS"), out)
+  end)
+
+  -- As nobody (root ignores RLIMIT_NPROC), with no room for a single extra
+  -- process or thread: a clear error, never a signal or a hang.
+  local function as_nobody()
+    if io.popen("id -u"):read("l") ~= "0" then return "bash -c " end
+    if not os.execute("command -v setpriv >/dev/null") then return nil end
+    return "setpriv --reuid=nobody --regid=nogroup --clear-groups bash -c "
+  end
+
+  it("ulimit -u 1 as an unprivileged user: a clear error or a serial mpl", function()
+    local prefix = as_nobody()
+    if not prefix then return pending("setpriv not installed") end
+    -- bash cannot fork under this limit: each mpl replaces it (exec)
+    local function run(args)
+      return sh(prefix .. string.format("%q", "ulimit -u 1; export ASAN_OPTIONS=$ASAN_OPTIONS:detect_leaks=0; exec " .. MPL .. " " .. args), 60)
+    end
+    -- more than one worker (the default on several CPUs) is refused by name
+    local rc, out = run("-e 'print(mat.ones(2, 2):sum())'")
+    assert.is_truthy((rc == 0 and out:match("^4%.0\nrc=0\n$")) or
+                     (rc == 1 and out:match("^mpl: mat: cannot start the worker pool: Resource temporarily unavailable\n")), out)
+    -- one worker: a serial mpl, products included
+    rc, out = run("-p 1 -e 'local a = mat.ones(300, 300) print(mat.dot(a, a):sum(), mat.blas().threads)'")
+    assert.equal(0, rc, out)
+    assert.equal("27000000.0\t1\n", out:gsub("rc=%d+\n$", ""))
+    assert.is_nil(out:find("OpenBLAS"), out)
+  end)
+
+  it("stock lua5.4 with mat.so as an unprivileged user under ulimit -u 2", function()
+    if asan then return pending("the sanitizer build's mat.so needs an instrumented lua5.4") end
+    if not os.execute("command -v lua5.4 >/dev/null") then return pending("no lua5.4") end
+    local prefix = as_nobody()
+    if not prefix then return pending("setpriv not installed") end
+    local dir = os.getenv("MPL_MODULE_DIR") or "."
+    local script = "ulimit -u 2; lua5.4 -e \"package.cpath = '" .. dir ..
+      "/?.so;' .. package.cpath; local mat = require 'mat'; local a = mat.ones(300, 300); " ..
+      "print(mat.blas().threads, pcall(mat.dot, a, a, {procs = 2})); print(mat.dot(a, a, {procs = 1}):sum())\""
+    local rc, out = sh(prefix .. string.format("%q", script), 60)
+    assert.equal(0, rc, out)
+    -- a product this small may run in-process; a parallel one is refused
+    assert.is_truthy(out:match("^1\ttrue\tmat 300x300\n") or
+                     out:match("^1\tfalse\tmat%.dot: cannot start [%w ]+: Resource temporarily unavailable\n"), out)
+    assert.matches("\n27000000%.0\nrc=0\n$", out)
+    assert.is_nil(out:find("OpenBLAS"), out)
+  end)
+end)
+
+-- Ctrl-C during one long call over a big matrix: the core's loops look for
+-- the interrupt every MPL__TICK elements, so the call ends with its
+-- "interrupted" error at once, a pcall catches it once, and the script
+-- goes on (a later call is not disturbed).  The sizes come from rates
+-- measured in the script itself, for calls of about 2.5 s.
+describe("Ctrl-C in long loops over elements", function()
+  -- SIGINT to `mpl -p 1 -e code` once the code marked the start of its
+  -- long call (plus a moment): its output and exit status.  No `timeout`
+  -- wrapper (it would get the signal); a watchdog kills a hung run.
+  local function interrupted_run(code)
+    local mark = os.tmpname()
+    os.remove(mark)
+    code = string.format("local mark = %q ", mark) .. code
+    local p = io.popen(string.format(
+      "%s -p 1 -e %q 2>&1 & pid=$!; (sleep 60; kill -9 $pid) >/dev/null 2>&1 & dog=$!; " ..
+      "for i in $(seq 600); do [ -e %s ] && break; sleep 0.05; done; sleep 0.3; " ..
+      "kill -INT $pid; wait $pid; echo status=$?; kill $dog 2>/dev/null",
+      MPL, code, mark))
+    local out = p:read("a")
+    p:close()
+    os.remove(mark)
+    return out
+  end
+
+  -- seconds per unit of work: make(k) returns the call doing k units,
+  -- timed alone; k grows until it takes long enough to time
+  local rate = [[
+    local function per_unit(make)
+      local k = 1 << 16
+      while true do
+        local call = make(k)
+        local t0 = mat.clock()
+        call()
+        local dt = mat.clock() - t0
+        if dt > 0.1 then return dt / k end
+        k = k * 4
+      end
+    end
+  ]]
+
+  it("stops a reduction (broadcast allclose over n x n pairs)", function()
+    local out = interrupted_run(rate .. [[
+      local s = per_unit(function(k)
+        local m = math.floor(math.sqrt(k))
+        local a, b = mat.ones(1, m), mat.ones(m, 1)
+        return function() mat.allclose(a, b) end
+      end)
+      local n = math.floor(math.sqrt(2.5 / s))
+      local a, b = mat.ones(1, n), mat.ones(n, 1)
+      io.open(mark, 'w'):close()
+      print(pcall(mat.allclose, a, b))
+      print('after', mat.allclose(mat.ones(1, 64), mat.ones(64, 1)), mat.ones(2, 2):sum())
+    ]])
+    assert.are.equal("false\tmat.allclose: interrupted\nafter\ttrue\t4.0\nstatus=0\n", out)
+  end)
+
+  it("stops elementwise work in place (m:pow with out = m)", function()
+    local out = interrupted_run(rate .. [[
+      local s = per_unit(function(k)
+        local m = mat.rand(1, k)
+        return function() m:pow(2.5, {out = m}) end
+      end)
+      local n = math.floor(2.5 / s)
+      local a = mat.rand(1, n)
+      io.open(mark, 'w'):close()
+      print(pcall(a.pow, a, 2.5, {out = a}))
+      print('after', (mat.ones(2, 2) ^ 2):sum())
+    ]])
+    assert.are.equal("false\tm:pow: interrupted\nafter\t4.0\nstatus=0\n", out)
   end)
 end)

@@ -6,7 +6,10 @@
 */
 #include <float.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
+#include <unistd.h>
 
 #include "arith.h"
 #include "ctest.h"
@@ -402,6 +405,19 @@ static void test_parallel_same(void) {
 
 /* ---- reductions ---- */
 
+/* mpl__sum and mpl__norm, which must not fail here. */
+static double sum_of(const mpl_mat *m) {
+  double s = -1;
+  CHECK(mpl__sum(m, &s) == 0);
+  return s;
+}
+
+static double norm_of(const mpl_mat *m) {
+  double s = -1;
+  CHECK(mpl__norm(m, &s) == 0);
+  return s;
+}
+
 static double naive_sum(const mpl_mat *m) {
   long double s = 0;
   for (size_t i = 0; i < m->rows; i++)
@@ -415,15 +431,15 @@ static void test_sum_accuracy(void) {
   size_t n = 10000000;
   mpl_mat *m = mk(1, n);
   mpl_mat_fill(m, 0.1);
-  double s = mpl__sum(m), plain = 0;
+  double s = sum_of(m), plain = 0;
   for (size_t i = 0; i < n; i++) plain += 0.1;
   CHECK(fabs(s - 1e6) < 1e-8);
   CHECK(fabs(plain - 1e6) > 1e-6); /* what pairwise summation avoids */
   /* the same in any worker count, and as columns */
   mpl_set_procs(1);
-  double s1 = mpl__sum(m);
+  double s1 = sum_of(m);
   mpl_set_procs(4);
-  CHECK(mpl__sum(m) == s1);
+  CHECK(sum_of(m) == s1);
   mpl_mat *c = mk(n, 1), *o = mk(1, 1);
   mpl_mat_fill(c, 0.1);
   CHECK(mpl__sum_dim(c, 1, o) == 0);
@@ -447,7 +463,7 @@ static void test_reduce_views(void) {
   mpl_mat *vt = tr(views[2]);
   for (size_t k = 0; k < 6; k++) {
     mpl_mat *m = k < 5 ? views[k] : vt;
-    CHECK(fabs(mpl__sum(m) - naive_sum(m)) <= 1e-12 * (1 + fabs(naive_sum(m))));
+    CHECK(fabs(sum_of(m) - naive_sum(m)) <= 1e-12 * (1 + fabs(naive_sum(m))));
     mpl_mat *cs = mk(1, m->cols), *rs = mk(m->rows, 1);
     mpl_mat *cmin = mk(1, m->cols), *rmax = mk(m->rows, 1);
     CHECK(mpl__sum_dim(m, 1, cs) == 0 && mpl__sum_dim(m, 2, rs) == 0);
@@ -492,7 +508,7 @@ static void test_reduce_views(void) {
   CHECK(mpl__minmax_dim(e, 1, 0, o) == MPL_ESHAPE);
   mpl_mat *o3 = mk(1, 3);
   CHECK(mpl__minmax_dim(e, 1, 0, o3) == MPL_EINVAL);
-  CHECK(mpl__sum(e) == 0);
+  CHECK(sum_of(e) == 0);
   CHECK(mpl__sum_dim(e, 1, o3) == 0 && MPL_AT(o3, 0, 2) == 0);
   for (size_t k = 0; k < 5; k++) mpl_mat_release(views[k]);
   mpl_mat_release(vt);
@@ -507,23 +523,23 @@ static void test_norm_trace_allclose(void) {
   mpl_mat *m = mk(2, 2);
   MPL_AT(m, 0, 0) = 3;
   MPL_AT(m, 1, 1) = 4;
-  CHECK(mpl__norm(m) == 5);
+  CHECK(norm_of(m) == 5);
   CHECK(mpl__trace(m) == 7);
   MPL_AT(m, 0, 0) = 3e200; /* squares overflow */
   MPL_AT(m, 1, 1) = 4e200;
-  CHECK(fabs(mpl__norm(m) / 5e200 - 1) < 1e-15);
+  CHECK(fabs(norm_of(m) / 5e200 - 1) < 1e-15);
   MPL_AT(m, 0, 0) = 3e-200; /* squares underflow */
   MPL_AT(m, 1, 1) = 4e-200;
-  CHECK(fabs(mpl__norm(m) / 5e-200 - 1) < 1e-15);
+  CHECK(fabs(norm_of(m) / 5e-200 - 1) < 1e-15);
   MPL_AT(m, 0, 1) = INFINITY;
-  CHECK(mpl__norm(m) == INFINITY);
+  CHECK(norm_of(m) == INFINITY);
   MPL_AT(m, 1, 0) = NAN;
-  CHECK(mpl__norm(m) != mpl__norm(m));
+  CHECK(norm_of(m) != norm_of(m));
   mpl_mat *r = filled(3, 5, 1.0), *rt = tr(r);
   CHECK(mpl__trace(r) == MPL_AT(r, 0, 0) + MPL_AT(r, 1, 1) + MPL_AT(r, 2, 2));
   CHECK(mpl__trace(rt) == mpl__trace(r));
   mpl_mat *e = mk(0, 0);
-  CHECK(mpl__norm(e) == 0 && mpl__trace(e) == 0);
+  CHECK(norm_of(e) == 0 && mpl__trace(e) == 0);
   /* allclose: NumPy's rule, broadcasting, infinities and NaN */
   mpl_mat *a = filled(3, 4, 1.0), *b = copy(a), *row = sub(a, 1, 0, 1, 4);
   int close;
@@ -834,6 +850,76 @@ static void test_arena_retention_churn(void) {
   CHECK(st.resident < ((size_t)4 << 20));
 }
 
+/* ---- interrupts ---- */
+
+/* Another thread calls mpl_interrupt() every 200 us until the call under
+** test returns: a call clears the request as it starts, so the next one
+** arrives while it runs (each call below takes tens of milliseconds). */
+static atomic_int spam_done;
+
+static void *interrupter(void *arg) {
+  (void)arg;
+  while (!atomic_load(&spam_done)) {
+    mpl_interrupt();
+    usleep(200);
+  }
+  return NULL;
+}
+
+static pthread_t spam_start(void) {
+  pthread_t t;
+  atomic_store(&spam_done, 0);
+  CHECK(pthread_create(&t, NULL, interrupter, NULL) == 0);
+  return t;
+}
+
+static void spam_stop(pthread_t t) {
+  atomic_store(&spam_done, 1);
+  CHECK(pthread_join(t, NULL) == 0);
+  mpl__interrupt_clear();
+}
+
+/* Every long loop (fill, copy, assign, equal, reductions, elementwise)
+** stops at mpl_interrupt() from another thread and returns MPL_EINTR. */
+static void test_interrupt(void) {
+  size_t r = 2048, c = 8192; /* 16M elements, 128 MB each */
+  mpl_mat *a, *b, *o, *row, *cp = (mpl_mat *)1;
+  CHECK(mpl_mat_new(&a, r, c) == 0 && mpl_mat_new(&b, r, c) == 0);
+  CHECK(mpl_mat_new(&o, r, c) == 0 && mpl_mat_new(&row, 1, c) == 0);
+  mpl__arg x = {a, 0}, y = {b, 0};
+  double v;
+  int close;
+  pthread_t t = spam_start();
+  CHECK_EQ_INT(mpl_mat_fill(a, 2), MPL_EINTR);
+  CHECK_EQ_INT(mpl_mat_equal(a, a), MPL_EINTR);
+  CHECK_EQ_INT(mpl_mat_copy(&cp, a), MPL_EINTR);
+  CHECK(cp == NULL);
+  CHECK_EQ_INT(mpl_mat_assign(b, a), MPL_EINTR);
+  CHECK_EQ_INT(mpl__sum(a, &v), MPL_EINTR);
+  CHECK_EQ_INT(mpl__sum_dim(a, 1, row), MPL_EINTR);
+  CHECK_EQ_INT(mpl__minmax(a, 1, &v), MPL_EINTR);
+  CHECK_EQ_INT(mpl__norm(a, &v), MPL_EINTR);
+  CHECK_EQ_INT(mpl__allclose(x, x, 0, 0, &close), MPL_EINTR);
+  CHECK_EQ_INT(mpl__ew_binary(MPL__B_ADD, x, y, o), MPL_EINTR);
+  CHECK_EQ_INT(mpl__ew_unary(MPL__U_EXP, a, o), MPL_EINTR);
+  spam_stop(t);
+  CHECK(mpl_errmsg() && strcmp(mpl_errmsg(), "interrupted") == 0);
+  /* the fill stopped early: most of a is still 0 */
+  size_t twos = 0;
+  for (size_t i = 0; i < r; i++)
+    for (size_t j = 0; j < c; j++) twos += MPL_AT(a, i, j) == 2;
+  CHECK(twos < r * c / 2);
+  /* without a request, the same calls finish */
+  CHECK(mpl_mat_fill(a, 2) == 0 && mpl_mat_equal(a, a) == 1);
+  CHECK(mpl__sum(a, &v) == 0 && v == 2.0 * (double)(r * c));
+  CHECK(mpl__ew_binary(MPL__B_ADD, x, x, o) == 0 &&
+        MPL_AT(o, r - 1, c - 1) == 4);
+  mpl_mat_release(a);
+  mpl_mat_release(b);
+  mpl_mat_release(o);
+  mpl_mat_release(row);
+}
+
 static const ctest tests[] = {
   {"kernels_unary", test_kernels_unary},
   {"kernels_binary", test_kernels_binary},
@@ -849,6 +935,7 @@ static const ctest tests[] = {
   {"rng_normal_distribution", test_rng_normal_distribution},
   {"arena_retention", test_arena_retention},
   {"arena_retention_churn", test_arena_retention_churn},
+  {"interrupt", test_interrupt},
 };
 
 CTEST_MAIN(tests, 120)

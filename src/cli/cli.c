@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <lua.h>
@@ -497,30 +496,6 @@ static int pmain(lua_State *L) {
 ** Make the state and run pmain in protected mode; exit 0 only when pmain
 ** finished and said so.
 */
-/*
-** OpenBLAS starts its own thread pool as the library loads, before main.
-** mpl needs none of it (its parallelism is its worker processes, which run
-** single-threaded BLAS), and under a tight address-space limit (ulimit -v)
-** that thread spins forever on failed allocations and every later fork or
-** exit waits for it; under a tight process limit (ulimit -u) it cannot be
-** created at all.  So under such limits, when OPENBLAS_NUM_THREADS is not
-** set, mpl runs itself again with OPENBLAS_NUM_THREADS=1: OpenBLAS then
-** starts no thread.  Without limits nothing happens.
-*/
-static void reexec_single_blas(char **argv) {
-  struct rlimit as, np;
-  if (getenv("OPENBLAS_NUM_THREADS")) return;
-  int tight_as = getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY;
-  int tight_np = getrlimit(RLIMIT_NPROC, &np) == 0 && np.rlim_cur < 4096;
-  if (!tight_as && !tight_np) return;
-  char self[PATH_MAX];
-  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n <= 0) return;
-  self[n] = '\0'; /* its real path keeps the process's name "mpl" */
-  if (setenv("OPENBLAS_NUM_THREADS", "1", 1) != 0) return;
-  execv(self, argv); /* returns only on failure: go on as we are */
-}
-
 int main(int argc, char **argv) {
   static char *fallback_argv[] = {PROGNAME, NULL};
   lua_State *L;
@@ -529,7 +504,6 @@ int main(int argc, char **argv) {
     argc = 1;
     argv = fallback_argv;
   }
-  reexec_single_blas(argv);
   L = luaL_newstate();
   if (L == NULL) {
     message("cannot create state: not enough memory");

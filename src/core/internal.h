@@ -178,6 +178,22 @@ unsigned mpl__interrupt_count(void);
 void mpl__interrupt_used(void);
 int mpl__interrupt_was_used(unsigned count);
 
+/* Long loops over elements (reductions, elementwise work, copy, fill,
+** equal) look at mpl__interrupt_pending() once per block of about
+** MPL__TICK elements, never per element, and stop early when it is set;
+** their call clears it as it starts and ends with mpl__interrupt_check(),
+** which is MPL_EINTR (the interrupt marked used) when it was set, else 0.
+** A loop over lines of len elements looks when (line & mask) == 0, mask
+** from mpl__tick_mask(len). */
+#define MPL__TICK ((size_t)1 << 20)
+int mpl__interrupt_check(void);
+
+static inline size_t mpl__tick_mask(size_t len) {
+  size_t every = len >= MPL__TICK ? 1 : MPL__TICK / (len ? len : 1), m = 1;
+  while (m <= every / 2) m *= 2;
+  return m - 1;
+}
+
 /* ---- dot.c, for the pool ---- */
 
 /* Run the job's items taken from q in this process, until none is left. */

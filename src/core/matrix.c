@@ -161,7 +161,12 @@ int mpl_mat_copy(mpl_mat **out, const mpl_mat *m) {
   }
   int err = mpl__mat_alloc(out, m->rows, m->cols);
   if (err) return err;
-  return mpl_mat_assign(*out, m);
+  err = mpl_mat_assign(*out, m);
+  if (err) { /* interrupted */
+    mpl_mat_release(*out);
+    *out = NULL;
+  }
+  return err;
 }
 
 mpl_mat *mpl_mat_retain(mpl_mat *m) {
@@ -182,13 +187,35 @@ ptrdiff_t mpl_mat_rstride(const mpl_mat *m) { return m->rs; }
 ptrdiff_t mpl_mat_cstride(const mpl_mat *m) { return m->cs; }
 double *mpl_mat_data(const mpl_mat *m) { return m->data; }
 
+/* Elements are compared in blocks of MPL__TICK, looking for an interrupt
+** between blocks (see internal.h). */
 int mpl_mat_equal(const mpl_mat *a, const mpl_mat *b) {
   if (a->rows != b->rows || a->cols != b->cols) return 0;
   if (!a->rows || !a->cols) return 1; /* N x 0 of any N: O(1) */
-  for (size_t i = 0; i < a->rows; i++)
-    for (size_t j = 0; j < a->cols; j++)
-      if (!(MPL_AT(a, i, j) == MPL_AT(b, i, j))) return 0;
+  mpl__interrupt_clear();
+  size_t c = a->cols, mask = mpl__tick_mask(c);
+  for (size_t i = 0; i < a->rows; i++) {
+    for (size_t j0 = 0; j0 < c; j0 += MPL__TICK) {
+      if ((!(i & mask) || j0) && mpl__interrupt_pending())
+        return mpl__interrupt_check();
+      size_t j1 = c - j0 < MPL__TICK ? c : j0 + MPL__TICK;
+      for (size_t j = j0; j < j1; j++)
+        if (!(MPL_AT(a, i, j) == MPL_AT(b, i, j))) return 0;
+    }
+  }
   return 1;
+}
+
+/* memmove of n doubles in blocks of MPL__TICK, in the direction that is
+** safe for overlapping runs; MPL_EINTR when an interrupt stopped it. */
+static int move_run(double *d, const double *s, size_t n) {
+  for (size_t k = 0; k < n; k += MPL__TICK) {
+    if (k && mpl__interrupt_pending()) return MPL_EINTR;
+    size_t len = n - k < MPL__TICK ? n - k : MPL__TICK;
+    size_t at = d <= s ? k : n - k - len;
+    memmove(d + at, s + at, len * sizeof(double));
+  }
+  return 0;
 }
 
 /* Two views of one storage may overlap in any pattern (m:t() into m), so
@@ -206,32 +233,41 @@ int mpl_mat_assign(mpl_mat *dst, const mpl_mat *src) {
     mpl_mat_release(tmp);
     return err;
   }
-  if (mpl_mat_is_contiguous(dst) && mpl_mat_is_contiguous(src)) {
-    if (dst->rows && dst->cols)
-      memmove(dst->data, src->data, dst->rows * dst->cols * sizeof(double));
-    return 0;
-  }
+  mpl__interrupt_clear();
+  if (mpl_mat_is_contiguous(dst) && mpl_mat_is_contiguous(src))
+    return move_run(dst->data, src->data, dst->rows * dst->cols);
+  size_t c = dst->cols, mask = mpl__tick_mask(c);
   for (size_t i = 0; i < dst->rows; i++) {
+    if (!(i & mask) && mpl__interrupt_pending()) break;
     double *d = dst->data + (ptrdiff_t)i * dst->rs;
     const double *s = src->data + (ptrdiff_t)i * src->rs;
     if (dst->cs == 1 && src->cs == 1) {
-      memmove(d, s, dst->cols * sizeof(double));
+      if (move_run(d, s, c)) break;
     } else {
-      for (size_t j = 0; j < dst->cols; j++)
+      for (size_t j = 0; j < c; j++)
         d[(ptrdiff_t)j * dst->cs] = s[(ptrdiff_t)j * src->cs];
     }
   }
-  return 0;
+  return mpl__interrupt_check();
 }
 
-void mpl_mat_fill(mpl_mat *m, double v) {
-  if (!m->rows || !m->cols) return; /* N x 0 of any N: O(1) */
+/* Like assign: in blocks, stopping at an interrupt (see internal.h). */
+int mpl_mat_fill(mpl_mat *m, double v) {
+  if (!m->rows || !m->cols) return 0; /* N x 0 of any N: O(1) */
+  mpl__interrupt_clear();
+  size_t c = m->cols, mask = mpl__tick_mask(c);
   for (size_t i = 0; i < m->rows; i++) {
     double *d = m->data + (ptrdiff_t)i * m->rs;
-    if (m->cs == 1) {
-      for (size_t j = 0; j < m->cols; j++) d[j] = v;
-    } else {
-      for (size_t j = 0; j < m->cols; j++) d[(ptrdiff_t)j * m->cs] = v;
+    for (size_t j0 = 0; j0 < c; j0 += MPL__TICK) {
+      if ((!(i & mask) || j0) && mpl__interrupt_pending())
+        return mpl__interrupt_check();
+      size_t j1 = c - j0 < MPL__TICK ? c : j0 + MPL__TICK;
+      if (m->cs == 1) {
+        for (size_t j = j0; j < j1; j++) d[j] = v;
+      } else {
+        for (size_t j = j0; j < j1; j++) d[(ptrdiff_t)j * m->cs] = v;
+      }
     }
   }
+  return 0;
 }

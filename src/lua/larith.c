@@ -264,7 +264,9 @@ static int sum_or_mean(lua_State *L, const char *fn, int mean) {
   int dim = dim_arg(L, 2, fn);
   if (!dim) {
     size_t n = m->rows * m->cols;
-    double s = mpl__sum(m);
+    double s = 0;
+    int err = mpl__sum(m, &s);
+    if (err) return luaL_error(L, "%s: %s", fn, mpl_strerror(err));
     lua_pushnumber(L, !mean ? s : n ? s / (double)n : NAN);
     return 1;
   }
@@ -292,7 +294,8 @@ static int minmax(lua_State *L, const char *fn, int max) {
     return luaL_error(L, "%s: matrix is empty (%Ix%I)", fn, SHAPE(m));
   if (!dim) {
     double v = 0;
-    mpl__minmax(m, max, &v);
+    int err = mpl__minmax(m, max, &v);
+    if (err) return luaL_error(L, "%s: %s", fn, mpl_strerror(err));
     lua_pushnumber(L, v);
     return 1;
   }
@@ -306,7 +309,10 @@ static int l_min(lua_State *L) { return minmax(L, "m:min", 0); }
 static int l_max(lua_State *L) { return minmax(L, "m:max", 1); }
 
 static int l_norm(lua_State *L) {
-  lua_pushnumber(L, mpl__norm(mpl__check_mat(L, 1, "m:norm")));
+  double v = 0;
+  int err = mpl__norm(mpl__check_mat(L, 1, "m:norm"), &v);
+  if (err) return luaL_error(L, "m:norm: %s", mpl_strerror(err));
+  lua_pushnumber(L, v);
   return 1;
 }
 
@@ -330,8 +336,9 @@ static int l_allclose(lua_State *L) {
   mpl__arg a = operand(L, 1, fn), b = operand(L, 2, fn);
   double rtol = tolerance(L, 3, fn, "rtol", 1e-5);
   double atol = tolerance(L, 4, fn, "atol", 1e-8);
-  int close = 0;
-  if (mpl__allclose(a, b, rtol, atol, &close))
+  int close = 0, err = mpl__allclose(a, b, rtol, atol, &close);
+  if (err == MPL_EINTR) return luaL_error(L, "%s: interrupted", fn);
+  if (err)
     return luaL_error(L, "%s: shape mismatch: %Ix%I and %Ix%I", fn,
                       (LUAI_UACINT)rows_of(a), (LUAI_UACINT)cols_of(a),
                       (LUAI_UACINT)rows_of(b), (LUAI_UACINT)cols_of(b));

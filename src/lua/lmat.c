@@ -385,7 +385,8 @@ static int l_new(lua_State *L) {
   size_t c = mpl__check_size(L, 2, "mat.new", "cols");
   double v = lua_isnoneornil(L, 3) ? 0 : mpl__check_num(L, 3, "mat.new", "fill value");
   mpl_mat *m = mpl__new_mat(L, "mat.new", r, c, v == 0);
-  if (v != 0 || signbit(v)) mpl_mat_fill(m, v);
+  if ((v != 0 || signbit(v)) && mpl_mat_fill(m, v))
+    return luaL_error(L, "mat.new: interrupted");
   return 1;
 }
 
@@ -540,7 +541,8 @@ static int l_zeros(lua_State *L) {
 static int l_ones(lua_State *L) {
   size_t r = mpl__check_size(L, 1, "mat.ones", "rows");
   size_t c = mpl__check_size(L, 2, "mat.ones", "cols");
-  mpl_mat_fill(mpl__new_mat(L, "mat.ones", r, c, 0), 1);
+  if (mpl_mat_fill(mpl__new_mat(L, "mat.ones", r, c, 0), 1))
+    return luaL_error(L, "mat.ones: interrupted");
   return 1;
 }
 
@@ -819,7 +821,9 @@ static int l_eq(lua_State *L) {
     return 1;
   }
   if (!a->m || !b->m) return luaL_error(L, "attempt to use a closed matrix");
-  lua_pushboolean(L, mpl_mat_equal(a->m, b->m));
+  int eq = mpl_mat_equal(a->m, b->m);
+  if (eq < 0) return luaL_error(L, "a == b: %s", mpl_strerror(eq));
+  lua_pushboolean(L, eq);
   return 1;
 }
 

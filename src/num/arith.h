@@ -59,9 +59,11 @@ typedef void (*mpl__range_fn)(void *ctx, size_t lo, size_t hi);
 ** thread (at most mpl_procs() and the online CPUs), each at least `grain`
 ** long and starting at a multiple of `align`; the calling thread takes the
 ** first piece.  Helper threads live only for the call, with every signal
-** blocked.  Falls back to one call when threads cannot be made. */
-void mpl__parfor(size_t n, size_t grain, size_t align, mpl__range_fn fn,
-                 void *ctx);
+** blocked.  Falls back to one thread when threads cannot be made.
+** Returns MPL_EINTR when mpl_interrupt() stopped it (the range then only
+** partly done; pieces are at most a few grains), else 0. */
+int mpl__parfor(size_t n, size_t grain, size_t align, mpl__range_fn fn,
+                void *ctx);
 
 /* How many pieces mpl__parfor would use for n and grain. */
 int mpl__parfor_parts(size_t n, size_t grain);
@@ -93,9 +95,12 @@ int mpl__ew_must_copy(const mpl_mat *m, const mpl_mat *out);
 
 /* ---- reduce.c ---- */
 
+/* Every reduction but the trace (min(r, c) elements) returns 0 or an
+** error code, MPL_EINTR when mpl_interrupt() stopped it. */
+
 /* Sum of every element, by pairwise summation (blocks of 128 summed with
 ** eight accumulators, then halves added recursively); 0 when empty. */
-double mpl__sum(const mpl_mat *m);
+int mpl__sum(const mpl_mat *m, double *res);
 
 /* Per-column sums into the 1 x c out (dim 1) or per-row sums into the
 ** r x 1 out (dim 2), pairwise in both directions. */
@@ -107,7 +112,7 @@ int mpl__minmax(const mpl_mat *m, int max, double *res);
 int mpl__minmax_dim(const mpl_mat *m, int dim, int max, mpl_mat *out);
 
 /* Frobenius norm, without overflow or underflow in the squares. */
-double mpl__norm(const mpl_mat *m);
+int mpl__norm(const mpl_mat *m, double *res);
 
 /* Sum of the main diagonal (min(r, c) elements). */
 double mpl__trace(const mpl_mat *m);

@@ -31,6 +31,24 @@
 ** OpenBLAS is about to choose, which only OpenBLAS knows; assigning the
 ** exported `gotoblas` pointer skips the kernel's initialisation.
 **
+** Tight limits.  OpenBLAS starts its own thread pool as it loads.  mpl
+** needs none of it (its parallelism is worker processes running
+** single-threaded BLAS), and under a finite address-space limit (ulimit
+** -v) a thread of that pool spins forever on failed buffer allocations
+** while a fork or exit waits for it; under a low process limit (ulimit -u)
+** it cannot be created and OpenBLAS complains or dies.  So when no thread
+** count is set (OPENBLAS_NUM_THREADS, GOTO_NUM_THREADS, OMP_NUM_THREADS)
+** and either limit is tight, the load runs with OPENBLAS_NUM_THREADS=1
+** (OpenBLAS reads it while loading) and the environment is put back
+** after.  Under an address-space limit one more thing: OpenBLAS maps a
+** 128 MB work buffer at its first call and, when that fails, retries
+** forever.  The arena, mapped next, takes most of what the limit leaves,
+** so the buffer is made now, by one small product (pool workers inherit
+** it); if the limit leaves no room for it, loading fails with a clear
+** error instead.  Being here, it serves the mpl command, mat.so under
+** stock lua5.4 and C hosts alike (the command used to run itself again
+** with the variable set, which served it alone).
+**
 ** Checking.  The switched kernel computes one small product, compared with
 ** a plain triple loop; if it is wrong, OpenBLAS's own choice is restored
 ** the same way.  mat.blas() (mpl__blas_info) reports the kernel, how it
@@ -44,6 +62,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 
 #include "blas.h"
 #include "internal.h"
@@ -164,10 +184,55 @@ static void choose_kernel(void *lib) {
   how = "OpenBLAS (the CPU's kernel failed its check)";
 }
 
+/* OpenBLAS's work buffer (BUFFER_SIZE, 128 MB on x86-64) and a margin. */
+#define BLAS_BUFFER ((size_t)144 << 20)
+
+static int address_limited(void) {
+  struct rlimit as;
+  return getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY;
+}
+
+/* Whether OpenBLAS should load without its thread pool (see DESIGN):
+** no thread count set, and a finite address space or few processes. */
+static int single_threaded_load(void) {
+  if (getenv("OPENBLAS_NUM_THREADS") || getenv("GOTO_NUM_THREADS") ||
+      getenv("OMP_NUM_THREADS"))
+    return 0;
+  struct rlimit np;
+  int tight_np = getrlimit(RLIMIT_NPROC, &np) == 0 && np.rlim_cur < 4096;
+  return address_limited() || tight_np;
+}
+
+/* Under an address-space limit, make OpenBLAS's work buffer now, while
+** there is room (see DESIGN); 0, or -1 when the limit leaves none. */
+static int make_buffer(void) {
+  if (!address_limited()) return 0;
+  void *probe = mmap(NULL, BLAS_BUFFER, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (probe == MAP_FAILED) return -1;
+  munmap(probe, BLAS_BUFFER);
+  enum { N = 160 }; /* above OpenBLAS's small-matrix path */
+  double *a = calloc((size_t)3 * N * N, sizeof(double));
+  if (!a) return -1;
+  T.dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, N, N, 1.0, a, N,
+          a + N * N, N, 0.0, a + 2 * N * N, N);
+  free(a);
+  return 0;
+}
+
+/* dlopen OpenBLAS, without its thread pool under tight limits. */
+static void *open_lib(void) {
+  int single = single_threaded_load();
+  if (single && setenv("OPENBLAS_NUM_THREADS", "1", 1) != 0) single = 0;
+  void *lib = dlopen(MPL_OPENBLAS_SONAME, RTLD_NOW | RTLD_GLOBAL);
+  if (single) unsetenv("OPENBLAS_NUM_THREADS");
+  return lib;
+}
+
 static void load(void) {
   void *lib = dlopen(MPL_OPENBLAS_SONAME, RTLD_NOW | RTLD_GLOBAL | RTLD_NOLOAD);
   int had = lib != NULL;
-  if (!lib) lib = dlopen(MPL_OPENBLAS_SONAME, RTLD_NOW | RTLD_GLOBAL);
+  if (!lib) lib = open_lib();
   if (!lib) {
     const char *e = dlerror();
     snprintf(load_error, sizeof load_error, "cannot load OpenBLAS: %s",
@@ -192,6 +257,12 @@ static void load(void) {
     how = "OPENBLAS_CORETYPE";
   else
     choose_kernel(lib);
+  if (make_buffer() != 0) {
+    snprintf(load_error, sizeof load_error,
+             "not enough memory for OpenBLAS's work buffer (128 MB) under "
+             "the address-space limit (ulimit -v)");
+    return;
+  }
   T.loaded = 1;
 }
 

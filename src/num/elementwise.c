@@ -18,7 +18,9 @@
 **
 ** Large jobs are split over helper threads (parfor.c), by rows or by aligned
 ** pieces of the one long row.  Results larger than the caches are written
-** with non-temporal stores.
+** with non-temporal stores.  parfor.c also stops the work at Ctrl-C
+** (mpl_interrupt): the call then returns MPL_EINTR with the output partly
+** written.
 **
 ** An output may be one of the operands (in place): each element is read
 ** before it is written.  An output that overlaps an operand in any other
@@ -195,9 +197,9 @@ static void swap_desc(desc *d) {
 /* Turn the job so the inner loop follows out's smaller stride, fold it into
 ** one row when every descriptor is a single run, pick the store kind and
 ** the split, and run it. */
-static void run(job *j) {
+static int run(job *j) {
   size_t r = j->r, c = j->c;
-  if (r == 0 || c == 0) return;
+  if (r == 0 || c == 0) return 0;
   if ((c == 1 && r > 1) ||
       (r > 1 && c > 1 && absd(j->o.cs) > absd(j->o.rs))) {
     swap_desc(&j->x);
@@ -223,12 +225,9 @@ static void run(job *j) {
                            j->op == MPL__U_SIN || j->op == MPL__U_COS ||
                            j->op == MPL__U_TANH);
   size_t grain = heavy ? GRAIN_HEAVY : GRAIN_CHEAP;
-  if (j->r == 1) {
-    mpl__parfor(j->c, grain, 8, run_piece, j);
-  } else {
-    size_t g = grain / j->c;
-    mpl__parfor(j->r, g ? g : 1, 1, run_rows, j);
-  }
+  if (j->r == 1) return mpl__parfor(j->c, grain, 8, run_piece, j);
+  size_t g = grain / j->c;
+  return mpl__parfor(j->r, g ? g : 1, 1, run_rows, j);
 }
 
 int mpl__ew_binary(int op, mpl__arg a, mpl__arg b, mpl_mat *out) {
@@ -240,6 +239,7 @@ int mpl__ew_binary(int op, mpl__arg a, mpl__arg b, mpl_mat *out) {
       c != out->cols)
     return MPL_ESHAPE;
   if (!r || !c) return 0;
+  mpl__interrupt_clear();
   mpl_mat *ta, *tb = NULL;
   int err = detach(&a.m, out, &ta);
   if (!err) err = detach(&b.m, out, &tb);
@@ -249,7 +249,7 @@ int mpl__ew_binary(int op, mpl__arg a, mpl__arg b, mpl_mat *out) {
               out->cols == 1 ? 0 : out->cs}};
     j.x = a.m ? desc_of(a.m) : (desc){&a.s, 0, 0};
     j.y = b.m ? desc_of(b.m) : (desc){&b.s, 0, 0};
-    run(&j);
+    err = run(&j);
   }
   mpl_mat_release(ta);
   mpl_mat_release(tb);
@@ -260,6 +260,7 @@ int mpl__ew_unary(int op, const mpl_mat *a, mpl_mat *out) {
   if (!a || !out || op < 0 || op >= MPL__U_COUNT) return MPL_EINVAL;
   if (a->rows != out->rows || a->cols != out->cols) return MPL_ESHAPE;
   if (!a->rows || !a->cols) return 0;
+  mpl__interrupt_clear();
   mpl_mat *ta;
   int err = detach(&a, out, &ta);
   if (!err) {
@@ -268,7 +269,7 @@ int mpl__ew_unary(int op, const mpl_mat *a, mpl_mat *out) {
     job j = {op, 0, 0, a->rows, a->cols, desc_of(a), none,
              {out->data, out->rows == 1 ? 0 : out->rs,
               out->cols == 1 ? 0 : out->cs}};
-    run(&j);
+    err = run(&j);
   }
   mpl_mat_release(ta);
   return err;

@@ -439,8 +439,9 @@ int mpl__la_svd(const mpl_mat *a, int full, mpl_mat *u, mpl_mat *s,
     return MPL_EINVAL;
   }
   if (k == 0) { /* nothing to decompose: full bases are identities */
-    mpl_mat_fill(u, 0);
-    mpl_mat_fill(v, 0);
+    int err = mpl_mat_fill(u, 0);
+    if (!err) err = mpl_mat_fill(v, 0);
+    if (err) return err;
     for (size_t i = 0; i < u->rows && i < u->cols; i++) MPL_AT(u, i, i) = 1;
     for (size_t i = 0; i < v->rows && i < v->cols; i++) MPL_AT(v, i, i) = 1;
     return 0;
@@ -528,10 +529,7 @@ int mpl__la_lstsq(const mpl_mat *a, const mpl_mat *b, double rcond, mpl_mat *x,
   if (err) return err;
   size_t m = a->rows, n = a->cols, k = b->cols, mn = m < n ? m : n;
   *rank = 0;
-  if (mn == 0) {
-    mpl_mat_fill(x, 0);
-    return 0;
-  }
+  if (mn == 0) return mpl_mat_fill(x, 0);
   size_t ldb = m > n ? m : n;
   double *fa = dalloc(m, n, &err);
   double *fb = fa ? dalloc(ldb, k ? k : 1, &err) : NULL;

@@ -14,6 +14,11 @@
 ** a block of columns, so they are as accurate and still read memory in
 ** order.  A whole matrix that is not one contiguous run is summed line by
 ** line along its fast axis, and the line sums are summed pairwise.
+**
+** Ctrl-C (mpl_interrupt) is looked for at every node of the tree over
+** MPL__TICK elements and every few lines (internal.h); a sum that sees it
+** stops with a meaningless value, which its entry point replaces by
+** MPL_EINTR, so every entry point returns an error code.
 */
 #include <float.h>
 #include <math.h>
@@ -59,6 +64,7 @@ static double leaf(const double *x, ptrdiff_t s, size_t n, int sq) {
 /* Pairwise sum of x[0], x[s], ... (of squares when sq). */
 static double pw(const double *x, ptrdiff_t s, size_t n, int sq) {
   if (n <= BLOCK) return leaf(x, s, n, sq);
+  if (n >= MPL__TICK && mpl__interrupt_pending()) return 0; /* abandoned */
   size_t h = cut(n);
   return pw(x, s, h, sq) + pw(x + (ptrdiff_t)h * s, s, n - h, sq);
 }
@@ -146,9 +152,12 @@ static void vsum(const double *p, ptrdiff_t sa, ptrdiff_t sk, size_t L,
 ** by one; otherwise blocks of lines are summed together, row by row. */
 static int line_sums(const double *p, size_t K, ptrdiff_t sk, size_t L,
                      ptrdiff_t sa, int sq, double *o, ptrdiff_t os) {
+  size_t mask = mpl__tick_mask(L);
   if (L == 0 || K == 1 || absd(sa) <= absd(sk)) {
-    for (size_t k = 0; k < K; k++)
+    for (size_t k = 0; k < K; k++) {
+      if (!(k & mask) && mpl__interrupt_pending()) break;
       o[(ptrdiff_t)k * os] = pw(p + (ptrdiff_t)k * sk, sa, L, sq);
+    }
     return 0;
   }
   int depth = 1;
@@ -156,6 +165,7 @@ static int line_sums(const double *p, size_t K, ptrdiff_t sk, size_t L,
   double *buf = malloc(sizeof(double) * LINES * (size_t)(depth + 1));
   if (!buf) return MPL_ENOMEM;
   for (size_t k0 = 0; k0 < K; k0 += LINES) {
+    if (mpl__interrupt_pending()) break; /* after LINES * L elements */
     size_t kb = K - k0 < LINES ? K - k0 : LINES;
     vsum(p + (ptrdiff_t)k0 * sk, sa, sk, L, kb, sq, buf, buf + LINES);
     for (size_t j = 0; j < kb; j++) o[(ptrdiff_t)(k0 + j) * os] = buf[j];
@@ -176,30 +186,42 @@ static double sum_all(const mpl_mat *m, int sq) {
   int rows = absd(m->cs) <= absd(m->rs);
   size_t K = rows ? r : c, L = rows ? c : r;
   ptrdiff_t sk = rows ? m->rs : m->cs, sa = rows ? m->cs : m->rs;
+  size_t mask = mpl__tick_mask(L);
   double *t = malloc(K * sizeof(double));
   if (!t) { /* degrade to a plain sum of line sums rather than fail */
     double s = 0;
-    for (size_t k = 0; k < K; k++) s += pw(m->data + (ptrdiff_t)k * sk, sa, L, sq);
+    for (size_t k = 0; k < K; k++) {
+      if (!(k & mask) && mpl__interrupt_pending()) break;
+      s += pw(m->data + (ptrdiff_t)k * sk, sa, L, sq);
+    }
     return s;
   }
-  for (size_t k = 0; k < K; k++) t[k] = pw(m->data + (ptrdiff_t)k * sk, sa, L, sq);
+  for (size_t k = 0; k < K; k++) {
+    if (!(k & mask) && mpl__interrupt_pending()) break;
+    t[k] = pw(m->data + (ptrdiff_t)k * sk, sa, L, sq);
+  }
   double s = pw(t, 1, K, 0);
   free(t);
   return s;
 }
 
-double mpl__sum(const mpl_mat *m) { return sum_all(m, 0); }
+int mpl__sum(const mpl_mat *m, double *res) {
+  mpl__interrupt_clear();
+  *res = sum_all(m, 0);
+  return mpl__interrupt_check();
+}
 
 int mpl__sum_dim(const mpl_mat *m, int dim, mpl_mat *out) {
   if (!m || !out || (dim != 1 && dim != 2)) return MPL_EINVAL;
-  if (dim == 1) {
-    if (out->rows != 1 || out->cols != m->cols) return MPL_ESHAPE;
-    return line_sums(m->data, m->cols, m->cs, m->rows, m->rs, 0, out->data,
-                     out->cs);
-  }
-  if (out->rows != m->rows || out->cols != 1) return MPL_ESHAPE;
-  return line_sums(m->data, m->rows, m->rs, m->cols, m->cs, 0, out->data,
-                   out->rs);
+  if (dim == 1 ? out->rows != 1 || out->cols != m->cols
+               : out->rows != m->rows || out->cols != 1)
+    return MPL_ESHAPE;
+  mpl__interrupt_clear();
+  int err = dim == 1 ? line_sums(m->data, m->cols, m->cs, m->rows, m->rs, 0,
+                                 out->data, out->cs)
+                     : line_sums(m->data, m->rows, m->rs, m->cols, m->cs, 0,
+                                 out->data, out->rs);
+  return err ? err : mpl__interrupt_check();
 }
 
 /* Fold x[0], x[s], ... into *best: the smaller (or larger, max) one, and
@@ -207,9 +229,13 @@ int mpl__sum_dim(const mpl_mat *m, int dim, mpl_mat *out) {
 static void mm_line(const double *x, ptrdiff_t s, size_t n, int max,
                     double *best) {
   double b = *best;
-  for (size_t i = 0; i < n && b == b; i++) {
-    double v = x[(ptrdiff_t)i * s];
-    if (max ? !(v <= b) : !(v >= b)) b = v;
+  for (size_t i0 = 0; i0 < n && b == b; i0 += MPL__TICK) {
+    if (i0 && mpl__interrupt_pending()) break;
+    size_t i1 = n - i0 < MPL__TICK ? n : i0 + MPL__TICK;
+    for (size_t i = i0; i < i1 && b == b; i++) {
+      double v = x[(ptrdiff_t)i * s];
+      if (max ? !(v <= b) : !(v >= b)) b = v;
+    }
   }
   *best = b;
 }
@@ -220,10 +246,14 @@ int mpl__minmax(const mpl_mat *m, int max, double *res) {
   int rows = absd(m->cs) <= absd(m->rs) || m->rows == 1;
   size_t K = rows ? m->rows : m->cols, L = rows ? m->cols : m->rows;
   ptrdiff_t sk = rows ? m->rs : m->cs, sa = rows ? m->cs : m->rs;
-  for (size_t k = 0; k < K && b == b; k++)
+  size_t mask = mpl__tick_mask(L);
+  mpl__interrupt_clear();
+  for (size_t k = 0; k < K && b == b; k++) {
+    if (!(k & mask) && mpl__interrupt_pending()) break;
     mm_line(m->data + (ptrdiff_t)k * sk, sa, L, max, &b);
+  }
   *res = b;
-  return 0;
+  return mpl__interrupt_check();
 }
 
 int mpl__minmax_dim(const mpl_mat *m, int dim, int max, mpl_mat *out) {
@@ -236,20 +266,25 @@ int mpl__minmax_dim(const mpl_mat *m, int dim, int max, mpl_mat *out) {
     return MPL_ESHAPE;
   if (K && !L) return MPL_EINVAL;
   double init = max ? -INFINITY : INFINITY;
+  size_t mask = mpl__tick_mask(L);
+  mpl__interrupt_clear();
   if (K == 1 || absd(sa) <= absd(sk)) {
     for (size_t k = 0; k < K; k++) {
+      if (!(k & mask) && mpl__interrupt_pending()) break;
       double b = init;
       mm_line(m->data + (ptrdiff_t)k * sk, sa, L, max, &b);
       out->data[(ptrdiff_t)k * os] = b;
     }
-    return 0;
+    return mpl__interrupt_check();
   }
   /* lines are strided: sweep rows over blocks of lines */
   double acc[LINES];
   for (size_t k0 = 0; k0 < K; k0 += LINES) {
     size_t kb = K - k0 < LINES ? K - k0 : LINES;
     for (size_t j = 0; j < kb; j++) acc[j] = init;
+    size_t lmask = mpl__tick_mask(kb);
     for (size_t l = 0; l < L; l++) {
+      if (!(l & lmask) && mpl__interrupt_pending()) break;
       const double *row = m->data + (ptrdiff_t)l * sa + (ptrdiff_t)k0 * sk;
       for (size_t j = 0; j < kb; j++) {
         double v = row[(ptrdiff_t)j * sk], b = acc[j];
@@ -258,34 +293,47 @@ int mpl__minmax_dim(const mpl_mat *m, int dim, int max, mpl_mat *out) {
     }
     for (size_t j = 0; j < kb; j++) out->data[(ptrdiff_t)(k0 + j) * os] = acc[j];
   }
-  return 0;
+  return mpl__interrupt_check();
 }
 
-/* The plain sum of squares is right unless it overflowed or may have lost
-** small squares to underflow; then the elements are scaled by the largest
-** magnitude first (compensated, since this path is rare). */
-double mpl__norm(const mpl_mat *m) {
-  if (!m->rows || !m->cols) return 0; /* N x 0 of any N: O(1) */
+/* The Frobenius norm: the plain sum of squares is right unless it
+** overflowed or may have lost small squares to underflow; then the
+** elements are scaled by the largest magnitude first (compensated, since
+** this path is rare). */
+static double norm_of(const mpl_mat *m) {
   double s = sum_all(m, 1);
   if (s != s) return s;
   if (s < INFINITY && s > 0x1p-900) return sqrt(s);
+  size_t mask = mpl__tick_mask(m->cols);
   double amax = 0;
-  for (size_t i = 0; i < m->rows; i++)
+  for (size_t i = 0; i < m->rows; i++) {
+    if (!(i & mask) && mpl__interrupt_pending()) return 0;
     for (size_t j = 0; j < m->cols; j++) {
       double v = fabs(MPL_AT(m, i, j));
       if (v != v) return v;
       if (v > amax) amax = v;
     }
+  }
   if (amax == 0 || amax == INFINITY) return amax;
   double t = 0, comp = 0;
-  for (size_t i = 0; i < m->rows; i++)
+  for (size_t i = 0; i < m->rows; i++) {
+    if (!(i & mask) && mpl__interrupt_pending()) return 0;
     for (size_t j = 0; j < m->cols; j++) {
       double q = MPL_AT(m, i, j) / amax;
       double y = q * q - comp, z = t + y;
       comp = (z - t) - y;
       t = z;
     }
+  }
   return amax * sqrt(t);
+}
+
+int mpl__norm(const mpl_mat *m, double *res) {
+  *res = 0;
+  if (!m->rows || !m->cols) return 0; /* N x 0 of any N: O(1) */
+  mpl__interrupt_clear();
+  *res = norm_of(m);
+  return mpl__interrupt_check();
 }
 
 double mpl__trace(const mpl_mat *m) {
@@ -305,9 +353,14 @@ int mpl__allclose(mpl__arg a, mpl__arg b, double rtol, double atol,
   ptrdiff_t brs = b.m && br > 1 ? b.m->rs : 0, bcs = b.m && bc > 1 ? b.m->cs : 0;
   *close = 1;
   if (!r || !c) return 0; /* N x 0 of any N: O(1) */
+  mpl__interrupt_clear();
+  size_t mask = mpl__tick_mask(c);
   for (size_t i = 0; i < r; i++) {
     const double *x = pa + (ptrdiff_t)i * ars, *y = pb + (ptrdiff_t)i * brs;
     for (size_t j = 0; j < c; j++) {
+      if ((j ? !(j & (MPL__TICK - 1)) : !(i & mask)) &&
+          mpl__interrupt_pending())
+        return mpl__interrupt_check();
       double u = x[(ptrdiff_t)j * acs], v = y[(ptrdiff_t)j * bcs];
       if (!(u == v || (isfinite(u) && isfinite(v) &&
                        fabs(u - v) <= atol + rtol * fabs(v)))) {

@@ -14,7 +14,10 @@
 ** count follows mpl_procs() (the user's -p / mat.procs), capped by the
 ** online CPUs, and is 1 inside a worker of mat.map, whose siblings already
 ** use the cores.  The split never changes a result: the kernels compute
-** each element alone.
+** each element alone.  A chunk is at most a few grains, and no thread
+** takes another once mpl_interrupt() was called (with one thread too), so
+** Ctrl-C stops a long loop within milliseconds: mpl__parfor then returns
+** MPL_EINTR, the range only partly done.
 */
 #include <pthread.h>
 #include <signal.h>
@@ -25,6 +28,7 @@
 
 #define MAX_PARTS 64
 #define CHUNKS_PER_PART 8
+#define CHUNK_GRAINS 4 /* largest chunk, in grains: Ctrl-C waits for one */
 
 /* The shared state of one call: the range is cut into chunks that the
 ** threads take in turn, so a thread slowed down (its core busy with
@@ -39,6 +43,7 @@ typedef struct loop {
 static void *worker(void *arg) {
   loop *l = arg;
   for (;;) {
+    if (mpl__interrupt_pending()) break;
     size_t k = atomic_fetch_add(&l->next, 1);
     if (k >= l->nchunks) break;
     size_t lo = k * l->chunk, hi = lo + l->chunk;
@@ -73,20 +78,23 @@ int mpl__parfor_parts(size_t n, size_t grain) {
   return (int)parts;
 }
 
-void mpl__parfor(size_t n, size_t grain, size_t align, mpl__range_fn fn,
-                 void *ctx) {
+int mpl__parfor(size_t n, size_t grain, size_t align, mpl__range_fn fn,
+                void *ctx) {
+  if (n == 0) return 0;
   int parts = mpl__parfor_parts(n, grain);
-  if (parts <= 1) {
-    if (n) fn(ctx, 0, n);
-    return;
-  }
   if (align == 0) align = 1;
+  if (grain == 0) grain = 1;
   loop l = {fn, ctx, n, 0, 0, 0};
   size_t want = (size_t)parts * CHUNKS_PER_PART;
   l.chunk = (n + want - 1) / want;
+  if (l.chunk / CHUNK_GRAINS > grain) l.chunk = grain * CHUNK_GRAINS;
   l.chunk = (l.chunk + align - 1) / align * align;
   l.nchunks = (n + l.chunk - 1) / l.chunk;
   atomic_init(&l.next, 0);
+  if (parts <= 1) {
+    worker(&l);
+    return mpl__interrupt_check();
+  }
   pthread_t tid[MAX_PARTS];
   int started[MAX_PARTS] = {0};
   sigset_t all, old;
@@ -98,4 +106,5 @@ void mpl__parfor(size_t n, size_t grain, size_t align, mpl__range_fn fn,
   worker(&l); /* this thread takes chunks too, and any left over */
   for (int k = 1; k < parts; k++)
     if (started[k]) pthread_join(tid[k], NULL);
+  return mpl__interrupt_check();
 }

@@ -164,6 +164,13 @@ int mpl__interrupt_pending(void) { return atomic_load(&interrupted) != 0; }
 
 void mpl__interrupt_clear(void) { atomic_store(&interrupted, 0); }
 
+int mpl__interrupt_check(void) {
+  if (!atomic_load(&interrupted)) return 0;
+  mpl__interrupt_used();
+  mpl__set_errmsg("interrupted");
+  return MPL_EINTR;
+}
+
 static long futex(_Atomic uint32_t *addr, int op, uint32_t val,
                   const struct timespec *ts) {
   return syscall(SYS_futex, (uint32_t *)addr, op, val, ts, NULL, 0);
