@@ -217,22 +217,7 @@ describe("the worker pool", function()
     end
   end)
 
-  -- SIGINT to `mpl -e code` once the code marked the start of its long
-  -- call (plus a moment); its output and exit status
-  local function interrupted_run(code)
-    local mark = os.tmpname()
-    os.remove(mark)
-    code = string.format("local mark = %q ", mark) .. code
-    local p = io.popen(string.format(
-      "%s -e %q 2>&1 & pid=$!; (sleep 60; kill -9 $pid) >/dev/null 2>&1 & dog=$!; " ..
-      "for i in $(seq 500); do [ -e %s ] && break; sleep 0.05; done; sleep 0.3; " ..
-      "kill -INT $pid; wait $pid; echo status=$?; kill $dog 2>/dev/null",
-      MPL, code, mark))
-    local out = p:read("a")
-    p:close()
-    os.remove(mark)
-    return out
-  end
+  local function interrupted_run(code) return proc.interrupted_run(MPL, code) end
 
   it("delivers Ctrl-C once: a pcall that caught it goes on", function()
     local n = busy_side(5)

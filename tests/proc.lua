@@ -31,4 +31,23 @@ function M.running(pid)
   return state ~= "Z"
 end
 
+-- Run `cmd -e code` (cmd: the mpl binary and its flags) and send it
+-- SIGINT once the code created the file named by its local `mark` (plus a
+-- moment): its output and, last, "status=N".  No `timeout` wrapper (it
+-- would get the signal); a watchdog kills a run that hangs.
+function M.interrupted_run(cmd, code)
+  local mark = os.tmpname()
+  os.remove(mark)
+  code = string.format("local mark = %q ", mark) .. code
+  local p = io.popen(string.format(
+    "%s -e %q 2>&1 & pid=$!; (sleep 60; kill -9 $pid) >/dev/null 2>&1 & dog=$!; " ..
+    "for i in $(seq 600); do [ -e %s ] && break; sleep 0.05; done; sleep 0.3; " ..
+    "kill -INT $pid; wait $pid; echo status=$?; kill $dog 2>/dev/null",
+    cmd, code, mark))
+  local out = p:read("a")
+  p:close()
+  os.remove(mark)
+  return out
+end
+
 return M

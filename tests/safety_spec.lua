@@ -466,21 +466,9 @@ end)
 -- measured in the script itself, for calls of about 2.5 s.
 describe("Ctrl-C in long loops over elements", function()
   -- SIGINT to `mpl -p 1 -e code` once the code marked the start of its
-  -- long call (plus a moment): its output and exit status.  No `timeout`
-  -- wrapper (it would get the signal); a watchdog kills a hung run.
+  -- long call (tests/proc.lua)
   local function interrupted_run(code)
-    local mark = os.tmpname()
-    os.remove(mark)
-    code = string.format("local mark = %q ", mark) .. code
-    local p = io.popen(string.format(
-      "%s -p 1 -e %q 2>&1 & pid=$!; (sleep 60; kill -9 $pid) >/dev/null 2>&1 & dog=$!; " ..
-      "for i in $(seq 600); do [ -e %s ] && break; sleep 0.05; done; sleep 0.3; " ..
-      "kill -INT $pid; wait $pid; echo status=$?; kill $dog 2>/dev/null",
-      MPL, code, mark))
-    local out = p:read("a")
-    p:close()
-    os.remove(mark)
-    return out
+    return require("proc").interrupted_run(MPL .. " -p 1", code)
   end
 
   -- seconds per unit of work: make(k) returns the call doing k units,
