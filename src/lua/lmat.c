@@ -283,6 +283,24 @@ void mpl__setfuncs(lua_State *L, const luaL_Reg *l) {
   }
 }
 
+/* The private table lives in the registry until the Lua parts have run;
+** it is created on first use. */
+static char private_key;
+
+static void push_private(lua_State *L) {
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &private_key) != LUA_TNIL) return;
+  lua_pop(L, 1);
+  lua_newtable(L);
+  lua_pushvalue(L, -1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &private_key);
+}
+
+void mpl__setprivate(lua_State *L, const luaL_Reg *l) {
+  push_private(L);
+  mpl__setfuncs(L, l);
+  lua_pop(L, 1);
+}
+
 /* The open matrix at idx, or NULL when idx holds no matrix; pinned. */
 mpl_mat *mpl__test_mat(lua_State *L, int idx) {
   lmat *u = luaL_testudata(L, idx, MT);
@@ -1053,7 +1071,7 @@ static const luaL_Reg funcs[] = {
 /* Build the metatable (methods reachable through __index, and listed in
 ** __methods for the REPL's completion) and the generator; let each part of
 ** the binding add its functions; then run the Lua parts of the module, in
-** order, on the finished table. */
+** order, on the finished table (and the private table of C helpers). */
 int luaopen_mat(lua_State *L) {
   lua_newtable(L);
   mpl__setfuncs(L, funcs);
@@ -1105,7 +1123,8 @@ int luaopen_mat(lua_State *L) {
     if (luaL_loadbufferx(L, c->code, c->len, c->name, "t") != LUA_OK)
       return lua_error(L);
     lua_pushvalue(L, mod);
-    lua_call(L, 1, 0);
+    push_private(L);
+    lua_call(L, 2, 0);
   }
   return 1;
 }

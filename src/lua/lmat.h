@@ -51,6 +51,12 @@ int mpl__is_frame_closer(lua_CFunction f);
 ** functions with it. */
 void mpl__setfuncs(lua_State *L, const luaL_Reg *l);
 
+/* Add functions (guarded as mpl__setfuncs does) to the module's private
+** table: the C helpers the Lua parts of the module (lua/\*.lua) build on,
+** which users do not see.  Each Lua part runs as a chunk called with two
+** arguments, the module table and this private table. */
+void mpl__setprivate(lua_State *L, const luaL_Reg *l);
+
 /* "-1", "2.5" or a type name: what the caller passed, for messages. */
 const char *mpl__got(lua_State *L, int idx);
 
