@@ -251,9 +251,22 @@ static int guarded(lua_State *L) {
   return g;
 }
 
+/* luaL_where for the first Lua code at or above level that is not one of
+** the module's own Lua parts (chunks named "=mat/..."), so that an error
+** raised for a Lua part names the user's line. */
+static void where_outside(lua_State *L, int level) {
+  lua_Debug ar;
+  while (lua_getstack(L, level, &ar)) {
+    lua_getinfo(L, "S", &ar);
+    if (strncmp(ar.source, "=mat/", 5) != 0) break;
+    level++;
+  }
+  luaL_where(L, level);
+}
+
 int mpl__error(lua_State *L, const char *fmt, ...) {
   va_list ap;
-  luaL_where(L, guarded(L) ? 2 : 1);
+  where_outside(L, guarded(L) ? 2 : 1);
   va_start(ap, fmt);
   lua_pushvfstring(L, fmt, ap);
   va_end(ap);
@@ -1060,6 +1073,13 @@ static int l_blas(lua_State *L) {
   return 1;
 }
 
+/* C.error(msg): raise msg at the user's line, for the Lua parts. */
+static int l_raise(lua_State *L) {
+  return luaL_error(L, "%s", luaL_checkstring(L, 1));
+}
+
+static const luaL_Reg private_funcs[] = {{"error", l_raise}, {NULL, NULL}};
+
 static const luaL_Reg funcs[] = {
     {"new", l_new},     {"eye", l_eye},     {"from", l_from},
     {"rand", l_rand},   {"randn", l_randn}, {"seed", l_seed},
@@ -1098,6 +1118,7 @@ int luaopen_mat(lua_State *L) {
   }
   lua_pop(L, 1);
 
+  mpl__setprivate(L, private_funcs);
   for (const mpl__opener *o = mpl__openers; *o; o++) (*o)(L, mod, mt, meth);
 
   /* OpenBLAS is loaded (its kernel chosen) first, so the pool's processes

@@ -21,7 +21,7 @@ typedef void (*mpl__opener)(lua_State *L, int mod, int mt, int methods);
 extern const mpl__opener mpl__openers[]; /* NULL-terminated */
 
 typedef struct mpl__lua_chunk {
-  const char *name; /* chunk name, "=mat.lua" */
+  const char *name; /* chunk name, "=mat/plot.lua" */
   const char *code;
   unsigned long len;
 } mpl__lua_chunk;
@@ -37,8 +37,9 @@ mpl_mat *mpl__check_mat(lua_State *L, int idx, const char *fn);
 mpl_mat *mpl__test_mat(lua_State *L, int idx);
 
 /* luaL_error, with the position of the Lua code that called the guarded
-** function (the guard is not Lua code): every part of the binding raises
-** through it (the #define below). */
+** function (the guard is not Lua code; nor are the module's own Lua parts,
+** which are skipped): every part of the binding raises through it (the
+** #define below). */
 int mpl__error(lua_State *L, const char *fmt, ...);
 #define luaL_error mpl__error
 
@@ -56,6 +57,13 @@ void mpl__setfuncs(lua_State *L, const luaL_Reg *l);
 ** which users do not see.  Each Lua part runs as a chunk called with two
 ** arguments, the module table and this private table. */
 void mpl__setprivate(lua_State *L, const luaL_Reg *l);
+
+/* Check the options table at idx: nil or none passes (returns 0); a table
+** whose keys are all among the NULL-terminated known names returns 1;
+** anything else raises "fn: opts must be a table (got x)" or "fn: unknown
+** option 'k' (known options: a, b)" (lopts.c). */
+int mpl__check_opts(lua_State *L, int idx, const char *fn,
+                    const char *const known[]);
 
 /* "-1", "2.5" or a type name: what the caller passed, for messages. */
 const char *mpl__got(lua_State *L, int idx);
@@ -84,6 +92,7 @@ void mpl__push_result(lua_State *L, const char *fn, int err, mpl_mat *m);
 mpl__rng *mpl__get_rng(lua_State *L);
 
 /* Openers of the parts. */
+void mpl__open_opts(lua_State *L, int mod, int mt, int methods);
 void mpl__open_files(lua_State *L, int mod, int mt, int methods);
 void mpl__open_arith(lua_State *L, int mod, int mt, int methods);
 void mpl__open_linalg(lua_State *L, int mod, int mt, int methods);

@@ -6,6 +6,7 @@
 #include "lmat.h"
 
 const mpl__opener mpl__openers[] = {
+  mpl__open_opts,
   mpl__open_files,
   mpl__open_arith,
   mpl__open_linalg,

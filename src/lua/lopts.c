@@ -1,0 +1,73 @@
+/*
+** lopts.c: options tables.  Every function that takes an options table
+** refuses keys it does not know, so a misspelt option is an error instead
+** of a silent default; the message lists the keys it knows.  The check is
+** also a private helper of the Lua parts of the module (C.check_opts).
+*/
+#include <string.h>
+
+#include "lmat.h"
+
+/* Whether key is one of the NULL-terminated known names. */
+static int is_known(const char *key, const char *const known[]) {
+  for (const char *const *k = known; *k; k++)
+    if (strcmp(key, *k) == 0) return 1;
+  return 0;
+}
+
+/* Raise "fn: unknown option 'key' (known options: a, b)". */
+static int unknown(lua_State *L, const char *fn, int keyidx,
+                   const char *const known[]) {
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  for (const char *const *k = known; *k; k++) {
+    if (k != known) luaL_addstring(&b, ", ");
+    luaL_addstring(&b, *k);
+  }
+  luaL_pushresult(&b);
+  const char *what = lua_type(L, keyidx) == LUA_TSTRING
+                         ? lua_pushfstring(L, "'%s'", lua_tostring(L, keyidx))
+                         : mpl__got(L, keyidx);
+  return luaL_error(L, "%s: unknown option %s (known options: %s)", fn, what,
+                    known[0] ? lua_tostring(L, -2) : "none");
+}
+
+int mpl__check_opts(lua_State *L, int idx, const char *fn,
+                    const char *const known[]) {
+  if (lua_isnoneornil(L, idx)) return 0;
+  if (!lua_istable(L, idx))
+    return luaL_error(L, "%s: opts must be a table (got %s)", fn,
+                      mpl__typename(L, idx));
+  idx = lua_absindex(L, idx);
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    lua_pop(L, 1);
+    if (lua_type(L, -1) != LUA_TSTRING || !is_known(lua_tostring(L, -1), known))
+      unknown(L, fn, lua_gettop(L), known);
+  }
+  return 1;
+}
+
+/* C.check_opts(fn, opts, {"a", "b"}): the same check for the Lua parts. */
+static int l_check_opts(lua_State *L) {
+  const char *fn = luaL_checkstring(L, 1);
+  luaL_checktype(L, 3, LUA_TTABLE);
+  lua_Integer n = luaL_len(L, 3);
+  if (n > 64) return luaL_error(L, "check_opts: too many names");
+  const char *known[65];
+  for (lua_Integer i = 1; i <= n; i++) {
+    lua_geti(L, 3, i);
+    known[i - 1] = luaL_checkstring(L, -1); /* stays on the stack */
+  }
+  known[n] = NULL;
+  lua_pushboolean(L, mpl__check_opts(L, 2, fn, known));
+  return 1;
+}
+
+static const luaL_Reg private_funcs[] = {{"check_opts", l_check_opts},
+                                         {NULL, NULL}};
+
+void mpl__open_opts(lua_State *L, int mod, int mt, int methods) {
+  (void)mod, (void)mt, (void)methods;
+  mpl__setprivate(L, private_funcs);
+}
