@@ -61,7 +61,7 @@ void mpl__setprivate(lua_State *L, const luaL_Reg *l);
 /* Check the options table at idx: nil or none passes (returns 0); a table
 ** whose keys are all among the NULL-terminated known names returns 1;
 ** anything else raises "fn: opts must be a table (got x)" or "fn: unknown
-** option 'k' (known options: a, b)" (lopts.c). */
+** option 'k' (known: a, b)" (lopts.c). */
 int mpl__check_opts(lua_State *L, int idx, const char *fn,
                     const char *const known[]);
 

@@ -1,9 +1,11 @@
 /*
 ** lopts.c: options tables.  Every function that takes an options table
 ** refuses keys it does not know, so a misspelt option is an error instead
-** of a silent default; the message lists the keys it knows.  The check is
+** of a silent default; the message lists the keys it knows, sorted.  The check
+*is
 ** also a private helper of the Lua parts of the module (C.check_opts).
 */
+#include <stdlib.h>
 #include <string.h>
 
 #include "lmat.h"
@@ -15,20 +17,34 @@ static int is_known(const char *key, const char *const known[]) {
   return 0;
 }
 
-/* Raise "fn: unknown option 'key' (known options: a, b)". */
-static int unknown(lua_State *L, const char *fn, int keyidx,
-                   const char *const known[]) {
+static int by_name(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Push the known names, sorted, as "a, b, c". */
+static void push_known(lua_State *L, const char *const known[]) {
+  size_t n = 0;
+  while (known[n]) n++;
+  const char **sorted = lua_newuserdatauv(L, (n + 1) * sizeof *sorted, 0);
+  memcpy(sorted, known, n * sizeof *sorted);
+  qsort(sorted, n, sizeof *sorted, by_name);
   luaL_Buffer b;
   luaL_buffinit(L, &b);
-  for (const char *const *k = known; *k; k++) {
-    if (k != known) luaL_addstring(&b, ", ");
-    luaL_addstring(&b, *k);
+  for (size_t i = 0; i < n; i++) {
+    if (i) luaL_addstring(&b, ", ");
+    luaL_addstring(&b, sorted[i]);
   }
   luaL_pushresult(&b);
+}
+
+/* Raise "fn: unknown option 'key' (known: a, b)". */
+static int unknown(lua_State *L, const char *fn, int keyidx,
+                   const char *const known[]) {
+  push_known(L, known);
   const char *what = lua_type(L, keyidx) == LUA_TSTRING
                          ? lua_pushfstring(L, "'%s'", lua_tostring(L, keyidx))
                          : mpl__got(L, keyidx);
-  return luaL_error(L, "%s: unknown option %s (known options: %s)", fn, what,
+  return luaL_error(L, "%s: unknown option %s (known: %s)", fn, what,
                     known[0] ? lua_tostring(L, -2) : "none");
 }
 
