@@ -80,7 +80,24 @@ static int l_check_opts(lua_State *L) {
   return 1;
 }
 
+/* C.check_int(v, fn, what) -> v as an integer, else "fn: what must be an
+** integer (got x)", as mpl__check_int says it. */
+static int l_check_int(lua_State *L) {
+  const char *fn = luaL_checkstring(L, 2), *what = luaL_checkstring(L, 3);
+  lua_pushinteger(L, mpl__check_int(L, 1, fn, what));
+  return 1;
+}
+
+/* C.typename(v) -> "matrix", a userdata's __name or Lua's type name. */
+static int l_typename(lua_State *L) {
+  luaL_checkany(L, 1);
+  lua_pushstring(L, mpl__typename(L, 1));
+  return 1;
+}
+
 static const luaL_Reg private_funcs[] = {{"check_opts", l_check_opts},
+                                         {"check_int", l_check_int},
+                                         {"typename", l_typename},
                                          {NULL, NULL}};
 
 void mpl__open_opts(lua_State *L, int mod, int mt, int methods) {

@@ -10,10 +10,15 @@
 ** a Monte Carlo item.  Forked mat.map workers see the matrix at the same
 ** address and read it without copying.
 **
+** mat.ragged itself is Lua (lua/ragged.lua: it checks and measures the
+** items); the helpers here make the ragged and copy the numbers in.
+**
 ** As with matrices, the userdata is created closed with its metatable set
 ** before the storage is acquired, so a raised error never leaks it; __gc
 ** and __close are one function, safe to run twice.
 */
+#include <stdint.h>
+
 #include <lauxlib.h>
 #include <lua.h>
 
@@ -48,21 +53,22 @@ static lragged *check_ragged(lua_State *L, int idx, const char *fn) {
   return r;
 }
 
-/* The element count of item i (1-based) at the top of the stack: a table
-** of numbers or a vector; anything else raises naming the item. */
-static size_t item_length(lua_State *L, size_t i) {
-  if (lua_type(L, -1) == LUA_TTABLE) return (size_t)lua_rawlen(L, -1);
-  if (luaL_testudata(L, -1, MPL_MT)) {
-    mpl_mat *m = mpl__test_mat(L, -1);
+/* C.ragged_item_len(x, i) -> the element count of item i when x is a
+** vector; anything else (tables are measured in ragged.lua) raises naming
+** the item. */
+static int l_item_len(lua_State *L) {
+  lua_Integer i = luaL_checkinteger(L, 2);
+  lua_settop(L, 1);
+  if (luaL_testudata(L, 1, MPL_MT)) {
+    mpl_mat *m = mpl__test_mat(L, 1);
     if (m->rows != 1 && m->cols != 1)
       luaL_error(L, "mat.ragged: item %I is a %Ix%I matrix, not a vector",
                  (LUAI_UACINT)i, (LUAI_UACINT)m->rows, (LUAI_UACINT)m->cols);
-    return m->rows * m->cols;
+    lua_pushinteger(L, (lua_Integer)(m->rows * m->cols));
+    return 1;
   }
-  return (size_t)luaL_error(L,
-                            "mat.ragged: item %I is not a table or vector "
-                            "(got %s)",
-                            (LUAI_UACINT)i, mpl__typename(L, -1));
+  return luaL_error(L, "mat.ragged: item %I is not a table or vector (got %s)",
+                    (LUAI_UACINT)i, mpl__typename(L, 1));
 }
 
 /* Copy item i (at the top of the stack) to d. */
@@ -83,8 +89,9 @@ static void item_copy(lua_State *L, size_t i, double *d, size_t len) {
   }
 }
 
-/* mat.ragged(values, lengths): items are consecutive runs of a contiguous
-** matrix; no copy, the ragged shares values' storage. */
+/* C.ragged_wrap(values, lengths), for mat.ragged(values, lengths): items
+** are consecutive runs of a contiguous matrix; no copy, the ragged shares
+** values' storage. */
 static int from_values(lua_State *L) {
   mpl_mat *v = mpl__check_mat(L, 1, "mat.ragged");
   if (!mpl_mat_is_contiguous(v))
@@ -115,9 +122,10 @@ static int from_values(lua_State *L) {
     lua_Integer len = 0;
     if (lua_type(L, -1) == LUA_TNUMBER) len = lua_tointegerx(L, -1, &ok);
     if (!ok || len < 0)
-      return luaL_error(L, "mat.ragged: length %I must be a non-negative "
-                           "integer (got %s)", (LUAI_UACINT)(i + 1),
-                        mpl__got(L, -1));
+      return luaL_error(L,
+                        "mat.ragged: length %I must be a non-negative "
+                        "integer (got %s)",
+                        (LUAI_UACINT)(i + 1), mpl__got(L, -1));
     lua_pop(L, 1);
     if (__builtin_add_overflow(total, (size_t)len, &total))
       return luaL_error(L, "mat.ragged: lengths are too large");
@@ -125,20 +133,37 @@ static int from_values(lua_State *L) {
   }
   size_t have = v->rows * v->cols;
   if (total != have)
-    return luaL_error(L, "mat.ragged: lengths add up to %I, values has %I "
-                         "numbers", (LUAI_UACINT)total, (LUAI_UACINT)have);
+    return luaL_error(L,
+                      "mat.ragged: lengths add up to %I, values has %I "
+                      "numbers",
+                      (LUAI_UACINT)total, (LUAI_UACINT)have);
   int err = mpl_mat_reshape(&r->all, v, 1, total);
   if (err) return luaL_error(L, "mat.ragged: %s", mpl_strerror(err));
   return 1;
 }
 
-/* mat.ragged(t) packs a table of number tables or vectors; mat.ragged(
-** values, lengths) wraps a matrix already holding the items back to back. */
-static int l_ragged(lua_State *L) {
-  if (!lua_isnoneornil(L, 2)) return from_values(L);
-  if (lua_type(L, 1) != LUA_TTABLE)
-    return luaL_error(L, "mat.ragged: bad argument #1 (table expected, got %s)",
-                      mpl__typename(L, 1));
+/* The length ragged.lua measured for item i (1-based; lens at 2),
+** checked against the item at the top of the stack. */
+static size_t item_length(lua_State *L, size_t i) {
+  lua_rawgeti(L, 2, (lua_Integer)i);
+  lua_Integer len = lua_tointeger(L, -1);
+  lua_pop(L, 1);
+  mpl_mat *m = mpl__test_mat(L, -1);
+  size_t have = m                    ? m->rows * m->cols
+                : lua_istable(L, -1) ? (size_t)lua_rawlen(L, -1)
+                                     : SIZE_MAX;
+  if (len < 0 || (size_t)len != have)
+    luaL_error(L, "mat.ragged: item %I changed while it was packed",
+               (LUAI_UACINT)i);
+  return have;
+}
+
+/* C.ragged_pack(t, lens) -> a new ragged holding the items of t (tables of
+** numbers or vectors, checked and measured by ragged.lua: lens[i] is the
+** length of t[i]), copied in. */
+static int l_pack(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_checktype(L, 2, LUA_TTABLE);
   size_t n = (size_t)lua_rawlen(L, 1);
   lragged *r = push_ragged(L, n);
   size_t total = 0;
@@ -255,19 +280,23 @@ static int r_tostring(lua_State *L) {
   return 1;
 }
 
-static const luaL_Reg r_methods[] = {
-  {"lengths", r_lengths}, {"values", r_values}, {"close", r_close},
-  {NULL, NULL}};
+static const luaL_Reg r_methods[] = {{"lengths", r_lengths},
+                                     {"values", r_values},
+                                     {"close", r_close},
+                                     {NULL, NULL}};
 
 static const luaL_Reg r_meta[] = {{"__len", r_len},
                                   {"__tostring", r_tostring},
                                   {"__newindex", r_newindex},
                                   {NULL, NULL}};
 
+static const luaL_Reg private_funcs[] = {{"ragged_item_len", l_item_len},
+                                         {"ragged_pack", l_pack},
+                                         {"ragged_wrap", from_values},
+                                         {NULL, NULL}};
+
 void mpl__open_ragged(lua_State *L, int mod, int mt, int methods) {
-  (void)mt;
-  (void)methods;
-  static const luaL_Reg funcs[] = {{"ragged", l_ragged}, {NULL, NULL}};
+  (void)mod, (void)mt, (void)methods;
   luaL_newmetatable(L, RAGGED_MT);
   mpl__setfuncs(L, r_meta);
   lua_pushcfunction(L, r_gc);
@@ -281,7 +310,5 @@ void mpl__open_ragged(lua_State *L, int mod, int mt, int methods) {
   lua_pushcclosure(L, r_index, 1);
   lua_setfield(L, -2, "__index");
   lua_pop(L, 1);
-  lua_pushvalue(L, mod);
-  mpl__setfuncs(L, funcs);
-  lua_pop(L, 1);
+  mpl__setprivate(L, private_funcs);
 }
