@@ -244,6 +244,41 @@ describe("mat.map", function()
                      "mat.map: opts.seed must be an integer (got string)")
     assert.has_error(function() mat.map(f, 3, {progress = 1}) end,
                      "mat.map: opts.progress must be a boolean (got number)")
+    assert.has_error(function() mat.map(f, 3, {progress = mat.ones(1, 1)}) end,
+                     "mat.map: opts.progress must be a boolean (got matrix)")
+  end)
+
+  it("refuses options it does not know, naming the ones it does", function()
+    local f = function(x) return x end
+    local known = " (known: chunk, procs, progress, seed)"
+    assert.has_error(function() mat.map(f, 3, {seeds = 1}) end,
+                     "mat.map: unknown option 'seeds'" .. known)
+    assert.has_error(function() mat.map(f, 3, {procs = 2, Procs = 2}) end,
+                     "mat.map: unknown option 'Procs'" .. known)
+    assert.has_error(function() mat.map(f, 3, {2}) end,
+                     "mat.map: unknown option 1" .. known)
+    -- checked before anything runs, with no items too
+    assert.has_error(function() mat.map(f, 0, {progres = true}) end,
+                     "mat.map: unknown option 'progres'" .. known)
+    -- every known option at once is fine
+    assert.are.same({1, 2, 3}, mat.map(f, 3, {procs = 2, chunk = 1, seed = 5,
+                                              progress = false}))
+  end)
+
+  it("names the user's line in its errors, not its own Lua part", function()
+    local f = function(x) return x end
+    local line = debug.getinfo(1, "l").currentline
+    local cases = {
+      function() mat.map(f, 3, {seeds = 1}) end,   -- line + 2: C.check_opts
+      function() mat.map(f, 3, {procs = 0}) end,   -- line + 3: C.error
+      function() mat.map(f, 3, {seed = "x"}) end,  -- line + 4: C.check_int
+      function() mat.map(5, 3) end,                -- line + 5: C.map_items
+    }
+    for k, case in ipairs(cases) do
+      local ok, err = pcall(case)
+      assert.is_false(ok)
+      assert.matches("^[^\n]*map_spec%.lua:" .. (line + 1 + k) .. ": mat%.map: ", err)
+    end
   end)
 end)
 

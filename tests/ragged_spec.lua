@@ -146,4 +146,37 @@ describe("mat.ragged", function()
     assert.has_error(function() mat.ragged(mat.ones(3, 3):col(1), {3}) end,
                      "mat.ragged: values must be a contiguous matrix (use values:copy())")
   end)
+
+  it("names the user's line in its errors, not its own Lua part", function()
+    local closed = mat.ones(1, 2)
+    closed:close()
+    local line = debug.getinfo(1, "l").currentline
+    local cases = {
+      {function() mat.ragged(5) end, "mat%.ragged: bad argument #1"},
+      {function() mat.ragged{{1}, "x"} end, "mat%.ragged: item 2 is not"},
+      {function() mat.ragged{{1}, {"y"}} end, "mat%.ragged: item 2, element 1"},
+      {function() mat.ragged{mat.ones(2, 2)} end, "mat%.ragged: item 1 is a 2x2"},
+      {function() mat.ragged{closed} end, "attempt to use a closed matrix"},
+      {function() mat.ragged(mat.range(1, 3), {1}) end, "mat%.ragged: lengths add"},
+    }
+    for k, case in ipairs(cases) do
+      local ok, err = pcall(case[1])
+      assert.is_false(ok)
+      assert.matches("^[^\n]*ragged_spec%.lua:" .. (line + 1 + k) .. ": " .. case[2], err)
+    end
+  end)
+
+  it("packs many small items and large vectors alike", function()
+    local t = {}
+    for i = 1, 20000 do t[i] = i % 3 == 0 and mat.range(1, i % 7 + 1) or {i, -i} end
+    t[#t + 1] = mat.range(1, 300000):t() -- a column: strided
+    local R = mat.ragged(t)
+    assert.are.equal(20001, #R)
+    assert.are.equal(2, #R[1])
+    assert.are.same({1, -1}, {R[1][1], R[1][2]})
+    assert.are.equal(3 % 7 + 1, #R[3])
+    assert.are.equal(300000, #R[20001])
+    assert.are.equal(300000.0, R[20001][300000])
+    assert.are.equal(mat.range(1, 300000):sum(), R[20001]:sum())
+  end)
 end)
