@@ -1,0 +1,203 @@
+-- progress_spec.lua: progress bars (lua/progress.lua), as mat.map draws
+-- them on a real terminal (tests/tmux.lua) and as the module behaves in a
+-- pipe: forced or off, cleared or kept at the end, and its line ended when
+-- an error or Ctrl-C leaves the call.  Work that must "take a while" spins
+-- on mat.clock, so its length is wall time, whatever the CPU's speed.
+
+local mat = require "mat"
+local tmux = require "tmux"
+
+local MPL = os.getenv("MPL_BIN") or "mpl"
+local shquote = tmux.shquote
+
+local temps, sessions = {}, {}
+
+local function tmpname()
+  local p = os.tmpname()
+  temps[#temps + 1] = p
+  return p
+end
+
+local function writefile(path, s)
+  local f = assert(io.open(path, "w"))
+  f:write(s)
+  f:close()
+end
+
+after_each(function()
+  for i = #sessions, 1, -1 do
+    sessions[i]:close()
+    sessions[i] = nil
+  end
+end)
+
+teardown(function()
+  for _, p in ipairs(temps) do os.remove(p) end
+end)
+
+-- The private table of the module's Lua parts, found in the registry (a
+-- user cannot reach it by name), for the tests of the module itself.
+local PRIVATE = [[
+local C
+for _, v in pairs(debug.getregistry()) do
+  if type(v) == "table" and rawget(v, "progress") and rawget(v, "check_opts") then C = v end
+end
+local P = assert(C, "no private table").progress
+]]
+
+-- Run `code` with mpl, stderr to a file: stdout, stderr, exit status.
+local function run(code)
+  local file, err = tmpname(), tmpname()
+  writefile(file, code)
+  local p = io.popen(string.format("timeout 60 %s %s 2>%s; echo \"status=$?\"",
+                                   shquote(MPL), shquote(file), shquote(err)))
+  local out = p:read("a")
+  p:close()
+  local f = assert(io.open(err, "rb"))
+  local errout = f:read("a")
+  f:close()
+  return (out:gsub("status=%d+%s*$", "")), errout,
+         tonumber(out:match("status=(%d+)%s*$"))
+end
+
+-- Run the script `code` with mpl in a tmux pane (stderr a terminal); the
+-- shell prints "status=N" when mpl exits and keeps the pane open.
+local function on_terminal(code)
+  local file = tmpname()
+  writefile(file, code)
+  local s = tmux.new()
+  sessions[#sessions + 1] = s
+  s:start("env -u LUA_INIT -u LUA_INIT_5_4 TERM=xterm " .. shquote(MPL) .. " "
+          .. shquote(file) .. "; echo \"status=$?\"; sleep 120", 120, 20)
+  return s
+end
+
+-- An item that takes `secs` of wall time.
+local SLOW = [[
+local function slow(secs)
+  return function(i)
+    local t = mat.clock()
+    while mat.clock() - t < secs do end
+    return i
+  end
+end
+]]
+
+local HAVE_TMUX = tmux.available()
+
+describe("mat.map's progress bar on a terminal", function()
+  it("appears once the map has run a second, and its last line stays", function()
+    if not HAVE_TMUX then return pending("tmux not installed") end
+    local s = on_terminal(SLOW .. [[
+      local r = mat.map(slow(0.05), 60, {procs = 1})
+      print("done " .. #r)
+    ]])
+    -- while it runs: count, rate and time left
+    s:expect("mat%.map %[[#.]+%] %d+/60 +%d+%% [%d.]+ items/s, [%d.ms?]+ left", 30)
+    -- at the end: the whole bar, the elapsed time, then the script goes on
+    -- on the next line
+    s:expect("mat%.map %[####################%] 60/60 100%% [%d.]+ items/s, "
+             .. "[%d.]+s *\ndone 60\nstatus=0\n", 30)
+  end)
+
+  it("never appears for a map that ends within a second", function()
+    if not HAVE_TMUX then return pending("tmux not installed") end
+    local s = on_terminal([[
+      local r = mat.map(function(i) return i end, 1000, {procs = 2})
+      print("done " .. #r)
+    ]])
+    local pane = s:expect("status=0\n", 30)
+    assert.matches("^done 1000\nstatus=0\n", pane)
+  end)
+
+  it("ends its line when Ctrl-C stops the map, so the message starts on its own", function()
+    if not HAVE_TMUX then return pending("tmux not installed") end
+    local s = on_terminal(SLOW .. [[
+      mat.map(slow(0.05), 100000, {procs = 2})
+    ]])
+    s:expect("items/s, [%d.hms]+ left", 30)
+    s:keys("C-c")
+    local pane = s:expect("status=%d+\n", 30)
+    assert.matches("left *%^?C?\n[^\n]*mat%.map: interrupted\n", pane)
+    assert.is_nil(pane:find("status=0\n", 1, true))
+  end)
+end)
+
+describe("the progress module", function()
+  it("draws nothing by default when stderr is not a terminal", function()
+    local out, err, status = run(PRIVATE .. [[
+      local bar <close> = P.new{label = "x", total = 10, after = 0}
+      print(bar:wait_ms())
+      bar:update(5)
+      bar:finish()
+    ]])
+    assert.are.equal(0, status, err)
+    assert.are.equal("-1\n", out)
+    assert.are.equal("", err)
+  end)
+
+  it("when forced, draws at once and clears its line at the end", function()
+    local out, err, status = run(PRIVATE .. [[
+      local bar <close> = P.new{label = "mat.save", total = 10, unit = "MB", show = true}
+      print(bar:wait_ms())
+      bar:update(3)
+      local w = bar:wait_ms()
+      print(w > 0 and w <= 200)
+      bar:update(4) -- within 0.2 s of the last draw: not drawn
+      bar:finish()
+    ]])
+    assert.are.equal(0, status, err)
+    assert.are.equal("0\ntrue\n", out)
+    local line, spaces = err:match("^(\rmat%.save %[######%.+%] 3/10  30%% [%d.]+ MB/s, "
+                                   .. "[%d.]+s left   )\r( +)\r$")
+    assert(line, "unexpected output: " .. string.format("%q", err))
+    assert.are.equal(#line - 1, #spaces)
+  end)
+
+  it("when kept, ends with the elapsed time on a line of its own", function()
+    local _, err, status = run(PRIVATE .. [[
+      local bar <close> = P.new{label = "job", total = 4, show = true, keep = true}
+      bar:finish()
+    ]])
+    assert.are.equal(0, status, err)
+    assert.matches("^\rjob %[####################%] 4/4 100%% [%d.]+ items/s, [%d.]+s +\n$", err)
+  end)
+
+  it("ends or clears its line when an error leaves the call", function()
+    local out, err, status = run(PRIVATE .. [[
+      print(pcall(function()
+        local bar <close> = P.new{label = "kept", total = 4, show = true, keep = true}
+        bar:update(1)
+        error("boom", 0)
+      end))
+      io.stderr:write("|")
+      print(pcall(function()
+        local bar <close> = P.new{label = "cleared", total = 4, show = true}
+        bar:update(1)
+        error("bang", 0)
+      end))
+    ]])
+    assert.are.equal(0, status, err)
+    assert.are.equal("false\tboom\nfalse\tbang\n", out)
+    assert.matches("^\rkept %[#####%.+%] 1/4  25%% [^\n]* left   \n|"
+                   .. "\rcleared [^\r]* left   \r +\r$", err)
+  end)
+
+  it("waits about two seconds by default before it draws on a terminal", function()
+    if not HAVE_TMUX then return pending("tmux not installed") end
+    local s = on_terminal(PRIVATE .. SLOW .. [[
+      local bar <close> = P.new{label = "quiet", total = 10}
+      local w = bar:wait_ms()
+      print("wait " .. tostring(w > 1500 and w <= 2000))
+      bar:update(1)          -- too early: nothing
+      slow(2.1)()
+      bar:update(2)          -- past two seconds: drawn
+      print()
+      bar:finish()           -- cleared
+      print("end")
+    ]])
+    local pane = s:expect("status=%d+\n", 30)
+    assert.matches("^wait true\nquiet %[####%.+%] 2/10  20%% [^\n]* left *\nend\nstatus=0\n", pane)
+    assert.are.equal(1, select(2, pane:gsub("quiet %[", "")))
+  end)
+end)
