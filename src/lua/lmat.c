@@ -296,8 +296,9 @@ void mpl__setfuncs(lua_State *L, const luaL_Reg *l) {
   }
 }
 
-/* The private table lives in the registry until the Lua parts have run;
-** it is created on first use. */
+/* The private table lives in the registry, created on first use; the Lua
+** parts also hold it (their second argument) and look helpers up in it
+** when called. */
 static char private_key;
 
 static void push_private(lua_State *L) {

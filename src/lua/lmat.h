@@ -21,7 +21,7 @@ typedef void (*mpl__opener)(lua_State *L, int mod, int mt, int methods);
 extern const mpl__opener mpl__openers[]; /* NULL-terminated */
 
 typedef struct mpl__lua_chunk {
-  const char *name; /* chunk name, "=mat/plot.lua" */
+  const char *name; /* chunk name, "=mat/map.lua" */
   const char *code;
   unsigned long len;
 } mpl__lua_chunk;
