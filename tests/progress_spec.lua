@@ -10,7 +10,7 @@ local tmux = require "tmux"
 local MPL = os.getenv("MPL_BIN") or "mpl"
 local shquote = tmux.shquote
 
-local temps, sessions = {}, {}
+local temps = {}
 
 local function tmpname()
   local p = os.tmpname()
@@ -23,13 +23,6 @@ local function writefile(path, s)
   f:write(s)
   f:close()
 end
-
-after_each(function()
-  for i = #sessions, 1, -1 do
-    sessions[i]:close()
-    sessions[i] = nil
-  end
-end)
 
 teardown(function()
   for _, p in ipairs(temps) do os.remove(p) end
@@ -61,12 +54,13 @@ local function run(code)
 end
 
 -- Run the script `code` with mpl in a tmux pane (stderr a terminal); the
--- shell prints "status=N" when mpl exits and keeps the pane open.
+-- shell prints "status=N" when mpl exits and keeps the pane open; the
+-- session ends with the test, whether it passed or not.
 local function on_terminal(code)
   local file = tmpname()
   writefile(file, code)
   local s = tmux.new()
-  sessions[#sessions + 1] = s
+  finally(function() s:close() end)
   s:start("env -u LUA_INIT -u LUA_INIT_5_4 TERM=xterm " .. shquote(MPL) .. " "
           .. shquote(file) .. "; echo \"status=$?\"; sleep 120", 120, 20)
   return s
