@@ -17,8 +17,6 @@
 #include "lmat.h"
 #include "team.h"
 
-#define MPL__MAP_MAX_DEPTH 200 /* nesting of result tables */
-
 /* ---- the result format (lmapcodec.c) ---- */
 
 /* An encoder, in a worker: a growing buffer, reused item after item. */

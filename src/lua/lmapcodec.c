@@ -28,7 +28,7 @@
 #include "lmap.h"
 
 #define BIG_RESULT ((size_t)64 << 10) /* matrices this large skip the pipe */
-#define MAX_DEPTH MPL__MAP_MAX_DEPTH
+#define MAX_DEPTH 200                 /* nesting of result tables */
 
 typedef mpl__map_enc enc;
 typedef mpl__map_dec dec;
