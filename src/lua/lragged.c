@@ -10,8 +10,9 @@
 ** a Monte Carlo item.  Forked mat.map workers see the matrix at the same
 ** address and read it without copying.
 **
-** mat.ragged itself is Lua (lua/ragged.lua: it checks and measures the
-** items); the helpers here make the ragged and copy the numbers in.
+** mat.ragged itself is Lua (lua/ragged.lua: its two forms and what it
+** says about a bad item); the helpers here measure the items, make the
+** ragged and copy the numbers in, with no Lua per item or element.
 **
 ** As with matrices, the userdata is created closed with its metatable set
 ** before the storage is acquired, so a raised error never leaks it; __gc
@@ -51,42 +52,6 @@ static lragged *check_ragged(lua_State *L, int idx, const char *fn) {
                mpl__typename(L, idx));
   if (!r->all) luaL_error(L, "attempt to use a closed ragged");
   return r;
-}
-
-/* C.ragged_item_len(x, i) -> the element count of item i when x is a
-** vector; anything else (tables are measured in ragged.lua) raises naming
-** the item. */
-static int l_item_len(lua_State *L) {
-  lua_Integer i = luaL_checkinteger(L, 2);
-  lua_settop(L, 1);
-  if (luaL_testudata(L, 1, MPL_MT)) {
-    mpl_mat *m = mpl__test_mat(L, 1);
-    if (m->rows != 1 && m->cols != 1)
-      luaL_error(L, "mat.ragged: item %I is a %Ix%I matrix, not a vector",
-                 (LUAI_UACINT)i, (LUAI_UACINT)m->rows, (LUAI_UACINT)m->cols);
-    lua_pushinteger(L, (lua_Integer)(m->rows * m->cols));
-    return 1;
-  }
-  return luaL_error(L, "mat.ragged: item %I is not a table or vector (got %s)",
-                    (LUAI_UACINT)i, mpl__typename(L, 1));
-}
-
-/* Copy item i (at the top of the stack) to d. */
-static void item_copy(lua_State *L, size_t i, double *d, size_t len) {
-  mpl_mat *m = mpl__test_mat(L, -1); /* closed since it was measured? */
-  if (m) {
-    ptrdiff_t st = m->rows == 1 ? m->cs : m->rs;
-    for (size_t j = 0; j < len; j++) d[j] = m->data[(ptrdiff_t)j * st];
-    return;
-  }
-  for (size_t j = 0; j < len; j++) {
-    lua_rawgeti(L, -1, (lua_Integer)j + 1);
-    if (lua_type(L, -1) != LUA_TNUMBER)
-      luaL_error(L, "mat.ragged: item %I, element %I is not a number (got %s)",
-                 (LUAI_UACINT)i, (LUAI_UACINT)(j + 1), mpl__typename(L, -1));
-    d[j] = lua_tonumber(L, -1);
-    lua_pop(L, 1);
-  }
 }
 
 /* C.ragged_wrap(values, lengths), for mat.ragged(values, lengths): items
@@ -142,34 +107,63 @@ static int from_values(lua_State *L) {
   return 1;
 }
 
-/* The length ragged.lua measured for item i (1-based; lens at 2),
-** checked against the item at the top of the stack. */
-static size_t item_length(lua_State *L, size_t i) {
-  lua_rawgeti(L, 2, (lua_Integer)i);
-  lua_Integer len = lua_tointeger(L, -1);
-  lua_pop(L, 1);
-  mpl_mat *m = mpl__test_mat(L, -1);
-  size_t have = m                    ? m->rows * m->cols
-                : lua_istable(L, -1) ? (size_t)lua_rawlen(L, -1)
-                                     : SIZE_MAX;
-  if (len < 0 || (size_t)len != have)
-    luaL_error(L, "mat.ragged: item %I changed while it was packed",
-               (LUAI_UACINT)i);
-  return have;
+/* What is wrong with an item, for ragged.lua to say: pushes nil, the
+** item's number and the fault ("type"; "shape", rows, cols; "element", its
+** number) and returns the count of values pushed. */
+static int bad_item(lua_State *L, size_t i, const char *what, size_t a,
+                    size_t b) {
+  lua_pushnil(L);
+  lua_pushinteger(L, (lua_Integer)i);
+  lua_pushstring(L, what);
+  lua_pushinteger(L, (lua_Integer)a);
+  lua_pushinteger(L, (lua_Integer)b);
+  return 5;
 }
 
-/* C.ragged_pack(t, lens) -> a new ragged holding the items of t (tables of
-** numbers or vectors, checked and measured by ragged.lua: lens[i] is the
-** length of t[i]), copied in. */
+/* The element count of the item at the top of the stack (a table of
+** numbers or a vector); SIZE_MAX for anything else, with *m the matrix
+** when it is one. */
+static size_t item_length(lua_State *L, mpl_mat **m) {
+  *m = NULL;
+  if (lua_type(L, -1) == LUA_TTABLE) return (size_t)lua_rawlen(L, -1);
+  if (!luaL_testudata(L, -1, MPL_MT)) return SIZE_MAX;
+  *m = mpl__test_mat(L, -1); /* a closed matrix raises */
+  return (*m)->rows == 1 || (*m)->cols == 1 ? (*m)->rows * (*m)->cols
+                                            : SIZE_MAX;
+}
+
+/* Copy item i (at the top of the stack) to d; 0, or the 1-based number of
+** an element that is not a number. */
+static size_t item_copy(lua_State *L, double *d, size_t len) {
+  mpl_mat *m = mpl__test_mat(L, -1);
+  if (m) {
+    ptrdiff_t st = m->rows == 1 ? m->cs : m->rs;
+    for (size_t j = 0; j < len; j++) d[j] = m->data[(ptrdiff_t)j * st];
+    return 0;
+  }
+  for (size_t j = 0; j < len; j++) {
+    if (lua_rawgeti(L, -1, (lua_Integer)j + 1) != LUA_TNUMBER) return j + 1;
+    d[j] = lua_tonumber(L, -1);
+    lua_pop(L, 1);
+  }
+  return 0;
+}
+
+/* C.ragged_pack(t) -> a new ragged holding the items of t (tables of
+** numbers or vectors) copied in, or nil and what is wrong with the first
+** bad item (bad_item): every item is measured before any is copied. */
 static int l_pack(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
-  luaL_checktype(L, 2, LUA_TTABLE);
   size_t n = (size_t)lua_rawlen(L, 1);
   lragged *r = push_ragged(L, n);
   size_t total = 0;
   for (size_t i = 0; i < n; i++) {
     lua_rawgeti(L, 1, (lua_Integer)i + 1);
-    size_t len = item_length(L, i + 1);
+    mpl_mat *m;
+    size_t len = item_length(L, &m);
+    if (len == SIZE_MAX)
+      return m ? bad_item(L, i + 1, "shape", m->rows, m->cols)
+               : bad_item(L, i + 1, "type", 0, 0);
     lua_pop(L, 1);
     if (__builtin_add_overflow(total, len, &total))
       return luaL_error(L, "mat.ragged: items are too large");
@@ -182,9 +176,12 @@ static int l_pack(lua_State *L) {
   if (err) return luaL_error(L, "mat.ragged: %s", mpl_strerror(err));
   for (size_t i = 0; i < n; i++) {
     lua_rawgeti(L, 1, (lua_Integer)i + 1);
-    item_copy(L, i + 1, r->all->data + r->off[i], r->off[i + 1] - r->off[i]);
+    size_t j =
+        item_copy(L, r->all->data + r->off[i], r->off[i + 1] - r->off[i]);
+    if (j) return bad_item(L, i + 1, "element", j, 0);
     lua_pop(L, 1);
   }
+  lua_settop(L, 2);
   return 1;
 }
 
@@ -290,10 +287,8 @@ static const luaL_Reg r_meta[] = {{"__len", r_len},
                                   {"__newindex", r_newindex},
                                   {NULL, NULL}};
 
-static const luaL_Reg private_funcs[] = {{"ragged_item_len", l_item_len},
-                                         {"ragged_pack", l_pack},
-                                         {"ragged_wrap", from_values},
-                                         {NULL, NULL}};
+static const luaL_Reg private_funcs[] = {
+    {"ragged_pack", l_pack}, {"ragged_wrap", from_values}, {NULL, NULL}};
 
 void mpl__open_ragged(lua_State *L, int mod, int mt, int methods) {
   (void)mod, (void)mt, (void)methods;
