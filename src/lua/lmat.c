@@ -961,10 +961,8 @@ static int l_newindex(lua_State *L) {
 static int dot_into(lua_State *L, const char *fn, int opts) {
   mpl_mat *a = mpl__check_mat(L, 1, fn), *b = mpl__check_mat(L, 2, fn), *out = NULL;
   int procs = 0;
-  if (opts && !lua_isnoneornil(L, opts)) {
-    if (!lua_istable(L, opts))
-      luaL_error(L, "%s: opts must be a table (got %s)", fn,
-                 mpl__typename(L, opts));
+  static const char *const known[] = {"out", "procs", NULL};
+  if (opts && mpl__check_opts(L, opts, fn, known)) {
     if (lua_getfield(L, opts, "procs") != LUA_TNIL) {
       lua_Integer p = mpl__check_int(L, -1, fn, "opts.procs");
       if (p < 1 || p > MPL_MAX_PROCS)
