@@ -10,8 +10,8 @@
 ** gives).  Two single indices name an element; anything else a strided
 ** view of the matrix (mpl__mat_view), negative steps included, so a read
 ** shares memory with m and a write goes through the view: a number fills
-** it, a matrix is broadcast into it by the elementwise kernels (times 1,
-** which leaves every value's bits as they are, -0 and NaN included).  A
+** it, a matrix is broadcast into it by select.c's where (a copy of each
+** value's bits, -0 and NaN included).  A
 ** vector given a one-entry key indexes its elements, as v[i] does.  A mask
 ** (a matrix of m's shape, nonzero = selected) reads as a 1 x k copy in row
 ** order (select.c) and writes a number, a matrix of m's shape (elementwise
@@ -207,8 +207,8 @@ static void assign_into(lua_State *L, mpl_mat *dst, int idx, const char *fn) {
         r != dst->rows || c != dst->cols)
       luaL_error(L, "%s: cannot assign a %Ix%I matrix to a %Ix%I one", fn,
                  SHAPE(src), SHAPE(dst));
-    mpl__arg a = {src, 0}, one = {NULL, 1};
-    err = mpl__ew_binary(MPL__B_MUL, a, one, dst);
+    mpl__arg args[3] = {{NULL, 1}, {src, 0}, {dst, 0}}; /* src where 1 */
+    err = mpl__select(MPL__S_WHERE, args, 0, 0, dst);
   }
   if (err) luaL_error(L, "%s: %s", fn, mpl_strerror(err));
 }

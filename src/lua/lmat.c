@@ -917,14 +917,16 @@ static int l_index(lua_State *L) {
 ** number, or copies a table or vector of c numbers into it. */
 static int l_newindex(lua_State *L) {
   lmat *u = luaL_checkudata(L, 1, MT);
-  if (lua_type(L, 2) == LUA_TSTRING)
-    return luaL_error(L, "m[k] = v: cannot set field '%s' of a matrix",
-                      lua_tostring(L, 2));
-  if (lua_type(L, 2) == LUA_TTABLE || luaL_testudata(L, 2, MT))
-    return mpl__index_set(L); /* slices, masks */
-  if (lua_type(L, 2) != LUA_TNUMBER)
+  int t = lua_type(L, 2);
+  if (t != LUA_TNUMBER) {
+    if (t == LUA_TSTRING)
+      return luaL_error(L, "m[k] = v: cannot set field '%s' of a matrix",
+                        lua_tostring(L, 2));
+    if (t == LUA_TTABLE || luaL_testudata(L, 2, MT))
+      return mpl__index_set(L); /* slices, masks */
     return luaL_error(L, "m[k] = v: index must be an integer (got %s)",
                       mpl__got(L, 2));
+  }
   if (!u->m) return luaL_error(L, "attempt to use a closed matrix");
   mpl_mat *m = u->m;
   size_t n = is_vector(m) ? m->rows * m->cols : m->rows;
