@@ -89,13 +89,13 @@ static void kernel(const sjob *j, const double *x, const double *y,
       o[i] = x[i] <= y[i] || x[i] != x[i] ? x[i] : y[i];
     break;
   case MPL__S_ISNAN:
-    for (size_t i = 0; i < n; i++) o[i] = isnan(x[i]);
+    for (size_t i = 0; i < n; i++) o[i] = isnan(x[i]) ? 1 : 0;
     break;
   case MPL__S_ISINF:
-    for (size_t i = 0; i < n; i++) o[i] = isinf(x[i]);
+    for (size_t i = 0; i < n; i++) o[i] = isinf(x[i]) ? 1 : 0;
     break;
   case MPL__S_ISFINITE:
-    for (size_t i = 0; i < n; i++) o[i] = isfinite(x[i]);
+    for (size_t i = 0; i < n; i++) o[i] = isfinite(x[i]) ? 1 : 0;
     break;
   case MPL__S_CLIP:
     for (size_t i = 0; i < n; i++) {
