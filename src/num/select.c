@@ -82,11 +82,11 @@ static void kernel(const sjob *j, const double *x, const double *y,
     break;
   case MPL__S_MAX:
     for (size_t i = 0; i < n; i++)
-      o[i] = x[i] >= y[i] || x[i] != x[i] ? x[i] : y[i];
+      o[i] = x[i] > y[i] || x[i] != x[i] ? x[i] : y[i];
     break;
   case MPL__S_MIN:
     for (size_t i = 0; i < n; i++)
-      o[i] = x[i] <= y[i] || x[i] != x[i] ? x[i] : y[i];
+      o[i] = x[i] < y[i] || x[i] != x[i] ? x[i] : y[i];
     break;
   case MPL__S_ISNAN:
     for (size_t i = 0; i < n; i++) o[i] = isnan(x[i]) ? 1 : 0;
