@@ -15,9 +15,9 @@
 
 /* Operations of mpl__select: comparisons (1 where true, else 0; NaN
 ** compares false except with NE), maximum and minimum (NaN wins; of two
-** equal values, -0 and 0, the second, as in NumPy), tests of one operand, where
-*(b where a is nonzero, else c) and
-** clip (a bounded by the numbers lo and hi, NaN kept). */
+** equal values, -0 and 0, the second, as in NumPy), tests of one operand,
+** where (b where a is nonzero, else c) and clip (a bounded by the numbers
+** lo and hi, NaN kept). */
 enum {
   MPL__S_LT,
   MPL__S_LE,
