@@ -67,6 +67,20 @@ describe("flatten, tile, tril, triu, full", function()
     assert.same({{1, 2}, {0, 5}, {0, 0}}, m[{{}, {1, 2}}]:triu():totable())
   end)
 
+  it("tril and triu into opts.out, also in place", function()
+    local out = mat.zeros(3, 3)
+    assert.equal(out, m:tril(-1, {out = out}))
+    assert.same({{0, 0, 0}, {4, 0, 0}, {7, 8, 0}}, out:totable())
+    local c = m:copy()
+    assert.equal(c, c:triu{out = c})
+    assert.same({{1, 2, 3}, {0, 5, 6}, {0, 0, 9}}, c:totable())
+    assert.has_error(function() m:tril(0, {out = mat.zeros(2, 3)}) end,
+                     "m:tril: out is 2x3, the matrix is 3x3")
+    assert.has_error(function() m:triu{ot = 1} end,
+                     "m:triu: unknown option 'ot' (known: out)")
+    assert.has_error(function() m:triu(1.5) end, "m:triu: k must be an integer (got 1.5)")
+  end)
+
   it("full", function()
     assert.same({{7, 7}}, mat.full(1, 2, 7):totable())
     assert.has_error(function() mat.full(1, 2) end,

@@ -153,13 +153,30 @@ static int l_tile(lua_State *L) {
   return 1;
 }
 
-/* A copy of m with the elements below (upper 1: m:triu) or above the k-th
-** diagonal zeroed: tril keeps j - i <= k, triu keeps j - i >= k. */
+/* A copy of m (into opts.out when given, which may be m) with the
+** elements below (upper 1: m:triu) or above the k-th diagonal zeroed: tril
+** keeps j - i <= k, triu keeps j - i >= k.  An options table may stand in
+** place of k. */
 static int triangle(lua_State *L, const char *fn, int upper) {
-  mpl_mat *m = mpl__check_mat(L, 1, fn), *out;
-  lua_Integer k = lua_isnoneornil(L, 2) ? 0 : mpl__check_int(L, 2, fn, "k");
-  int err = mpl_mat_copy(&out, m);
-  mpl__push_result(L, fn, err, out);
+  static const char *const known[] = {"out", NULL};
+  mpl_mat *m = mpl__check_mat(L, 1, fn), *out = NULL;
+  int opts = lua_type(L, 2) == LUA_TTABLE ? 2 : 3;
+  lua_Integer k =
+      opts == 2 || lua_isnoneornil(L, 2) ? 0 : mpl__check_int(L, 2, fn, "k");
+  if (mpl__check_opts(L, opts, fn, known) &&
+      lua_getfield(L, opts, "out") != LUA_TNIL) {
+    if (!luaL_testudata(L, -1, MPL_MT))
+      return luaL_error(L, "%s: opts.out must be a matrix (got %s)", fn,
+                        mpl__typename(L, -1));
+    out = mpl__check_mat(L, lua_gettop(L), fn); /* pushed: the result */
+    if (out->rows != m->rows || out->cols != m->cols)
+      return luaL_error(L, "%s: out is %Ix%I, the matrix is %Ix%I", fn,
+                        SHAPE(out), SHAPE(m));
+    check(L, fn, mpl_mat_assign(out, m));
+  } else {
+    int err = mpl_mat_copy(&out, m);
+    mpl__push_result(L, fn, err, out);
+  }
   for (size_t i = 0; i < m->rows; i++)
     for (size_t j = 0; j < m->cols; j++) {
       lua_Integer d = (lua_Integer)j - (lua_Integer)i;
