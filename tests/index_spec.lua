@@ -102,6 +102,15 @@ describe("m[{rows, cols}]", function()
     assert.same({{4, 3, 2, 1}}, r:totable())
   end)
 
+  it("assignment of a transposed view of itself", function()
+    local m = M{{1, 2, 3}, {4, 5, 6}, {7, 8, 9}}
+    m[{}] = m:t()
+    assert.same({{1, 4, 7}, {2, 5, 8}, {3, 6, 9}}, m:totable())
+    local c = M{{1, 2}, {3, 4}}
+    c[{{}, {-1, 1, -1}}] = c
+    assert.same({{2, 1}, {4, 3}}, c:totable())
+  end)
+
   it("keeps -0 and NaN bits when it copies", function()
     local m = mat.zeros(1, 2)
     m[{{1, 2}}] = M{-0.0, 0 / 0}
@@ -127,6 +136,17 @@ describe("indexing errors", function()
       "m[{...}]: element index 3 out of range (1..2 or -2..-1) for a 1x2 matrix")
     assert.has_error(function() return mat.zeros(0, 2)[{1, 1}] end,
       "m[{...}]: row index 1 out of range (no rows) for a 0x2 matrix")
+  end)
+
+  it("extreme integers are range errors, huge steps one element", function()
+    local big, small = math.maxinteger, math.mininteger
+    assert.has_error(function() return m[{{small, big}}] end,
+      "m[{...}]: row index " .. small .. " out of range (1..3 or -3..-1) for a 3x4 matrix")
+    assert.has_error(function() return m[{{1, big}}] end,
+      "m[{...}]: row index " .. big .. " out of range (1..3 or -3..-1) for a 3x4 matrix")
+    assert.same({{1, 2, 3, 4}}, m[{{1, 3, big}}]:totable())
+    assert.same({{12}}, m[{-1, {-1, 1, small}}]:totable())
+    assert.same({0, 4}, {m[{{1, 3, small}}]:shape()})
   end)
 
   it("name what is wrong with the key", function()
@@ -208,21 +228,25 @@ describe("masks", function()
       "m[mask] = v: value must be a number or a matrix (got table)")
   end)
 
-  it("selects the same elements as a loop on 10^5 random values", function()
+  it("selects the same elements as a loop on 10^6 random values", function()
     mat.seed(7)
-    local x = mat.rand(300, 333)
+    local x = mat.rand(1000, 1001) -- many blocks, shared by the threads
     local mask = x:lt(0.3)
     local s = x[mask]
     local t, k = {}, 0
-    for i = 1, x.rows do
-      for j = 1, x.cols do
-        if x:get(i, j) < 0.3 then k = k + 1; t[k] = x:get(i, j) end
+    for _, row in ipairs(x:totable()) do
+      for _, v in ipairs(row) do
+        if v < 0.3 then k = k + 1; t[k] = v end
       end
     end
     assert.equal(k, s.cols)
     assert.equal(k, mask:count())
-    for i = 1, k, 97 do assert.equal(t[i], s[i]) end
-    assert.equal(t[k], s[k])
+    local got = s:totable()[1]
+    for i = 1, k do if t[i] ~= got[i] then assert.equal(t[i], got[i]) end end
+    local y = x:copy()
+    y[mask] = s:mul(-1)
+    assert.equal(k, y:lt(0):count())
+    assert.equal(-x[mask]:sum(), y[y:lt(0)]:sum())
   end)
 end)
 

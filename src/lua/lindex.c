@@ -99,14 +99,20 @@ static span read_span(lua_State *L, int idx, const char *fn, const char *what,
     if (st == 0) luaL_error(L, "%s: %s step must not be zero", fn, what);
   }
   lua_pop(L, 3);
-  lua_Integer cnt = st > 0 ? (b >= a ? (b - a) / st + 1 : 0)
-                           : (a >= b ? (a - b) / -st + 1 : 0);
-  lua_Integer lo = cnt ? 1 : 0, hi = cnt ? (lua_Integer)n : (lua_Integer)n + 1;
-  if (a < lo || a > hi) out_of_range(L, fn, what, ga, n, m);
-  if (b < lo || b > hi) out_of_range(L, fn, what, gb, n, m);
+  /* 0 and n + 1 may bound an empty range; the count needs no overflow
+  ** care once both ends are within them, and a step longer than the
+  ** dimension counts as one just longer */
+  lua_Integer top = (lua_Integer)n + 1, big = top + 1;
+  if (a < 0 || a > top) out_of_range(L, fn, what, ga, n, m);
+  if (b < 0 || b > top) out_of_range(L, fn, what, gb, n, m);
+  lua_Integer sc = st > big ? big : st < -big ? -big : st;
+  lua_Integer cnt = sc > 0 ? (b >= a ? (b - a) / sc + 1 : 0)
+                           : (a >= b ? (a - b) / -sc + 1 : 0);
+  if (cnt && (a < 1 || a > top - 1)) out_of_range(L, fn, what, ga, n, m);
+  if (cnt && (b < 1 || b > top - 1)) out_of_range(L, fn, what, gb, n, m);
   s.first = cnt ? (size_t)a - 1 : 0;
   s.count = (size_t)cnt;
-  s.step = (ptrdiff_t)st;
+  s.step = cnt > 1 ? (ptrdiff_t)st : 1;
   return s;
 }
 
