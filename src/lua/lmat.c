@@ -251,14 +251,20 @@ static int guarded(lua_State *L) {
   return g;
 }
 
+static int l_index(lua_State *L);
+
 /* luaL_where for the first Lua code at or above level that is not one of
 ** the module's own Lua parts (chunks named "=mat/..."), so that an error
-** raised for a Lua part names the user's line. */
+** raised for a Lua part names the user's line; __index, which hands table
+** keys to a guarded function, is skipped the same way. */
 static void where_outside(lua_State *L, int level) {
   lua_Debug ar;
   while (lua_getstack(L, level, &ar)) {
-    lua_getinfo(L, "S", &ar);
-    if (strncmp(ar.source, "=mat/", 5) != 0) break;
+    lua_getinfo(L, "Sf", &ar);
+    int skip = strncmp(ar.source, "=mat/", 5) == 0 ||
+               lua_tocfunction(L, -1) == l_index;
+    lua_pop(L, 1);
+    if (!skip) break;
     level++;
   }
   luaL_where(L, level);
