@@ -54,7 +54,8 @@ static int join(lua_State *L, int t, int dim, const char *fn,
                    (LUAI_UACINT)k, SHAPE(m), item, (LUAI_UACINT)first,
                    (LUAI_UACINT)across, dim == 1 ? "columns" : "rows");
       }
-      along += dim == 1 ? m->rows : m->cols;
+      if (__builtin_add_overflow(along, dim == 1 ? m->rows : m->cols, &along))
+        luaL_error(L, "%s: result too large", fn);
     }
     lua_pop(L, 1);
   }
@@ -146,7 +147,7 @@ static int l_tile(lua_State *L) {
       __builtin_mul_overflow(m->cols, cc, &c))
     return luaL_error(L, "%s: result too large", fn);
   mpl_mat *out = mpl__new_mat(L, fn, r, c, 0);
-  if (!m->rows || !m->cols) return 1;
+  if (!r || !c) return 1;
   for (size_t i = 0; i < rr; i++)
     for (size_t j = 0; j < cc; j++)
       put_block(L, fn, out, i * m->rows, j * m->cols, m);
@@ -177,7 +178,7 @@ static int triangle(lua_State *L, const char *fn, int upper) {
     int err = mpl_mat_copy(&out, m);
     mpl__push_result(L, fn, err, out);
   }
-  for (size_t i = 0; i < m->rows; i++)
+  for (size_t i = 0; i < m->rows && m->cols; i++)
     for (size_t j = 0; j < m->cols; j++) {
       lua_Integer d = (lua_Integer)j - (lua_Integer)i;
       if (upper ? d < k : d > k) MPL_AT(out, i, j) = 0;
@@ -228,7 +229,7 @@ static int l_kron(lua_State *L) {
       __builtin_mul_overflow(a->cols, b->cols, &c))
     return luaL_error(L, "%s: result too large", fn);
   mpl_mat *out = mpl__new_mat(L, fn, r, c, 0);
-  if (!b->rows || !b->cols) return 1;
+  if (!r || !c) return 1;
   for (size_t i = 0; i < a->rows; i++)
     for (size_t j = 0; j < a->cols; j++) {
       mpl_mat *v;

@@ -348,6 +348,7 @@ int mpl__mask_select(const mpl_mat *m, const mpl_mat *mask, mpl_mat *out) {
 
 int mpl__mask_put(mpl_mat *m, const mpl_mat *mask, const mpl_mat *src) {
   if (m->rows != mask->rows || m->cols != mask->cols) return MPL_ESHAPE;
+  if (!m->rows || !m->cols) return 0;
   size_t n = src->rows * src->cols, k = 0;
   ptrdiff_t st = src->rows == 1 ? src->cs : src->rs;
   mpl_mat *tmp = NULL, *tmask = NULL;
