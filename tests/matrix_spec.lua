@@ -1350,20 +1350,23 @@ describe("errors", function()
                        "m:sub: last column must be an integer (got no value)")
     end)
 
-    it("m[i] out of range", function()
-      assert.has_error(function() return m[3] end,
-                       "m[i]: index 3 out of range for a 2x3 matrix")
-      assert.has_error(function() return m[0] end,
-                       "m[i]: index 0 out of range for a 2x3 matrix")
+    it("m[i] out of range is nil, so ipairs walks the rows", function()
+      assert.is_nil(m[3])
+      assert.is_nil(m[0])
+      assert.is_nil(m[-1])
       assert.has_error(function() return m[1.5] end,
                        "m[i]: index must be an integer (got 1.5)")
+      local seen = {}
+      for i, r in ipairs(m) do seen[i] = r:totable()[1] end
+      assert.same(m:totable(), seen)
     end)
 
-    it("v[i] out of range", function()
-      assert.has_error(function() return v[4] end,
-                       "m[i]: index 4 out of range for a 1x3 matrix")
-      assert.has_error(function() return v:t()[0] end,
-                       "m[i]: index 0 out of range for a 3x1 matrix")
+    it("v[i] out of range is nil, so ipairs walks the elements", function()
+      assert.is_nil(v[4])
+      assert.is_nil(v:t()[0])
+      local seen = {}
+      for i, x in ipairs(v) do seen[i] = x end
+      assert.same(v:totable()[1], seen)
     end)
 
     it("m[i] = and v[i] = out of range", function()

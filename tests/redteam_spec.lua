@@ -97,9 +97,11 @@ local operators = {
   { "-a", function(a) return -a end, { "-a: ", "a - b: ", "m:neg: " } },
   { "a == b", function(a, b) return a == b end, {} },
   { "#a", function(a) return #a end, { "#m: ", "#R: " } },
-  { "a[b]", function(a, b) return a[b] end, { "m[i]: ", "R[i]: " } },
+  { "a[b]", function(a, b) return a[b] end,
+    { "m[i]: ", "R[i]: ", "m[{...}]: ", "m[mask]: " } },
   { "a[b] = c", function(a, b, c) a[b] = c end,
-    { "m[k] = v: ", "m[i] = v: ", "R[k] = v: ", "R[i] = v: " } },
+    { "m[k] = v: ", "m[i] = v: ", "R[k] = v: ", "R[i] = v: ", "m[{...}] = v: ",
+      "m[mask] = v: " } },
   { "tostring(a)", function(a) return tostring(a) end, { "tostring: " } },
 }
 

@@ -246,8 +246,10 @@ describe("messages", function()
                      "R[k] = v: a ragged has no settable fields (got key 'foo')")
     assert.has_error(function() R[1] = 1 end,
                      "R[i] = v: a ragged's items cannot be replaced (write into the view R[i] instead)")
-    assert.has_error(function() m[mat.ones(2, 2)] = 1 end,
-                     "m[k] = v: index must be an integer (got matrix)")
+    assert.has_error(function() m[true] = 1 end,
+                     "m[k] = v: index must be an integer (got boolean)")
+    assert.has_error(function() m[mat.ones(3, 2)] = 1 end,
+                     "m[mask] = v: mask is 3x2, the matrix is 2x2")
     assert.has_error(function() m.foo = 1 end,
                      "m[k] = v: cannot set field 'foo' of a matrix")
     assert.has_error(function() m.close() end,

@@ -100,6 +100,11 @@ int mpl__mat_external(mpl_mat **out, double *base, size_t bytes, size_t rows,
                       void (*release)(mpl__storage *), void *ctx, int fd,
                       size_t fd_off);
 
+/* A view of nr x nc elements of m from (r0, c0), every rstep-th row and
+** cstep-th column (negative steps go backwards); bounds are the caller's. */
+int mpl__mat_view(mpl_mat **out, const mpl_mat *m, size_t r0, size_t c0,
+                  size_t nr, size_t nc, ptrdiff_t rstep, ptrdiff_t cstep);
+
 /* Byte count of a rows x cols float64 matrix, or MPL_EOVERFLOW. */
 int mpl__mat_bytes(size_t rows, size_t cols, size_t *bytes);
 

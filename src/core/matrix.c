@@ -132,6 +132,18 @@ int mpl_mat_sub(mpl_mat **out, const mpl_mat *m, size_t r0, size_t c0,
   return view_new(out, m, d, nr, nc, m->rs, m->cs);
 }
 
+/* A strided view for slicing: nr x nc elements from (r0, c0) taking every
+** rstep-th row and cstep-th column (negative: backwards).  The caller has
+** checked that every element it names lies inside m. */
+int mpl__mat_view(mpl_mat **out, const mpl_mat *m, size_t r0, size_t c0,
+                  size_t nr, size_t nc, ptrdiff_t rstep, ptrdiff_t cstep) {
+  *out = NULL;
+  if (!m) return MPL_EINVAL;
+  double *d = m->data;
+  if (nr && nc) d = &MPL_AT(m, r0, c0);
+  return view_new(out, m, d, nr, nc, m->rs * rstep, m->cs * cstep);
+}
+
 int mpl_mat_transpose(mpl_mat **out, const mpl_mat *m) {
   *out = NULL;
   if (!m) return MPL_EINVAL;

@@ -62,10 +62,8 @@ static int has_out(lua_State *L, int idx) {
 /* opts.out at idx, pushed (it is the result), or NULL with nothing
 ** pushed. */
 static mpl_mat *opt_out(lua_State *L, int idx, const char *fn) {
-  if (lua_isnoneornil(L, idx)) return NULL;
-  if (lua_type(L, idx) != LUA_TTABLE)
-    luaL_error(L, "%s: opts must be a table (got %s)", fn,
-               mpl__typename(L, idx));
+  static const char *const known[] = {"out", NULL};
+  if (!mpl__check_opts(L, idx, fn, known)) return NULL;
   if (lua_getfield(L, idx, "out") == LUA_TNIL) {
     lua_pop(L, 1);
     return NULL;
@@ -155,6 +153,8 @@ static int mm_div(lua_State *L) {
 ** matrix; a number gives a number. */
 static int unop(lua_State *L, int op, const char *fn, int opts) {
   if (lua_type(L, 1) == LUA_TNUMBER) {
+    static const char *const known[] = {"out", NULL};
+    if (opts) mpl__check_opts(L, opts, fn, known);
     if (opts && has_out(L, opts))
       return luaL_error(L, "%s: opts.out needs a matrix argument", fn);
     lua_pushnumber(L, mpl__vm_unary1(op, lua_tonumber(L, 1)));

@@ -271,12 +271,10 @@ static int l_load(lua_State *L) {
   mpl_load_opts o = {0, 0, 0};
   mpl__text_opts x;
   memset(&x, 0, sizeof x);
-  if (!lua_isnoneornil(L, 2)) {
-    if (!lua_istable(L, 2))
-      return luaL_error(L, "mat.load: opts must be a table (got %s)",
-                        mpl__typename(L, 2));
+  static const char *const known[] = {"cols", "format", "header", "mmap", "na",
+                                      "name", "sep",    "skip",   NULL};
+  if (mpl__check_opts(L, 2, "mat.load", known))
     format = opt_format(L, 2, "mat.load");
-  }
   check_format(L, "mat.load", path, format);
   if (mpl__format_of(path, format) == MPL__FMT_NPZ) return load_npz(L, path);
   lua_settop(L, 2);
@@ -368,6 +366,9 @@ static int l_save(lua_State *L) {
   const char *path = lua_tostring(L, 1);
   /* the matrix is taken (pinned) before opts' metamethods can run */
   mpl_mat *m = lua_istable(L, 2) ? NULL : mpl__check_mat(L, 2, "mat.save");
+  static const char *const known[] = {"compress", "format", "header", "sep",
+                                      NULL};
+  mpl__check_opts(L, 3, "mat.save", known);
   if (lua_istable(L, 3)) {
     int compress = lua_getfield(L, 3, "compress") != LUA_TNIL;
     lua_pop(L, 1);

@@ -110,10 +110,8 @@ static int l_svd(lua_State *L) {
   const char *fn = "mat.svd";
   mpl_mat *a = mpl__check_mat(L, 1, fn);
   int full = 0;
-  if (!lua_isnoneornil(L, 2)) {
-    if (lua_type(L, 2) != LUA_TTABLE)
-      return luaL_error(L, "%s: opts must be a table (got %s)", fn,
-                        mpl__typename(L, 2));
+  static const char *const known[] = {"full", NULL};
+  if (mpl__check_opts(L, 2, fn, known)) {
     lua_getfield(L, 2, "full");
     full = lua_toboolean(L, -1);
     lua_pop(L, 1);
@@ -134,10 +132,8 @@ static int l_lstsq(lua_State *L) {
   const char *fn = "mat.lstsq";
   mpl_mat *a = mpl__check_mat(L, 1, fn), *b = mpl__check_mat(L, 2, fn);
   double rcond = -1;
-  if (!lua_isnoneornil(L, 3)) {
-    if (lua_type(L, 3) != LUA_TTABLE)
-      return luaL_error(L, "%s: opts must be a table (got %s)", fn,
-                        mpl__typename(L, 3));
+  static const char *const known[] = {"rcond", NULL};
+  if (mpl__check_opts(L, 3, fn, known)) {
     if (lua_getfield(L, 3, "rcond") != LUA_TNIL) {
       if (lua_type(L, -1) != LUA_TNUMBER || !(lua_tonumber(L, -1) >= 0))
         return luaL_error(L, "%s: opts.rcond must be a non-negative number "

@@ -251,14 +251,20 @@ static int guarded(lua_State *L) {
   return g;
 }
 
+static int l_index(lua_State *L);
+
 /* luaL_where for the first Lua code at or above level that is not one of
 ** the module's own Lua parts (chunks named "=mat/..."), so that an error
-** raised for a Lua part names the user's line. */
+** raised for a Lua part names the user's line; __index, which hands table
+** keys to a guarded function, is skipped the same way. */
 static void where_outside(lua_State *L, int level) {
   lua_Debug ar;
   while (lua_getstack(L, level, &ar)) {
-    lua_getinfo(L, "S", &ar);
-    if (strncmp(ar.source, "=mat/", 5) != 0) break;
+    lua_getinfo(L, "Sf", &ar);
+    int skip = strncmp(ar.source, "=mat/", 5) == 0 ||
+               lua_tocfunction(L, -1) == l_index;
+    lua_pop(L, 1);
+    if (!skip) break;
     level++;
   }
   luaL_where(L, level);
@@ -871,8 +877,9 @@ static double *vec_elem(mpl_mat *m, size_t k) {
                       : &m->data[(ptrdiff_t)k * m->rs];
 }
 
-/* m[i]: a number for a vector, a 1 x c row view otherwise; string keys are
-** the fields rows and cols and the methods. */
+/* m[i]: a number for a vector, a 1 x c row view otherwise, nil out of
+** range; string keys are the fields rows and cols and the methods; table
+** and matrix keys go to lindex.c (upvalue 2, guarded). */
 static int l_index(lua_State *L) {
   lmat *u = luaL_checkudata(L, 1, MT);
   int t = lua_type(L, 2);
@@ -880,7 +887,9 @@ static int l_index(lua_State *L) {
     if (!u->m) return luaL_error(L, "attempt to use a closed matrix");
     mpl_mat *m = u->m;
     size_t n = is_vector(m) ? m->rows * m->cols : m->rows;
-    size_t k = check_pos(L, 2, m, n, "m[i]");
+    lua_Integer i = mpl__check_int(L, 2, "m[i]", "index");
+    if (i < 1 || (size_t)i > n) return 0; /* nil: ipairs(m) stops */
+    size_t k = (size_t)i - 1;
     if (is_vector(m)) {
       lua_pushnumber(L, *vec_elem(m, k));
     } else {
@@ -901,6 +910,12 @@ static int l_index(lua_State *L) {
     lua_rawget(L, lua_upvalueindex(1));
     return 1;
   }
+  if (t == LUA_TTABLE || t == LUA_TUSERDATA) { /* slices, masks */
+    lua_pushvalue(L, lua_upvalueindex(2));
+    lua_insert(L, 1);
+    lua_call(L, 2, 1);
+    return 1;
+  }
   lua_pushnil(L);
   return 1;
 }
@@ -909,12 +924,16 @@ static int l_index(lua_State *L) {
 ** number, or copies a table or vector of c numbers into it. */
 static int l_newindex(lua_State *L) {
   lmat *u = luaL_checkudata(L, 1, MT);
-  if (lua_type(L, 2) == LUA_TSTRING)
-    return luaL_error(L, "m[k] = v: cannot set field '%s' of a matrix",
-                      lua_tostring(L, 2));
-  if (lua_type(L, 2) != LUA_TNUMBER)
+  int t = lua_type(L, 2);
+  if (t != LUA_TNUMBER) {
+    if (t == LUA_TSTRING)
+      return luaL_error(L, "m[k] = v: cannot set field '%s' of a matrix",
+                        lua_tostring(L, 2));
+    if (t == LUA_TTABLE || luaL_testudata(L, 2, MT))
+      return mpl__index_set(L); /* slices, masks */
     return luaL_error(L, "m[k] = v: index must be an integer (got %s)",
                       mpl__got(L, 2));
+  }
   if (!u->m) return luaL_error(L, "attempt to use a closed matrix");
   mpl_mat *m = u->m;
   size_t n = is_vector(m) ? m->rows * m->cols : m->rows;
@@ -951,10 +970,8 @@ static int l_newindex(lua_State *L) {
 static int dot_into(lua_State *L, const char *fn, int opts) {
   mpl_mat *a = mpl__check_mat(L, 1, fn), *b = mpl__check_mat(L, 2, fn), *out = NULL;
   int procs = 0;
-  if (opts && !lua_isnoneornil(L, opts)) {
-    if (!lua_istable(L, opts))
-      luaL_error(L, "%s: opts must be a table (got %s)", fn,
-                 mpl__typename(L, opts));
+  static const char *const known[] = {"out", "procs", NULL};
+  if (opts && mpl__check_opts(L, opts, fn, known)) {
     if (lua_getfield(L, opts, "procs") != LUA_TNIL) {
       lua_Integer p = mpl__check_int(L, -1, fn, "opts.procs");
       if (p < 1 || p > MPL_MAX_PROCS)
@@ -1055,6 +1072,8 @@ static const luaL_Reg meta_raw[] = {{"__gc", l_gc},
                                     {"__len", l_len},
                                     {NULL, NULL}};
 
+static const luaL_Reg index_get[] = {{"get", mpl__index_get}, {NULL, NULL}};
+
 /* mat.blas(): the OpenBLAS kernel this process runs, how it was chosen
 ** ("cpu", "OpenBLAS", "OPENBLAS_CORETYPE" or "host"), OpenBLAS's thread
 ** setting and its build configuration. */
@@ -1137,7 +1156,11 @@ int luaopen_mat(lua_State *L) {
   if (err) return luaL_error(L, "mat: %s", start_error(err));
 
   lua_pushvalue(L, meth);
-  lua_pushcclosure(L, l_index, 1);
+  lua_newtable(L);
+  mpl__setfuncs(L, index_get); /* guarded, for table and matrix keys */
+  lua_getfield(L, -1, "get");
+  lua_remove(L, -2);
+  lua_pushcclosure(L, l_index, 2);
   lua_setfield(L, mt, "__index");
   lua_settop(L, mod);
 

@@ -99,5 +99,13 @@ void mpl__open_linalg(lua_State *L, int mod, int mt, int methods);
 void mpl__open_map(lua_State *L, int mod, int mt, int methods);
 void mpl__open_ragged(lua_State *L, int mod, int mt, int methods);
 void mpl__open_progress(lua_State *L, int mod, int mt, int methods);
+void mpl__open_index(lua_State *L, int mod, int mt, int methods);
+void mpl__open_select(lua_State *L, int mod, int mt, int methods);
+void mpl__open_shape(lua_State *L, int mod, int mt, int methods);
+
+/* m[k] and m[k] = v for a table key (slices) or a matrix key (a mask):
+** __index and __newindex hand these over (lindex.c). */
+int mpl__index_get(lua_State *L);
+int mpl__index_set(lua_State *L);
 
 #endif

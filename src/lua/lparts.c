@@ -13,4 +13,7 @@ const mpl__opener mpl__openers[] = {
   mpl__open_map,
   mpl__open_ragged,
   mpl__open_progress,
+  mpl__open_index,
+  mpl__open_select,
+  mpl__open_shape,
   NULL};
