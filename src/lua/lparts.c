@@ -12,4 +12,6 @@ const mpl__opener mpl__openers[] = {
   mpl__open_linalg,
   mpl__open_map,
   mpl__open_ragged,
+  mpl__open_histogram,
+  mpl__open_plot,
   NULL};
