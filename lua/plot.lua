@@ -614,11 +614,18 @@ local function file_image(fn, o, m, lo, hi, pal, aspect)
   if aspect then t[#t + 1] = "set size ratio " .. num(-aspect) end
   t[#t + 1] = "unset key"
   t[#t + 1] = "set tics out"
+  -- gnuplot draws images of at least 2 x 2 pixels: a single row or
+  -- column is sent twice
+  local data = { v }
+  if c2 == 1 then data, c2 = { { v, v } }, 2 end
+  if r2 == 1 then data, r2 = { data[1], data[1] }, 2 end
   local dx, dy = Cc / c2, R / r2
   t[#t + 1] = string.format(
-    "plot '-' binary array=(%d,%d) dx=%s dy=%s origin=(%s,%s) format='%%float64' with image",
-    c2, r2, num(dx), num(dy), num(0.5 + dx / 2), num(0.5 + dy / 2))
-  gnuplot(fn, o, t, { v })
+    "plot '-' binary array=(%d,%d) dx=%s dy=%s origin=(%s,%s) format='%%float64'"
+    .. " using ($1 < %s ? %s : $1 > %s ? %s : $1) with image",
+    c2, r2, num(dx), num(dy), num(0.5 + dx / 2), num(0.5 + dy / 2),
+    num(lo), num(lo), num(hi), num(hi))
+  gnuplot(fn, o, t, data)
 end
 
 -- mat.imagesc(m [, opts]): a heatmap with a colour bar, row 1 on top.
