@@ -265,6 +265,12 @@ local function fmt(x)
   return s == "-0" and "0" or s
 end
 
+-- The middle of lo..hi for a tick label: 0 when it is 0 but for rounding.
+local function mid(lo, hi)
+  local m = (lo + hi) / 2
+  return math.abs(m) < 1e-3 * (hi - lo) and 0 or m
+end
+
 local function center(s, w)
   local n = utf8.len(s) or #s
   if n >= w then return s end
@@ -340,7 +346,7 @@ local function term_lines(fn, o, x, list, n, points, names)
   if o.logy then y0, y1 = math.log(y0, 10), math.log(y1, 10) end
   y0, y1 = widen(y0, y1)
   local ylab = function(v) return fmt(o.logy and 10 ^ v or v) end
-  local lw = math.max(#ylab(y0), #ylab(y1), #ylab((y0 + y1) / 2)) + 1
+  local lw = math.max(#ylab(y0), #ylab(y1), #ylab(mid(y0, y1))) + 1
   local reserved = 3 + (o.title and 1 or 0) + (o.xlabel and 1 or 0)
                    + (names and 1 or 0) + (o.ylabel and 1 or 0)
   local w, h = term.w - lw - 2, math.max(2, term.h - reserved)
@@ -355,7 +361,7 @@ local function term_lines(fn, o, x, list, n, points, names)
   if o.ylabel then out[#out + 1] = oneline(o.ylabel) end
   for r = 1, h do
     local label = r == 1 and ylab(y1) or r == h and ylab(y0)
-                  or r == (h + 1) // 2 and ylab((y0 + y1) / 2) or ""
+                  or r == (h + 1) // 2 and ylab(mid(y0, y1)) or ""
     local row = { rpad(label, lw - 1), label ~= "" and " ┤" or " │" }
     local cur
     for c = 1, w do
@@ -375,7 +381,7 @@ local function term_lines(fn, o, x, list, n, points, names)
     out[#out + 1] = table.concat(row)
   end
   out[#out + 1] = string.rep(" ", lw) .. "└" .. string.rep("─", w)
-  out[#out + 1] = string.rep(" ", lw + 1) .. spread(w, fmt(x0), fmt((x0 + x1) / 2), fmt(x1))
+  out[#out + 1] = string.rep(" ", lw + 1) .. spread(w, fmt(x0), fmt(mid(x0, x1)), fmt(x1))
   if o.xlabel then out[#out + 1] = string.rep(" ", lw + 1) .. center(oneline(o.xlabel), w) end
   if names then
     local t = { string.rep(" ", lw + 1) }
@@ -466,7 +472,7 @@ local function term_hist(fn, o, counts, edges)
   end
   local e = edges:totable()[1]
   out[#out + 1] = string.rep(" ", lw) .. "└" .. string.rep("─", w)
-  out[#out + 1] = string.rep(" ", lw + 1) .. spread(w, fmt(e[1]), fmt((e[1] + e[bins + 1]) / 2), fmt(e[bins + 1]))
+  out[#out + 1] = string.rep(" ", lw + 1) .. spread(w, fmt(e[1]), fmt(mid(e[1], e[bins + 1])), fmt(e[bins + 1]))
   if o.xlabel then out[#out + 1] = string.rep(" ", lw + 1) .. center(oneline(o.xlabel), w) end
   emit(out)
 end
@@ -506,19 +512,13 @@ end
 
 -- ---- heatmaps ----------------------------------------------------------
 
--- The colour limits: opts.range, else the finite range of m (widened
--- when it is one value; 0..1 without finite values).
-local function colour_range(fn, m, raw)
+-- opts.range, checked (nil when absent).
+local function colour_range(fn, raw)
   local lo, hi = check_pair(fn, raw, "range")
-  if lo then
-    if not (lo < hi and lo > -math.huge and hi < math.huge) then
-      fail(fn, "opts.range must be {lo, hi}, finite, lo < hi (got {%s, %s})", fmt(lo), fmt(hi))
-    end
-    return lo, hi
+  if lo and not (lo < hi and lo > -math.huge and hi < math.huge) then
+    fail(fn, "opts.range must be {lo, hi}, finite, lo < hi (got {%s, %s})", fmt(lo), fmt(hi))
   end
-  lo, hi = C.finite_range(m)
-  if not lo then return 0, 1 end
-  return widen(lo, hi)
+  return lo and { lo, hi }
 end
 
 -- Height of a cell over its width: 1 (square), a number, or nil (fill).
@@ -530,18 +530,27 @@ local function aspect_of(fn, a)
        type(a) == "string" and "'" .. a .. "'" or tostring(a))
 end
 
--- m at most r x c (block means when it is larger).
-local function reduced(m, r, c)
+-- m at most r x c (block means when it is larger), and the colour
+-- limits: opts.range, else the finite range of m (widened when it is one
+-- value; 0..1 without finite values), found in the same pass.
+local function reduced(m, r, c, range)
   r, c = math.min(m.rows, r), math.min(m.cols, c)
-  if r == m.rows and c == m.cols then return m end
-  return C.block_mean(m, r, c)
+  local v, lo, hi = m, nil, nil
+  if r == m.rows and c == m.cols then
+    if not range then lo, hi = C.finite_range(m) end
+  else
+    v, lo, hi = C.block_mean(m, r, c)
+  end
+  if range then return v, range[1], range[2] end
+  if not lo then return v, 0, 1 end
+  return v, widen(lo, hi)
 end
 
-local function term_image(fn, o, m, lo, hi, pal, aspect)
+local function term_image(fn, o, m, range, pal, aspect)
   local term = terminal(fn)
   local R, Cc = m.rows, m.cols
   local lm = #tostring(R) + 1
-  local cbw = 4 + math.max(#fmt(lo), #fmt(hi), #fmt((lo + hi) / 2)) + 1
+  local cbw = 4 + #"-1.234e+56" + 1 -- the colour bar and its labels
   local rows = term.h - 3 - (o.title and 1 or 0) - (o.xlabel and 1 or 0) - (o.ylabel and 1 or 0)
   local pw, ph = math.max(1, term.w - lm - cbw), 2 * math.max(1, rows)
   local tw, th = pw, ph
@@ -551,7 +560,8 @@ local function term_image(fn, o, m, lo, hi, pal, aspect)
     tw, th = math.max(1, math.floor(Cc * f)), math.max(1, math.floor(R * aspect * f))
   end
   th = th + th % 2
-  local v = reduced(m, th, tw):totable()
+  local v, lo, hi = reduced(m, th, tw, range)
+  v = v:totable()
   local r2, c2 = #v, #v[1]
   local cache, out = {}, {}
   local function colour(x) -- the palette's r, g, b of x as a key, nil for NaN
@@ -575,7 +585,7 @@ local function term_image(fn, o, m, lo, hi, pal, aspect)
   end
   if o.title then out[#out + 1] = center(oneline(o.title), lm + tw + cbw) end
   if o.ylabel then out[#out + 1] = oneline(o.ylabel) end
-  local labels = { [1] = fmt(hi), [th // 2] = fmt(lo), [(th // 2 + 1) // 2] = fmt((lo + hi) / 2) }
+  local labels = { [1] = fmt(hi), [th // 2] = fmt(lo), [(th // 2 + 1) // 2] = fmt(mid(lo, hi)) }
   for tr = 1, th // 2 do
     local row = { rpad(tr == 1 and "1" or tr == th // 2 and tostring(R) or "", lm - 1), " " }
     local a = v[((2 * tr - 2) * r2) // th + 1]
@@ -600,9 +610,9 @@ local function term_image(fn, o, m, lo, hi, pal, aspect)
   emit(out)
 end
 
-local function file_image(fn, o, m, lo, hi, pal, aspect)
+local function file_image(fn, o, m, range, pal, aspect)
   local R, Cc = m.rows, m.cols
-  local v = reduced(m, o.h, o.w)
+  local v, lo, hi = reduced(m, o.h, o.w, range)
   local r2, c2 = v.rows, v.cols
   local t = header(o)
   local stops = {}
@@ -635,7 +645,7 @@ function mat.imagesc(m, opts)
   local o, raw = common(fn, opts, { "file", "title", "xlabel", "ylabel", "size", "palette", "range", "aspect" })
   local pal = palette_of(fn, raw.palette)
   local aspect = aspect_of(fn, raw.aspect)
-  local lo, hi = colour_range(fn, m, raw)
-  if o.file then file_image(fn, o, m, lo, hi, pal, aspect)
-  else term_image(fn, o, m, lo, hi, pal, aspect) end
+  local range = colour_range(fn, raw)
+  if o.file then file_image(fn, o, m, range, pal, aspect)
+  else term_image(fn, o, m, range, pal, aspect) end
 end

@@ -31,15 +31,19 @@ static int l_finite_range(lua_State *L) {
 }
 
 /* C.block_mean(m, r, c) -> an r x c matrix of block means (plot.lua
-** passes r, c no larger than m's). */
+** passes r, c no larger than m's), and m's finite range (as finite_range). */
 static int l_block_mean(lua_State *L) {
   mpl_mat *m = mpl__check_mat(L, 1, "block_mean");
   size_t r = mpl__check_size(L, 2, "block_mean", "r");
   size_t c = mpl__check_size(L, 3, "block_mean", "c");
   mpl_mat *out = mpl__new_mat(L, "block_mean", r, c, 0);
-  int err = mpl__block_mean(m, out);
+  mpl__range rg;
+  int err = mpl__block_mean(m, out, &rg);
   if (err) return luaL_error(L, "%s", mpl_strerror(err));
-  return 1;
+  if (!rg.count) return 1;
+  lua_pushnumber(L, rg.lo);
+  lua_pushnumber(L, rg.hi);
+  return 3;
 }
 
 /* C.braille(x or nil, y, w, h, x0, x1, y0, y1, points, logy) -> a string

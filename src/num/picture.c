@@ -15,15 +15,21 @@
 /* Add input row i's finite elements into the sums of their output
 ** columns. */
 static void add_row(const mpl_mat *m, size_t i, const size_t *col, double *sum,
-                    double *cnt) {
+                    double *cnt, mpl__range *r) {
   const double *p = m->data + (ptrdiff_t)i * m->rs;
+  double lo = r->lo, hi = r->hi;
+  size_t n = 0;
   for (size_t j = 0; j < m->cols; j++) {
     double v = p[(ptrdiff_t)j * m->cs];
-    if (isfinite(v)) sum[col[j]] += v, cnt[col[j]] += 1;
+    if (!isfinite(v)) continue;
+    sum[col[j]] += v, cnt[col[j]] += 1, n++;
+    lo = v < lo ? v : lo;
+    hi = v > hi ? v : hi;
   }
+  r->lo = lo, r->hi = hi, r->count += n;
 }
 
-int mpl__block_mean(const mpl_mat *m, mpl_mat *out) {
+int mpl__block_mean(const mpl_mat *m, mpl_mat *out, mpl__range *rg) {
   size_t R = m->rows, Cn = m->cols, r = out->rows, c = out->cols;
   if (!r || !c || r > R || c > Cn) return MPL_EINVAL;
   size_t *col = malloc(Cn * sizeof *col);
@@ -35,11 +41,12 @@ int mpl__block_mean(const mpl_mat *m, mpl_mat *out) {
   for (size_t oj = 0; oj < c; oj++)
     for (size_t j = oj * Cn / c; j < (oj + 1) * Cn / c; j++) col[j] = oj;
   size_t mask = mpl__tick_mask(Cn);
+  rg->lo = INFINITY, rg->hi = -INFINITY, rg->count = 0;
   mpl__interrupt_clear();
   for (size_t oi = 0; oi < r; oi++) {
     for (size_t i = oi * R / r; i < (oi + 1) * R / r; i++) {
       if (!(i & mask) && mpl__interrupt_pending()) break;
-      add_row(m, i, col, sum, cnt);
+      add_row(m, i, col, sum, cnt, rg);
     }
     for (size_t oj = 0; oj < c; oj++) {
       MPL_AT(out, oi, oj) = cnt[oj] ? sum[oj] / cnt[oj] : NAN;

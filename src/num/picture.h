@@ -25,9 +25,14 @@ int mpl__histogram(const mpl_mat *m, const double *lo, const double *hi,
 
 /* out (at most m's size) gets the mean of the finite elements of each
 ** block of m (NaN where a block has none); out's row i covers m's rows
-** [i*R/r, (i+1)*R/r), columns likewise.  0, MPL_EINVAL, MPL_ENOMEM or
-** MPL_EINTR. */
-int mpl__block_mean(const mpl_mat *m, mpl_mat *out);
+** [i*R/r, (i+1)*R/r), columns likewise.  The same pass finds what
+** mpl__finite_range finds (r->lo, r->hi, r->count).  0, MPL_EINVAL,
+** MPL_ENOMEM or MPL_EINTR. */
+typedef struct mpl__range {
+  double lo, hi;
+  size_t count;
+} mpl__range;
+int mpl__block_mean(const mpl_mat *m, mpl_mat *out, mpl__range *r);
 
 /* Braille dots of the n points (x_i, y_i) (x NULL: x_i = i, 1-based) in
 ** the box x0..x1, y0..y1 on a grid of w x h cells (2w x 4h dots, y up),
