@@ -322,15 +322,15 @@ local function series_of(fn, y, x, xname)
   return list, n
 end
 
-local function widen(lo, hi, log)
+-- A range of one value v becomes v - 0.5 .. v + 0.5.
+local function widen(lo, hi)
   if lo < hi then return lo, hi end
-  if log then return lo - 0.5, hi + 0.5 end
   return lo - 0.5, hi + 0.5
 end
 
 -- Draw lines (or points) on the terminal.
-local function term_lines(fn, o, x, list, n, points, names)
-  local term = terminal(fn)
+-- The box the lines are drawn in: x0, x1, y0, y1 (y in log10 with logy).
+local function box(fn, o, x, list, n)
   local x0, x1 = 1, n
   if x then x0, x1 = C.finite_range(x) end
   if not x0 then fail(fn, "x has no finite value") end
@@ -345,6 +345,12 @@ local function term_lines(fn, o, x, list, n, points, names)
   end
   if o.logy then y0, y1 = math.log(y0, 10), math.log(y1, 10) end
   y0, y1 = widen(y0, y1)
+  return x0, x1, y0, y1
+end
+
+local function term_lines(fn, o, x, list, n, points, names)
+  local term = terminal(fn)
+  local x0, x1, y0, y1 = box(fn, o, x, list, n)
   local ylab = function(v) return fmt(o.logy and 10 ^ v or v) end
   local lw = math.max(#ylab(y0), #ylab(y1), #ylab(mid(y0, y1))) + 1
   local reserved = 3 + (o.title and 1 or 0) + (o.xlabel and 1 or 0)
@@ -546,20 +552,25 @@ local function reduced(m, r, c, range)
   return v, widen(lo, hi)
 end
 
-local function term_image(fn, o, m, range, pal, aspect)
-  local term = terminal(fn)
-  local R, Cc = m.rows, m.cols
-  local lm = #tostring(R) + 1
-  local cbw = 4 + #"-1.234e+56" + 1 -- the colour bar and its labels
-  local rows = term.h - 3 - (o.title and 1 or 0) - (o.xlabel and 1 or 0) - (o.ylabel and 1 or 0)
-  local pw, ph = math.max(1, term.w - lm - cbw), 2 * math.max(1, rows)
+-- The pixels (half cells) a heatmap of an R x Cc matrix takes in a pw x
+-- ph area: whole pixels per cell when they fit (crisp), else scaled down.
+local function image_size(R, Cc, pw, ph, aspect)
   local tw, th = pw, ph
   if aspect then
     local f = math.min(pw / Cc, ph / (R * aspect))
     if f >= 1 and aspect == 1 then f = math.floor(f) end
     tw, th = math.max(1, math.floor(Cc * f)), math.max(1, math.floor(R * aspect * f))
   end
-  th = th + th % 2
+  return tw, th + th % 2
+end
+
+local function term_image(fn, o, m, range, pal, aspect)
+  local term = terminal(fn)
+  local R, Cc = m.rows, m.cols
+  local lm = #tostring(R) + 1
+  local cbw = 4 + #"-1.234e+56" + 1 -- the colour bar and its labels
+  local rows = term.h - 3 - (o.title and 1 or 0) - (o.xlabel and 1 or 0) - (o.ylabel and 1 or 0)
+  local tw, th = image_size(R, Cc, math.max(1, term.w - lm - cbw), 2 * math.max(1, rows), aspect)
   local v, lo, hi = reduced(m, th, tw, range)
   v = v:totable()
   local r2, c2 = #v, #v[1]
