@@ -623,7 +623,13 @@ end
 
 local function file_image(fn, o, m, range, pal, aspect)
   local R, Cc = m.rows, m.cols
-  local v, lo, hi = reduced(m, o.h, o.w, range)
+  -- no more pixels than the picture can show (square cells: a square)
+  local tw, th = o.w, o.h
+  if aspect then
+    tw = math.ceil(math.min(o.w, o.h * Cc / (R * aspect)))
+    th = math.ceil(math.min(o.h, o.w * R * aspect / Cc))
+  end
+  local v, lo, hi = reduced(m, th, tw, range)
   local r2, c2 = v.rows, v.cols
   local t = header(o)
   local stops = {}
