@@ -381,6 +381,23 @@ describe("pictures in files", function()
     assert.matches("mat.imagesc: gnuplot not found %(install gnuplot%-nox%)", err)
   end)
 
+  it("stops gnuplot on Ctrl-C, raises 'interrupted' and writes no file", function()
+    -- a stand-in for gnuplot that presses Ctrl-C for the user, then hangs
+    local fake = path("fake")
+    os.execute("mkdir -p " .. shquote(fake))
+    writefile(fake .. "/gnuplot", "#!/bin/sh\nkill -INT $PPID\nexec sleep 60\n")
+    os.execute("chmod +x " .. shquote(fake .. "/gnuplot"))
+    local f = path("int.png")
+    local t = mat.clock()
+    local out, err = mpl("local ok, e = pcall(function() mat.plot(mat.ones(1, 3), {file = "
+                         .. string.format("%q", f) .. "}) end) print(e)",
+                         "PATH=" .. fake .. ":/usr/bin:/bin")
+    assert.matches("mat.plot: interrupted", out or "", 1, false, err)
+    assert(mat.clock() - t < 30, "gnuplot was not stopped")
+    assert.is_false(exists(f))
+    assert.is_nil(sh("ls -A " .. shquote(dir)):find("int.png.", 1, true))
+  end)
+
   it("asks for a file when stdout is not a terminal", function()
     local _, err, ok = mpl("mat.imagesc(mat.eye(3))")
     assert.is_falsy(ok)

@@ -252,7 +252,8 @@ int mpl__gnuplot(const char *path, const mpl__gp_part *parts, size_t n,
       snprintf(msg, msglen, "cannot write '%s': %s", path, strerror(errno));
       e = MPL_EIO;
     }
-    if (e == MPL_EINTR) e = mpl__interrupt_check() ? MPL_EINTR : e;
+    int intr = mpl__interrupt_check(); /* Ctrl-C that also killed gnuplot */
+    if (intr) e = intr;
     if (o.tmp && !e && rename(o.tmp, path)) {
       snprintf(msg, msglen, "cannot write '%s': %s", path, strerror(errno));
       e = MPL_EIO;
