@@ -461,7 +461,12 @@ local function term_hist(fn, o, counts, edges)
   local w, h = term.w - lw - 2, math.max(2, term.h - reserved)
   local c = counts:totable()[1]
   local col = {}
-  for j = 1, w do col[j] = height(c[math.min(bins, (j - 1) * bins // w + 1)]) * h * 8 end
+  for j = 1, w do -- a column shows the highest of its bins
+    local b0 = math.min(bins, (j - 1) * bins // w + 1)
+    local most = c[b0]
+    for b = b0 + 1, math.min(bins, j * bins // w) do most = math.max(most, c[b]) end
+    col[j] = height(most) * h * 8
+  end
   local colour = sgr(term, false, hexrgb(SERIES[1]))
   local out = {}
   if o.title then out[#out + 1] = center(oneline(o.title), term.w) end
