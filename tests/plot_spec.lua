@@ -203,6 +203,12 @@ describe("mat.histogram", function()
     assert.are.same({ { 0, 1, 2, 3, 4 } }, e:totable())
     c = mat.histogram(mat.from { { 0 / 0, 0 / 0 } }, 2)
     assert.are.same({ { 0, 0 } }, c:totable())
+    -- empty matrices, however many rows they claim: range 0..1, nothing counted
+    for _, m in ipairs { mat.zeros(0, 3), mat.zeros(1 << 62, 0), mat.zeros(0, 1 << 62):t() } do
+      c, e = mat.histogram(m, 2)
+      assert.are.same({ { 0, 0 } }, c:totable())
+      assert.are.same({ { 0, 0.5, 1 } }, e:totable())
+    end
     c, e = mat.histogram(mat.from { { 1, 2, 3 } })
     assert.are.equal(10, c.cols)
     c, e = mat.histogram(mat.from { { 1, 2, 3 } }, { range = { 0, 10 } })

@@ -16,8 +16,9 @@ int mpl__finite_range(const mpl_mat *m, int positive, double *lo, double *hi,
                       size_t *count) {
   double a = INFINITY, b = -INFINITY;
   size_t n = 0, mask = mpl__tick_mask(m->cols);
+  size_t rows = m->cols ? m->rows : 0; /* an N x 0 matrix has no rows */
   mpl__interrupt_clear();
-  for (size_t i = 0; i < m->rows; i++) {
+  for (size_t i = 0; i < rows; i++) {
     if (!(i & mask) && mpl__interrupt_pending()) break;
     const double *p = m->data + (ptrdiff_t)i * m->rs;
     for (size_t j = 0; j < m->cols; j++) {
@@ -68,9 +69,9 @@ int mpl__histogram(const mpl_mat *m, const double *lo, const double *hi,
   double *e = edges->data, *c = counts->data, norm = b - a;
   edges_of(a, b, bins, e);
   for (size_t k = 0; k < bins; k++) c[k] = 0;
-  size_t mask = mpl__tick_mask(m->cols);
+  size_t mask = mpl__tick_mask(m->cols), rows = m->cols ? m->rows : 0;
   mpl__interrupt_clear();
-  for (size_t i = 0; i < m->rows; i++) {
+  for (size_t i = 0; i < rows; i++) {
     if (!(i & mask) && mpl__interrupt_pending()) break;
     const double *p = m->data + (ptrdiff_t)i * m->rs;
     for (size_t j = 0; j < m->cols; j++) {
