@@ -16,4 +16,6 @@ const mpl__opener mpl__openers[] = {
   mpl__open_index,
   mpl__open_select,
   mpl__open_shape,
+  mpl__open_histogram,
+  mpl__open_plot,
   NULL};
