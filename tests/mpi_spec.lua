@@ -213,6 +213,58 @@ describe("mat.mpi products and map", function()
     end
   end)
 
+  it("gives the same bits over TCP as over shared memory", function()
+    local shm = by_rank((mpirun(2, code, nil, 120)))
+    local out, status = mpirun(2, code, "--mca btl tcp,self --mca btl_tcp_if_include lo", 120)
+    assert.are.equal(0, status, out)
+    local tcp = by_rank(out)
+    assert.is_truthy(shm[0])
+    assert.are.same(shm, tcp)
+  end)
+
+  it("multiplies matrices that do not fit in one rank's arena", function()
+    -- MPL_ARENA_SIZE=36M per rank; A (2000x1600) and B (1600x1000) take
+    -- 38.4 MB together; each rank holds a quarter of each.
+    local out, status = mpirun(4, [[
+      local mpi = mat.mpi
+      local m, k, n, p = 2000, 1600, 1000, 20000
+      assert(not pcall(function() local a, b = mat.new(m, k), mat.new(k, n) end))
+      collectgarbage()
+      local function rows(r1, r2, cols, s) -- rows r1..r2 of a formula matrix
+        if r2 < r1 then return mat.new(0, cols) end
+        local i = mat.range(r1, r2):reshape(r2 - r1 + 1, 1)
+        return mat.sin(i * s + mat.range(1, cols):reshape(1, cols) * 0.11)
+      end
+      local a1, a2 = mpi.rows(m)
+      local b1, b2 = mpi.rows(k)
+      local a = rows(a1, a2, k, 0.37)
+      local c = mpi.dot(a, rows(b1, b2, n, 0.23))
+      collectgarbage()
+      -- the same rows of the product, in eight pieces of B made one by one
+      local ref = mat.new(a2 - a1 + 1, n)
+      for q = 0, 7 do
+        local r1, r2 = q * 200 + 1, q * 200 + 200
+        ref = ref + a:sub(1, a2 - a1 + 1, r1, r2) * rows(r1, r2, n, 0.23)
+        collectgarbage()
+      end
+      local worst = mat.max(mat.abs(c - ref))
+      a, ref, c = nil, nil, nil
+      collectgarbage()
+      local x1, x2 = mpi.rows(p)
+      local g = mpi.gram(rows(x1, x2, 300, 0.05))
+      local gref = mat.new(300, 300)
+      for q = 0, 9 do
+        local x = rows(q * 2000 + 1, q * 2000 + 2000, 300, 0.05)
+        gref = gref + x:t() * x
+        collectgarbage()
+      end
+      local gworst = mat.max(mat.abs(g - gref))
+      print("R" .. mpi.rank .. " " .. tostring(worst < 1e-9) .. " " .. tostring(gworst < 1e-7))
+    ]], "-x MPL_ARENA_SIZE=36M", 120)
+    assert.are.equal(0, status, out)
+    assert.are.same({[0] = "true true", "true true", "true true", "true true"}, by_rank(out))
+  end)
+
   it("equals the product computed in pieces by one process", function()
     local out, status = mpirun(2, [[
       local mpi = mat.mpi
