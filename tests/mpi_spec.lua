@@ -368,3 +368,28 @@ describe("mat.mpi failures", function()
     assert.is_true(n >= 4, all) -- two ranks, each with its pool's processes
   end)
 end)
+
+describe("examples/cluster.lua", function()
+  it("prints and saves the same bits on 4 ranks (shared memory and TCP) as on one", function()
+    local src = assert(os.getenv("MPL_SOURCE_DIR"), "MPL_SOURCE_DIR not set")
+    local ex = src .. "/examples/cluster.lua"
+    local function run(launch)
+      local npy = os.tmpname() .. ".npy"
+      local out, status = sh(ENV .. "timeout 120 " .. launch .. " " .. bin .. " " .. ex .. " " .. npy)
+      assert.are.equal(0, status, out)
+      local f = assert(io.open(npy, "rb"))
+      local bytes = f:read("a")
+      f:close()
+      os.remove(npy)
+      return out, bytes
+    end
+    local one, one_npy = run("")
+    assert.matches("product: 3000x500", one)
+    assert.matches("monte carlo: 2000 series", one)
+    for _, extra in ipairs{"", "--mca btl tcp,self --mca btl_tcp_if_include lo"} do
+      local out, npy = run("mpirun " .. MCA .. " " .. extra .. " -np 4")
+      assert.are.equal(one, out)
+      assert.is_true(npy == one_npy)
+    end
+  end)
+end)

@@ -21,6 +21,7 @@
 */
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <lauxlib.h>
@@ -101,19 +102,44 @@ static const char *fname(lua_State *L, int idx) {
 
 /* ---- encoding Lua values ---- */
 
-static void put(luaL_Buffer *b, const void *p, size_t n) {
-  luaL_addlstring(b, (const char *)p, n);
+/* The encoding grows in a buffer owned by a userdata (freed by its __gc
+** whatever raises), so values may sit on the stack while it grows. */
+typedef struct wbuf {
+  lua_State *L;
+  char *p;
+  size_t len, cap;
+} wbuf;
+
+static int wbuf_gc(lua_State *L) {
+  wbuf *b = lua_touserdata(L, 1);
+  free(b->p);
+  b->p = NULL;
+  return 0;
 }
 
-static void put_u64(luaL_Buffer *b, uint64_t v) { put(b, &v, sizeof v); }
+static void put(wbuf *b, const void *p, size_t n) {
+  if (b->cap - b->len < n) {
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap - b->len < n) cap *= 2;
+    char *q = realloc(b->p, cap);
+    if (!q) luaL_error(b->L, "mat.mpi: not enough memory to encode a value");
+    b->p = q;
+    b->cap = cap;
+  }
+  memcpy(b->p + b->len, p, n);
+  b->len += n;
+}
 
-static void enc(lua_State *L, luaL_Buffer *b, int idx, int depth,
-                const char *fn);
+static void put_char(wbuf *b, char c) { put(b, &c, 1); }
 
-static void enc_table(lua_State *L, luaL_Buffer *b, int idx, int depth,
+static void put_u64(wbuf *b, uint64_t v) { put(b, &v, sizeof v); }
+
+static void enc(lua_State *L, wbuf *b, int idx, int depth, const char *fn);
+
+static void enc_table(lua_State *L, wbuf *b, int idx, int depth,
                       const char *fn) {
   lua_Integer n = (lua_Integer)lua_rawlen(L, idx), pairs = 0;
-  luaL_addchar(b, 'T');
+  put_char(b, 'T');
   put_u64(b, (uint64_t)n);
   for (lua_Integer i = 1; i <= n; i++) {
     lua_rawgeti(L, idx, i);
@@ -134,8 +160,8 @@ static void enc_table(lua_State *L, luaL_Buffer *b, int idx, int depth,
   }
 }
 
-static void enc_mat(lua_State *L, luaL_Buffer *b, mpl_mat *m) {
-  luaL_addchar(b, 'm');
+static void enc_mat(lua_State *L, wbuf *b, mpl_mat *m) {
+  put_char(b, 'm');
   put_u64(b, m->rows);
   put_u64(b, m->cols);
   for (size_t i = 0; i < m->rows; i++)
@@ -146,34 +172,33 @@ static void enc_mat(lua_State *L, luaL_Buffer *b, mpl_mat *m) {
 
 /* The value at idx appended to b (the buffer sits below it on the stack:
 ** every push here is popped before the next addition). */
-static void enc(lua_State *L, luaL_Buffer *b, int idx, int depth,
-                const char *fn) {
+static void enc(lua_State *L, wbuf *b, int idx, int depth, const char *fn) {
   if (depth > MAX_DEPTH)
     luaL_error(L, "%s: value nested more than %d deep (a cycle?)", fn,
                MAX_DEPTH);
   luaL_checkstack(L, 8, fn);
   switch (lua_type(L, idx)) {
   case LUA_TNIL:
-    luaL_addchar(b, 'n');
+    put_char(b, 'n');
     return;
   case LUA_TBOOLEAN:
-    luaL_addchar(b, lua_toboolean(L, idx) ? 't' : 'f');
+    put_char(b, lua_toboolean(L, idx) ? 't' : 'f');
     return;
   case LUA_TNUMBER:
     if (lua_isinteger(L, idx)) {
       int64_t v = (int64_t)lua_tointeger(L, idx);
-      luaL_addchar(b, 'i');
+      put_char(b, 'i');
       put(b, &v, sizeof v);
     } else {
       double v = (double)lua_tonumber(L, idx);
-      luaL_addchar(b, 'd');
+      put_char(b, 'd');
       put(b, &v, sizeof v);
     }
     return;
   case LUA_TSTRING: {
     size_t len;
     const char *s = lua_tolstring(L, idx, &len);
-    luaL_addchar(b, 's');
+    put_char(b, 's');
     put_u64(b, len);
     put(b, s, len);
     return;
@@ -302,11 +327,17 @@ static int l_pack(lua_State *L) {
     if (err) return fail(L, fn, err);
     return 1;
   }
-  luaL_Buffer b;
   lua_settop(L, 1);
-  luaL_buffinit(L, &b);
-  enc(L, &b, 1, 0, fn);
-  luaL_pushresult(&b);
+  wbuf *b = lua_newuserdatauv(L, sizeof *b, 0);
+  b->L = L, b->p = NULL, b->len = b->cap = 0;
+  lua_newtable(L);
+  lua_pushcfunction(L, wbuf_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_setmetatable(L, -2);
+  enc(L, b, 1, 0, fn);
+  lua_pushlstring(L, b->p ? b->p : "", b->len);
+  free(b->p);
+  b->p = NULL;
   return 1;
 }
 
