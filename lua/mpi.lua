@@ -17,14 +17,18 @@ mat.mpi = mpi
 
 local INTERNAL = -1 -- tag of mpl's own point-to-point messages
 
--- Raise at every rank when some rank's preparation failed.
-local function sync(fn, ok, err)
-  local who, msg = C.mpi_agree(ok, not ok and tostring(err) or nil)
-  if not who then return end
+-- Raise rank who's message msg, naming the rank.
+local function raise(fn, who, msg)
   if size == 1 then error(msg, 0) end
   local plain = fn:gsub("%.", "%%.")
   msg = msg:gsub("^(.-)" .. plain .. ": ", "%1", 1)
   C.error(("%s: rank %d: %s"):format(fn, who, msg))
+end
+
+-- Raise at every rank when some rank's preparation failed.
+local function sync(fn, ok, err)
+  local who, msg = C.mpi_agree(ok, not ok and tostring(err) or nil)
+  if who then raise(fn, who, msg) end
 end
 
 -- pcall(prep, ...) then sync; returns prep's results.
@@ -364,6 +368,131 @@ function mpi.map(f, items, opts)
     for j, v in pairs(all[r + 1]) do out[base + j] = v end
   end
   return out
+end
+
+-- ---- files: mat.load and mat.save with {rows = "block"} ----
+
+-- The header of a .npy file: descr, fortran order, dims, data offset; nil
+-- when path is not a .npy file.
+local function npy_header(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local pre = f:read(10)
+  if not pre or #pre < 10 or pre:sub(1, 6) ~= "\147NUMPY" then
+    f:close()
+    return nil
+  end
+  local hlen, start = string.unpack("<I2", pre, 9), 10
+  if pre:byte(7) >= 2 then
+    local more = f:read(2) or ""
+    hlen, start = string.unpack("<I4", pre:sub(9, 10) .. more), 12
+  end
+  local h = f:read(hlen) or ""
+  f:close()
+  local dims = {}
+  for d in (h:match("'shape'%s*:%s*%(([^)]*)%)") or "x"):gmatch("%d+") do
+    dims[#dims + 1] = math.tointeger(tonumber(d))
+  end
+  return {descr = h:match("'descr'%s*:%s*'([^']*)'"),
+          fortran = h:match("'fortran_order'%s*:%s*(%a+)") == "True",
+          dims = dims, offset = start + hlen}
+end
+
+local function block_opts(fn, opts)
+  if opts.rows ~= "block" then
+    C.error(("%s: opts.rows must be \"block\" (got %s)"):format(fn, tostring(opts.rows)))
+  end
+  local rest = {}
+  for k, v in pairs(opts) do if k ~= "rows" then rest[k] = v end end
+  return rest
+end
+
+local load, save = mat.load, mat.save
+
+-- This rank's rows of the file: a .npy of <f8 in C order is read at the
+-- rows' offset (pread), nothing else of it; other files are read whole,
+-- then cut.
+local function load_block(path, opts)
+  local rest = block_opts("mat.load", opts)
+  if size == 1 then return load(path, rest) end
+  local h = next(rest) == nil and type(path) == "string" and npy_header(path)
+  if h and h.descr == "<f8" and not h.fortran and #h.dims >= 1 and #h.dims <= 2 then
+    local n, cols = h.dims[1], h.dims[2]
+    if not cols then n, cols = 1, h.dims[1] end
+    local r1, r2 = mpi.rows(n)
+    return C.mpi_pread(path, h.offset + (r1 - 1) * cols * 8, r2 - r1 + 1, cols)
+  end
+  local m = load(path, rest)
+  if not mat.ismatrix(m) then C.error("mat.load: {rows = \"block\"} needs a file of one matrix") end
+  return mpi.split(m)
+end
+
+local function npy_bytes_header(rows, cols)
+  local dict = ("{'descr': '<f8', 'fortran_order': False, 'shape': (%d, %d), }"):format(rows, cols)
+  local pad = 64 - (10 + #dict + 1) % 64
+  if pad == 64 then pad = 0 end
+  dict = dict .. string.rep(" ", pad) .. "\n"
+  return "\147NUMPY\1\0" .. string.pack("<I2", #dict) .. dict
+end
+
+-- Every rank's block into one .npy, in rank order: rank 0 writes the
+-- header into a temporary file beside path, every rank writes its rows at
+-- their offset, and rank 0 renames the file onto path once all succeeded.
+local function save_block(path, m, opts)
+  local fn = "mat.save"
+  local rest = block_opts(fn, opts)
+  if size == 1 then return save(path, m, rest) end
+  local p = prepared(fn, function()
+    if type(path) ~= "string" or not path:match("%.npy$") or next(rest) then
+      C.error(fn .. ": {rows = \"block\"} writes a .npy file, with no other option")
+    end
+    check_matrix(fn, m, "m")
+    return C.mpi_pack(m, fn)
+  end)
+  local sh = shapes(fn, p)
+  local total, cols = 0, sh[1][2]
+  for r = 1, size do
+    if sh[r][2] ~= cols then
+      C.error(("%s: rank %d's block has %d columns, rank 0's %d"):format(fn, r - 1, sh[r][2], cols))
+    end
+    total = total + sh[r][1]
+  end
+  local header = npy_bytes_header(total, cols)
+  local tmp = prepared(fn, function()
+    if rank ~= 0 then return nil end
+    local name = ("%s.mpl-%d-%d.tmp"):format(path, os.time(), math.random(1 << 30))
+    local f, err = io.open(name, "wb")
+    if not f then C.error(fn .. ": " .. err) end
+    f:write(header)
+    f:close()
+    return name
+  end)
+  local name = C.mpi_bcast(tmp and C.mpi_pack(tmp, fn), 0, fn)
+  if rank ~= 0 then tmp = name end
+  local before = 0
+  for r = 1, rank do before = before + sh[r][1] end
+  local ok, err = pcall(C.mpi_pwrite, tmp, #header + before * cols * 8, p)
+  local who, msg = C.mpi_agree(ok, not ok and tostring(err) or nil)
+  if who then
+    if rank == 0 then os.remove(tmp) end
+    raise(fn, who, msg)
+  end
+  local renamed, why = true, nil
+  if rank == 0 then
+    renamed, why = os.rename(tmp, path)
+    if not renamed then os.remove(tmp) end
+  end
+  sync(fn, renamed, why)
+end
+
+function mat.load(path, opts)
+  if type(opts) == "table" and opts.rows ~= nil then return load_block(path, opts) end
+  return load(path, opts)
+end
+
+function mat.save(path, m, opts)
+  if type(opts) == "table" and opts.rows ~= nil then return save_block(path, m, opts) end
+  return save(path, m, opts)
 end
 
 return mpi

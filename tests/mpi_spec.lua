@@ -165,6 +165,42 @@ describe("mat.mpi moving values", function()
   end)
 end)
 
+describe("mat.load and mat.save with {rows = \"block\"}", function()
+  it("reads each rank's rows and writes one .npy from every rank's block", function()
+    local dir = os.tmpname()
+    os.remove(dir)
+    assert(os.execute("mkdir " .. dir))
+    local out, status = mpirun(3, ([[
+      local mpi, dir = mat.mpi, %q
+      mat.seed(7)
+      local W = mat.rand(1000, 40)
+      local A = W:sub(1, 1000, 1, 37):copy()
+      if mpi.rank == 0 then mat.save(dir .. "/whole.npy", A) end
+      mpi.barrier()
+      local b = mat.load(dir .. "/whole.npy", {rows = "block"})
+      local r1, r2 = mpi.rows(1000)
+      assert(b == A:sub(r1, r2, 1, 37), "load")
+      -- views with a row stride, saved collectively
+      mat.save(dir .. "/blocks.npy", W:sub(r1, r2, 1, 37), {rows = "block"})
+      mpi.barrier()
+      assert(mat.load(dir .. "/blocks.npy") == A, "save")
+      local ok, err = pcall(mat.save, dir .. "/no/such/dir/x.npy", b, {rows = "block"})
+      print("R" .. mpi.rank .. " " .. tostring(ok) .. " " .. err)
+      local ok2, err2 = pcall(mat.load, dir .. "/whole.npy", {rows = "all"})
+      print("R" .. (mpi.rank + 10) .. " " .. err2)
+    ]]):format(dir))
+    local left = io.popen("ls " .. dir):read("a")
+    os.execute("rm -rf " .. dir)
+    assert.are.equal(0, status, out)
+    local lines = by_rank(out)
+    for r = 0, 2 do
+      assert.matches("^false .-mat%.save: rank 0: .-/no/such/dir/x%.npy%.mpl%-.-: No such file or directory$", lines[r])
+      assert.matches('mat%.load: opts%.rows must be "block" %(got all%)$', lines[r + 10])
+    end
+    assert.are.equal("blocks.npy\nwhole.npy\n", left) -- no temporary file left
+  end)
+end)
+
 describe("mat.mpi products and map", function()
   -- One run per number of ranks; each prints digests of mpi.dot, mpi.gram
   -- and mpi.map for procs 1..3: all must be equal across ranks, runs and

@@ -67,6 +67,15 @@ static int mpl__mpi_send_mat(const mpl_mat *m, int d, int t) {
 static int mpl__mpi_recv_mat(mpl_mat *m, int s, int t) {
   return mpl__mpi_recv_bytes(m, 0, s, t);
 }
+static int mpl__mpi_pread_rows(const char *path, uint64_t off, mpl_mat *m) {
+  (void)path, (void)off, (void)m;
+  mpl__set_errmsg("reading a block of rows needs MPI");
+  return MPL_EINVAL;
+}
+static int mpl__mpi_pwrite_rows(const char *path, uint64_t off,
+                                const mpl_mat *m) {
+  return mpl__mpi_pread_rows(path, off, (mpl_mat *)m);
+}
 static size_t mpl__mpi_group(size_t n) { return n; }
 static void mpl__mpi_block(size_t n, int r, int s, size_t *r0, size_t *r1) {
   (void)r, (void)s;
@@ -545,6 +554,26 @@ static int l_combine(lua_State *L) {
   return 0;
 }
 
+/* C.mpi_pread(path, off, rows, cols) -> a new matrix read from off. */
+static int l_pread(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  lua_Integer off = luaL_checkinteger(L, 2);
+  size_t r = mpl__check_size(L, 3, "mat.load", "rows");
+  size_t c = mpl__check_size(L, 4, "mat.load", "cols");
+  mpl_mat *m = mpl__new_mat(L, "mat.load", r, c, 0);
+  int err = mpl__mpi_pread_rows(path, (uint64_t)off, m);
+  return err ? fail(L, "mat.load", err) : 1;
+}
+
+/* C.mpi_pwrite(path, off, m): m's rows written from off. */
+static int l_pwrite(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  lua_Integer off = luaL_checkinteger(L, 2);
+  mpl_mat *m = mpl__check_mat(L, 3, "mat.save");
+  int err = mpl__mpi_pwrite_rows(path, (uint64_t)off, m);
+  return err ? fail(L, "mat.save", err) : 0;
+}
+
 /* Start MPI under a launcher, after the product pool's helper (see
 ** src/mpi/comm.c's DESIGN); MPI ends at the process's exit. */
 static void start(lua_State *L) {
@@ -571,6 +600,8 @@ void mpl__open_mpi(lua_State *L, int mod, int mt, int methods) {
                                   {"mpi_set_rows", l_set_rows},
                                   {"mpi_bcast_into", l_bcast_into},
                                   {"mpi_combine", l_combine},
+                                  {"mpi_pread", l_pread},
+                                  {"mpi_pwrite", l_pwrite},
                                   {NULL, NULL}};
   mpl__setprivate(L, priv);
   start(L);

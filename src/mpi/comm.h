@@ -70,4 +70,9 @@ int mpl__mpi_dot(const mpl_mat *a, const mpl_mat *b, mpl_mat *out, size_t m,
 ** A of m rows whose block a is. */
 int mpl__mpi_gram(const mpl_mat *a, mpl_mat *out, size_t m, int procs);
 
+/* Rows of a .npy file's data (<f8, C order) at byte offset off, into or
+** out of m (unit column stride): rowfile.c. */
+int mpl__mpi_pread_rows(const char *path, uint64_t off, mpl_mat *m);
+int mpl__mpi_pwrite_rows(const char *path, uint64_t off, const mpl_mat *m);
+
 #endif
