@@ -226,8 +226,10 @@ describe("mat.mpi products and map", function()
     for procs = 1, 3 do
       local c = mpi.vcat(mpi.dot(a, b, {procs = procs}))
       local g = mpi.gram(a, {procs = procs})
-      local t = mpi.map(function(i) return mat.rand(1, 2):get(1, 1) + i end, 9,
-                        {procs = procs, seed = 5})
+      local f = function(i) return mat.rand(1, 2):get(1, 1) + i end
+      local t = mpi.map(f, 9, {procs = procs, seed = 5})
+      local u = mat.map(f, 9, {procs = procs, seed = 5})
+      for i = 1, 9 do assert(t[i] == u[i], "mpi.map equals mat.map") end
       out[#out + 1] = digest(c) .. "/" .. digest(g) .. "/" .. string.format("%.17g", t[9])
     end
     print("R" .. mpi.rank .. " " .. table.concat(out, " "))
@@ -339,6 +341,10 @@ describe("mat.mpi failures", function()
         return i
       end, 6, {procs = 1})
       print("R" .. (mpi.rank + 10) .. " " .. tostring(ok2) .. " " .. err2)
+      -- 7 rows: rank 0 must hold them all, rank 2 has some
+      local n = mpi.rank == 2 and 3 or (mpi.rank == 0 and 4 or 0)
+      local ok3, err3 = pcall(mpi.dot, mat.new(n, 6), mat.new(2, 4))
+      print("R" .. (mpi.rank + 20) .. " " .. tostring(ok3) .. " " .. err3)
     ]])
     assert.are.equal(0, status, out)
     local lines = by_rank(out)
@@ -346,6 +352,7 @@ describe("mat.mpi failures", function()
       assert.matches("^false .-mat%.mpi%.bcast: rank 1: cannot send a function value$", lines[r])
       -- item 5 of 6 is rank 2's (items 5 and 6)
       assert.matches("^false .-mat%.mpi%.map: rank 2: item 5: .-bad item", lines[r + 10])
+      assert.matches("^false .-mat%.mpi%.dot: rank 0's block of a has 4 rows; mat%.mpi%.rows%(7%) gives it 7$", lines[r + 20])
     end
   end)
 

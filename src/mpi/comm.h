@@ -56,7 +56,8 @@ extern size_t mpl__mpi_piece;
 
 /* Row blocks: the n rows are cut into groups of mpl__mpi_group(n) rows
 ** (a multiple of 256, at most 64 groups: from n alone), and rank r of size
-** holds groups [G*r/size, G*(r+1)/size): rows [*r0, *r1), 0-based. */
+** holds groups [ceil(G*r/size), ceil(G*(r+1)/size)): rows [*r0, *r1),
+** 0-based. */
 size_t mpl__mpi_group(size_t n);
 void mpl__mpi_block(size_t n, int r, int size, size_t *r0, size_t *r1);
 

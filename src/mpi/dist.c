@@ -32,11 +32,13 @@ size_t mpl__mpi_group(size_t n) {
   return per < GROUP_UNIT ? GROUP_UNIT : per;
 }
 
-/* Rank r's groups are [G*r/size, G*(r+1)/size), in rows. */
+/* Rank r's groups are [ceil(G*r/size), ceil(G*(r+1)/size)), in rows:
+** balanced, and the first ranks hold the groups when there are few. */
 void mpl__mpi_block(size_t n, int r, int size, size_t *r0, size_t *r1) {
   size_t g = mpl__mpi_group(n), ng = (n + g - 1) / g;
   size_t s = (size_t)(size > 0 ? size : 1);
-  size_t g0 = ng * (size_t)r / s, g1 = ng * ((size_t)r + 1) / s;
+  size_t g0 = (ng * (size_t)r + s - 1) / s;
+  size_t g1 = (ng * ((size_t)r + 1) + s - 1) / s;
   *r0 = g0 * g < n ? g0 * g : n;
   *r1 = g1 * g < n ? g1 * g : n;
 }
