@@ -169,14 +169,13 @@ static void enc_table(lua_State *L, wbuf *b, int idx, int depth,
   }
 }
 
-static void enc_mat(lua_State *L, wbuf *b, mpl_mat *m) {
+static void enc_mat(wbuf *b, mpl_mat *m) {
   put_char(b, 'm');
   put_u64(b, m->rows);
   put_u64(b, m->cols);
   for (size_t i = 0; i < m->rows; i++)
     for (size_t j = 0; j < m->cols; j++)
       put(b, &MPL_AT(m, i, j), sizeof(double));
-  (void)L;
 }
 
 /* The value at idx appended to b (the buffer sits below it on the stack:
@@ -218,7 +217,7 @@ static void enc(lua_State *L, wbuf *b, int idx, int depth, const char *fn) {
   default: {
     mpl_mat *m = mpl__test_mat(L, idx);
     if (m) {
-      enc_mat(L, b, m);
+      enc_mat(b, m);
       return;
     }
     luaL_error(L, "%s: cannot send a %s value", fn, mpl__typename(L, idx));

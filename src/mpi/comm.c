@@ -141,32 +141,33 @@ int mpl__mpi_start(void) {
   return adopt(MPI_COMM_WORLD);
 }
 
+/* Drop mpl's communicators (MPI itself stays as it is). */
+static void release(void) {
+  int fin = 0;
+  MPI_Finalized(&fin);
+  if (M.active && !fin) {
+    MPI_Comm_free(&M.coll);
+    MPI_Comm_free(&M.p2p);
+  }
+  M.active = 0;
+  M.rank = 0;
+  M.size = 1;
+}
+
 int mpl_mpi_use(MPI_Comm comm) {
   int inited = 0;
   MPI_Initialized(&inited);
   if (!inited || comm == MPI_COMM_NULL) return MPL_EINVAL;
-  if (M.active) mpl__mpi_stop();
+  release();
   return adopt(comm);
 }
 
 void mpl__mpi_stop(void) {
   int fin = 0;
-  if (!M.active) return;
+  release();
   MPI_Finalized(&fin);
-  if (!fin) {
-    MPI_Comm_free(&M.coll);
-    MPI_Comm_free(&M.p2p);
-    if (M.owned) MPI_Finalize();
-  }
-  M.active = 0;
+  if (M.owned && !fin) MPI_Finalize();
   M.owned = 0;
-  M.rank = 0;
-  M.size = 1;
-}
-
-void mpl__mpi_abort(int code) {
-  if (M.active) MPI_Abort(M.coll, code);
-  _exit(code);
 }
 
 int mpl__mpi_active(void) { return M.active; }

@@ -26,9 +26,6 @@ int mpl__mpi_start(void);
 /* Finalise what mpl__mpi_start initialised; never a host's MPI. */
 void mpl__mpi_stop(void);
 
-/* End the whole job: MPI_Abort when active, else _exit(code). */
-void mpl__mpi_abort(int code);
-
 int mpl__mpi_active(void);
 int mpl__mpi_rank(void);
 int mpl__mpi_size(void);
