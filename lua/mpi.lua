@@ -485,13 +485,15 @@ local function save_block(path, m, opts)
   sync(fn, renamed, why)
 end
 
+-- opts.rows is read raw: an __index on opts runs only inside the C
+-- functions, which keep their matrices alive meanwhile.
 function mat.load(path, opts)
-  if type(opts) == "table" and opts.rows ~= nil then return load_block(path, opts) end
+  if type(opts) == "table" and rawget(opts, "rows") ~= nil then return load_block(path, opts) end
   return load(path, opts)
 end
 
 function mat.save(path, m, opts)
-  if type(opts) == "table" and opts.rows ~= nil then return save_block(path, m, opts) end
+  if type(opts) == "table" and rawget(opts, "rows") ~= nil then return save_block(path, m, opts) end
   return save(path, m, opts)
 end
 
