@@ -18,4 +18,5 @@ const mpl__opener mpl__openers[] = {
   mpl__open_shape,
   mpl__open_histogram,
   mpl__open_plot,
+  mpl__open_mpi,
   NULL};
