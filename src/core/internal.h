@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "mpl.h"
 
@@ -114,7 +115,36 @@ int mpl__dot_check(const mpl_mat *a, const mpl_mat *b, const mpl_mat *out);
 void mpl__set_errmsg(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
 
-/* ---- pool.c: the worker pool, the only code that forks ---- */
+/* ---- fork.c: the one fork entry point and the worker context ---- */
+
+/* Why a process is forked; each purpose has its own child set-up (see
+** the DESIGN note of src/par/fork.c). */
+enum {
+  MPL__FORK_SERVER = 1,  /* the pool's forkserver, forked by the caller */
+  MPL__FORK_POOL_WORKER, /* a pool worker, forked by the forkserver */
+  MPL__FORK_TEAM_WORKER  /* a worker of mat.map, forked by the caller */
+};
+
+/* Fork with stdio flushed and every signal blocked around the fork.  In
+** the parent: the child's pid, or -1 with errno set.  In the child: 0,
+** once it is set up for purpose (it has _exit-ed if its parent went). */
+pid_t mpl__fork(int purpose);
+
+/* The worker context: what this process may do.  The host process may
+** do everything; a child of mpl__fork only what its purpose allows. */
+enum {
+  MPL__MAY_POOL = 1u,   /* run products on the worker pool */
+  MPL__MAY_THREADS = 2u /* split loops over helper threads (parfor.c) */
+};
+
+/* 1 when this process may do every one of what (MPL__MAY_* bits). */
+int mpl__may(unsigned what);
+
+/* Take what (MPL__MAY_* bits) from this process and its later children
+** for good. */
+void mpl__context_drop(unsigned what);
+
+/* ---- pool.c: the persistent pool of worker processes ---- */
 
 /* MPL__JOB_DOT: a*b into out, cut into row blocks of `step` rows (item i
 ** is rows [i*step, (i+1)*step) of out).  MPL__JOB_DOT_K: partial products
@@ -155,14 +185,6 @@ int mpl__pool_start(int n);
 
 /* Fill pids with the running workers' pids; returns their count. */
 int mpl__pool_pids(int *pids, int max);
-
-/* 1 in a process forked from the pool's owner (a mat.map worker): parallel
-** calls there run in-process. */
-int mpl__pool_disabled(void);
-
-/* Make this process's parallel calls run in-process for good (called in
-** mat.map's workers, whose siblings already use the cores). */
-void mpl__pool_forbid(void);
 
 /* Whether mpl_interrupt() was called since the last clear; every waiting
 ** loop of a parallel call checks it, and a call clears it as it starts. */

@@ -292,7 +292,7 @@ int mpl_dot(const mpl_mat *a, const mpl_mat *b, mpl_mat *out, int procs) {
   double flops = 2.0 * (double)m * (double)n * (double)k;
   int split_k = split_along_k(m, n, k);
   int parallel = procs > 1 && (m > 1 || split_k) &&
-                 flops >= mpl__parallel_min_flops && !mpl__pool_disabled();
+                 flops >= mpl__parallel_min_flops && mpl__may(MPL__MAY_POOL);
   if (parallel && mpl__blas_or_die()->get_parallel() == 2) {
     mpl__set_errmsg("parallel calls need OpenBLAS built with pthreads; this "
                     "one uses OpenMP, which can hang after fork (use procs = 1)");

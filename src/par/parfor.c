@@ -68,7 +68,7 @@ int mpl__parfor_parts(size_t n, size_t grain) {
   if (grain == 0) grain = 1;
   size_t most = n / grain;
   if (most < 2) return 1; /* too little work: decided before any syscall */
-  if (mpl__pool_disabled()) return 1; /* a mat.map worker: cores are taken */
+  if (!mpl__may(MPL__MAY_THREADS)) return 1; /* e.g. a mat.map worker */
   long cpus = online_cpus();
   long parts = mpl_procs();
   if (parts > cpus) parts = cpus;

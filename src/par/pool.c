@@ -1,6 +1,5 @@
 /*
-** pool.c: the persistent pool of worker processes; the only code that
-** forks.
+** pool.c: the persistent pool of worker processes that runs products.
 **
 ** DESIGN
 ** Shape.  The first time the pool is wanted (when the `mat` module is
@@ -45,7 +44,8 @@
 ** terminal's Ctrl-C goes to the caller only.
 **
 ** Forked children of the caller (a fork of the host, mat.map's workers)
-** inherit none of this: their parallel calls run in-process.
+** inherit none of this: their worker context (fork.c) does not allow the
+** pool, and their parallel calls run in-process.
 */
 #include <errno.h>
 #include <fcntl.h>
@@ -132,15 +132,10 @@ static atomic_uint interrupted;
 static atomic_uint interrupts;      /* mpl_interrupt() calls so far */
 static atomic_uint interrupts_used; /* that count when one became an error */
 
-/* This process's pid, refreshed after fork: asking the kernel on every
-** product would cost a system call each time. */
-static pid_t self_pid;
-static atomic_int forbidden; /* set in mat.map's workers */
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 static void pool_after_fork(void);
 
 static void register_atfork(void) {
-  self_pid = getpid();
   pthread_atfork(NULL, NULL, pool_after_fork);
 }
 
@@ -289,18 +284,14 @@ static int spawn(ctl *c, int *count, int n, pid_t self) {
     atomic_store(&s->sleeping, 0);
     atomic_store(&s->done, atomic_load(&s->post));
     atomic_store(&s->taken, atomic_load(&s->post));
-    pid_t pid = fork();
+    pid_t pid = mpl__fork(MPL__FORK_POOL_WORKER);
     if (pid < 0) {
       int e = errno;
       stop_workers(c, count);
       return e;
     }
     if (pid == 0) {
-      if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != self) _exit(0);
       closefrom(3); /* the forkserver's socket and signalfd */
-      sigset_t none;
-      sigemptyset(&none);
-      sigprocmask(SIG_SETMASK, &none, NULL);
       worker_main(c, w, self);
     }
     atomic_store(&s->pid, pid);
@@ -407,9 +398,11 @@ static void forget_server(void) {
   P.nworkers = 0;
 }
 
-/* In a child forked from the owner: the pool is the parent's. */
+/* In a child forked from the owner: the pool is the parent's, and so are
+** the cores; the child's products and loops run in it alone (and in its
+** own children). */
 static void pool_after_fork(void) {
-  self_pid = getpid();
+  if (P.owner != 0) mpl__context_drop(MPL__MAY_POOL | MPL__MAY_THREADS);
   pthread_mutex_init(&P.lock, NULL);
   if (P.zsock >= 0) close(P.zsock);
   if (P.zpidfd >= 0) close(P.zpidfd);
@@ -418,16 +411,16 @@ static void pool_after_fork(void) {
   P.nworkers = 0;
 }
 
-void mpl__pool_forbid(void) { atomic_store(&forbidden, 1); }
-
-int mpl__pool_disabled(void) {
-  if (atomic_load(&forbidden)) return 1;
+/* Whether this process may run products on the pool (the worker
+** context); the fork handler that keeps a child off its parent's pool is
+** registered on the first look. */
+static int pool_allowed(void) {
   pthread_once(&atfork_once, register_atfork);
-  return P.owner != 0 && P.owner != self_pid;
+  return mpl__may(MPL__MAY_POOL);
 }
 
-/* Fork the forkserver with every signal blocked, so no handler of the
-** host runs in it; called with the lock held. */
+/* Fork the forkserver (through mpl__fork, so no handler of the host runs
+** in it); called with the lock held. */
 static int start_server(void) {
   pthread_once(&atfork_once, register_atfork);
   if (!mpl__blas()) return MPL_ESYS; /* workers inherit OpenBLAS too */
@@ -448,26 +441,15 @@ static int start_server(void) {
     mpl__set_errmsg("cannot create the pool's socket: %s", strerror(errno));
     return MPL_ESYS;
   }
-  /* Text the host buffered must not be inherited: the child never writes
-  ** it, but a copy in its buffers is one flush away from a duplicate. */
-  fflush(NULL);
-  sigset_t all, old;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &old);
+  /* The creator's death shows as EOF on the socket (the kernel closes its
+  ** end) and as a changed parent (see fork.c on PR_SET_PDEATHSIG). */
   pid_t creator = getpid();
-  pid_t pid = fork();
+  pid_t pid = mpl__fork(MPL__FORK_SERVER);
   if (pid == 0) {
-    /* No PR_SET_PDEATHSIG here: it fires when the creating *thread* ends,
-    ** and a host thread that opened a Lua state may well end while the
-    ** process goes on.  The creator's death shows as EOF on the socket
-    ** (the kernel closes its end) and as a changed parent. */
     close(sv[0]);
-    if (getppid() != creator) _exit(0);
-    for (int sig = 1; sig < NSIG; sig++) signal(sig, SIG_DFL);
     server_main(P.c, sv[1], creator); /* keeps every signal blocked */
   }
   int e = errno;
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
   close(sv[1]);
   if (pid < 0) {
     close(sv[0]);
@@ -553,7 +535,7 @@ static void stop_all(void) {
 }
 
 int mpl__pool_prepare(void) {
-  if (mpl__pool_disabled()) return 0;
+  if (!pool_allowed()) return 0;
   pthread_mutex_lock(&P.lock);
   int err = 0;
   if (P.zpid <= 0 || !server_alive()) {
@@ -565,7 +547,7 @@ int mpl__pool_prepare(void) {
 }
 
 int mpl__pool_start(int n) {
-  if (mpl__pool_disabled() || n < 1) return 0;
+  if (!pool_allowed() || n < 1) return 0;
   pthread_mutex_lock(&P.lock);
   int err = ensure_workers(n);
   pthread_mutex_unlock(&P.lock);
@@ -574,7 +556,7 @@ int mpl__pool_start(int n) {
 
 int mpl__pool_pids(int *pids, int max) {
   int k = 0;
-  if (mpl__pool_disabled()) return 0;
+  if (!pool_allowed()) return 0;
   pthread_mutex_lock(&P.lock);
   for (int w = 0; P.c && w < P.nworkers && k < max; w++) {
     pid_t pid = atomic_load(&P.c->slots[w].pid);
@@ -656,7 +638,7 @@ static int run_here(const mpl__job *job) {
 }
 
 int mpl__pool_run(const mpl__job *job, int n) {
-  if (n <= 1 || mpl__pool_disabled()) return run_here(job);
+  if (n <= 1 || !pool_allowed()) return run_here(job);
   if (pthread_mutex_trylock(&P.lock) != 0) return run_here(job);
   mpl__interrupt_clear();
   int err = ensure_workers(n), lost = 0;

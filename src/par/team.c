@@ -9,14 +9,12 @@
 ** all there, copy-on-write, and the arena (and any other shared mapping)
 ** at the same address.  Nothing is sent to start the work.
 **
-** Forking.  fork() with every signal blocked (no handler of the host can
-** run in a child half set up), after fflush(NULL) (a child must not print
-** the parent's buffered output again).  The child sets PR_SET_PDEATHSIG
-** to SIGKILL and checks that its parent is still the caller (the call is
-** synchronous, so the forking thread outlives the team), resets every
-** handler to the default and ignores SIGINT (the caller handles Ctrl-C and
-** stops the team), closes the other workers' descriptors, unblocks
-** signals and then waits at a gate in the control block until the caller
+** Forking.  Through mpl__fork (fork.c: signals blocked around the fork,
+** stdio flushed; in the child PR_SET_PDEATHSIG, a check that the parent
+** is still the caller, handlers reset with SIGINT ignored, a worker
+** context without pool or threads).  The call is synchronous, so the
+** forking thread outlives the team.  The child closes the other workers'
+** descriptors and then waits at a gate in the control block until the caller
 ** has forked everyone and holds a pidfd of each: so a failure to start the
 ** team stops children that have run no user code, and no child can exit
 ** (and be reaped by a host that ignores SIGCHLD) before the caller can
@@ -322,21 +320,12 @@ int mpl__team_reserve(mpl__team *t, size_t bytes, size_t *off, void **p) {
 ** is left, and leave with _exit. */
 static void child_main(mpl__team *t, int w, int rfd, int wfd,
                        mpl__team_body body, void *ctx, pid_t parent) {
-  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(127);
-  for (int sig = 1; sig < NSIG; sig++) {
-    if (sig == SIGKILL || sig == SIGSTOP) continue;
-    signal(sig, sig == SIGINT ? SIG_IGN : SIG_DFL);
-  }
   for (int k = 0; k < w; k++) {
     close(t->w[k].rfd);
     close(t->w[k].pidfd);
   }
   close(rfd);
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, NULL);
   prctl(PR_SET_NAME, "mpl-map");
-  mpl__pool_forbid(); /* products here run in-process */
   ctl *c = t->c;
   while (atomic_load(&c->go) == 0) {
     mpl__futex_wait_ms(&c->go, 0, 100);
@@ -483,7 +472,7 @@ static const char *start_one(mpl__team *t, int i, mpl__team_body body,
     return "cannot create a pipe";
   }
   (void)fcntl(p[1], F_SETPIPE_SZ, 256 << 10); /* fewer wakeups; best effort */
-  pid_t pid = fork();
+  pid_t pid = mpl__fork(MPL__FORK_TEAM_WORKER);
   if (pid == 0) child_main(t, i, p[0], p[1], body, ctx, self);
   *e = errno;
   close(p[1]);
@@ -504,21 +493,15 @@ static const char *start_one(mpl__team *t, int i, mpl__team_body body,
   return NULL;
 }
 
-/* Fork every worker with all signals blocked (a child must not run the
-** caller's handlers before it resets them) and stdio flushed (it must not
-** print the caller's buffered output).  Returns MPL_ESYS with the message
-** set when one could not start; the caller then aborts the start. */
+/* Fork every worker (through mpl__fork: signals and stdio are its
+** concern).  Returns MPL_ESYS with the message set when one could not
+** start; the caller then aborts the start. */
 static int fork_workers(mpl__team *t, mpl__team_body body, void *ctx) {
-  fflush(NULL);
-  sigset_t all, old;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &old);
   pid_t self = getpid();
   const char *what = NULL;
   int e = 0;
   for (int i = 0; i < t->procs && !what; i++)
     what = start_one(t, i, body, ctx, self, &e);
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
   if (!what) return 0;
   if (strcmp(what, "cannot create a pipe") == 0)
     mpl__set_errmsg("cannot create a pipe: %s", strerror(e));
