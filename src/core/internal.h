@@ -55,9 +55,43 @@ int mpl__arena_contains(const void *p);
 /* Map the arena now (before forking workers that must see it). */
 int mpl__arena_ensure(void);
 
+/* ---- region.c: shared-memory regions (the arena's, map's results) ---- */
+
+/* A sparse memfd mapped shared (see the DESIGN note of region.c). */
+typedef struct mpl__region {
+  char *base;
+  size_t size;
+  int fd;
+} mpl__region;
+
+/* Map a new region of size bytes (rounded up to whole pages); when the
+** mapping fails (an address-space limit) retry at half the size, down to
+** least.  0; MPL_ESYS when no memfd could be made, MPL_ENOMEM when no
+** size could be mapped (errno set, r left empty with fd -1). */
+int mpl__region_map(mpl__region *r, const char *name, size_t size,
+                    size_t least);
+
+/* Unmap and close r; it is left empty (fd -1). */
+void mpl__region_unmap(mpl__region *r);
+
+/* Give memory now to the pages [off, off + len) (page-aligned), so that
+** touching them cannot fault for lack of memory: 0 or MPL_ENOMEM. */
+int mpl__region_populate(const mpl__region *r, size_t off, size_t len);
+
+/* Give the pages [off, off + len) (page-aligned) back to the system, in
+** every process that maps r. */
+void mpl__region_punch(const mpl__region *r, size_t off, size_t len);
+
+/* Whether populating len bytes would go past what the kernel can give
+** without swapping (asked only for large len, as it reads /proc). */
+int mpl__region_too_much(size_t len);
+
 /* Bytes the kernel reports as allocatable without swapping (MemAvailable),
 ** SIZE_MAX when it cannot tell. */
 size_t mpl__mem_available(void);
+
+/* The system's page size. */
+size_t mpl__page_size(void);
 
 /* ---- matrix.c ---- */
 
