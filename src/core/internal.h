@@ -180,35 +180,29 @@ void mpl__context_drop(unsigned what);
 
 /* ---- pool.c: the persistent pool of worker processes ---- */
 
-/* MPL__JOB_DOT: a*b into out, cut into row blocks of `step` rows (item i
-** is rows [i*step, (i+1)*step) of out).  MPL__JOB_DOT_K: partial products
-** of the chunks of the inner dimension (item c is chunk c, into rows
-** [c*m, (c+1)*m) of out, a scratch matrix).  dot.c fixes both cuts from the
-** product's shape alone; whoever runs an item makes the same BLAS call. */
-enum { MPL__JOB_DOT = 1, MPL__JOB_DOT_K = 2 };
+/* One item of a pooled operation: item i of the job whose argument is
+** arg.  It runs in a worker or in the caller, and must make the same
+** computation whoever runs it (that is what keeps results the same for
+** every procs).  Items write only to shared memory (the arena): the
+** worker's copy of anything else is lost.  The function is the same
+** address in every worker, as they are forks of the caller. */
+typedef void (*mpl__op)(const void *arg, size_t i);
 
-/* A parallel call: matrices travel as their geometry (data pointer, shape,
-** strides): the data is in the shared arena at the same address in every
-** process, so nothing else is needed. */
-typedef struct mpl__job {
-  int kind;
-  mpl_mat a, b, out; /* only data, rows, cols, rs, cs are meaningful */
-  size_t items;      /* row blocks or chunks */
-  size_t step;       /* rows per block (MPL__JOB_DOT) */
-} mpl__job;
+/* The most bytes of argument a pooled operation may have: the argument
+** is copied into the pool's control block, so pointers in it must point
+** into the arena (or to code). */
+#define MPL__OP_ARG_MAX 512
 
-/* The items of a job, taken one at a time by its participants. */
-typedef struct mpl__queue {
-  _Atomic size_t next;     /* items taken */
-  _Atomic size_t finished; /* items done */
-} mpl__queue;
-
-/* Run job's items on up to n workers at once, taking items from a shared
-** queue; 0 when all succeeded, else MPL_EWORKER, MPL_EINTR or MPL_ESYS with
-** mpl_errmsg set.  Thread-safe; a call made while another thread's call
-** holds the pool runs in the calling process instead (same items, same
-** calls).  A worker found dead before it took the job is replaced. */
-int mpl__pool_run(const mpl__job *job, int n);
+/* Run items 0..items-1 of op(arg, i) on up to n workers at once, each
+** taking items one at a time from a shared queue (in the calling process
+** when n or items is 1); 0 when all succeeded, else MPL_EWORKER,
+** MPL_EINTR or MPL_ESYS with mpl_errmsg set.  Thread-safe; a call made
+** while another thread's call holds the pool, or in a process whose
+** worker context does not allow the pool, runs in the calling process
+** instead (same items, same calls).  A worker found dead before it took
+** the job is replaced. */
+int mpl__pool_run(mpl__op op, const void *arg, size_t arg_len, size_t items,
+                  int n);
 
 /* Start the pool's helper process now (while the process is small); 0 or
 ** MPL_ESYS.  Workers are forked from it later, on demand. */
@@ -250,10 +244,7 @@ static inline size_t mpl__tick_mask(size_t len) {
   return m - 1;
 }
 
-/* ---- dot.c, for the pool ---- */
-
-/* Run the job's items taken from q in this process, until none is left. */
-void mpl__job_run(const mpl__job *j, mpl__queue *q);
+/* ---- dot.c ---- */
 
 /* Rows per block of a product of m rows cut into row blocks (dot.c): from
 ** the shape alone; a product of at most this many rows is one BLAS call.

@@ -11,15 +11,17 @@
 ** caller.  The arena is mapped before the forkserver exists, so every
 ** worker sees every matrix, whenever it was made, at the same address.
 **
-** Dispatch.  The caller writes the job (matrix geometry and how it is cut
-** into items, see dot.c: a few hundred bytes) once into the control block,
+** Dispatch.  A job is an operation (a function every worker has, as a
+** fork of the caller), its argument (for products, dot.c: the matrices'
+** geometry and how the product is cut into items, a few hundred bytes)
+** and its number of items.  The caller writes it once into the control block,
 ** resets the job's queue of items and bumps the `post` counter of each
 ** worker's slot; the worker, spinning on that counter for a while after
 ** each job and sleeping on it (futex) after that, marks the job `taken`,
-** runs items from the queue with single-threaded OpenBLAS straight into
-** the shared result until none is left, and publishes `done`.  A hot pool
-*therefore dispatches through shared memory
-** with no system call; only a sleeping party costs a futex wake.  The
+** runs items from the queue (for products: single-threaded OpenBLAS
+** straight into the shared result) until none is left, and publishes
+** `done`.  A hot pool therefore dispatches through shared memory with no
+** system call; only a sleeping party costs a futex wake.  The
 ** caller does not compute a share itself: it waits (briefly spinning, then
 ** sleeping in 50 ms futex waits), so it stays responsive to Ctrl-C and to
 ** dying workers whatever the size of the job.
@@ -96,11 +98,24 @@ typedef struct slot {
   _Atomic int32_t dead_pid;  /* the worker `death` is about */
 } __attribute__((aligned(64))) slot;
 
+/* A job: an operation, its argument (a copy) and its number of items. */
+typedef struct job {
+  mpl__op op;
+  size_t items;
+  _Alignas(max_align_t) unsigned char arg[MPL__OP_ARG_MAX];
+} job;
+
+/* The items of a job, taken one at a time by its participants. */
+typedef struct queue {
+  _Atomic size_t next;     /* items taken */
+  _Atomic size_t finished; /* items done */
+} queue;
+
 typedef struct ctl {
   _Atomic uint32_t waiting; /* the caller sleeps on `wake` */
   _Atomic uint32_t wake;    /* bumped by finishing workers and deaths */
-  mpl__job job;             /* the job posted last */
-  mpl__queue queue;         /* its items */
+  job job;                  /* the job posted last */
+  queue queue;              /* its items */
   slot slots[MPL_MAX_PROCS];
 } ctl;
 
@@ -181,6 +196,15 @@ static void cpu_relax(void) {
 #endif
 }
 
+/* Run the job's items taken from q in this process, until none is left. */
+static void run_items(const job *j, queue *q) {
+  size_t i;
+  while ((i = atomic_fetch_add(&q->next, 1)) < j->items) {
+    j->op(j->arg, i);
+    atomic_fetch_add(&q->finished, 1);
+  }
+}
+
 /* ---------------------------------------------------------------------- */
 /* workers                                                                */
 /* ---------------------------------------------------------------------- */
@@ -228,8 +252,8 @@ static void worker_main(ctl *c, int w, pid_t server) {
     }
     last = atomic_load(&s->post);
     atomic_store(&s->taken, last);
-    mpl__job job = c->job;
-    mpl__job_run(&job, &c->queue);
+    job j = c->job;
+    run_items(&j, &c->queue);
     atomic_store(&s->done, last);
     if (atomic_load(&c->waiting)) {
       atomic_fetch_add(&c->wake, 1);
@@ -631,23 +655,17 @@ static int wait_done(int n, int *lost) {
 }
 
 /* Run a job's items in-process. */
-static int run_here(const mpl__job *job) {
-  mpl__queue q = {0, 0};
-  mpl__job_run(job, &q);
+static int run_here(const job *j) {
+  queue q = {0, 0};
+  run_items(j, &q);
   return 0;
 }
 
-int mpl__pool_run(const mpl__job *job, int n) {
-  if (n <= 1 || !pool_allowed()) return run_here(job);
-  if (pthread_mutex_trylock(&P.lock) != 0) return run_here(job);
-  mpl__interrupt_clear();
-  int err = ensure_workers(n), lost = 0;
-  if (err) {
-    pthread_mutex_unlock(&P.lock);
-    return err;
-  }
+/* Post the job in the control block to workers 0..n-1 and wait for them;
+** called with the lock held and the workers ready. */
+static int post_and_wait(int n) {
   ctl *c = P.c;
-  c->job = *job;
+  int lost = 0;
   atomic_store(&c->queue.next, 0);
   atomic_store(&c->queue.finished, 0);
   for (int w = 0; w < n; w++) {
@@ -655,10 +673,30 @@ int mpl__pool_run(const mpl__job *job, int n) {
     P.seq[w] = atomic_fetch_add(&s->post, 1) + 1;
     if (atomic_load(&s->sleeping)) futex_wake(&s->post);
   }
-  err = wait_done(n, &lost);
+  int err = wait_done(n, &lost);
   if (err) stop_all(); /* the others are mid-job: stop them now */
   else if (lost)
-    mpl__job_run(&c->job, &c->queue); /* items nobody took */
+    run_items(&c->job, &c->queue); /* items nobody took */
+  return err;
+}
+
+int mpl__pool_run(mpl__op op, const void *arg, size_t arg_len, size_t items,
+                  int n) {
+  job j = {op, items, {0}};
+  if (arg_len > sizeof j.arg) {
+    mpl__set_errmsg("a pooled operation's argument is too large");
+    return MPL_EINVAL;
+  }
+  memcpy(j.arg, arg, arg_len);
+  if ((size_t)n > items) n = (int)items;
+  if (n <= 1 || !pool_allowed()) return run_here(&j);
+  if (pthread_mutex_trylock(&P.lock) != 0) return run_here(&j);
+  mpl__interrupt_clear();
+  int err = ensure_workers(n);
+  if (!err) {
+    P.c->job = j;
+    err = post_and_wait(n);
+  }
   pthread_mutex_unlock(&P.lock);
   return err;
 }
