@@ -178,6 +178,19 @@ int mpl__may(unsigned what);
 ** for good. */
 void mpl__context_drop(unsigned what);
 
+/* ---- parfor.c: short-lived helper threads (mpl__parfor: arith.h) ---- */
+
+/* The most tasks mpl__par_tasks runs at once. */
+#define MPL__MAX_TASKS 64
+
+/* Run fn(ctx, k) for every k in 0..n-1 (n <= MPL__MAX_TASKS) at once:
+** task 0 in the calling thread, each other task in a helper thread of its
+** own that lives only for the call, with every signal blocked (signals
+** stay with the caller).  A task whose thread cannot be made runs in the
+** calling thread after task 0.  Returns when every task is done. */
+typedef void (*mpl__task_fn)(void *ctx, size_t k);
+void mpl__par_tasks(size_t n, mpl__task_fn fn, void *ctx);
+
 /* ---- pool.c: the persistent pool of worker processes ---- */
 
 /* One item of a pooled operation: item i of the job whose argument is
