@@ -559,55 +559,52 @@ static void skip_range(blk *b, size_t n, int unfilled, char **s0, char **s1) {
   }
 }
 
-/* Carve a block of `need` bytes (for n bytes of data) from the free lists
-** or from the top, with its pages populated -- except, when unfilled, the
-** whole pages of the data that were not populated already: those are
-** [*skip0, *skip1) (NULL, NULL when none).  [*fresh0, *fresh1) is set to
-** a range of the block known to read as zero (possibly empty). */
-static blk *take_block(size_t need, size_t n, int unfilled, char **fresh0,
-                       char **fresh1, char **skip0, char **skip1, int *err) {
-  *fresh0 = *fresh1 = *skip0 = *skip1 = NULL;
-  /* populated memory first: a free block, else the warm zone; only then a
-  ** punched block, whose pages must be faulted in again */
-  blk *b = bin_take(need, 0);
-  if (!b && !top_is_warm(need)) b = bin_take(need, 1);
-  if (b) {
-    kept_del(b);
-    int punched = (b->flags & F_PUNCHED) != 0;
-    char *old_end = (char *)b + b->size;
-    char *keep = (char *)b + need; /* end of what stays populated */
-    int split = b->size - need >= MIN_BLOCK;
-    if (split) keep += HDR; /* the remainder's header must be writable */
-    if (punched) {
-      skip_range(b, n, unfilled, skip0, skip1);
-      int rc = populate_around(pg_down(b), pg_up(split ? keep : old_end),
-                               skip0, skip1);
-      if (rc) {
-        punch(pg_up((char *)b + HDR), pg_down(old_end));
-        bin_insert(b);
-        *err = rc;
-        return NULL;
-      }
-      *fresh0 = pg_up((char *)b + HDR);
-      *fresh1 = pg_down(old_end);
+/* take_block's first way: the free block b (taken off its list), split
+** when the rest is worth a block, its pages populated if it was punched. */
+static blk *take_free(blk *b, size_t need, size_t n, int unfilled,
+                      char **fresh0, char **fresh1, char **skip0, char **skip1,
+                      int *err) {
+  kept_del(b);
+  int punched = (b->flags & F_PUNCHED) != 0;
+  char *old_end = (char *)b + b->size;
+  char *keep = (char *)b + need; /* end of what stays populated */
+  int split = b->size - need >= MIN_BLOCK;
+  if (split) keep += HDR; /* the remainder's header must be writable */
+  if (punched) {
+    skip_range(b, n, unfilled, skip0, skip1);
+    int rc = populate_around(pg_down(b), pg_up(split ? keep : old_end),
+                             skip0, skip1);
+    if (rc) {
+      punch(pg_up((char *)b + HDR), pg_down(old_end));
+      bin_insert(b);
+      *err = rc;
+      return NULL;
     }
-    if (split) {
-      blk *rem = (blk *)((char *)b + need);
-      rem->size = b->size - need;
-      rem->prev_size = need;
-      rem->flags = punched ? F_PUNCHED : 0;
-      b->size = need;
-      ((blk *)old_end)->prev_size = rem->size; /* a free block never ends at top */
-      bin_insert(rem);
-      if (!punched) kept_add(rem);
-    }
-    return b;
+    *fresh0 = pg_up((char *)b + HDR);
+    *fresh1 = pg_down(old_end);
   }
+  if (split) {
+    blk *rem = (blk *)((char *)b + need);
+    rem->size = b->size - need;
+    rem->prev_size = need;
+    rem->flags = punched ? F_PUNCHED : 0;
+    b->size = need;
+    ((blk *)old_end)->prev_size = rem->size; /* a free block never ends at top */
+    bin_insert(rem);
+    if (!punched) kept_add(rem);
+  }
+  return b;
+}
+
+/* take_block's second way: a new block at the top of the arena, its pages
+** beyond the warm zone populated. */
+static blk *take_top(size_t need, size_t n, int unfilled, char **fresh0,
+                     char **fresh1, char **skip0, char **skip1, int *err) {
   if (need > A.r.size - A.top) {
     *err = MPL_ENOMEM;
     return NULL;
   }
-  b = (blk *)(A.r.base + A.top);
+  blk *b = (blk *)(A.r.base + A.top);
   char *end = (char *)b + need;
   /* the page holding top is populated (its start belongs to the block
   ** below), and so is the warm zone; populate only what lies beyond */
@@ -630,6 +627,23 @@ static blk *take_block(size_t need, size_t n, int unfilled, char **fresh0,
   A.last_size = need;
   if (A.warm_end < top_page()) A.warm_end = top_page();
   return b;
+}
+
+/* Carve a block of `need` bytes (for n bytes of data) from the free lists
+** or from the top, with its pages populated -- except, when unfilled, the
+** whole pages of the data that were not populated already: those are
+** [*skip0, *skip1) (NULL, NULL when none).  [*fresh0, *fresh1) is set to
+** a range of the block known to read as zero (possibly empty). */
+static blk *take_block(size_t need, size_t n, int unfilled, char **fresh0,
+                       char **fresh1, char **skip0, char **skip1, int *err) {
+  *fresh0 = *fresh1 = *skip0 = *skip1 = NULL;
+  /* populated memory first: a free block, else the warm zone; only then a
+  ** punched block, whose pages must be faulted in again */
+  blk *b = bin_take(need, 0);
+  if (!b && !top_is_warm(need)) b = bin_take(need, 1);
+  if (b)
+    return take_free(b, need, n, unfilled, fresh0, fresh1, skip0, skip1, err);
+  return take_top(need, n, unfilled, fresh0, fresh1, skip0, skip1, err);
 }
 
 /* mpl__arena_alloc and mpl__arena_alloc_unfilled (which sets [*lo, *hi)). */

@@ -203,6 +203,20 @@ static inline uint64_t add_digits(uint64_t w, const char *s, size_t n,
   return w;
 }
 
+/* The exponent part at p ('e' or 'E', a sign, digits) into *e (capped
+** far beyond any double's range); the end of it, NULL when malformed. */
+static inline const char *scan_exponent(const char *p, const char *end,
+                                        int64_t *e) {
+  const char *q = p + 1;
+  int eneg = 0;
+  if (q < end && (*q == '-' || *q == '+')) eneg = *q++ == '-';
+  if (q >= end || !is_digit(*q)) return NULL;
+  for (; q < end && is_digit(*q); q++)
+    if (*e < 1000000000) *e = *e * 10 + (*q - '0');
+  if (eneg) *e = -*e;
+  return q;
+}
+
 const char *mpl__parse_num(const char *s, const char *end, locale_t loc,
                            double *out) {
   const char *p = s;
@@ -223,16 +237,8 @@ const char *mpl__parse_num(const char *s, const char *end, locale_t loc,
   if (i1 == i0 && f1 == f0)
     return p == m0 ? special(m0, end, neg, out) : NULL;
   int64_t e = 0;
-  if (p < end && (*p == 'e' || *p == 'E')) {
-    const char *q = p + 1;
-    int eneg = 0;
-    if (q < end && (*q == '-' || *q == '+')) eneg = *q++ == '-';
-    if (q >= end || !is_digit(*q)) return NULL;
-    for (; q < end && is_digit(*q); q++)
-      if (e < 1000000000) e = e * 10 + (*q - '0');
-    if (eneg) e = -e;
-    p = q;
-  }
+  if (p < end && (*p == 'e' || *p == 'E') && !(p = scan_exponent(p, end, &e)))
+    return NULL;
   /* value = (integer digits, fraction digits) * 10^(e - fraction count);
   ** leading zeros are not significant */
   e -= f1 - f0;
