@@ -206,6 +206,17 @@ typedef void (*mpl__op)(const void *arg, size_t i);
 ** into the arena (or to code). */
 #define MPL__OP_ARG_MAX 512
 
+/* A progress hook: while a long call waits for its work, it calls
+** fn(ctx, done, total) at most every MPL__PROGRESS_MS milliseconds, in the
+** calling thread, with the units done so far (in any order, so done only
+** grows) and their total.  fn must not call into mpl (the call holds the
+** pool); it may call mpl_interrupt() to stop the call. */
+typedef struct mpl__progress {
+  void (*fn)(void *ctx, size_t done, size_t total);
+  void *ctx;
+} mpl__progress;
+#define MPL__PROGRESS_MS 100
+
 /* Run items 0..items-1 of op(arg, i) on up to n workers at once, each
 ** taking items one at a time from a shared queue (in the calling process
 ** when n or items is 1); 0 when all succeeded, else MPL_EWORKER,
@@ -213,9 +224,9 @@ typedef void (*mpl__op)(const void *arg, size_t i);
 ** while another thread's call holds the pool, or in a process whose
 ** worker context does not allow the pool, runs in the calling process
 ** instead (same items, same calls).  A worker found dead before it took
-** the job is replaced. */
+** the job is replaced.  pr (may be NULL) is told of the items done. */
 int mpl__pool_run(mpl__op op, const void *arg, size_t arg_len, size_t items,
-                  int n);
+                  int n, const mpl__progress *pr);
 
 /* Start the pool's helper process now (while the process is small); 0 or
 ** MPL_ESYS.  Workers are forked from it later, on demand. */
@@ -271,6 +282,16 @@ extern double mpl__parallel_min_flops;
 /* Products of at most mpl__ksplit_rows rows with an inner dimension of at
 ** least mpl__ksplit_min_k are cut along the inner dimension (dot.c). */
 extern const size_t mpl__ksplit_rows, mpl__ksplit_min_k;
+
+
+/* mpl_dot with a progress hook (pr may be NULL): pr->fn(ctx, rows, m) is
+** told how many of the result's m rows are done (for a product cut along
+** the inner dimension: m times the share of the chunks done), at most
+** every MPL__PROGRESS_MS, while the product runs in the workers or, with
+** procs 1, in the calling thread (between row blocks: a product of one
+** block reports nothing).  The result is the same bits as mpl_dot's. */
+int mpl__dot_progress(const mpl_mat *a, const mpl_mat *b, mpl_mat *out,
+                      int procs, const mpl__progress *pr);
 
 /* Make BLAS in this process single-threaded, once (a forked child
 ** inherits it: see dot.c). */

@@ -229,9 +229,29 @@ static void dot_item(const void *arg, size_t i) {
   }
 }
 
-/* Run job's items on p processes (in-process when p is 1). */
-static int run_job(const dot_job *job, size_t items, size_t p) {
-  return mpl__pool_run(dot_item, job, sizeof *job, items, (int)p);
+/* A caller's progress hook, told rows where the pool counts items. */
+typedef struct rows_hook {
+  const mpl__progress *user;
+  const dot_job *job;
+} rows_hook;
+
+static void items_to_rows(void *ctx, size_t done, size_t items) {
+  const rows_hook *h = ctx;
+  size_t m = h->job->a.rows, rows;
+  if (h->job->kind == DOT)
+    rows = done < m / h->job->step + 1 ? done * h->job->step : m;
+  else
+    rows = (size_t)((double)m * (double)done / (double)items);
+  h->user->fn(h->user->ctx, rows < m ? rows : m, m);
+}
+
+/* Run job's items on p processes (in-process when p is 1), telling pr. */
+static int run_job(const dot_job *job, size_t items, size_t p,
+                   const mpl__progress *pr) {
+  rows_hook h = {pr, job};
+  mpl__progress rows = {items_to_rows, &h};
+  return mpl__pool_run(dot_item, job, sizeof *job, items, (int)p,
+                       pr && pr->fn ? &rows : NULL);
 }
 
 /* OpenBLAS's own threads split a product at boundaries that change the
@@ -263,14 +283,14 @@ static void one_blas_thread(double work) {
 ** chunk is done, so it may overlap a or b, and a failed call leaves it
 ** untouched. */
 static int dot_split_k(const mpl_mat *a, const mpl_mat *b, mpl_mat *out,
-                       size_t p) {
+                       size_t p, const mpl__progress *pr) {
   size_t m = out->rows, n = out->cols, k = a->cols;
   size_t nc = chunk_count(k);
   mpl_mat *s;
   int err = mpl__mat_alloc(&s, nc * m, n);
   if (err) return err;
   dot_job job = {DOT_K, *a, *b, *s, 0};
-  err = run_job(&job, nc, p);
+  err = run_job(&job, nc, p, pr);
   if (!err) {
     double *acc = s->data;
     size_t mn = m * n;
@@ -291,6 +311,11 @@ static int shared(const mpl_mat *m) {
 }
 
 int mpl_dot(const mpl_mat *a, const mpl_mat *b, mpl_mat *out, int procs) {
+  return mpl__dot_progress(a, b, out, procs, NULL);
+}
+
+int mpl__dot_progress(const mpl_mat *a, const mpl_mat *b, mpl_mat *out,
+                      int procs, const mpl__progress *pr) {
   int err = mpl__dot_check(a, b, out);
   if (err) return err;
   if (!out) return MPL_EINVAL;
@@ -315,7 +340,7 @@ int mpl_dot(const mpl_mat *a, const mpl_mat *b, mpl_mat *out, int procs) {
   if ((err = blas_ready(b, avoid, parallel, &ub, &tb)) != 0) goto done;
   size_t p = parallel ? (size_t)(procs > MPL_MAX_PROCS ? MPL_MAX_PROCS : procs) : 1;
   if (split_k) {
-    err = dot_split_k(ua, ub, out, p);
+    err = dot_split_k(ua, ub, out, p, pr);
     goto done;
   }
   if (!blas_layout(out, &t, &ld) || (parallel && !shared(out))) {
@@ -324,7 +349,7 @@ int mpl_dot(const mpl_mat *a, const mpl_mat *b, mpl_mat *out, int procs) {
   }
   size_t step = mpl__dot_block_rows(m);
   dot_job job = {DOT, *ua, *ub, *uo, step};
-  err = run_job(&job, (m + step - 1) / step, p);
+  err = run_job(&job, (m + step - 1) / step, p, pr);
   if (!err && to) err = mpl_mat_assign(out, to);
 done:
   mpl_mat_release(ta);

@@ -196,12 +196,31 @@ static void cpu_relax(void) {
 #endif
 }
 
-/* Run the job's items taken from q in this process, until none is left. */
-static void run_items(const job *j, queue *q) {
+/* The caller's view of a job's progress: the hook and when it was called
+** last (see mpl__progress). */
+typedef struct watch {
+  const mpl__progress *pr;
+  long last;
+} watch;
+
+/* Call the progress hook with the items done so far, if it is set and was
+** not called in the last MPL__PROGRESS_MS. */
+static void tick(watch *w, const job *j, queue *q) {
+  if (!w || !w->pr || !w->pr->fn) return;
+  long now = mpl__now_ns();
+  if (now - w->last < MPL__PROGRESS_MS * 1000000L) return;
+  w->last = now;
+  w->pr->fn(w->pr->ctx, atomic_load(&q->finished), j->items);
+}
+
+/* Run the job's items taken from q in this process, until none is left;
+** the caller (w set) looks at its progress hook between items. */
+static void run_items(const job *j, queue *q, watch *w) {
   size_t i;
   while ((i = atomic_fetch_add(&q->next, 1)) < j->items) {
     j->op(j->arg, i);
     atomic_fetch_add(&q->finished, 1);
+    tick(w, j, q);
   }
 }
 
@@ -253,7 +272,7 @@ static void worker_main(ctl *c, int w, pid_t server) {
     last = atomic_load(&s->post);
     atomic_store(&s->taken, last);
     job j = c->job;
-    run_items(&j, &c->queue);
+    run_items(&j, &c->queue, NULL);
     atomic_store(&s->done, last);
     if (atomic_load(&c->waiting)) {
       atomic_fetch_add(&c->wake, 1);
@@ -618,13 +637,14 @@ static int through(int w, int *lost) {
   return MPL_EWORKER;
 }
 
-/* Wait until workers 0..n-1 are through with their job; a death with the
-** job in hand, the end of the forkserver or an interrupt ends the wait
-** with an error instead. */
-static int wait_done(int n, int *lost) {
+/* Wait until workers 0..n-1 are through with their job, calling the
+** progress hook on the way; a death with the job in hand, the end of the
+** forkserver or an interrupt ends the wait with an error instead. */
+static int wait_done(int n, int *lost, watch *wt) {
   ctl *c = P.c;
   long t0 = mpl__now_ns();
   for (;;) {
+    tick(wt, &c->job, &c->queue);
     uint32_t w0 = atomic_load(&c->wake);
     int pending = 0;
     for (int w = 0; w < n; w++) {
@@ -655,15 +675,15 @@ static int wait_done(int n, int *lost) {
 }
 
 /* Run a job's items in-process. */
-static int run_here(const job *j) {
+static int run_here(const job *j, watch *w) {
   queue q = {0, 0};
-  run_items(j, &q);
+  run_items(j, &q, w);
   return 0;
 }
 
 /* Post the job in the control block to workers 0..n-1 and wait for them;
 ** called with the lock held and the workers ready. */
-static int post_and_wait(int n) {
+static int post_and_wait(int n, watch *wt) {
   ctl *c = P.c;
   int lost = 0;
   atomic_store(&c->queue.next, 0);
@@ -673,29 +693,30 @@ static int post_and_wait(int n) {
     P.seq[w] = atomic_fetch_add(&s->post, 1) + 1;
     if (atomic_load(&s->sleeping)) futex_wake(&s->post);
   }
-  int err = wait_done(n, &lost);
+  int err = wait_done(n, &lost, wt);
   if (err) stop_all(); /* the others are mid-job: stop them now */
   else if (lost)
-    run_items(&c->job, &c->queue); /* items nobody took */
+    run_items(&c->job, &c->queue, wt); /* items nobody took */
   return err;
 }
 
 int mpl__pool_run(mpl__op op, const void *arg, size_t arg_len, size_t items,
-                  int n) {
+                  int n, const mpl__progress *pr) {
   job j = {op, items, {0}};
+  watch w = {pr, mpl__now_ns()};
   if (arg_len > sizeof j.arg) {
     mpl__set_errmsg("a pooled operation's argument is too large");
     return MPL_EINVAL;
   }
   memcpy(j.arg, arg, arg_len);
   if ((size_t)n > items) n = (int)items;
-  if (n <= 1 || !pool_allowed()) return run_here(&j);
-  if (pthread_mutex_trylock(&P.lock) != 0) return run_here(&j);
+  if (n <= 1 || !pool_allowed()) return run_here(&j, &w);
+  if (pthread_mutex_trylock(&P.lock) != 0) return run_here(&j, &w);
   mpl__interrupt_clear();
   int err = ensure_workers(n);
   if (!err) {
     P.c->job = j;
-    err = post_and_wait(n);
+    err = post_and_wait(n, &w);
   }
   pthread_mutex_unlock(&P.lock);
   return err;
