@@ -535,21 +535,21 @@ static void test_progress_hook(void) {
 }
 
 static const ctest tests[] = {
-  {"small_sizes_every_procs", test_small_sizes_every_procs},
-  {"bitwise_identical_large", test_bitwise_identical_large},
-  {"integers_exact", test_integers_exact},
-  {"views_and_sentinels", test_views_and_sentinels},
-  {"nan_row_stays_in_its_row", test_nan_row_stays_in_its_row},
-  {"output_overlapping_input", test_output_overlapping_input},
-  {"shape_errors", test_shape_errors},
-  {"split_k_rule_edges", test_split_k_rule_edges},
-  {"split_k_views_and_sentinels", test_split_k_views_and_sentinels},
-  {"split_k_nan_row", test_split_k_nan_row},
-  {"split_k_output_overlapping_input", test_split_k_output_overlapping_input},
-  {"split_k_worker_killed", test_split_k_worker_killed},
-  {"split_k_interrupted", test_split_k_interrupted},
-  {"split_k_late_worker", test_split_k_late_worker},
-  {"progress_hook", test_progress_hook},
+    {"small_sizes_every_procs", test_small_sizes_every_procs},
+    {"bitwise_identical_large", test_bitwise_identical_large},
+    {"integers_exact", test_integers_exact},
+    {"views_and_sentinels", test_views_and_sentinels},
+    {"nan_row_stays_in_its_row", test_nan_row_stays_in_its_row},
+    {"output_overlapping_input", test_output_overlapping_input},
+    {"shape_errors", test_shape_errors},
+    {"split_k_rule_edges", test_split_k_rule_edges},
+    {"split_k_views_and_sentinels", test_split_k_views_and_sentinels},
+    {"split_k_nan_row", test_split_k_nan_row},
+    {"split_k_output_overlapping_input", test_split_k_output_overlapping_input},
+    {"split_k_worker_killed", test_split_k_worker_killed},
+    {"split_k_interrupted", test_split_k_interrupted},
+    {"split_k_late_worker", test_split_k_late_worker},
+    {"progress_hook", test_progress_hook},
 };
 
 CTEST_MAIN(tests, 120)

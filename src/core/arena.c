@@ -144,7 +144,7 @@ _Static_assert(sizeof(blk) <= 64, "block header must fit in HDR");
 
 static struct {
   pthread_mutex_t lock;
-  mpl__region r;    /* the memfd and its mapping (base, size, fd) */
+  mpl__region r; /* the memfd and its mapping (base, size, fd) */
   int init_err;
   char *inh_base;   /* the parent's arena, in a forked child */
   size_t inh_size;
@@ -362,7 +362,9 @@ static size_t body_pages(const blk *b) {
   return hi > lo ? (size_t)(hi - lo) : 0;
 }
 
-static size_t top_page(void) { return (size_t)(pg_up(A.r.base + A.top) - A.r.base); }
+static size_t top_page(void) {
+  return (size_t)(pg_up(A.r.base + A.top) - A.r.base);
+}
 
 static size_t warm_bytes(void) {
   size_t t = top_page();
@@ -572,8 +574,8 @@ static blk *take_free(blk *b, size_t need, size_t n, int unfilled,
   if (split) keep += HDR; /* the remainder's header must be writable */
   if (punched) {
     skip_range(b, n, unfilled, skip0, skip1);
-    int rc = populate_around(pg_down(b), pg_up(split ? keep : old_end),
-                             skip0, skip1);
+    int rc = populate_around(pg_down(b), pg_up(split ? keep : old_end), skip0,
+                             skip1);
     if (rc) {
       punch(pg_up((char *)b + HDR), pg_down(old_end));
       bin_insert(b);
@@ -589,7 +591,8 @@ static blk *take_free(blk *b, size_t need, size_t n, int unfilled,
     rem->prev_size = need;
     rem->flags = punched ? F_PUNCHED : 0;
     b->size = need;
-    ((blk *)old_end)->prev_size = rem->size; /* a free block never ends at top */
+    /* a free block never ends at top */
+    ((blk *)old_end)->prev_size = rem->size;
     bin_insert(rem);
     if (!punched) kept_add(rem);
   }
@@ -788,7 +791,8 @@ static void lower_top(blk *b, char *from) {
   b->magic = 0; /* the last touch of the header: it may be punched now */
   if (cold) {
     char *lo = pg_down(from) > hdr ? pg_down(from) : hdr;
-    char *hi = A.r.base + A.warm_end > pg_up(t) ? A.r.base + A.warm_end : pg_up(t);
+    char *hi =
+        A.r.base + A.warm_end > pg_up(t) ? A.r.base + A.warm_end : pg_up(t);
     punch(pg_up(b), hdr);
     punch(lo, hi);
   } else {
@@ -848,7 +852,8 @@ void mpl__arena_get_stats(mpl__arena_stats *st) {
   st->blocks = A.blocks;
   st->top = A.top;
   struct stat sb;
-  st->resident = A.r.fd >= 0 && fstat(A.r.fd, &sb) == 0 ? (size_t)sb.st_blocks * 512 : 0;
+  st->resident =
+      A.r.fd >= 0 && fstat(A.r.fd, &sb) == 0 ? (size_t)sb.st_blocks * 512 : 0;
   pthread_mutex_unlock(&A.lock);
 }
 
@@ -880,7 +885,8 @@ size_t mpl__arena_retained(void) {
 }
 
 int mpl__arena_contains(const void *p) {
-  return A.r.base && (const char *)p >= A.r.base && (const char *)p < A.r.base + A.r.size;
+  return A.r.base && (const char *)p >= A.r.base &&
+         (const char *)p < A.r.base + A.r.size;
 }
 
 int mpl__arena_ensure(void) {

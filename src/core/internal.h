@@ -283,7 +283,6 @@ extern double mpl__parallel_min_flops;
 ** least mpl__ksplit_min_k are cut along the inner dimension (dot.c). */
 extern const size_t mpl__ksplit_rows, mpl__ksplit_min_k;
 
-
 /* mpl_dot with a progress hook (pr may be NULL): pr->fn(ctx, rows, m) is
 ** told how many of the result's m rows are done (for a product cut along
 ** the inner dimension: m times the share of the chunks done), at most

@@ -53,8 +53,8 @@ static mpl_mat *handle_new(mpl__storage *st, double *data, size_t rows,
                            size_t cols, ptrdiff_t rs, ptrdiff_t cs) {
   mpl_mat *m = malloc(sizeof *m);
   if (!m) return NULL;
-  *m = (mpl_mat){.st = st, .data = data, .rows = rows, .cols = cols,
-                 .rs = rs, .cs = cs};
+  *m = (mpl_mat){
+      .st = st, .data = data, .rows = rows, .cols = cols, .rs = rs, .cs = cs};
   atomic_init(&m->refs, 1);
   return m;
 }
@@ -82,8 +82,12 @@ int mpl__mat_external(mpl_mat **out, double *base, size_t bytes, size_t rows,
   *out = NULL;
   mpl__storage *st = malloc(sizeof *st);
   if (!st) return MPL_ENOMEM;
-  *st = (mpl__storage){.base = base, .bytes = bytes, .release = release,
-                       .ctx = ctx, .fd = fd, .fd_off = fd_off};
+  *st = (mpl__storage){.base = base,
+                       .bytes = bytes,
+                       .release = release,
+                       .ctx = ctx,
+                       .fd = fd,
+                       .fd_off = fd_off};
   atomic_init(&st->refs, 1);
   *out = handle_new(st, base, rows, cols, rs, cs);
   if (!*out) {

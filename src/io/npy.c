@@ -514,17 +514,27 @@ static void run_part(void *parts, size_t k) {
 ** page as writing, so both end together.  The error reported is the
 ** first in the file. */
 static int fill_range(const mpl__src *src, const dtype *dt, size_t off,
-                      double *d, size_t e0, size_t e1, size_t rows,
-                      size_t cols, mpl_load_info *info) {
+                      double *d, size_t e0, size_t e1, size_t rows, size_t cols,
+                      mpl_load_info *info) {
   size_t lo = e0 * 8, hi = e1 * 8, em = e1;
   if (hi - lo >= SPLIT_MIN && mpl_procs() > 1) {
     size_t step = mpl__page_size();
     em = (lo + (hi - lo) / 25 * 16 / step * step) / 8;
   }
-  fill_part part[2] = {
-      {src, dt, off, d, e0, em - e0, rows, cols, {NULL, 0, -1, ""}, 0},
-      {src, dt, off + em * dt->size, d + em, 0, e1 - em, rows, cols,
-       {NULL, 0, -1, ""}, 0}};
+  fill_part head = {.src = src,
+                    .dt = dt,
+                    .off = off,
+                    .dst = d,
+                    .pre = e0,
+                    .n = em - e0,
+                    .rows = rows,
+                    .cols = cols,
+                    .info = {NULL, 0, -1, ""}};
+  fill_part part[2] = {head, head};
+  part[1].off = off + em * dt->size;
+  part[1].dst = d + em;
+  part[1].pre = 0;
+  part[1].n = e1 - em;
   mpl__par_tasks(em < e1 ? 2 : 1, run_part, part);
   for (int k = 0; k < 2; k++) {
     if (!part[k].err) continue;

@@ -404,8 +404,8 @@ static mpl__team *team_alloc(size_t n, int procs) {
 /* What the workers share with the caller before the fork: the control
 ** block and the results region.  On failure the caller frees the team. */
 static int team_map_shared(mpl__team *t, size_t chunk) {
-  t->cbytes =
-      round_up(sizeof(ctl) + (size_t)t->procs * sizeof(wslot), mpl__page_size());
+  t->cbytes = round_up(sizeof(ctl) + (size_t)t->procs * sizeof(wslot),
+                       mpl__page_size());
   void *m = mmap(NULL, t->cbytes, PROT_READ | PROT_WRITE,
                  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (m == MAP_FAILED) {
@@ -698,9 +698,9 @@ int mpl__team_result_mat(mpl__team *t, mpl_mat **out, size_t off,
       bytes > r->m.size - off || off + bytes > top)
     return MPL_EINVAL;
   atomic_fetch_add(&r->refs, 1);
-  err = mpl__mat_external(out, (double *)(void *)(r->m.base + off), bytes,
-                          rows, cols, (ptrdiff_t)cols, 1, region_release, r,
-                          r->m.fd, off);
+  err = mpl__mat_external(out, (double *)(void *)(r->m.base + off), bytes, rows,
+                          cols, (ptrdiff_t)cols, 1, region_release, r, r->m.fd,
+                          off);
   if (err) region_unref(r);
   return err;
 }
