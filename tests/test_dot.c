@@ -5,6 +5,7 @@
 ** same for products cut along the inner dimension, at the edges of that
 ** rule, with workers killed or interrupted mid-call.
 */
+#include <limits.h>
 #include <math.h>
 #include <float.h>
 #include <pthread.h>
@@ -457,21 +458,98 @@ static void test_shape_errors(void) {
   mpl_mat_release(c);
 }
 
+/* What a product's progress hook saw. */
+typedef struct seen {
+  size_t calls, last, total;
+  long t_last, min_gap; /* ns between calls, the shortest */
+  int bad;              /* done went down or past total */
+} seen;
+
+static void on_progress(void *ctx, size_t done, size_t total) {
+  seen *s = ctx;
+  long now = mpl__now_ns();
+  if (s->calls && now - s->t_last < s->min_gap) s->min_gap = now - s->t_last;
+  if (done < s->last || done > total || (s->calls && total != s->total))
+    s->bad = 1;
+  s->calls++;
+  s->last = done;
+  s->total = total;
+  s->t_last = now;
+}
+
+/* The progress hook of products: with a product sized from the rate
+** measured here to take about a second, the hook is called (at least every
+** ~100 ms, never more often), with rows that only grow up to the result's
+** rows, in the workers' case and in-process; the result is the same bits
+** as without a hook.  A product cut along k reports too, in chunk shares. */
+static void test_progress_hook(void) {
+  size_t k = 512, n = 512, m = 512;
+  mpl_mat *a = random_mat(m, k, 0), *b = random_mat(k, n, 0), *c, *ref, *h;
+  CHECK(mpl_mat_new(&c, m, n) == 0);
+  long t0 = mpl__now_ns();
+  CHECK(mpl_dot(a, b, c, 1) == 0);
+  double secs = (double)(mpl__now_ns() - t0) / 1e9;
+  mpl_mat_release(a);
+  mpl_mat_release(c);
+  /* m = 4096 rows (16 blocks), k = n grown for about half a second */
+  m = 4096;
+  k = (size_t)(512 * sqrt(0.5 / (8 * (secs > 1e-4 ? secs : 1e-4))));
+  k = k < 512 ? 512 : k > 2048 ? 2048 : k;
+  n = k;
+  mpl_mat_release(b);
+  a = random_mat(m, k, 0);
+  b = random_mat(k, n, 0);
+  CHECK(mpl_mat_new(&ref, m, n) == 0);
+  CHECK(mpl_mat_new(&h, m, n) == 0);
+  CHECK(mpl_dot(a, b, ref, 1) == 0);
+  for (int p = 1; p <= 2; p++) {
+    seen s = {0, 0, 0, 0, LONG_MAX, 0};
+    mpl__progress pr = {on_progress, &s};
+    CHECK_EQ_INT(mpl__dot_progress(a, b, h, p, &pr), 0);
+    CHECK(bits_equal(ref, h));
+    CHECK(s.calls >= 1);
+    CHECK(!s.bad);
+    CHECK(s.total == m);
+    CHECK(s.calls < 2 || s.min_gap >= MPL__PROGRESS_MS * 1000000L);
+  }
+  mpl_mat_release(a);
+  mpl_mat_release(b);
+  mpl_mat_release(ref);
+  mpl_mat_release(h);
+  /* cut along k: a hook changes nothing in the bits, reports m rows */
+  a = random_mat(16, 40000, 0);
+  b = random_mat(40000, 60, 0);
+  CHECK(mpl_mat_new(&ref, 16, 60) == 0);
+  CHECK(mpl_mat_new(&h, 16, 60) == 0);
+  CHECK(mpl_dot(a, b, ref, 2) == 0);
+  seen s = {0, 0, 0, 0, LONG_MAX, 0};
+  mpl__progress pr = {on_progress, &s};
+  CHECK_EQ_INT(mpl__dot_progress(a, b, h, 2, &pr), 0);
+  CHECK(bits_equal(ref, h));
+  CHECK(!s.bad);
+  CHECK(s.calls == 0 || s.total == 16);
+  mpl_mat_release(a);
+  mpl_mat_release(b);
+  mpl_mat_release(ref);
+  mpl_mat_release(h);
+}
+
 static const ctest tests[] = {
-  {"small_sizes_every_procs", test_small_sizes_every_procs},
-  {"bitwise_identical_large", test_bitwise_identical_large},
-  {"integers_exact", test_integers_exact},
-  {"views_and_sentinels", test_views_and_sentinels},
-  {"nan_row_stays_in_its_row", test_nan_row_stays_in_its_row},
-  {"output_overlapping_input", test_output_overlapping_input},
-  {"shape_errors", test_shape_errors},
-  {"split_k_rule_edges", test_split_k_rule_edges},
-  {"split_k_views_and_sentinels", test_split_k_views_and_sentinels},
-  {"split_k_nan_row", test_split_k_nan_row},
-  {"split_k_output_overlapping_input", test_split_k_output_overlapping_input},
-  {"split_k_worker_killed", test_split_k_worker_killed},
-  {"split_k_interrupted", test_split_k_interrupted},
-  {"split_k_late_worker", test_split_k_late_worker},
+    {"small_sizes_every_procs", test_small_sizes_every_procs},
+    {"bitwise_identical_large", test_bitwise_identical_large},
+    {"integers_exact", test_integers_exact},
+    {"views_and_sentinels", test_views_and_sentinels},
+    {"nan_row_stays_in_its_row", test_nan_row_stays_in_its_row},
+    {"output_overlapping_input", test_output_overlapping_input},
+    {"shape_errors", test_shape_errors},
+    {"split_k_rule_edges", test_split_k_rule_edges},
+    {"split_k_views_and_sentinels", test_split_k_views_and_sentinels},
+    {"split_k_nan_row", test_split_k_nan_row},
+    {"split_k_output_overlapping_input", test_split_k_output_overlapping_input},
+    {"split_k_worker_killed", test_split_k_worker_killed},
+    {"split_k_interrupted", test_split_k_interrupted},
+    {"split_k_late_worker", test_split_k_late_worker},
+    {"progress_hook", test_progress_hook},
 };
 
 CTEST_MAIN(tests, 120)

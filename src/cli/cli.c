@@ -198,6 +198,27 @@ static void print_usage(const char *badoption, int needs_arg) {
   fflush(stderr);
 }
 
+enum { OPT_NEXT, OPT_STOP, OPT_UNKNOWN, OPT_MISSING };
+
+/* "--", "--procs=N" or "--procs N" at argv[*i] (for collect_args, which
+** goes on at *i + 1): OPT_STOP after "--" (the script is the next
+** argument, if any), else OPT_NEXT, OPT_UNKNOWN or OPT_MISSING. */
+static int long_option(char **argv, int *i, struct cli_args *a) {
+  const char *opt = argv[*i];
+  if (opt[2] == '\0') {
+    a->script = argv[*i + 1] != NULL ? *i + 1 : 0;
+    return OPT_STOP;
+  }
+  if (strncmp(opt, "--procs=", 8) == 0) {
+    a->procs = opt + 8;
+    return OPT_NEXT;
+  }
+  if (strcmp(opt, "--procs") != 0) return OPT_UNKNOWN;
+  if (argv[*i + 1] == NULL) return OPT_MISSING;
+  a->procs = argv[++*i];
+  return OPT_NEXT;
+}
+
 /*
 ** Scan the options before any Lua code runs, as lua does: stop at the
 ** first non-option (the script), at "-" (script on stdin) or after "--".
@@ -212,19 +233,13 @@ static void collect_args(char **argv, struct cli_args *a) {
     a->script = i;
     if (opt[0] != '-') return; /* the script */
     switch (opt[1]) {
-    case '-':
-      if (opt[2] == '\0') { /* "--" */
-        a->script = argv[i + 1] != NULL ? i + 1 : 0;
-        return;
-      }
-      if (strncmp(opt, "--procs=", 8) == 0) {
-        a->procs = opt + 8;
-        break;
-      }
-      if (strcmp(opt, "--procs") != 0) goto unknown;
-      if (argv[i + 1] == NULL) goto missing;
-      a->procs = argv[++i];
+    case '-': {
+      int r = long_option(argv, &i, a);
+      if (r == OPT_STOP) return;
+      if (r == OPT_UNKNOWN) goto unknown;
+      if (r == OPT_MISSING) goto missing;
       break;
+    }
     case '\0': /* "-": the script is stdin */
       return;
     case 'E':

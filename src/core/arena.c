@@ -113,15 +113,10 @@
 
 #include "internal.h"
 
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23
-#endif
-
 #define ALIGN ((size_t)64)
 #define HDR ((size_t)64)
 #define MIN_BLOCK (HDR + ALIGN)
 #define NBINS 64
-#define CHECK_AVAIL_MIN ((size_t)32 << 20) /* populates this large are checked */
 #define MAGIC_USED 0x6d706c55u
 #define MAGIC_FREE 0x6d706c46u
 #define F_PUNCHED 1u
@@ -149,10 +144,8 @@ _Static_assert(sizeof(blk) <= 64, "block header must fit in HDR");
 
 static struct {
   pthread_mutex_t lock;
-  int fd;
+  mpl__region r; /* the memfd and its mapping (base, size, fd) */
   int init_err;
-  char *base;
-  size_t size;      /* bytes mapped */
   char *inh_base;   /* the parent's arena, in a forked child */
   size_t inh_size;
   size_t top;       /* first offset not covered by a block */
@@ -170,7 +163,7 @@ static struct {
   uint64_t reaper_failed; /* when starting it last failed, 0: never */
   char init_msg[160];     /* mpl_errmsg of init_err */
 } A = {.lock = PTHREAD_MUTEX_INITIALIZER,
-       .fd = -1,
+       .r = {NULL, 0, -1},
        .cap = SIZE_MAX,
        .decay = DECAY_MS};
 
@@ -236,15 +229,15 @@ static int env_sizes(size_t *cap, size_t *size) {
 ** from it or free into it (see DESIGN). */
 static void arena_after_fork(void) {
   pthread_mutex_init(&A.lock, NULL);
-  if (A.base) {
-    A.inh_base = A.base;
-    A.inh_size = A.size;
+  if (A.r.base) {
+    A.inh_base = A.r.base;
+    A.inh_size = A.r.size;
   }
-  if (A.fd >= 0) close(A.fd);
-  A.fd = -1;
+  if (A.r.fd >= 0) close(A.r.fd);
+  A.r.fd = -1;
   A.init_err = 0;
-  A.base = NULL;
-  A.size = A.top = A.last_size = A.in_use = A.blocks = 0;
+  A.r.base = NULL;
+  A.r.size = A.top = A.last_size = A.in_use = A.blocks = 0;
   memset(A.bins, 0, sizeof A.bins);
   A.kept = A.warm_end = 0;
   A.reaper = 0; /* the parent's thread is not ours */
@@ -267,74 +260,40 @@ static void arena_init(void) {
   A.init_err = env_sizes(&cap, &size);
   if (A.init_err) return;
   if (A.cap == SIZE_MAX) A.cap = cap;
-  int fd = memfd_create("mpl-arena", MFD_CLOEXEC);
-  if (fd < 0) {
+  size = round_up(size, A.page); /* at most ENV_MAX: no overflow */
+  size_t least = size < ((size_t)64 << 20) ? size : ((size_t)64 << 20);
+  int err = mpl__region_map(&A.r, "mpl-arena", size, least);
+  if (!err) return;
+  if (err == MPL_ESYS) {
     snprintf(A.init_msg, sizeof A.init_msg, "cannot create the arena: %s",
              strerror(errno));
     A.init_err = MPL_ESYS;
     return;
   }
-  size = round_up(size, A.page); /* at most ENV_MAX: no overflow */
-  size_t least = size < ((size_t)64 << 20) ? size : ((size_t)64 << 20);
-  for (; size >= least; size /= 2) {
-    if (ftruncate(fd, (off_t)size) != 0) continue;
-    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-                   MAP_SHARED | MAP_NORESERVE, fd, 0);
-    if (p != MAP_FAILED) {
-      A.fd = fd;
-      A.base = p;
-      A.size = size;
-      return;
-    }
-  }
   snprintf(A.init_msg, sizeof A.init_msg,
            "not enough memory for the shared arena (MPL_ARENA_SIZE sets "
            "its size): cannot map even %zu MiB: %s",
            least >> 20, strerror(errno));
-  close(fd);
   A.init_err = MPL_ENOMEM;
 }
 
 /* The arena mapped (0), or why it cannot be (mpl_errmsg set).  Called
 ** with the lock held. */
 static int arena_ready(void) {
-  if (!A.base && !A.init_err) arena_init();
+  if (!A.r.base && !A.init_err) arena_init();
   if (A.init_err) mpl__set_errmsg("%s", A.init_msg);
   return A.init_err;
 }
 
-/* Bytes the kernel says can still be allocated without swapping: shared
-** memory populated past that point wakes the OOM killer instead of
-** failing, so large reservations are checked against it first. */
-size_t mpl__mem_available(void) {
-  FILE *f = fopen("/proc/meminfo", "re");
-  size_t avail = SIZE_MAX;
-  char line[128];
-  if (!f) return avail;
-  while (fgets(line, sizeof line, f)) {
-    unsigned long long kb;
-    if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1) {
-      avail = (size_t)kb * 1024;
-      break;
-    }
-  }
-  fclose(f);
-  return avail;
-}
-
 /* Return the pages of [from, to) to the system (page-aligned range). */
 static void punch(char *from, char *to) {
-  if (to <= from) return;
-  if (fallocate(A.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-                (off_t)(from - A.base), (off_t)(to - from)) != 0)
-    (void)madvise(from, (size_t)(to - from), MADV_REMOVE);
+  if (to > from)
+    mpl__region_punch(&A.r, (size_t)(from - A.r.base), (size_t)(to - from));
 }
 
 /* Whether len bytes of new pages would exceed what can be had without
 ** waking the OOM killer (checked only for large requests). */
-static int too_much(size_t len) {
-  return len >= CHECK_AVAIL_MIN && len > mpl__mem_available();
-}
+static int too_much(size_t len) { return mpl__region_too_much(len); }
 
 static int populate_pages(char *from, char *to);
 
@@ -348,17 +307,8 @@ static int populate(char *from, char *to) {
 /* populate() without the check for available memory. */
 static int populate_pages(char *from, char *to) {
   if (to <= from) return 0;
-  size_t len = (size_t)(to - from);
-  for (;;) {
-    if (madvise(from, len, MADV_POPULATE_WRITE) == 0) return 0;
-    if (errno == EINTR) continue;
-    if (errno != EINVAL) return MPL_ENOMEM;
-    break; /* kernel older than 5.14: fall back to fallocate */
-  }
-  for (;;) {
-    if (fallocate(A.fd, 0, (off_t)(from - A.base), (off_t)len) == 0) return 0;
-    if (errno != EINTR) return MPL_ENOMEM;
-  }
+  return mpl__region_populate(&A.r, (size_t)(from - A.r.base),
+                              (size_t)(to - from));
 }
 
 /* populate() all of [from, to) except the pages [*s0, *s1) a caller of
@@ -412,7 +362,9 @@ static size_t body_pages(const blk *b) {
   return hi > lo ? (size_t)(hi - lo) : 0;
 }
 
-static size_t top_page(void) { return (size_t)(pg_up(A.base + A.top) - A.base); }
+static size_t top_page(void) {
+  return (size_t)(pg_up(A.r.base + A.top) - A.r.base);
+}
 
 static size_t warm_bytes(void) {
   size_t t = top_page();
@@ -457,7 +409,7 @@ static void kept_del(blk *b) {
 static blk *coalesce(blk *b) {
   uint32_t cold = b->flags & F_PUNCHED;
   char *end = (char *)b + b->size;
-  if (end < A.base + A.top) {
+  if (end < A.r.base + A.top) {
     blk *nx = (blk *)end;
     if (nx->magic == MAGIC_FREE && (nx->flags & F_PUNCHED) == cold) {
       bin_remove(nx);
@@ -477,7 +429,7 @@ static blk *coalesce(blk *b) {
     }
   }
   end = (char *)b + b->size;
-  if (end < A.base + A.top) ((blk *)end)->prev_size = b->size;
+  if (end < A.r.base + A.top) ((blk *)end)->prev_size = b->size;
   return b;
 }
 
@@ -512,7 +464,7 @@ static void trim(size_t limit) {
     size_t keep = limit > A.kept ? limit - A.kept : 0;
     keep = keep / A.page * A.page;
     size_t end = top_page() + keep;
-    punch(A.base + end, A.base + A.warm_end);
+    punch(A.r.base + end, A.r.base + A.warm_end);
     A.warm_end = end;
   }
 }
@@ -524,7 +476,7 @@ static void decay(uint64_t now) {
   if (!A.decay) return;
   while (A.lru_old && now - A.lru_old->since >= A.decay) chill(A.lru_old);
   if (warm_bytes() && now - A.warm_since >= A.decay) {
-    punch(A.base + top_page(), A.base + A.warm_end);
+    punch(A.r.base + top_page(), A.r.base + A.warm_end);
     A.warm_end = top_page();
   }
 }
@@ -541,8 +493,8 @@ static void *reaper(void *unused) {
     struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
     if (ms) nanosleep(&ts, NULL);
     pthread_mutex_lock(&A.lock);
-    if (A.base) decay(now_ms());
-    int more = ms && A.base && A.kept + warm_bytes() > 0;
+    if (A.r.base) decay(now_ms());
+    int more = ms && A.r.base && A.kept + warm_bytes() > 0;
     if (!more) A.reaper = 0;
     pthread_mutex_unlock(&A.lock);
     if (!more) return NULL;
@@ -595,8 +547,8 @@ static blk *bin_take(size_t need, int cold) {
 
 /* Whether a block of `need` bytes at the top lies within the warm zone. */
 static int top_is_warm(size_t need) {
-  return need <= A.size - A.top &&
-         pg_up(A.base + A.top + need) <= A.base + A.warm_end;
+  return need <= A.r.size - A.top &&
+         pg_up(A.r.base + A.top + need) <= A.r.base + A.warm_end;
 }
 
 /* The whole pages of the n bytes after b's header: what an unfilled
@@ -609,60 +561,58 @@ static void skip_range(blk *b, size_t n, int unfilled, char **s0, char **s1) {
   }
 }
 
-/* Carve a block of `need` bytes (for n bytes of data) from the free lists
-** or from the top, with its pages populated -- except, when unfilled, the
-** whole pages of the data that were not populated already: those are
-** [*skip0, *skip1) (NULL, NULL when none).  [*fresh0, *fresh1) is set to
-** a range of the block known to read as zero (possibly empty). */
-static blk *take_block(size_t need, size_t n, int unfilled, char **fresh0,
-                       char **fresh1, char **skip0, char **skip1, int *err) {
-  *fresh0 = *fresh1 = *skip0 = *skip1 = NULL;
-  /* populated memory first: a free block, else the warm zone; only then a
-  ** punched block, whose pages must be faulted in again */
-  blk *b = bin_take(need, 0);
-  if (!b && !top_is_warm(need)) b = bin_take(need, 1);
-  if (b) {
-    kept_del(b);
-    int punched = (b->flags & F_PUNCHED) != 0;
-    char *old_end = (char *)b + b->size;
-    char *keep = (char *)b + need; /* end of what stays populated */
-    int split = b->size - need >= MIN_BLOCK;
-    if (split) keep += HDR; /* the remainder's header must be writable */
-    if (punched) {
-      skip_range(b, n, unfilled, skip0, skip1);
-      int rc = populate_around(pg_down(b), pg_up(split ? keep : old_end),
-                               skip0, skip1);
-      if (rc) {
-        punch(pg_up((char *)b + HDR), pg_down(old_end));
-        bin_insert(b);
-        *err = rc;
-        return NULL;
-      }
-      *fresh0 = pg_up((char *)b + HDR);
-      *fresh1 = pg_down(old_end);
+/* take_block's first way: the free block b (taken off its list), split
+** when the rest is worth a block, its pages populated if it was punched. */
+static blk *take_free(blk *b, size_t need, size_t n, int unfilled,
+                      char **fresh0, char **fresh1, char **skip0, char **skip1,
+                      int *err) {
+  kept_del(b);
+  int punched = (b->flags & F_PUNCHED) != 0;
+  char *old_end = (char *)b + b->size;
+  char *keep = (char *)b + need; /* end of what stays populated */
+  int split = b->size - need >= MIN_BLOCK;
+  if (split) keep += HDR; /* the remainder's header must be writable */
+  if (punched) {
+    skip_range(b, n, unfilled, skip0, skip1);
+    int rc = populate_around(pg_down(b), pg_up(split ? keep : old_end), skip0,
+                             skip1);
+    if (rc) {
+      punch(pg_up((char *)b + HDR), pg_down(old_end));
+      bin_insert(b);
+      *err = rc;
+      return NULL;
     }
-    if (split) {
-      blk *rem = (blk *)((char *)b + need);
-      rem->size = b->size - need;
-      rem->prev_size = need;
-      rem->flags = punched ? F_PUNCHED : 0;
-      b->size = need;
-      ((blk *)old_end)->prev_size = rem->size; /* a free block never ends at top */
-      bin_insert(rem);
-      if (!punched) kept_add(rem);
-    }
-    return b;
+    *fresh0 = pg_up((char *)b + HDR);
+    *fresh1 = pg_down(old_end);
   }
-  if (need > A.size - A.top) {
+  if (split) {
+    blk *rem = (blk *)((char *)b + need);
+    rem->size = b->size - need;
+    rem->prev_size = need;
+    rem->flags = punched ? F_PUNCHED : 0;
+    b->size = need;
+    /* a free block never ends at top */
+    ((blk *)old_end)->prev_size = rem->size;
+    bin_insert(rem);
+    if (!punched) kept_add(rem);
+  }
+  return b;
+}
+
+/* take_block's second way: a new block at the top of the arena, its pages
+** beyond the warm zone populated. */
+static blk *take_top(size_t need, size_t n, int unfilled, char **fresh0,
+                     char **fresh1, char **skip0, char **skip1, int *err) {
+  if (need > A.r.size - A.top) {
     *err = MPL_ENOMEM;
     return NULL;
   }
-  b = (blk *)(A.base + A.top);
+  blk *b = (blk *)(A.r.base + A.top);
   char *end = (char *)b + need;
   /* the page holding top is populated (its start belongs to the block
   ** below), and so is the warm zone; populate only what lies beyond */
   char *from = pg_up(b);
-  if (A.base + A.warm_end > from) from = A.base + A.warm_end;
+  if (A.r.base + A.warm_end > from) from = A.r.base + A.warm_end;
   if (pg_up(end) > from) {
     skip_range(b, n, unfilled, skip0, skip1);
     int rc = populate_around(from, pg_up(end), skip0, skip1);
@@ -680,6 +630,23 @@ static blk *take_block(size_t need, size_t n, int unfilled, char **fresh0,
   A.last_size = need;
   if (A.warm_end < top_page()) A.warm_end = top_page();
   return b;
+}
+
+/* Carve a block of `need` bytes (for n bytes of data) from the free lists
+** or from the top, with its pages populated -- except, when unfilled, the
+** whole pages of the data that were not populated already: those are
+** [*skip0, *skip1) (NULL, NULL when none).  [*fresh0, *fresh1) is set to
+** a range of the block known to read as zero (possibly empty). */
+static blk *take_block(size_t need, size_t n, int unfilled, char **fresh0,
+                       char **fresh1, char **skip0, char **skip1, int *err) {
+  *fresh0 = *fresh1 = *skip0 = *skip1 = NULL;
+  /* populated memory first: a free block, else the warm zone; only then a
+  ** punched block, whose pages must be faulted in again */
+  blk *b = bin_take(need, 0);
+  if (!b && !top_is_warm(need)) b = bin_take(need, 1);
+  if (b)
+    return take_free(b, need, n, unfilled, fresh0, fresh1, skip0, skip1, err);
+  return take_top(need, n, unfilled, fresh0, fresh1, skip0, skip1, err);
 }
 
 /* mpl__arena_alloc and mpl__arena_alloc_unfilled (which sets [*lo, *hi)). */
@@ -751,10 +718,10 @@ int mpl__arena_populate(void *p, size_t n) {
 /* pwrite rather than memcpy: the kernel allocates each missing page as it
 ** writes it (see FILLING). */
 int mpl__arena_write(void *dst, const void *src, size_t n) {
-  off_t off = (off_t)((char *)dst - A.base);
+  off_t off = (off_t)((char *)dst - A.r.base);
   const char *s = src;
   while (n) {
-    ssize_t k = pwrite(A.fd, s, n < WRITE_CHUNK ? n : WRITE_CHUNK, off);
+    ssize_t k = pwrite(A.r.fd, s, n < WRITE_CHUNK ? n : WRITE_CHUNK, off);
     if (k < 0 && errno == EINTR) continue;
     if (k <= 0) {
       if (k == 0) errno = ENOSPC;
@@ -778,7 +745,7 @@ int mpl__arena_fill_fd(void *dst, int fd, size_t off, size_t n, size_t *done) {
   if (pipe2(p, O_CLOEXEC) != 0) return MPL_ESYS;
   int cap = fcntl(p[1], F_SETPIPE_SZ, PIPE_SIZE);
   size_t chunk = cap > 0 ? (size_t)cap : (size_t)65536;
-  loff_t in = (loff_t)off, out = (loff_t)((char *)dst - A.base);
+  loff_t in = (loff_t)off, out = (loff_t)((char *)dst - A.r.base);
   while (n && !rc) {
     ssize_t k =
         splice(fd, &in, p[1], NULL, n < chunk ? n : chunk, SPLICE_F_MOVE);
@@ -794,7 +761,7 @@ int mpl__arena_fill_fd(void *dst, int fd, size_t off, size_t n, size_t *done) {
       break;
     }
     while (k > 0) {
-      ssize_t w = splice(p[0], NULL, A.fd, &out, (size_t)k, SPLICE_F_MOVE);
+      ssize_t w = splice(p[0], NULL, A.r.fd, &out, (size_t)k, SPLICE_F_MOVE);
       if (w < 0 && errno == EINTR) continue;
       if (w <= 0) {
         e = w == 0 ? ENOSPC : errno;
@@ -817,14 +784,15 @@ int mpl__arena_fill_fd(void *dst, int fd, size_t off, size_t n, size_t *done) {
 ** Pages above top must be holes but for the warm zone, which starts at
 ** top: a populated b joins it; a punched one takes it down with it. */
 static void lower_top(blk *b, char *from) {
-  char *t = A.base + A.top, *hdr = pg_up((char *)b + HDR);
+  char *t = A.r.base + A.top, *hdr = pg_up((char *)b + HDR);
   int cold = (b->flags & F_PUNCHED) != 0;
-  A.top = (size_t)((char *)b - A.base);
+  A.top = (size_t)((char *)b - A.r.base);
   A.last_size = b->prev_size;
   b->magic = 0; /* the last touch of the header: it may be punched now */
   if (cold) {
     char *lo = pg_down(from) > hdr ? pg_down(from) : hdr;
-    char *hi = A.base + A.warm_end > pg_up(t) ? A.base + A.warm_end : pg_up(t);
+    char *hi =
+        A.r.base + A.warm_end > pg_up(t) ? A.r.base + A.warm_end : pg_up(t);
     punch(pg_up(b), hdr);
     punch(lo, hi);
   } else {
@@ -839,7 +807,7 @@ static void lower_top(blk *b, char *from) {
 static void to_top(blk *b, char *from) {
   lower_top(b, from);
   while (A.last_size) {
-    b = (blk *)(A.base + A.top - A.last_size);
+    b = (blk *)(A.r.base + A.top - A.last_size);
     if (b->magic != MAGIC_FREE) break;
     bin_remove(b);
     kept_del(b);
@@ -862,7 +830,7 @@ void mpl__arena_free(void *p) {
   b->flags = b->flags & F_UNFILLED ? F_PUNCHED : 0; /* it may have holes */
   char *from = (char *)b, *to = from + b->size;
   b = coalesce(b);
-  if ((char *)b + b->size == A.base + A.top) {
+  if ((char *)b + b->size == A.r.base + A.top) {
     to_top(b, from);
   } else {
     if (b->flags & F_PUNCHED) punch_part(b, from, to);
@@ -878,23 +846,24 @@ void mpl__arena_free(void *p) {
 
 void mpl__arena_get_stats(mpl__arena_stats *st) {
   pthread_mutex_lock(&A.lock);
-  if (!A.base && !A.init_err) arena_init();
-  st->size = A.size;
+  if (!A.r.base && !A.init_err) arena_init();
+  st->size = A.r.size;
   st->in_use = A.in_use;
   st->blocks = A.blocks;
   st->top = A.top;
   struct stat sb;
-  st->resident = A.fd >= 0 && fstat(A.fd, &sb) == 0 ? (size_t)sb.st_blocks * 512 : 0;
+  st->resident =
+      A.r.fd >= 0 && fstat(A.r.fd, &sb) == 0 ? (size_t)sb.st_blocks * 512 : 0;
   pthread_mutex_unlock(&A.lock);
 }
 
 size_t mpl__arena_set_retain(size_t cap) {
   pthread_mutex_lock(&A.lock);
-  if (!A.base && !A.init_err) arena_init();
+  if (!A.r.base && !A.init_err) arena_init();
   size_t old = A.cap;
   if (cap != SIZE_MAX) {
     A.cap = cap;
-    if (A.base) trim(cap);
+    if (A.r.base) trim(cap);
   }
   pthread_mutex_unlock(&A.lock);
   return old;
@@ -910,13 +879,14 @@ uint64_t mpl__arena_set_decay(uint64_t ms) {
 
 size_t mpl__arena_retained(void) {
   pthread_mutex_lock(&A.lock);
-  size_t n = A.base ? A.kept + warm_bytes() : 0;
+  size_t n = A.r.base ? A.kept + warm_bytes() : 0;
   pthread_mutex_unlock(&A.lock);
   return n;
 }
 
 int mpl__arena_contains(const void *p) {
-  return A.base && (const char *)p >= A.base && (const char *)p < A.base + A.size;
+  return A.r.base && (const char *)p >= A.r.base &&
+         (const char *)p < A.r.base + A.r.size;
 }
 
 int mpl__arena_ensure(void) {

@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "mpl.h"
 
@@ -54,9 +55,43 @@ int mpl__arena_contains(const void *p);
 /* Map the arena now (before forking workers that must see it). */
 int mpl__arena_ensure(void);
 
+/* ---- region.c: shared-memory regions (the arena's, map's results) ---- */
+
+/* A sparse memfd mapped shared (see the DESIGN note of region.c). */
+typedef struct mpl__region {
+  char *base;
+  size_t size;
+  int fd;
+} mpl__region;
+
+/* Map a new region of size bytes (rounded up to whole pages); when the
+** mapping fails (an address-space limit) retry at half the size, down to
+** least.  0; MPL_ESYS when no memfd could be made, MPL_ENOMEM when no
+** size could be mapped (errno set, r left empty with fd -1). */
+int mpl__region_map(mpl__region *r, const char *name, size_t size,
+                    size_t least);
+
+/* Unmap and close r; it is left empty (fd -1). */
+void mpl__region_unmap(mpl__region *r);
+
+/* Give memory now to the pages [off, off + len) (page-aligned), so that
+** touching them cannot fault for lack of memory: 0 or MPL_ENOMEM. */
+int mpl__region_populate(const mpl__region *r, size_t off, size_t len);
+
+/* Give the pages [off, off + len) (page-aligned) back to the system, in
+** every process that maps r. */
+void mpl__region_punch(const mpl__region *r, size_t off, size_t len);
+
+/* Whether populating len bytes would go past what the kernel can give
+** without swapping (asked only for large len, as it reads /proc). */
+int mpl__region_too_much(size_t len);
+
 /* Bytes the kernel reports as allocatable without swapping (MemAvailable),
 ** SIZE_MAX when it cannot tell. */
 size_t mpl__mem_available(void);
+
+/* The system's page size. */
+size_t mpl__page_size(void);
 
 /* ---- matrix.c ---- */
 
@@ -119,37 +154,84 @@ int mpl__dot_check(const mpl_mat *a, const mpl_mat *b, const mpl_mat *out);
 void mpl__set_errmsg(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
 
-/* ---- pool.c: the worker pool, the only code that forks ---- */
+/* ---- fork.c: the one fork entry point and the worker context ---- */
 
-/* MPL__JOB_DOT: a*b into out, cut into row blocks of `step` rows (item i
-** is rows [i*step, (i+1)*step) of out).  MPL__JOB_DOT_K: partial products
-** of the chunks of the inner dimension (item c is chunk c, into rows
-** [c*m, (c+1)*m) of out, a scratch matrix).  dot.c fixes both cuts from the
-** product's shape alone; whoever runs an item makes the same BLAS call. */
-enum { MPL__JOB_DOT = 1, MPL__JOB_DOT_K = 2 };
+/* Why a process is forked; each purpose has its own child set-up (see
+** the DESIGN note of src/par/fork.c). */
+enum {
+  MPL__FORK_SERVER = 1,  /* the pool's forkserver, forked by the caller */
+  MPL__FORK_POOL_WORKER, /* a pool worker, forked by the forkserver */
+  MPL__FORK_TEAM_WORKER  /* a worker of mat.map, forked by the caller */
+};
 
-/* A parallel call: matrices travel as their geometry (data pointer, shape,
-** strides): the data is in the shared arena at the same address in every
-** process, so nothing else is needed. */
-typedef struct mpl__job {
-  int kind;
-  mpl_mat a, b, out; /* only data, rows, cols, rs, cs are meaningful */
-  size_t items;      /* row blocks or chunks */
-  size_t step;       /* rows per block (MPL__JOB_DOT) */
-} mpl__job;
+/* Fork with stdio flushed and every signal blocked around the fork.  In
+** the parent: the child's pid, or -1 with errno set.  In the child: 0,
+** once it is set up for purpose (it has _exit-ed if its parent went). */
+pid_t mpl__fork(int purpose);
 
-/* The items of a job, taken one at a time by its participants. */
-typedef struct mpl__queue {
-  _Atomic size_t next;     /* items taken */
-  _Atomic size_t finished; /* items done */
-} mpl__queue;
+/* The worker context: what this process may do.  The host process may
+** do everything; a child of mpl__fork only what its purpose allows. */
+enum {
+  MPL__MAY_POOL = 1u,   /* run products on the worker pool */
+  MPL__MAY_THREADS = 2u /* split loops over helper threads (parfor.c) */
+};
 
-/* Run job's items on up to n workers at once, taking items from a shared
-** queue; 0 when all succeeded, else MPL_EWORKER, MPL_EINTR or MPL_ESYS with
-** mpl_errmsg set.  Thread-safe; a call made while another thread's call
-** holds the pool runs in the calling process instead (same items, same
-** calls).  A worker found dead before it took the job is replaced. */
-int mpl__pool_run(const mpl__job *job, int n);
+/* 1 when this process may do every one of what (MPL__MAY_* bits). */
+int mpl__may(unsigned what);
+
+/* Take what (MPL__MAY_* bits) from this process and its later children
+** for good. */
+void mpl__context_drop(unsigned what);
+
+/* ---- parfor.c: short-lived helper threads (mpl__parfor: arith.h) ---- */
+
+/* The most tasks mpl__par_tasks runs at once. */
+#define MPL__MAX_TASKS 64
+
+/* Run fn(ctx, k) for every k in 0..n-1 (n <= MPL__MAX_TASKS) at once:
+** task 0 in the calling thread, each other task in a helper thread of its
+** own that lives only for the call, with every signal blocked (signals
+** stay with the caller).  A task whose thread cannot be made runs in the
+** calling thread after task 0.  Returns when every task is done. */
+typedef void (*mpl__task_fn)(void *ctx, size_t k);
+void mpl__par_tasks(size_t n, mpl__task_fn fn, void *ctx);
+
+/* ---- pool.c: the persistent pool of worker processes ---- */
+
+/* One item of a pooled operation: item i of the job whose argument is
+** arg.  It runs in a worker or in the caller, and must make the same
+** computation whoever runs it (that is what keeps results the same for
+** every procs).  Items write only to shared memory (the arena): the
+** worker's copy of anything else is lost.  The function is the same
+** address in every worker, as they are forks of the caller. */
+typedef void (*mpl__op)(const void *arg, size_t i);
+
+/* The most bytes of argument a pooled operation may have: the argument
+** is copied into the pool's control block, so pointers in it must point
+** into the arena (or to code). */
+#define MPL__OP_ARG_MAX 512
+
+/* A progress hook: while a long call waits for its work, it calls
+** fn(ctx, done, total) at most every MPL__PROGRESS_MS milliseconds, in the
+** calling thread, with the units done so far (in any order, so done only
+** grows) and their total.  fn must not call into mpl (the call holds the
+** pool); it may call mpl_interrupt() to stop the call. */
+typedef struct mpl__progress {
+  void (*fn)(void *ctx, size_t done, size_t total);
+  void *ctx;
+} mpl__progress;
+#define MPL__PROGRESS_MS 100
+
+/* Run items 0..items-1 of op(arg, i) on up to n workers at once, each
+** taking items one at a time from a shared queue (in the calling process
+** when n or items is 1); 0 when all succeeded, else MPL_EWORKER,
+** MPL_EINTR or MPL_ESYS with mpl_errmsg set.  Thread-safe; a call made
+** while another thread's call holds the pool, or in a process whose
+** worker context does not allow the pool, runs in the calling process
+** instead (same items, same calls).  A worker found dead before it took
+** the job is replaced.  pr (may be NULL) is told of the items done. */
+int mpl__pool_run(mpl__op op, const void *arg, size_t arg_len, size_t items,
+                  int n, const mpl__progress *pr);
 
 /* Start the pool's helper process now (while the process is small); 0 or
 ** MPL_ESYS.  Workers are forked from it later, on demand. */
@@ -160,14 +242,6 @@ int mpl__pool_start(int n);
 
 /* Fill pids with the running workers' pids; returns their count. */
 int mpl__pool_pids(int *pids, int max);
-
-/* 1 in a process forked from the pool's owner (a mat.map worker): parallel
-** calls there run in-process. */
-int mpl__pool_disabled(void);
-
-/* Make this process's parallel calls run in-process for good (called in
-** mat.map's workers, whose siblings already use the cores). */
-void mpl__pool_forbid(void);
 
 /* Whether mpl_interrupt() was called since the last clear; every waiting
 ** loop of a parallel call checks it, and a call clears it as it starts. */
@@ -199,10 +273,7 @@ static inline size_t mpl__tick_mask(size_t len) {
   return m - 1;
 }
 
-/* ---- dot.c, for the pool ---- */
-
-/* Run the job's items taken from q in this process, until none is left. */
-void mpl__job_run(const mpl__job *j, mpl__queue *q);
+/* ---- dot.c ---- */
 
 /* Rows per block of a product of m rows cut into row blocks (dot.c): from
 ** the shape alone; a product of at most this many rows is one BLAS call.
@@ -216,6 +287,15 @@ extern double mpl__parallel_min_flops;
 /* Products of at most mpl__ksplit_rows rows with an inner dimension of at
 ** least mpl__ksplit_min_k are cut along the inner dimension (dot.c). */
 extern const size_t mpl__ksplit_rows, mpl__ksplit_min_k;
+
+/* mpl_dot with a progress hook (pr may be NULL): pr->fn(ctx, rows, m) is
+** told how many of the result's m rows are done (for a product cut along
+** the inner dimension: m times the share of the chunks done), at most
+** every MPL__PROGRESS_MS, while the product runs in the workers or, with
+** procs 1, in the calling thread (between row blocks: a product of one
+** block reports nothing).  The result is the same bits as mpl_dot's. */
+int mpl__dot_progress(const mpl_mat *a, const mpl_mat *b, mpl_mat *out,
+                      int procs, const mpl__progress *pr);
 
 /* Make BLAS in this process single-threaded, once (a forked child
 ** inherits it: see dot.c). */

@@ -53,13 +53,9 @@ static mpl_mat *handle_new(mpl__storage *st, double *data, size_t rows,
                            size_t cols, ptrdiff_t rs, ptrdiff_t cs) {
   mpl_mat *m = malloc(sizeof *m);
   if (!m) return NULL;
+  *m = (mpl_mat){
+      .st = st, .data = data, .rows = rows, .cols = cols, .rs = rs, .cs = cs};
   atomic_init(&m->refs, 1);
-  m->st = st;
-  m->data = data;
-  m->rows = rows;
-  m->cols = cols;
-  m->rs = rs;
-  m->cs = cs;
   return m;
 }
 
@@ -86,13 +82,13 @@ int mpl__mat_external(mpl_mat **out, double *base, size_t bytes, size_t rows,
   *out = NULL;
   mpl__storage *st = malloc(sizeof *st);
   if (!st) return MPL_ENOMEM;
+  *st = (mpl__storage){.base = base,
+                       .bytes = bytes,
+                       .release = release,
+                       .ctx = ctx,
+                       .fd = fd,
+                       .fd_off = fd_off};
   atomic_init(&st->refs, 1);
-  st->base = base;
-  st->bytes = bytes;
-  st->release = release;
-  st->ctx = ctx;
-  st->fd = fd;
-  st->fd_off = fd_off;
   *out = handle_new(st, base, rows, cols, rs, cs);
   if (!*out) {
     free(st);

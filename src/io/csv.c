@@ -38,8 +38,6 @@
 */
 #include <float.h>
 #include <math.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -205,6 +203,20 @@ static inline uint64_t add_digits(uint64_t w, const char *s, size_t n,
   return w;
 }
 
+/* The exponent part at p ('e' or 'E', a sign, digits) into *e (capped
+** far beyond any double's range); the end of it, NULL when malformed. */
+static inline const char *scan_exponent(const char *p, const char *end,
+                                        int64_t *e) {
+  const char *q = p + 1;
+  int eneg = 0;
+  if (q < end && (*q == '-' || *q == '+')) eneg = *q++ == '-';
+  if (q >= end || !is_digit(*q)) return NULL;
+  for (; q < end && is_digit(*q); q++)
+    if (*e < 1000000000) *e = *e * 10 + (*q - '0');
+  if (eneg) *e = -*e;
+  return q;
+}
+
 const char *mpl__parse_num(const char *s, const char *end, locale_t loc,
                            double *out) {
   const char *p = s;
@@ -225,16 +237,8 @@ const char *mpl__parse_num(const char *s, const char *end, locale_t loc,
   if (i1 == i0 && f1 == f0)
     return p == m0 ? special(m0, end, neg, out) : NULL;
   int64_t e = 0;
-  if (p < end && (*p == 'e' || *p == 'E')) {
-    const char *q = p + 1;
-    int eneg = 0;
-    if (q < end && (*q == '-' || *q == '+')) eneg = *q++ == '-';
-    if (q >= end || !is_digit(*q)) return NULL;
-    for (; q < end && is_digit(*q); q++)
-      if (e < 1000000000) e = e * 10 + (*q - '0');
-    if (eneg) e = -e;
-    p = q;
-  }
+  if (p < end && (*p == 'e' || *p == 'E') && !(p = scan_exponent(p, end, &e)))
+    return NULL;
   /* value = (integer digits, fraction digits) * 10^(e - fraction count);
   ** leading zeros are not significant */
   e -= f1 - f0;
@@ -339,6 +343,7 @@ typedef struct seg {
 } seg;
 
 #define MAX_SEGS 16
+_Static_assert(MAX_SEGS <= MPL__MAX_TASKS, "segments are tasks");
 #define SEG_MIN_BYTES ((size_t)2 << 20)
 
 /* Line layout of the file: data rows, the first data line, the header,
@@ -485,11 +490,12 @@ typedef struct job {
   int err;
 } job;
 
-static void *run_job(void *arg) {
-  job *j = arg;
+static void run_job(job *j) {
   j->err = parse_rows(j->t, j->lay, j->k, j->m, &j->info);
-  return NULL;
 }
+
+/* Segment k as a task of mpl__par_tasks (jobs is the array of jobs). */
+static void run_seg(void *jobs, size_t k) { run_job((job *)jobs + k); }
 
 /* Parse every segment: in threads of this process when there are several
 ** and a destination (they write disjoint rows of m; a thread that cannot
@@ -499,8 +505,6 @@ static int parse_all(const text *t, const layout *lay, mpl_mat *m,
                      mpl_load_info *info) {
   size_t n = lay->nseg;
   job jobs[MAX_SEGS];
-  pthread_t th[MAX_SEGS];
-  int started[MAX_SEGS] = {0};
   for (size_t k = 0; k < n; k++) {
     jobs[k] = (job){t, lay, k, m, {NULL, 0, -1, ""}, 0};
     if (!m || n == 1) {
@@ -511,19 +515,7 @@ static int parse_all(const text *t, const layout *lay, mpl_mat *m,
       }
     }
   }
-  if (m && n > 1) {
-    sigset_t all, old; /* signals stay with the calling thread */
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    for (size_t k = 1; k < n; k++)
-      started[k] = pthread_create(&th[k], NULL, run_job, &jobs[k]) == 0;
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    run_job(&jobs[0]);
-    for (size_t k = 1; k < n; k++) {
-      if (started[k]) pthread_join(th[k], NULL);
-      else run_job(&jobs[k]);
-    }
-  }
+  if (m && n > 1) mpl__par_tasks(n, run_seg, jobs);
   for (size_t k = 0; k < n; k++) {
     if (jobs[k].err) {
       info->line = jobs[k].info.line;

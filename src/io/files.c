@@ -800,6 +800,20 @@ static int load_format(const char *path, const char *format,
                    ".txt, .npy, .npz or .mtx, or name the format)");
 }
 
+/* What every load starts with: *info reset (scratch when it is NULL),
+** *out cleared, *opts defaulted; MPL_EINVAL when out is NULL. */
+static int load_begin(mpl_mat **out, mpl_load_info **info,
+                      mpl_load_info *scratch, const mpl_load_opts **opts) {
+  static const mpl_load_opts none = {0, 0, 0};
+  if (!*info) *info = scratch;
+  info_reset(*info);
+  if (!out)
+    return mpl__fail(*info, MPL_EINVAL, 0, -1, "no place for the result");
+  *out = NULL;
+  if (!*opts) *opts = &none;
+  return 0;
+}
+
 int mpl_load(mpl_mat **out, const char *path, const char *format,
              const mpl_load_opts *opts, mpl_load_info *info) {
   return mpl__load_x(out, path, format, opts, NULL, info);
@@ -809,15 +823,10 @@ int mpl__load_x(mpl_mat **out, const char *path, const char *format,
                 const mpl_load_opts *opts, const mpl__text_opts *x,
                 mpl_load_info *info) {
   mpl_load_info scratch;
-  mpl_load_opts none = {0, 0, 0};
-  if (!info) info = &scratch;
-  info_reset(info);
-  if (!out)
-    return mpl__fail(info, MPL_EINVAL, 0, -1, "no place for the result");
-  *out = NULL;
+  int err = load_begin(out, &info, &scratch, &opts);
+  if (err) return err;
   if (!path) return mpl__fail(info, MPL_EINVAL, 0, -1, "no path");
-  if (!opts) opts = &none;
-  int fmt = load_format(path, format, info), err, fd;
+  int fmt = load_format(path, format, info), fd;
   if (fmt < 0) return fmt;
   if (fmt == MPL__FMT_NPZ)
     return mpl__fail(info, MPL_EINVAL, 0, -1,
@@ -868,12 +877,8 @@ int mpl_load_mem(mpl_mat **out, const void *buf, size_t len,
                  const char *format, const mpl_load_opts *opts,
                  mpl_load_info *info) {
   mpl_load_info scratch;
-  mpl_load_opts none = {0, 0, 0};
-  if (!info) info = &scratch;
-  info_reset(info);
-  if (!out) return mpl__fail(info, MPL_EINVAL, 0, -1, "no place for the result");
-  *out = NULL;
-  if (!opts) opts = &none;
+  int err = load_begin(out, &info, &scratch, &opts);
+  if (err) return err;
   if (!buf && len) return mpl__fail(info, MPL_EINVAL, 0, -1, "no buffer");
   int fmt = format ? mpl__format_of(NULL, format) : -1;
   if (fmt < 0) return mpl__fail(info, MPL_EINVAL, 0, -1, "unknown format");
@@ -882,8 +887,7 @@ int mpl_load_mem(mpl_mat **out, const void *buf, size_t len,
   if (fmt == MPL__FMT_NPZ)
     return mpl__fail(info, MPL_EINVAL, 0, -1,
                      "a .npz archive holds named matrices, not one");
-  int err = check_opts(fmt, opts, info);
-  if (err) return err;
+  if ((err = check_opts(fmt, opts, info)) != 0) return err;
   locale_t loc = newlocale(LC_ALL_MASK, "C", (locale_t)0);
   if (!loc) return mpl__fail(info, MPL_ENOMEM, 0, -1, "out of memory");
   char *z = NULL;

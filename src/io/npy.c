@@ -40,8 +40,6 @@
 #include <errno.h>
 #include <float.h>
 #include <math.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -478,36 +476,74 @@ static int fill_data(const mpl__src *src, const dtype *dt, size_t off,
   return err;
 }
 
-/* The part of a large fill a second thread does: populate, then read. */
-typedef struct tail_job {
+/* A part of a large fill: n elements at dst from the data at off (see
+** load_data).  The head first reads `pre` elements (reused memory) and
+** then writes the rest through the arena's descriptor; the tail, in a
+** second thread, populates its pages and reads into them, since page
+** faults, unlike writes into the arena's file, run alongside the writes
+** of the head. */
+typedef struct fill_part {
   const mpl__src *src;
   const dtype *dt;
   size_t off;
   double *dst;
-  size_t n, rows, cols;
+  size_t pre, n, rows, cols;
   mpl_load_info info;
   int err;
-} tail_job;
+} fill_part;
 
-/* Page faults, unlike writes into the arena's file, run alongside the
-** writes of the calling thread (see load_data). */
-static void *run_tail(void *p) {
-  tail_job *j = p;
-  if (mpl__arena_populate(j->dst, j->n * 8) != 0)
+/* Task 0 of mpl__par_tasks is the head, task 1 the tail. */
+static void run_part(void *parts, size_t k) {
+  fill_part *j = (fill_part *)parts + k;
+  size_t p = j->pre;
+  if (k == 0) {
+    j->err = read_data(j->src, j->dt, j->off, j->dst, p, &j->info);
+    if (!j->err)
+      j->err = fill_data(j->src, j->dt, j->off + p * j->dt->size, j->dst + p,
+                         j->n, j->rows, j->cols, &j->info);
+  } else if (mpl__arena_populate(j->dst, j->n * 8) != 0)
     j->err = fill_nomem(&j->info, j->rows, j->cols);
   else
     j->err = read_data(j->src, j->dt, j->off, j->dst, j->n, &j->info);
-  return NULL;
 }
 
-/* Start j in a thread that takes no signals; 0 when it could not be. */
-static int start_tail(pthread_t *th, tail_job *j) {
-  sigset_t all, old;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &old);
-  int ok = pthread_create(th, NULL, run_tail, j) == 0;
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
-  return ok;
+/* Read elements [0, e0) of d (reused memory) and fill [e0, e1) (no
+** memory behind them yet): with a second core, a thread populates and
+** reads the last 36% of [e0, e1) meanwhile (the kernel serializes writes
+** into one file, not page faults): that costs about 1.75 times as much a
+** page as writing, so both end together.  The error reported is the
+** first in the file. */
+static int fill_range(const mpl__src *src, const dtype *dt, size_t off,
+                      double *d, size_t e0, size_t e1, size_t rows, size_t cols,
+                      mpl_load_info *info) {
+  size_t lo = e0 * 8, hi = e1 * 8, em = e1;
+  if (hi - lo >= SPLIT_MIN && mpl_procs() > 1) {
+    size_t step = mpl__page_size();
+    em = (lo + (hi - lo) / 25 * 16 / step * step) / 8;
+  }
+  fill_part head = {.src = src,
+                    .dt = dt,
+                    .off = off,
+                    .dst = d,
+                    .pre = e0,
+                    .n = em - e0,
+                    .rows = rows,
+                    .cols = cols,
+                    .info = {NULL, 0, -1, ""}};
+  fill_part part[2] = {head, head};
+  part[1].off = off + em * dt->size;
+  part[1].dst = d + em;
+  part[1].pre = 0;
+  part[1].n = e1 - em;
+  mpl__par_tasks(em < e1 ? 2 : 1, run_part, part);
+  for (int k = 0; k < 2; k++) {
+    if (!part[k].err) continue;
+    info->line = part[k].info.line;
+    info->offset = part[k].info.offset;
+    memcpy(info->msg, part[k].info.msg, sizeof info->msg);
+    return part[k].err;
+  }
+  return 0;
 }
 
 /* A new contiguous matrix holding the data at off, rows x cols (cols x
@@ -538,36 +574,9 @@ static int load_data(const mpl__src *src, const dtype *dt, size_t off,
     return mpl__fail(info, err, 0, -1, "not enough memory for a %zux%zu matrix",
                      rows, cols);
   /* elements [e0, e1) have no memory yet; the others (reused memory) are
-  ** read into memory, which is cheaper there.  With a second core, a
-  ** thread populates and reads the last 36% of [e0, e1) meanwhile (the
-  ** kernel serializes writes into one file, not page faults): that costs
-  ** about 1.75 times as much a page as writing, so both end together */
-  size_t n = rows * cols, e0 = lo / 8, e1 = hi / 8, em = e1;
-  tail_job tj;
-  pthread_t th;
-  int split = 0;
-  if (hi - lo >= SPLIT_MIN && mpl_procs() > 1) {
-    long pg = sysconf(_SC_PAGESIZE);
-    size_t step = pg > 0 ? (size_t)pg : 4096;
-    em = (lo + (hi - lo) / 25 * 16 / step * step) / 8;
-    tj = (tail_job){src, dt, off + em * dt->size, d + em, e1 - em, rows, cols,
-                    {NULL, 0, -1, ""}, 0};
-    split = start_tail(&th, &tj);
-    if (!split) em = e1;
-  }
-  err = read_data(src, dt, off, d, e0, info);
-  if (!err)
-    err = fill_data(src, dt, off + e0 * dt->size, d + e0, em - e0, rows, cols,
-                    info);
-  if (split) {
-    pthread_join(th, NULL);
-    if (!err && tj.err) { /* the first error in the file is reported */
-      info->line = tj.info.line;
-      info->offset = tj.info.offset;
-      memcpy(info->msg, tj.info.msg, sizeof info->msg);
-      err = tj.err;
-    }
-  }
+  ** read into memory, which is cheaper there */
+  size_t n = rows * cols, e1 = hi / 8;
+  err = fill_range(src, dt, off, d, lo / 8, e1, rows, cols, info);
   if (!err)
     err = read_data(src, dt, off + e1 * dt->size, d + e1, n - e1, info);
   if (!err) {

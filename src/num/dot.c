@@ -12,7 +12,8 @@
 ** is one single-threaded BLAS call whose arguments (pointers, sizes,
 ** leading dimensions) are the same whoever runs it: in the calling process
 ** (procs = 1, a product below the parallel threshold, a forked child) or in
-** any worker of the pool (pool.c).  OpenBLAS's kernels may give different
+** any worker of the pool (pool.c, which runs dot_item for each item: dot.c
+** is its client).  OpenBLAS's kernels may give different
 ** last bits for a row depending on the call's row count or where the call
 ** starts (unrolls of 4, 8 or 16 rows; the AVX-512 kernels also switch to
 ** small-matrix code by the call's size), so cutting "one slice per
@@ -199,22 +200,58 @@ size_t mpl__dot_block_rows(size_t m) {
   return r > BLOCK_MAX_ROWS ? BLOCK_MAX_ROWS : r;
 }
 
+/* A product as the pool's workers see it (see mpl__pool_run): matrices
+** travel as their geometry (data pointer, shape, strides), as the data is
+** in the shared arena at the same address in every process.  DOT: a*b
+** into out, item i is rows [i*step, (i+1)*step) of out.  DOT_K: item c is
+** chunk c's partial product into rows [c*m, (c+1)*m) of out, a scratch
+** matrix.  Both cuts come from the product's shape alone. */
+typedef struct dot_job {
+  enum { DOT = 1, DOT_K = 2 } kind;
+  mpl_mat a, b, out; /* only data, rows, cols, rs, cs are meaningful */
+  size_t step;       /* rows per block (DOT) */
+} dot_job;
+_Static_assert(sizeof(dot_job) <= MPL__OP_ARG_MAX, "dot_job fits the pool");
+
 static void one_blas_thread(double work);
 
-void mpl__job_run(const mpl__job *j, mpl__queue *q) {
+/* One item of a product: the pool's operation for products. */
+static void dot_item(const void *arg, size_t i) {
+  const dot_job *j = arg;
   double work = (double)j->a.rows * (double)j->a.cols * (double)j->b.cols;
-  one_blas_thread(work); /* a no-op in workers; the caller may run jobs */
-  size_t i;
-  while ((i = atomic_fetch_add(&q->next, 1)) < j->items) {
-    if (j->kind == MPL__JOB_DOT_K) {
-      dot_chunk(&j->a, &j->b, (mpl_mat *)&j->out, i);
-    } else {
-      size_t r0 = i * j->step, r1 = r0 + j->step;
-      dot_rows(&j->a, &j->b, (mpl_mat *)&j->out, r0,
-               r1 < j->out.rows ? r1 : j->out.rows);
-    }
-    atomic_fetch_add(&q->finished, 1);
+  one_blas_thread(work); /* a no-op in workers; the caller may run items */
+  if (j->kind == DOT_K) {
+    dot_chunk(&j->a, &j->b, (mpl_mat *)&j->out, i);
+  } else {
+    size_t r0 = i * j->step, r1 = r0 + j->step;
+    dot_rows(&j->a, &j->b, (mpl_mat *)&j->out, r0,
+             r1 < j->out.rows ? r1 : j->out.rows);
   }
+}
+
+/* A caller's progress hook, told rows where the pool counts items. */
+typedef struct rows_hook {
+  const mpl__progress *user;
+  const dot_job *job;
+} rows_hook;
+
+static void items_to_rows(void *ctx, size_t done, size_t items) {
+  const rows_hook *h = ctx;
+  size_t m = h->job->a.rows, rows;
+  if (h->job->kind == DOT)
+    rows = done < m / h->job->step + 1 ? done * h->job->step : m;
+  else
+    rows = (size_t)((double)m * (double)done / (double)items);
+  h->user->fn(h->user->ctx, rows < m ? rows : m, m);
+}
+
+/* Run job's items on p processes (in-process when p is 1), telling pr. */
+static int run_job(const dot_job *job, size_t items, size_t p,
+                   const mpl__progress *pr) {
+  rows_hook h = {pr, job};
+  mpl__progress rows = {items_to_rows, &h};
+  return mpl__pool_run(dot_item, job, sizeof *job, items, (int)p,
+                       pr && pr->fn ? &rows : NULL);
 }
 
 /* OpenBLAS's own threads split a product at boundaries that change the
@@ -240,29 +277,20 @@ static void one_blas_thread(double work) {
   if (work >= 262144.0) mpl__blas_single_thread();
 }
 
-/* Run job on p processes (in-process when p is 1). */
-static int run_job(const mpl__job *job, size_t p) {
-  if (p > job->items) p = job->items;
-  if (p > 1) return mpl__pool_run(job, (int)p);
-  mpl__queue q = {0, 0};
-  mpl__job_run(job, &q);
-  return 0;
-}
-
 /* a*b cut along k into out: the chunks' partial products in an arena
 ** scratch matrix, by p workers taking chunks as they go (in-process when
 ** p is 1), then their sum in chunk order.  out is written only once every
 ** chunk is done, so it may overlap a or b, and a failed call leaves it
 ** untouched. */
 static int dot_split_k(const mpl_mat *a, const mpl_mat *b, mpl_mat *out,
-                       size_t p) {
+                       size_t p, const mpl__progress *pr) {
   size_t m = out->rows, n = out->cols, k = a->cols;
   size_t nc = chunk_count(k);
   mpl_mat *s;
   int err = mpl__mat_alloc(&s, nc * m, n);
   if (err) return err;
-  mpl__job job = {MPL__JOB_DOT_K, *a, *b, *s, nc, 0};
-  err = run_job(&job, p);
+  dot_job job = {DOT_K, *a, *b, *s, 0};
+  err = run_job(&job, nc, p, pr);
   if (!err) {
     double *acc = s->data;
     size_t mn = m * n;
@@ -283,6 +311,11 @@ static int shared(const mpl_mat *m) {
 }
 
 int mpl_dot(const mpl_mat *a, const mpl_mat *b, mpl_mat *out, int procs) {
+  return mpl__dot_progress(a, b, out, procs, NULL);
+}
+
+int mpl__dot_progress(const mpl_mat *a, const mpl_mat *b, mpl_mat *out,
+                      int procs, const mpl__progress *pr) {
   int err = mpl__dot_check(a, b, out);
   if (err) return err;
   if (!out) return MPL_EINVAL;
@@ -292,7 +325,7 @@ int mpl_dot(const mpl_mat *a, const mpl_mat *b, mpl_mat *out, int procs) {
   double flops = 2.0 * (double)m * (double)n * (double)k;
   int split_k = split_along_k(m, n, k);
   int parallel = procs > 1 && (m > 1 || split_k) &&
-                 flops >= mpl__parallel_min_flops && !mpl__pool_disabled();
+                 flops >= mpl__parallel_min_flops && mpl__may(MPL__MAY_POOL);
   if (parallel && mpl__blas_or_die()->get_parallel() == 2) {
     mpl__set_errmsg("parallel calls need OpenBLAS built with pthreads; this "
                     "one uses OpenMP, which can hang after fork (use procs = 1)");
@@ -307,7 +340,7 @@ int mpl_dot(const mpl_mat *a, const mpl_mat *b, mpl_mat *out, int procs) {
   if ((err = blas_ready(b, avoid, parallel, &ub, &tb)) != 0) goto done;
   size_t p = parallel ? (size_t)(procs > MPL_MAX_PROCS ? MPL_MAX_PROCS : procs) : 1;
   if (split_k) {
-    err = dot_split_k(ua, ub, out, p);
+    err = dot_split_k(ua, ub, out, p, pr);
     goto done;
   }
   if (!blas_layout(out, &t, &ld) || (parallel && !shared(out))) {
@@ -315,8 +348,8 @@ int mpl_dot(const mpl_mat *a, const mpl_mat *b, mpl_mat *out, int procs) {
     uo = to;
   }
   size_t step = mpl__dot_block_rows(m);
-  mpl__job job = {MPL__JOB_DOT, *ua, *ub, *uo, (m + step - 1) / step, step};
-  err = run_job(&job, p);
+  dot_job job = {DOT, *ua, *ub, *uo, step};
+  err = run_job(&job, (m + step - 1) / step, p, pr);
   if (!err && to) err = mpl_mat_assign(out, to);
 done:
   mpl_mat_release(ta);

@@ -129,6 +129,18 @@ static void direct(const job *j, const double *x, ptrdiff_t xs,
   }
 }
 
+/* Elements [k, k + m) of x (stride *xs): in place when the stride is 0
+** or 1, else gathered into buf (and *xs set to 1). */
+static const double *chunk_of(const double *x, ptrdiff_t *xs, size_t k,
+                              size_t m, double *buf) {
+  if (*xs == 0) return x;
+  if (*xs == 1) return x + k;
+  const double *s = x + (ptrdiff_t)k * *xs;
+  for (size_t i = 0; i < m; i++) buf[i] = s[(ptrdiff_t)i * *xs];
+  *xs = 1;
+  return buf;
+}
+
 /* One row of n elements starting at x, y, o (strides from the job). */
 static void row_run(const job *j, const double *x, const double *y,
                     double *o, size_t n) {
@@ -141,26 +153,9 @@ static void row_run(const job *j, const double *x, const double *y,
   double bx[CHUNK], by[CHUNK], bo[CHUNK];
   for (size_t k = 0; k < n; k += CHUNK) {
     size_t m = n - k < CHUNK ? n - k : CHUNK;
-    const double *px = x, *py = y;
     ptrdiff_t pxs = xs, pys = ys;
-    if (xs == 1) {
-      px = x + k;
-    } else if (xs != 0) {
-      const double *s = x + (ptrdiff_t)k * xs;
-      for (size_t i = 0; i < m; i++) bx[i] = s[(ptrdiff_t)i * xs];
-      px = bx;
-      pxs = 1;
-    }
-    if (j->binary) {
-      if (ys == 1) {
-        py = y + k;
-      } else if (ys != 0) {
-        const double *s = y + (ptrdiff_t)k * ys;
-        for (size_t i = 0; i < m; i++) by[i] = s[(ptrdiff_t)i * ys];
-        py = by;
-        pys = 1;
-      }
-    }
+    const double *px = chunk_of(x, &pxs, k, m, bx), *py = y;
+    if (j->binary) py = chunk_of(y, &pys, k, m, by);
     double *po = os == 1 ? o + k : bo;
     direct(j, px, pxs, py, pys, po, m, 0);
     if (os != 1) {

@@ -18,6 +18,11 @@
 ** takes another once mpl_interrupt() was called (with one thread too), so
 ** Ctrl-C stops a long loop within milliseconds: mpl__parfor then returns
 ** MPL_EINTR, the range only partly done.
+**
+** mpl__par_tasks is the one way src/ starts threads for a call (besides
+** the arena's idle-memory reaper): mpl__parfor runs its loop on it, and
+** the file loaders (csv.c: segments of a text file parsed at once; npy.c:
+** the tail of a large fill) give it their few fixed tasks.
 */
 #include <pthread.h>
 #include <signal.h>
@@ -26,7 +31,7 @@
 
 #include "arith.h"
 
-#define MAX_PARTS 64
+#define MAX_PARTS MPL__MAX_TASKS
 #define CHUNKS_PER_PART 8
 #define CHUNK_GRAINS 4 /* largest chunk, in grains: Ctrl-C waits for one */
 
@@ -52,6 +57,25 @@ static void *worker(void *arg) {
   return NULL;
 }
 
+static void loop_task(void *ctx, size_t k) {
+  (void)k;
+  worker(ctx);
+}
+
+/* One task of mpl__par_tasks and its thread. */
+typedef struct task {
+  mpl__task_fn fn;
+  void *ctx;
+  size_t k;
+  pthread_t tid;
+} task;
+
+static void *run_task(void *arg) {
+  task *t = arg;
+  t->fn(t->ctx, t->k);
+  return NULL;
+}
+
 /* The online CPUs, asked once (sysconf reads a file each time). */
 static long online_cpus(void) {
   static atomic_long cpus;
@@ -68,7 +92,7 @@ int mpl__parfor_parts(size_t n, size_t grain) {
   if (grain == 0) grain = 1;
   size_t most = n / grain;
   if (most < 2) return 1; /* too little work: decided before any syscall */
-  if (mpl__pool_disabled()) return 1; /* a mat.map worker: cores are taken */
+  if (!mpl__may(MPL__MAY_THREADS)) return 1; /* e.g. a mat.map worker */
   long cpus = online_cpus();
   long parts = mpl_procs();
   if (parts > cpus) parts = cpus;
@@ -95,16 +119,28 @@ int mpl__parfor(size_t n, size_t grain, size_t align, mpl__range_fn fn,
     worker(&l);
     return mpl__interrupt_check();
   }
-  pthread_t tid[MAX_PARTS];
-  int started[MAX_PARTS] = {0};
+  /* a thread that cannot be made leaves its chunks to the others */
+  mpl__par_tasks((size_t)parts, loop_task, &l);
+  return mpl__interrupt_check();
+}
+
+void mpl__par_tasks(size_t n, mpl__task_fn fn, void *ctx) {
+  if (n > MPL__MAX_TASKS) n = MPL__MAX_TASKS;
+  task t[MPL__MAX_TASKS];
+  int started[MPL__MAX_TASKS] = {0};
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
-  for (int k = 1; k < parts; k++)
-    started[k] = pthread_create(&tid[k], NULL, worker, &l) == 0;
+  for (size_t k = 1; k < n; k++) {
+    t[k] = (task){.fn = fn, .ctx = ctx, .k = k};
+    started[k] = pthread_create(&t[k].tid, NULL, run_task, &t[k]) == 0;
+  }
   pthread_sigmask(SIG_SETMASK, &old, NULL);
-  worker(&l); /* this thread takes chunks too, and any left over */
-  for (int k = 1; k < parts; k++)
-    if (started[k]) pthread_join(tid[k], NULL);
-  return mpl__interrupt_check();
+  if (n > 0) fn(ctx, 0);
+  for (size_t k = 1; k < n; k++) {
+    if (started[k])
+      pthread_join(t[k].tid, NULL);
+    else
+      fn(ctx, k);
+  }
 }

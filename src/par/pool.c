@@ -1,6 +1,5 @@
 /*
-** pool.c: the persistent pool of worker processes; the only code that
-** forks.
+** pool.c: the persistent pool of worker processes that runs products.
 **
 ** DESIGN
 ** Shape.  The first time the pool is wanted (when the `mat` module is
@@ -12,15 +11,17 @@
 ** caller.  The arena is mapped before the forkserver exists, so every
 ** worker sees every matrix, whenever it was made, at the same address.
 **
-** Dispatch.  The caller writes the job (matrix geometry and how it is cut
-** into items, see dot.c: a few hundred bytes) once into the control block,
+** Dispatch.  A job is an operation (a function every worker has, as a
+** fork of the caller), its argument (for products, dot.c: the matrices'
+** geometry and how the product is cut into items, a few hundred bytes)
+** and its number of items.  The caller writes it once into the control block,
 ** resets the job's queue of items and bumps the `post` counter of each
 ** worker's slot; the worker, spinning on that counter for a while after
 ** each job and sleeping on it (futex) after that, marks the job `taken`,
-** runs items from the queue with single-threaded OpenBLAS straight into
-** the shared result until none is left, and publishes `done`.  A hot pool
-*therefore dispatches through shared memory
-** with no system call; only a sleeping party costs a futex wake.  The
+** runs items from the queue (for products: single-threaded OpenBLAS
+** straight into the shared result) until none is left, and publishes
+** `done`.  A hot pool therefore dispatches through shared memory with no
+** system call; only a sleeping party costs a futex wake.  The
 ** caller does not compute a share itself: it waits (briefly spinning, then
 ** sleeping in 50 ms futex waits), so it stays responsive to Ctrl-C and to
 ** dying workers whatever the size of the job.
@@ -33,7 +34,8 @@
 ** (killed while idle) took no item, so the others' work is complete: it is
 ** not an error: items nobody took are run by the caller, and the
 ** forkserver forks a worker into the dead one's slot; a worker already
-** known dead is replaced that way before the job is posted.  Ctrl-C (mpl_interrupt) is handled the same way:
+** known dead is replaced that way before the job is posted.  Ctrl-C
+*(mpl_interrupt) is handled the same way:
 ** the workers are killed mid-job and forked afresh on the next call, which
 ** is cheap from the small forkserver.  Workers carry PR_SET_PDEATHSIG to
 ** their (single-threaded) forkserver; the forkserver sees its creator die
@@ -45,7 +47,8 @@
 ** terminal's Ctrl-C goes to the caller only.
 **
 ** Forked children of the caller (a fork of the host, mat.map's workers)
-** inherit none of this: their parallel calls run in-process.
+** inherit none of this: their worker context (fork.c) does not allow the
+** pool, and their parallel calls run in-process.
 */
 #include <errno.h>
 #include <fcntl.h>
@@ -96,11 +99,24 @@ typedef struct slot {
   _Atomic int32_t dead_pid;  /* the worker `death` is about */
 } __attribute__((aligned(64))) slot;
 
+/* A job: an operation, its argument (a copy) and its number of items. */
+typedef struct job {
+  mpl__op op;
+  size_t items;
+  _Alignas(max_align_t) unsigned char arg[MPL__OP_ARG_MAX];
+} job;
+
+/* The items of a job, taken one at a time by its participants. */
+typedef struct queue {
+  _Atomic size_t next;     /* items taken */
+  _Atomic size_t finished; /* items done */
+} queue;
+
 typedef struct ctl {
   _Atomic uint32_t waiting; /* the caller sleeps on `wake` */
   _Atomic uint32_t wake;    /* bumped by finishing workers and deaths */
-  mpl__job job;             /* the job posted last */
-  mpl__queue queue;         /* its items */
+  job job;                  /* the job posted last */
+  queue queue;              /* its items */
   slot slots[MPL_MAX_PROCS];
 } ctl;
 
@@ -132,15 +148,10 @@ static atomic_uint interrupted;
 static atomic_uint interrupts;      /* mpl_interrupt() calls so far */
 static atomic_uint interrupts_used; /* that count when one became an error */
 
-/* This process's pid, refreshed after fork: asking the kernel on every
-** product would cost a system call each time. */
-static pid_t self_pid;
-static atomic_int forbidden; /* set in mat.map's workers */
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 static void pool_after_fork(void);
 
 static void register_atfork(void) {
-  self_pid = getpid();
   pthread_atfork(NULL, NULL, pool_after_fork);
 }
 
@@ -184,6 +195,34 @@ static void cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_ia32_pause();
 #endif
+}
+
+/* The caller's view of a job's progress: the hook and when it was called
+** last (see mpl__progress). */
+typedef struct watch {
+  const mpl__progress *pr;
+  long last;
+} watch;
+
+/* Call the progress hook with the items done so far, if it is set and was
+** not called in the last MPL__PROGRESS_MS. */
+static void tick(watch *w, const job *j, queue *q) {
+  if (!w || !w->pr || !w->pr->fn) return;
+  long now = mpl__now_ns();
+  if (now - w->last < MPL__PROGRESS_MS * 1000000L) return;
+  w->last = now;
+  w->pr->fn(w->pr->ctx, atomic_load(&q->finished), j->items);
+}
+
+/* Run the job's items taken from q in this process, until none is left;
+** the caller (w set) looks at its progress hook between items. */
+static void run_items(const job *j, queue *q, watch *w) {
+  size_t i;
+  while ((i = atomic_fetch_add(&q->next, 1)) < j->items) {
+    j->op(j->arg, i);
+    atomic_fetch_add(&q->finished, 1);
+    tick(w, j, q);
+  }
 }
 
 /* ---------------------------------------------------------------------- */
@@ -233,8 +272,8 @@ static void worker_main(ctl *c, int w, pid_t server) {
     }
     last = atomic_load(&s->post);
     atomic_store(&s->taken, last);
-    mpl__job job = c->job;
-    mpl__job_run(&job, &c->queue);
+    job j = c->job;
+    run_items(&j, &c->queue, NULL);
     atomic_store(&s->done, last);
     if (atomic_load(&c->waiting)) {
       atomic_fetch_add(&c->wake, 1);
@@ -289,18 +328,14 @@ static int spawn(ctl *c, int *count, int n, pid_t self) {
     atomic_store(&s->sleeping, 0);
     atomic_store(&s->done, atomic_load(&s->post));
     atomic_store(&s->taken, atomic_load(&s->post));
-    pid_t pid = fork();
+    pid_t pid = mpl__fork(MPL__FORK_POOL_WORKER);
     if (pid < 0) {
       int e = errno;
       stop_workers(c, count);
       return e;
     }
     if (pid == 0) {
-      if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != self) _exit(0);
       closefrom(3); /* the forkserver's socket and signalfd */
-      sigset_t none;
-      sigemptyset(&none);
-      sigprocmask(SIG_SETMASK, &none, NULL);
       worker_main(c, w, self);
     }
     atomic_store(&s->pid, pid);
@@ -407,9 +442,11 @@ static void forget_server(void) {
   P.nworkers = 0;
 }
 
-/* In a child forked from the owner: the pool is the parent's. */
+/* In a child forked from the owner: the pool is the parent's, and so are
+** the cores; the child's products and loops run in it alone (and in its
+** own children). */
 static void pool_after_fork(void) {
-  self_pid = getpid();
+  if (P.owner != 0) mpl__context_drop(MPL__MAY_POOL | MPL__MAY_THREADS);
   pthread_mutex_init(&P.lock, NULL);
   if (P.zsock >= 0) close(P.zsock);
   if (P.zpidfd >= 0) close(P.zpidfd);
@@ -418,16 +455,16 @@ static void pool_after_fork(void) {
   P.nworkers = 0;
 }
 
-void mpl__pool_forbid(void) { atomic_store(&forbidden, 1); }
-
-int mpl__pool_disabled(void) {
-  if (atomic_load(&forbidden)) return 1;
+/* Whether this process may run products on the pool (the worker
+** context); the fork handler that keeps a child off its parent's pool is
+** registered on the first look. */
+static int pool_allowed(void) {
   pthread_once(&atfork_once, register_atfork);
-  return P.owner != 0 && P.owner != self_pid;
+  return mpl__may(MPL__MAY_POOL);
 }
 
-/* Fork the forkserver with every signal blocked, so no handler of the
-** host runs in it; called with the lock held. */
+/* Fork the forkserver (through mpl__fork, so no handler of the host runs
+** in it); called with the lock held. */
 static int start_server(void) {
   pthread_once(&atfork_once, register_atfork);
   if (!mpl__blas()) return MPL_ESYS; /* workers inherit OpenBLAS too */
@@ -448,26 +485,15 @@ static int start_server(void) {
     mpl__set_errmsg("cannot create the pool's socket: %s", strerror(errno));
     return MPL_ESYS;
   }
-  /* Text the host buffered must not be inherited: the child never writes
-  ** it, but a copy in its buffers is one flush away from a duplicate. */
-  fflush(NULL);
-  sigset_t all, old;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &old);
+  /* The creator's death shows as EOF on the socket (the kernel closes its
+  ** end) and as a changed parent (see fork.c on PR_SET_PDEATHSIG). */
   pid_t creator = getpid();
-  pid_t pid = fork();
+  pid_t pid = mpl__fork(MPL__FORK_SERVER);
   if (pid == 0) {
-    /* No PR_SET_PDEATHSIG here: it fires when the creating *thread* ends,
-    ** and a host thread that opened a Lua state may well end while the
-    ** process goes on.  The creator's death shows as EOF on the socket
-    ** (the kernel closes its end) and as a changed parent. */
     close(sv[0]);
-    if (getppid() != creator) _exit(0);
-    for (int sig = 1; sig < NSIG; sig++) signal(sig, SIG_DFL);
     server_main(P.c, sv[1], creator); /* keeps every signal blocked */
   }
   int e = errno;
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
   close(sv[1]);
   if (pid < 0) {
     close(sv[0]);
@@ -553,7 +579,7 @@ static void stop_all(void) {
 }
 
 int mpl__pool_prepare(void) {
-  if (mpl__pool_disabled()) return 0;
+  if (!pool_allowed()) return 0;
   pthread_mutex_lock(&P.lock);
   int err = 0;
   if (P.zpid <= 0 || !server_alive()) {
@@ -565,7 +591,7 @@ int mpl__pool_prepare(void) {
 }
 
 int mpl__pool_start(int n) {
-  if (mpl__pool_disabled() || n < 1) return 0;
+  if (!pool_allowed() || n < 1) return 0;
   pthread_mutex_lock(&P.lock);
   int err = ensure_workers(n);
   pthread_mutex_unlock(&P.lock);
@@ -574,7 +600,7 @@ int mpl__pool_start(int n) {
 
 int mpl__pool_pids(int *pids, int max) {
   int k = 0;
-  if (mpl__pool_disabled()) return 0;
+  if (!pool_allowed()) return 0;
   pthread_mutex_lock(&P.lock);
   for (int w = 0; P.c && w < P.nworkers && k < max; w++) {
     pid_t pid = atomic_load(&P.c->slots[w].pid);
@@ -612,13 +638,14 @@ static int through(int w, int *lost) {
   return MPL_EWORKER;
 }
 
-/* Wait until workers 0..n-1 are through with their job; a death with the
-** job in hand, the end of the forkserver or an interrupt ends the wait
-** with an error instead. */
-static int wait_done(int n, int *lost) {
+/* Wait until workers 0..n-1 are through with their job, calling the
+** progress hook on the way; a death with the job in hand, the end of the
+** forkserver or an interrupt ends the wait with an error instead. */
+static int wait_done(int n, int *lost, watch *wt) {
   ctl *c = P.c;
   long t0 = mpl__now_ns();
   for (;;) {
+    tick(wt, &c->job, &c->queue);
     uint32_t w0 = atomic_load(&c->wake);
     int pending = 0;
     for (int w = 0; w < n; w++) {
@@ -649,23 +676,17 @@ static int wait_done(int n, int *lost) {
 }
 
 /* Run a job's items in-process. */
-static int run_here(const mpl__job *job) {
-  mpl__queue q = {0, 0};
-  mpl__job_run(job, &q);
+static int run_here(const job *j, watch *w) {
+  queue q = {0, 0};
+  run_items(j, &q, w);
   return 0;
 }
 
-int mpl__pool_run(const mpl__job *job, int n) {
-  if (n <= 1 || mpl__pool_disabled()) return run_here(job);
-  if (pthread_mutex_trylock(&P.lock) != 0) return run_here(job);
-  mpl__interrupt_clear();
-  int err = ensure_workers(n), lost = 0;
-  if (err) {
-    pthread_mutex_unlock(&P.lock);
-    return err;
-  }
+/* Post the job in the control block to workers 0..n-1 and wait for them;
+** called with the lock held and the workers ready. */
+static int post_and_wait(int n, watch *wt) {
   ctl *c = P.c;
-  c->job = *job;
+  int lost = 0;
   atomic_store(&c->queue.next, 0);
   atomic_store(&c->queue.finished, 0);
   for (int w = 0; w < n; w++) {
@@ -673,10 +694,31 @@ int mpl__pool_run(const mpl__job *job, int n) {
     P.seq[w] = atomic_fetch_add(&s->post, 1) + 1;
     if (atomic_load(&s->sleeping)) futex_wake(&s->post);
   }
-  err = wait_done(n, &lost);
+  int err = wait_done(n, &lost, wt);
   if (err) stop_all(); /* the others are mid-job: stop them now */
   else if (lost)
-    mpl__job_run(&c->job, &c->queue); /* items nobody took */
+    run_items(&c->job, &c->queue, wt); /* items nobody took */
+  return err;
+}
+
+int mpl__pool_run(mpl__op op, const void *arg, size_t arg_len, size_t items,
+                  int n, const mpl__progress *pr) {
+  job j = {op, items, {0}};
+  watch w = {pr, mpl__now_ns()};
+  if (arg_len > sizeof j.arg) {
+    mpl__set_errmsg("a pooled operation's argument is too large");
+    return MPL_EINVAL;
+  }
+  memcpy(j.arg, arg, arg_len);
+  if ((size_t)n > items) n = (int)items;
+  if (n <= 1 || !pool_allowed()) return run_here(&j, &w);
+  if (pthread_mutex_trylock(&P.lock) != 0) return run_here(&j, &w);
+  mpl__interrupt_clear();
+  int err = ensure_workers(n);
+  if (!err) {
+    P.c->job = j;
+    err = post_and_wait(n, &w);
+  }
   pthread_mutex_unlock(&P.lock);
   return err;
 }

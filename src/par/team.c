@@ -9,14 +9,12 @@
 ** all there, copy-on-write, and the arena (and any other shared mapping)
 ** at the same address.  Nothing is sent to start the work.
 **
-** Forking.  fork() with every signal blocked (no handler of the host can
-** run in a child half set up), after fflush(NULL) (a child must not print
-** the parent's buffered output again).  The child sets PR_SET_PDEATHSIG
-** to SIGKILL and checks that its parent is still the caller (the call is
-** synchronous, so the forking thread outlives the team), resets every
-** handler to the default and ignores SIGINT (the caller handles Ctrl-C and
-** stops the team), closes the other workers' descriptors, unblocks
-** signals and then waits at a gate in the control block until the caller
+** Forking.  Through mpl__fork (fork.c: signals blocked around the fork,
+** stdio flushed; in the child PR_SET_PDEATHSIG, a check that the parent
+** is still the caller, handlers reset with SIGINT ignored, a worker
+** context without pool or threads).  The call is synchronous, so the
+** forking thread outlives the team.  The child closes the other workers'
+** descriptors and then waits at a gate in the control block until the caller
 ** has forked everyone and holds a pidfd of each: so a failure to start the
 ** team stops children that have run no user code, and no child can exit
 ** (and be reaped by a host that ignores SIGCHLD) before the caller can
@@ -77,10 +75,6 @@
 
 #include "team.h"
 
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23
-#endif
-
 #define FRAME_MAGIC 0x4d6c706du       /* "mplM" little-endian */
 #define FLUSH_BYTES ((size_t)64 << 10) /* a worker writes when this piled up */
 #define FLUSH_NS 20000000L             /* ... or this long passed */
@@ -88,7 +82,6 @@
 #define READ_MAX ((size_t)4 << 20)     /* per pipe per wakeup: fairness */
 #define MAX_FRAME ((uint64_t)1 << 40)
 #define POLL_MS 50
-#define CHECK_AVAIL_MIN ((size_t)32 << 20)
 
 typedef struct frame_hdr {
   uint32_t magic, kind;
@@ -111,9 +104,7 @@ typedef struct ctl {
 
 typedef struct region {
   atomic_long refs;
-  char *base;
-  size_t size;
-  int fd;
+  mpl__region m; /* the memfd and its mapping */
   pid_t owner;
 } region;
 
@@ -147,11 +138,6 @@ struct mpl__team {
   long last_flush;
 };
 
-static size_t page_size(void) {
-  long pg = sysconf(_SC_PAGESIZE);
-  return pg > 0 ? (size_t)pg : 4096;
-}
-
 static size_t round_up(size_t x, size_t a) { return (x + a - 1) / a * a; }
 
 /* ---------------------------------------------------------------------- */
@@ -163,36 +149,23 @@ static size_t round_up(size_t x, size_t a) { return (x + a - 1) / a * a; }
 static region *region_new(void) {
   region *r = malloc(sizeof *r);
   if (!r) return NULL;
-  int fd = memfd_create("mpl-map-results", MFD_CLOEXEC);
-  if (fd < 0) {
+  long pages = sysconf(_SC_PHYS_PAGES);
+  size_t pg = mpl__page_size();
+  size_t size = pages > 0 ? 2 * (size_t)pages * pg : ((size_t)16 << 30);
+  if (mpl__region_map(&r->m, "mpl-map-results", size, (size_t)64 << 20)) {
+    int e = errno;
     free(r);
+    errno = e;
     return NULL;
   }
-  long pages = sysconf(_SC_PHYS_PAGES);
-  size_t pg = page_size();
-  size_t size = pages > 0 ? 2 * (size_t)pages * pg : ((size_t)16 << 30);
-  for (; size >= ((size_t)64 << 20); size /= 2) {
-    size = round_up(size, pg);
-    if (ftruncate(fd, (off_t)size) != 0) continue;
-    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-                   MAP_SHARED | MAP_NORESERVE, fd, 0);
-    if (p == MAP_FAILED) continue;
-    atomic_init(&r->refs, 1);
-    r->base = p;
-    r->size = size;
-    r->fd = fd;
-    r->owner = getpid();
-    return r;
-  }
-  close(fd);
-  free(r);
-  return NULL;
+  atomic_init(&r->refs, 1);
+  r->owner = getpid();
+  return r;
 }
 
 static void region_unref(region *r) {
   if (r && atomic_fetch_sub(&r->refs, 1) == 1) {
-    munmap(r->base, r->size);
-    close(r->fd);
+    mpl__region_unmap(&r->m);
     free(r);
   }
 }
@@ -202,12 +175,8 @@ static void region_unref(region *r) {
 ** punch the caller's results), then drop the region reference. */
 static void region_release(mpl__storage *st) {
   region *r = st->ctx;
-  if (getpid() == r->owner) {
-    size_t len = round_up(st->bytes, page_size());
-    if (fallocate(r->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-                  (off_t)st->fd_off, (off_t)len) != 0)
-      (void)madvise(r->base + st->fd_off, len, MADV_REMOVE);
-  }
+  if (getpid() == r->owner)
+    mpl__region_punch(&r->m, st->fd_off, round_up(st->bytes, mpl__page_size()));
   region_unref(r);
 }
 
@@ -293,27 +262,19 @@ void mpl__team_running(mpl__team *t, size_t item) {
 }
 
 int mpl__team_reserve(mpl__team *t, size_t bytes, size_t *off, void **p) {
-  region *r = t->rg;
-  size_t len = round_up(bytes ? bytes : 1, page_size());
+  mpl__region *r = &t->rg->m;
+  size_t len = round_up(bytes ? bytes : 1, mpl__page_size());
   if (len < bytes) return MPL_ENOMEM; /* overflow */
   uint64_t o = atomic_fetch_add(&t->c->rtop, len);
   if (o > r->size || len > r->size - o) return MPL_ENOMEM;
-  if (len >= CHECK_AVAIL_MIN && len > mpl__mem_available()) return MPL_ENOMEM;
-  char *at = r->base + o;
-  for (;;) {
-    if (madvise(at, len, MADV_POPULATE_WRITE) == 0) break;
-    if (errno == EINTR) continue;
-    if (errno == EINVAL) { /* a kernel older than 5.14 */
-      if (fallocate(r->fd, 0, (off_t)o, (off_t)len) == 0) break;
-      if (errno == EINTR) continue;
-    }
+  if (mpl__region_too_much(len)) return MPL_ENOMEM;
+  if (mpl__region_populate(r, (size_t)o, len) != 0) {
     /* give back what was populated: the region may outlive the call */
-    (void)fallocate(r->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-                    (off_t)o, (off_t)len);
+    mpl__region_punch(r, (size_t)o, len);
     return MPL_ENOMEM;
   }
   *off = (size_t)o;
-  *p = at;
+  *p = r->base + o;
   return 0;
 }
 
@@ -322,21 +283,12 @@ int mpl__team_reserve(mpl__team *t, size_t bytes, size_t *off, void **p) {
 ** is left, and leave with _exit. */
 static void child_main(mpl__team *t, int w, int rfd, int wfd,
                        mpl__team_body body, void *ctx, pid_t parent) {
-  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(127);
-  for (int sig = 1; sig < NSIG; sig++) {
-    if (sig == SIGKILL || sig == SIGSTOP) continue;
-    signal(sig, sig == SIGINT ? SIG_IGN : SIG_DFL);
-  }
   for (int k = 0; k < w; k++) {
     close(t->w[k].rfd);
     close(t->w[k].pidfd);
   }
   close(rfd);
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, NULL);
   prctl(PR_SET_NAME, "mpl-map");
-  mpl__pool_forbid(); /* products here run in-process */
   ctl *c = t->c;
   while (atomic_load(&c->go) == 0) {
     mpl__futex_wait_ms(&c->go, 0, 100);
@@ -452,8 +404,8 @@ static mpl__team *team_alloc(size_t n, int procs) {
 /* What the workers share with the caller before the fork: the control
 ** block and the results region.  On failure the caller frees the team. */
 static int team_map_shared(mpl__team *t, size_t chunk) {
-  t->cbytes =
-      round_up(sizeof(ctl) + (size_t)t->procs * sizeof(wslot), page_size());
+  t->cbytes = round_up(sizeof(ctl) + (size_t)t->procs * sizeof(wslot),
+                       mpl__page_size());
   void *m = mmap(NULL, t->cbytes, PROT_READ | PROT_WRITE,
                  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (m == MAP_FAILED) {
@@ -483,7 +435,7 @@ static const char *start_one(mpl__team *t, int i, mpl__team_body body,
     return "cannot create a pipe";
   }
   (void)fcntl(p[1], F_SETPIPE_SZ, 256 << 10); /* fewer wakeups; best effort */
-  pid_t pid = fork();
+  pid_t pid = mpl__fork(MPL__FORK_TEAM_WORKER);
   if (pid == 0) child_main(t, i, p[0], p[1], body, ctx, self);
   *e = errno;
   close(p[1]);
@@ -504,21 +456,15 @@ static const char *start_one(mpl__team *t, int i, mpl__team_body body,
   return NULL;
 }
 
-/* Fork every worker with all signals blocked (a child must not run the
-** caller's handlers before it resets them) and stdio flushed (it must not
-** print the caller's buffered output).  Returns MPL_ESYS with the message
-** set when one could not start; the caller then aborts the start. */
+/* Fork every worker (through mpl__fork: signals and stdio are its
+** concern).  Returns MPL_ESYS with the message set when one could not
+** start; the caller then aborts the start. */
 static int fork_workers(mpl__team *t, mpl__team_body body, void *ctx) {
-  fflush(NULL);
-  sigset_t all, old;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &old);
   pid_t self = getpid();
   const char *what = NULL;
   int e = 0;
   for (int i = 0; i < t->procs && !what; i++)
     what = start_one(t, i, body, ctx, self, &e);
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
   if (!what) return 0;
   if (strcmp(what, "cannot create a pipe") == 0)
     mpl__set_errmsg("cannot create a pipe: %s", strerror(e));
@@ -748,12 +694,12 @@ int mpl__team_result_mat(mpl__team *t, mpl_mat **out, size_t off,
   if (err) return err;
   region *r = t->rg;
   uint64_t top = atomic_load(&t->c->rtop);
-  if (off % page_size() != 0 || off > r->size || bytes > r->size - off ||
-      off + bytes > top)
+  if (off % mpl__page_size() != 0 || off > r->m.size ||
+      bytes > r->m.size - off || off + bytes > top)
     return MPL_EINVAL;
   atomic_fetch_add(&r->refs, 1);
-  err = mpl__mat_external(out, (double *)(void *)(r->base + off), bytes, rows,
-                          cols, (ptrdiff_t)cols, 1, region_release, r, r->fd,
+  err = mpl__mat_external(out, (double *)(void *)(r->m.base + off), bytes, rows,
+                          cols, (ptrdiff_t)cols, 1, region_release, r, r->m.fd,
                           off);
   if (err) region_unref(r);
   return err;
