@@ -7,7 +7,7 @@
 -- the response last.  Without a file the script makes its own data (500
 -- rows, y = 2 + 0.5 x1 - 3 x2 + noise, seeded) so the fit can be checked
 -- against the coefficients that made it.  Run as a chunk (dofile), it
--- returns its results (tests/lstsq_spec.lua compares them with NumPy's).
+-- returns its results (tests/spec/lstsq_spec.lua compares them with NumPy's).
 --
 -- NumPy                                     mpl
 --   A = np.hstack([np.ones((n, 1)), X])       A = mat.hcat(1, X)

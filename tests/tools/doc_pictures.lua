@@ -7,7 +7,7 @@
 -- docs/img/name.png: at most 0.05 % of the pixels may differ (font
 -- rendering).  Every docs/img picture the page shows must come from an
 -- example.  With --update the pictures are written to docs/img instead.
--- Run by tests/plot_spec.lua; run it with --update after changing an
+-- Run by tests/spec/plot_spec.lua; run it with --update after changing an
 -- example:  build/mpl tests/tools/doc_pictures.lua . --update
 
 local function absolute(p)

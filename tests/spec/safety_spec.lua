@@ -468,7 +468,7 @@ end)
 -- measured in the script itself, for calls of about 2.5 s.
 describe("Ctrl-C in long loops over elements", function()
   -- SIGINT to `mpl -p 1 -e code` once the code marked the start of its
-  -- long call (tests/proc.lua)
+  -- long call (tests/lib/proc.lua)
   local function interrupted_run(code)
     return require("proc").interrupted_run(MPL .. " -p 1", code)
   end

@@ -1,7 +1,7 @@
 -- mat.ragged: items packed from tables and vectors, views equal to their
 -- sources, zero-copy wrapping of a values matrix, lengths, indexing,
 -- closing, and every error with its exact message.  Reading a ragged from
--- mat.map workers is in tests/map_spec.lua.
+-- mat.map workers is in tests/spec/map_spec.lua.
 local mat = require "mat"
 
 describe("mat.ragged", function()

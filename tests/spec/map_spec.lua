@@ -2,7 +2,7 @@
 -- errors with the item and the worker's traceback, reproducible random
 -- streams with a seed and distinct ones without, workers killed, exiting
 -- or interrupted, no process left behind, the progress bar.  The core
--- (src/par/team.c) has its own tests in tests/test_team.c.
+-- (src/par/team.c) has its own tests in tests/c/test_team.c.
 local mat = require "mat"
 
 local MPL = os.getenv("MPL_BIN") or "mpl"

@@ -1,5 +1,5 @@
 -- progress_spec.lua: progress bars (lua/progress.lua), as mat.map draws
--- them on a real terminal (tests/tmux.lua) and as the module behaves in a
+-- them on a real terminal (tests/lib/tmux.lua) and as the module behaves in a
 -- pipe: forced or off, cleared or kept at the end, and its line ended when
 -- an error or Ctrl-C leaves the call.  Work that must "take a while" spins
 -- on mat.clock, so its length is wall time, whatever the CPU's speed.

@@ -1,6 +1,6 @@
 # Runs one C test binary under valgrind's memcheck and fails on anything it
 # reports, in any process of the family (cmake -P, see tests/CMakeLists.txt).
-#   -DVALGRIND=... -DSUPP=tests/valgrind.supp -DLOGDIR=dir -DEXE=test_x
+#   -DVALGRIND=... -DSUPP=tests/lib/valgrind.supp -DLOGDIR=dir -DEXE=test_x
 #   -DARGS=-case,-case   (optional: the harness's "-name" skips a case)
 #
 # Every process (the harness, each forked case, the pool's forkserver and

@@ -5,8 +5,8 @@
 -- tests/fuzz/make_corpus.py); big ones are generated here in a temp dir.
 
 local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
-local HOSTILE = here .. "fuzz/hostile/"
-local CORPUS = here .. "fuzz/corpus/"
+local HOSTILE = here .. "../fuzz/hostile/"
+local CORPUS = here .. "../fuzz/corpus/"
 local MPL = os.getenv("MPL_BIN")
 
 local function shquote(s)

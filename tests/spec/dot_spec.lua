@@ -1,7 +1,7 @@
 -- mat.dot, `*`, mat.procs and mat.workers from Lua: results equal for
 -- every procs, errors with their exact messages, workers that die or are
 -- interrupted, and procs = 1 never forking.  The C side of the pool has
--- its own tests (tests/test_pool.c, tests/test_dot.c).
+-- its own tests (tests/c/test_pool.c, tests/c/test_dot.c).
 local mat = require "mat"
 
 local MPL = os.getenv("MPL_BIN") or "mpl"

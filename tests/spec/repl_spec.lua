@@ -1,6 +1,6 @@
 -- repl_spec.lua: the REPL of the real `mpl` binary on a real terminal.
 --
--- Each test runs MPL_BIN in its own tmux server (tests/tmux.lua), with
+-- Each test runs MPL_BIN in its own tmux server (tests/lib/tmux.lua), with
 -- LUA_INIT* and MPL_PROCS cleared, TERM=xterm, no inputrc and MPL_HISTORY
 -- empty unless the test names a file; after_each ends the server and every
 -- process it started, whether the test passed or not.  Waits poll with
