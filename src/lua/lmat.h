@@ -26,6 +26,8 @@ typedef struct mpl__lua_chunk {
   unsigned long len;
 } mpl__lua_chunk;
 extern const mpl__lua_chunk mpl__lua_chunks[]; /* ends with a NULL name */
+/* The reference pages docs/lua/\*.md, named "arith.md" (same layout). */
+extern const mpl__lua_chunk mpl__doc_pages[];
 
 /* The open matrix at idx, or an error naming fn.  Inside a registered
 ** function the handle is pinned: it stays valid until the function
@@ -98,5 +100,6 @@ void mpl__open_arith(lua_State *L, int mod, int mt, int methods);
 void mpl__open_linalg(lua_State *L, int mod, int mt, int methods);
 void mpl__open_map(lua_State *L, int mod, int mt, int methods);
 void mpl__open_ragged(lua_State *L, int mod, int mt, int methods);
+void mpl__open_help(lua_State *L, int mod, int mt, int methods);
 
 #endif
