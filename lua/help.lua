@@ -183,6 +183,11 @@ local function render(sec)
       out[#out + 1] = plain(l)
     end
   end
+  local kept = {}
+  for _, l in ipairs(out) do -- no runs of blank lines (markers leave some)
+    if not (l == "" and kept[#kept] == "") then kept[#kept + 1] = l end
+  end
+  out = kept
   while out[#out] == "" do out[#out] = nil end
   if #subs > 0 then
     out[#out + 1] = ""
@@ -460,9 +465,8 @@ local function only_locals(line)
   if fname then return fname end
   local names = body:match("^([^=]*)")
   names = names:gsub("<%a+>", ""):gsub("%s+", "")
-  if not names:match("^[%a_][%w_]*(,[%a_][%w_]*)*$") and
-     not names:match("^[%a_][%w_]*$") then
-    return nil
+  for n in (names .. ","):gmatch("([^,]*),") do
+    if not n:match("^[%a_][%w_]*$") then return nil end
   end
   return (names:gsub(",", ", "))
 end
