@@ -14,7 +14,8 @@
 -- with ? or \), `after` (the hint for a line of locals) and `timing`.
 local mat, C = ...
 
-local MT = debug.getregistry()["mat.matrix"]
+local REG = C.registry()
+local MT = REG["mat.matrix"]
 -- Fields a matrix has besides its methods, for the REPL's completion.
 MT.__fields = { rows = true, cols = true }
 
@@ -510,4 +511,4 @@ end
 repl.help_text = help_text
 repl.public_names = public_names
 repl.index = function() return load_pages().index end
-debug.getregistry()["mpl.repl"] = repl
+REG["mpl.repl"] = repl

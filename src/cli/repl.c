@@ -680,6 +680,26 @@ static char *history_path(int tty) {
 }
 
 /*
+** The word break characters: inside an unclosed string (a file name is
+** completed) only blanks, so a name may start with '/' or '.'.
+*/
+static char *word_breaks(void) {
+  static char in_string[] = " \t\n";
+  char quote = 0;
+  int i;
+  for (i = 0; i < rl_point && rl_line_buffer[i] != '\0'; i++) {
+    char c = rl_line_buffer[i];
+    if (quote != 0 && c == '\\' && i + 1 < rl_point)
+      i++;
+    else if (quote != 0 && c == quote)
+      quote = 0;
+    else if (quote == 0 && (c == '"' || c == '\''))
+      quote = c;
+  }
+  return quote != 0 ? in_string : (char *)rl_basic_word_break_characters;
+}
+
+/*
 ** Readline settings: our own signal handling and completion, words that
 ** keep '.' and ':' so whole paths are completed, no LINES/COLUMNS in the
 ** environment, and the saved history.
@@ -693,6 +713,7 @@ static void setup_readline(struct repl *r) {
   rl_basic_word_break_characters = breaks;
   rl_completer_word_break_characters = breaks;
   rl_completer_quote_characters = "\"'";
+  rl_completion_word_break_hook = word_breaks;
   rl_attempted_completion_function = complete;
   rl_state.L = r->L;
   using_history();
