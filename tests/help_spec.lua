@@ -24,6 +24,18 @@ describe("help", function()
       .. "docs/design.md) for: " .. table.concat(missing, " "))
   end)
 
+  it("gives every entry a runnable example", function()
+    local index, without = repl.index(), {}
+    for _, name in ipairs(repl.public_names()) do
+      local e, has = index[name], false
+      for i = e and e.sec.from or 1, e and e.sec.to or 0 do
+        if e.sec.lines[i] == "```lua run" then has = true end
+      end
+      if e and not has then without[#without + 1] = name end
+    end
+    assert(#without == 0, "no ```lua run block in the entry of: " .. table.concat(without, " "))
+  end)
+
   it("finds an entry by value, by name and by short name", function()
     local by_value = help_of(mat.dot)
     assert.truthy(by_value:find("^mat.dot%(a, b %[, opts%]%) and a %* b\n\nThe matrix product"))
