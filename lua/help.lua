@@ -390,7 +390,7 @@ local value_text
 -- The entries of t as texts: the array part without keys, then the other
 -- keys sorted; at most MAX_ITEMS, then a count of the rest.
 local function entries(t, depth, path)
-  local items, n = {}, #t
+  local items, n = {}, rawlen(t)
   for i = 1, math.min(n, MAX_ITEMS) do
     items[#items + 1] = value_text(rawget(t, i), depth + 1, path)
   end
