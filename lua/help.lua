@@ -143,20 +143,35 @@ local function plain(s)
   return s
 end
 
--- A table row as "  cell — cell"; separator rows vanish.
-local function table_row(l)
+-- A table row's cells (plain text); nil for a separator row.
+local function table_cells(l)
   if l:match("^|[%s%-|:]+|$") then return nil end
   local cells = {}
   for c in l:gmatch("|([^|]*)") do
     c = c:match("^%s*(.-)%s*$")
     if c ~= "" then cells[#cells + 1] = plain(c) end
   end
-  return "  " .. table.concat(cells, "  —  ")
+  return cells
+end
+
+-- Append a table's rows to out, the first column padded to one width
+-- (at most 32 columns wide), the others joined with "; ".
+local function flush_table(rows, out)
+  local w = 0
+  for _, r in ipairs(rows) do
+    w = math.max(w, math.min(utf8.len(r[1] or "") or #r[1], 32))
+  end
+  for _, r in ipairs(rows) do
+    local first = r[1] or ""
+    local pad = math.max(w - (utf8.len(first) or #first), 0)
+    out[#out + 1] = "  " .. first .. string.rep(" ", pad) .. "   "
+                    .. table.concat(r, "; ", 2)
+  end
 end
 
 -- The text of a section for the terminal, and its subsections' titles.
 local function render(sec)
-  local out, fence, subs = {}, false, {}
+  local out, fence, subs, rows = {}, false, {}, {}
   local i = sec.from
   out[1] = plain(sec.head)
   out[2] = ""
@@ -179,9 +194,13 @@ local function render(sec)
       out[#out + 1] = "    " .. l
     elseif l:match("^<!%-%-") then -- a marker
     elseif l:match("^|") then
-      out[#out + 1] = table_row(l)
+      rows[#rows + 1] = table_cells(l)
     else
       out[#out + 1] = plain(l)
+    end
+    if #rows > 0 and not (sec.lines[k + 1] or ""):match("^|") then
+      flush_table(rows, out)
+      rows = {}
     end
   end
   local kept = {}
