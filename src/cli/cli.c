@@ -95,8 +95,8 @@ static int msghandler(lua_State *L) {
   if (msg == NULL) {
     if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
       return 1;
-    msg =
-        lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    msg = lua_pushfstring(L, "(error object is a %s value)",
+                          luaL_typename(L, 1));
   }
   luaL_traceback(L, L, msg, 1);
   return 1;
@@ -350,7 +350,8 @@ static int apply_procs(const struct cli_args *a) {
 ** interpreter's name is at 0 and the options at positive indices (lua's
 ** rule).
 */
-static void create_arg_table(lua_State *L, char **argv, int argc, int script) {
+static void create_arg_table(lua_State *L, char **argv, int argc,
+                             int script) {
   int i;
   lua_createtable(L, argc - (script + 1), script + 1);
   for (i = 0; i < argc; i++) {

@@ -31,11 +31,11 @@
 */
 #include <errno.h>
 #include <poll.h>
-#include <time.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <readline/history.h>
@@ -80,9 +80,9 @@ static struct {
 static volatile sig_atomic_t pending_sigint, pending_sigwinch;
 
 static const char *const keywords[] = {
-    "and",      "break",  "do",   "else", "elseif", "end",   "false", "for",
-    "function", "goto",   "if",   "in",   "local",  "nil",   "not",   "or",
-    "repeat",   "return", "then", "true", "until",  "while", NULL};
+    "and", "break", "do", "else", "elseif", "end", "false", "for",
+    "function", "goto", "if", "in", "local", "nil", "not", "or",
+    "repeat", "return", "then", "true", "until", "while", NULL};
 
 /* ---------------------------------------------------------------------
 ** Completion
@@ -155,8 +155,8 @@ found:
 ** that is a name starting with `prefix` (methods_only: whose value is a
 ** function), as `head` .. key.
 */
-static void add_keys(lua_State *L, int set, int t, int head, const char *prefix,
-                     int methods_only) {
+static void add_keys(lua_State *L, int set, int t, int head,
+                     const char *prefix, int methods_only) {
   size_t plen = strlen(prefix);
   lua_pushnil(L);
   while (lua_next(L, t) != 0) { /* key value */
@@ -229,8 +229,8 @@ static int collect_completions(lua_State *L) {
         lua_setfield(L, set, keywords[i]);
       }
     }
-    lua_pushliteral(L, ""); /* 2: head */
-    lua_pushglobaltable(L); /* 3 */
+    lua_pushliteral(L, "");      /* 2: head */
+    lua_pushglobaltable(L);      /* 3 */
     add_fields(L, set, 3, 2, text, 0);
   } else { /* path.path...(.|:)prefix */
     const char *start = text;
@@ -545,8 +545,8 @@ static int push_hook(lua_State *L, const char *name) {
   return lua_type(L, -1);
 }
 
-/* An error of a hook: its message on stderr. */
-static void report_hook_error(lua_State *L) {
+/* An error (message on top): shown on stderr, popped. */
+static void report_error(lua_State *L) {
   const char *msg = lua_tostring(L, -1);
   fflush(stdout);
   fprintf(stderr, "%s\n", msg != NULL ? msg : "(error object is not a string)");
@@ -566,7 +566,7 @@ static int call_hook(lua_State *L, const char *name) {
   }
   lua_pushvalue(L, -2);
   if (mpl__docall(L, 1, 1) != LUA_OK) {
-    report_hook_error(L);
+    report_error(L);
     return 0;
   }
   yes = lua_toboolean(L, -1);
@@ -648,15 +648,6 @@ static void print_results(struct repl *r) {
             msg != NULL ? msg : "(error object is not a string)");
     fflush(stderr);
   }
-}
-
-/* An error of an entry: its message (with traceback) on stderr. */
-static void report_error(struct repl *r) {
-  const char *msg = lua_tostring(r->L, -1);
-  fflush(stdout);
-  fprintf(stderr, "%s\n", msg != NULL ? msg : "(error object is not a string)");
-  fflush(stderr);
-  lua_pop(r->L, 1);
 }
 
 /*
@@ -789,7 +780,7 @@ void mpl__repl(lua_State *L) {
     if (status == LUA_OK)
       print_results(&r);
     else
-      report_error(&r);
+      report_error(L);
     after_entry(&r, status == LUA_OK, now() - t0);
   }
   free(r.line);
