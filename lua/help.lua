@@ -169,33 +169,36 @@ local function flush_table(rows, out)
   end
 end
 
--- The text of a section for the terminal, and its subsections' titles.
-local function render(sec)
-  local out, fence, subs, rows = {}, false, {}, {}
-  local i = sec.from
-  out[1] = plain(sec.head)
-  out[2] = ""
-  i = i + 1
-  if (sec.lines[i] or ""):match("^%s*$") then i = i + 1 end
-  local stop = sec.to
-  for k = sec.from + 1, #sec.lines do
+-- The titles of the subsections below sec (headings deeper than its own,
+-- up to the next heading of its level or above).
+local function subsections(sec)
+  local subs, fence = {}, false
+  for k = sec.to + 1, #sec.lines do
     local l = sec.lines[k]
+    if l:match("^```") then fence = not fence end
     local hashes, head = l:match("^(#+)%s+(.*)")
-    if hashes and k > sec.to then
+    if hashes and not fence then
       if #hashes <= sec.level then break end
       subs[#subs + 1] = plain(head)
     end
   end
-  for k = i, stop do
+  return subs
+end
+
+-- The text of a section for the terminal: its heading, its text with
+-- Markdown marks dropped, tables aligned, code indented, then where it
+-- comes from (and the titles of its subsections, not shown).
+local function render(sec)
+  local out, fence, rows = { plain(sec.head), "" }, false, {}
+  for k = sec.from + 1, sec.to do
     local l = sec.lines[k]
     if l:match("^```") then
       fence = not fence
     elseif fence then
       out[#out + 1] = "    " .. l
-    elseif l:match("^<!%-%-") then -- a marker
     elseif l:match("^|") then
       rows[#rows + 1] = table_cells(l)
-    else
+    elseif not l:match("^<!%-%-") then -- markers are not shown
       out[#out + 1] = plain(l)
     end
     if #rows > 0 and not (sec.lines[k + 1] or ""):match("^|") then
@@ -204,19 +207,18 @@ local function render(sec)
     end
   end
   local kept = {}
-  for _, l in ipairs(out) do -- no runs of blank lines (markers leave some)
+  for _, l in ipairs(out) do -- no runs of blank lines
     if not (l == "" and kept[#kept] == "") then kept[#kept + 1] = l end
   end
-  out = kept
-  while out[#out] == "" do out[#out] = nil end
+  while kept[#kept] == "" do kept[#kept] = nil end
+  local subs = subsections(sec)
+  kept[#kept + 1] = ""
   if #subs > 0 then
-    out[#out + 1] = ""
-    out[#out + 1] = "More in docs/lua/" .. sec.page .. ": " .. table.concat(subs, "; ")
+    kept[#kept + 1] = "More in docs/lua/" .. sec.page .. ": " .. table.concat(subs, "; ")
   else
-    out[#out + 1] = ""
-    out[#out + 1] = "(docs/lua/" .. sec.page .. ")"
+    kept[#kept + 1] = "(docs/lua/" .. sec.page .. ")"
   end
-  return table.concat(out, "\n")
+  return table.concat(kept, "\n")
 end
 
 ---------------------------------------------------------------------------
@@ -304,8 +306,9 @@ local function methods_of_matrix(m)
   local names = {}
   for k in pairs(MT.__methods) do names[#names + 1] = k end
   table.sort(names)
-  return string.format("a matrix, %dx%d: fields rows, cols; methods (help \"m:name\"):\n%s",
-                       m.rows, m.cols, wrap(names, "  ", 78))
+  local open, r, c = pcall(m.shape, m)
+  return string.format("a matrix, %s: fields rows, cols; methods (help \"m:name\"):\n%s",
+                       open and (r .. "x" .. c) or "closed", wrap(names, "  ", 78))
 end
 
 local function entry_text(name)
