@@ -316,8 +316,21 @@ local function entry_text(name)
   return render(e.sec)
 end
 
+-- The value a global name path ("a", "cfg.m") holds, or nil.
+local function global_value(path)
+  local v = _G
+  for part in path:gmatch("[^.:]+") do
+    if not part:match("^[%a_][%w_]*$") then return nil end
+    local ok, nv = pcall(function() return v[part] end)
+    if not ok or nv == nil then return nil end
+    v = nv
+  end
+  if v ~= _G then return v end
+end
+
 -- The help text for x, or nil and why there is none.
-local function help_text(n, x)
+local help_text
+function help_text(n, x)
   if n == 0 or x == mat then return overview() end
   if is_matrix(x) then return methods_of_matrix(x) end
   if type(x) == "function" then
@@ -329,6 +342,10 @@ local function help_text(n, x)
     if x:match("^%s*$") then return overview() end
     local name = resolve(x)
     if name then return entry_text(name) end
+    local v = global_value(x:match("^%s*(.-)%s*$"))
+    if v ~= nil and (is_matrix(v) or type(v) == "function") then
+      return help_text(1, v)
+    end
     for _, t in ipairs(load_pages().topics) do
       local stem = t.page:gsub("%.md$", "")
       if x == stem or x == t.page then

@@ -53,6 +53,9 @@ describe("help", function()
     local m = help_of(mat.zeros(2, 3))
     assert.truthy(m:find("^a matrix, 2x3: fields rows, cols; methods"))
     assert.truthy(m:find(" totable ", 1, true))
+    _G.help_matrix_global = mat.zeros(2, 3)
+    assert.are.equal(m, help_of("help_matrix_global"))   -- ?name of a variable
+    _G.help_matrix_global = nil
     local closed = mat.eye(2)
     closed:close()
     assert.truthy(help_of(closed):find("^a matrix, closed: fields rows, cols"))
