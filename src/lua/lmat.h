@@ -28,6 +28,8 @@ typedef struct mpl__lua_chunk {
 extern const mpl__lua_chunk mpl__lua_chunks[]; /* ends with a NULL name */
 /* The reference pages docs/lua/\*.md, named "arith.md" (same layout). */
 extern const mpl__lua_chunk mpl__doc_pages[];
+/* Lua parts compiled on first use, lua/lazy/\*.lua ("=mat/lazy/help.lua"). */
+extern const mpl__lua_chunk mpl__lua_lazy[];
 
 /* The open matrix at idx, or an error naming fn.  Inside a registered
 ** function the handle is pinned: it stays valid until the function
