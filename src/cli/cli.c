@@ -35,11 +35,12 @@
 
 /* What collect_args found on the command line. */
 enum {
-  HAS_ERROR = 1, /* bad option: print the usage */
-  HAS_I = 2,     /* -i */
-  HAS_V = 4,     /* -v (also implied by -i) */
-  HAS_E = 8,     /* -e */
-  HAS_NOENV = 16 /* -E */
+  HAS_ERROR = 1,  /* bad option: print the usage */
+  HAS_I = 2,      /* -i */
+  HAS_V = 4,      /* -v (also implied by -i) */
+  HAS_E = 8,      /* -e */
+  HAS_NOENV = 16, /* -E */
+  HAS_HELP = 32   /* -h, --help */
 };
 
 struct cli_args {
@@ -173,6 +174,23 @@ void mpl__print_version(void) {
   fflush(stdout);
 }
 
+/* The options, as the usage and --help list them (and doc/mpl.1 does:
+** spec_cli checks that they agree). */
+static const char options_text[] =
+    "usage: " PROGNAME " [options] [script [args]]\n"
+    "Available options are:\n"
+    "  -e stat   execute string 'stat'\n"
+    "  -i        enter interactive mode after executing 'script'\n"
+    "  -l mod    require library 'mod' into global 'mod'\n"
+    "  -l g=mod  require library 'mod' into global 'g'\n"
+    "  -p N      use N worker processes by default (--procs N)\n"
+    "  -v        show version information\n"
+    "  -E        ignore LUA_INIT, LUA_PATH and LUA_CPATH\n"
+    "  -W        turn warnings on\n"
+    "  -h        show this help (--help)\n"
+    "  --        stop handling options\n"
+    "  -         stop handling options and execute stdin\n";
+
 /*
 ** Usage on standard error, after saying what was wrong with `badoption`.
 */
@@ -181,26 +199,13 @@ static void print_usage(const char *badoption, int needs_arg) {
     fprintf(stderr, "%s: '%s' needs argument\n", PROGNAME, badoption);
   else
     fprintf(stderr, "%s: unrecognized option '%s'\n", PROGNAME, badoption);
-  fprintf(stderr,
-          "usage: %s [options] [script [args]]\n"
-          "Available options are:\n"
-          "  -e stat   execute string 'stat'\n"
-          "  -i        enter interactive mode after executing 'script'\n"
-          "  -l mod    require library 'mod' into global 'mod'\n"
-          "  -l g=mod  require library 'mod' into global 'g'\n"
-          "  -p N      use N worker processes by default (--procs N)\n"
-          "  -v        show version information\n"
-          "  -E        ignore LUA_INIT, LUA_PATH and LUA_CPATH\n"
-          "  -W        turn warnings on\n"
-          "  --        stop handling options\n"
-          "  -         stop handling options and execute stdin\n",
-          PROGNAME);
+  fputs(options_text, stderr);
   fflush(stderr);
 }
 
 enum { OPT_NEXT, OPT_STOP, OPT_UNKNOWN, OPT_MISSING };
 
-/* "--", "--procs=N" or "--procs N" at argv[*i] (for collect_args, which
+/* "--", "--help", "--procs=N" or "--procs N" at argv[*i] (for collect_args, which
 ** goes on at *i + 1): OPT_STOP after "--" (the script is the next
 ** argument, if any), else OPT_NEXT, OPT_UNKNOWN or OPT_MISSING. */
 static int long_option(char **argv, int *i, struct cli_args *a) {
@@ -208,6 +213,10 @@ static int long_option(char **argv, int *i, struct cli_args *a) {
   if (opt[2] == '\0') {
     a->script = argv[*i + 1] != NULL ? *i + 1 : 0;
     return OPT_STOP;
+  }
+  if (strcmp(opt, "--help") == 0) {
+    a->flags |= HAS_HELP;
+    return OPT_NEXT;
   }
   if (strncmp(opt, "--procs=", 8) == 0) {
     a->procs = opt + 8;
@@ -217,6 +226,27 @@ static int long_option(char **argv, int *i, struct cli_args *a) {
   if (argv[*i + 1] == NULL) return OPT_MISSING;
   a->procs = argv[++*i];
   return OPT_NEXT;
+}
+
+/* mpl --help: the options and the environment variables, on stdout. */
+static void print_help(void) {
+  fputs(options_text, stdout);
+  fputs(
+      "Environment variables:\n"
+      "  LUA_INIT_5_4, LUA_INIT    Lua code (or @file) run before the script\n"
+      "  LUA_PATH_5_4, LUA_PATH, LUA_CPATH_5_4, LUA_CPATH\n"
+      "                            where require looks for modules\n"
+      "  MPL_PROCS                 default worker count (1 to 4096)\n"
+      "  MPL_ARENA_SIZE            shared arena's virtual size (e.g. 64g)\n"
+      "  MPL_ARENA_RETAIN          freed memory kept for reuse (e.g. 256m)\n"
+      "  MPL_HISTORY               the prompt's history file (empty: none)\n"
+      "  OPENBLAS_CORETYPE         the OpenBLAS kernel to run\n"
+      "  OPENBLAS_NUM_THREADS      left as set; else OpenBLAS runs one thread\n"
+      "                            under ulimit -v or a small ulimit -u\n"
+      "At the prompt, ? gives an overview of mat and ?mat.dot an entry.\n"
+      "More: man mpl.\n",
+      stdout);
+  fflush(stdout);
 }
 
 /*
@@ -242,6 +272,10 @@ static void collect_args(char **argv, struct cli_args *a) {
     }
     case '\0': /* "-": the script is stdin */
       return;
+    case 'h':
+      if (opt[2] != '\0') goto unknown;
+      a->flags |= HAS_HELP;
+      break;
     case 'E':
     case 'W':
       if (opt[2] != '\0') goto unknown;
@@ -477,6 +511,11 @@ static int pmain(lua_State *L) {
   if (a.flags & HAS_ERROR) {
     print_usage(argv[a.script], a.needs_arg);
     return 0;
+  }
+  if (a.flags & HAS_HELP) { /* nothing else runs */
+    print_help();
+    lua_pushboolean(L, 1);
+    return 1;
   }
   if (!apply_procs(&a)) return 0;
   if (a.flags & HAS_V) mpl__print_version();

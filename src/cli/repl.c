@@ -16,6 +16,15 @@
 ** never raises into readline.  Without a terminal, lines are read with
 ** getline and the prompt is still written, as lua does without readline.
 **
+** What the REPL adds to lua.c's lives in Lua (lua/help.lua), in a table
+** the module leaves in the registry under "mpl.repl": `show` turns a
+** result into what is printed (tables by their contents, functions by
+** their help signature), `command` runs lines that start with '?' (help)
+** or '\' (\time on|off), `after` prints the hint for a line that only
+** declares locals, and `timing` says whether to print each entry's wall
+** time.  Without that table the loop works as lua.c's.  Inside a string,
+** Tab completes file names instead.
+**
 ** History: every non-blank line read is appended at once to the history
 ** file ($MPL_HISTORY, else $HOME/.mpl_history on a terminal; an empty
 ** MPL_HISTORY disables it).  Failing to read or write it is silent.
@@ -26,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <readline/history.h>
@@ -46,13 +56,16 @@
 enum { READ_EOF, READ_LINE, READ_CANCEL };
 
 /* load_line results besides the lua_load status codes. */
-enum { LOAD_EOF = -1, LOAD_CANCEL = -2 };
+enum { LOAD_EOF = -1, LOAD_CANCEL = -2, LOAD_COMMAND = -3 };
+
+#define HOOKS "mpl.repl" /* registry field of lua/help.lua's REPL table */
 
 struct repl {
   lua_State *L;
   int base;      /* stack top when the loop started */
   int tty;       /* reading from a terminal with readline */
   char *history; /* history file (malloc'd), NULL for none */
+  char *line;    /* the entry's text when it is one line (malloc'd) */
 };
 
 /*
@@ -181,6 +194,10 @@ static void add_fields(lua_State *L, int set, int obj, int head,
     if (lua_rawget(L, cur + 1) == LUA_TTABLE)
       add_keys(L, set, cur + 2, head, prefix, 0);
     lua_pop(L, 1);
+    lua_pushliteral(L, "__fields"); /* fields: after '.' only */
+    if (!methods_only && lua_rawget(L, cur + 1) == LUA_TTABLE)
+      add_keys(L, set, cur + 2, head, prefix, 0);
+    lua_settop(L, cur + 1);
     lua_pushliteral(L, "__index");
     if (lua_rawget(L, cur + 1) != LUA_TTABLE) break;
     lua_replace(L, cur);
@@ -258,6 +275,8 @@ static char **complete(const char *text, int start, int end) {
   (void)end;
   rl_attempted_completion_over = 1;
   rl_completion_suppress_append = 1;
+  if (rl_completion_quote_character != 0) /* inside a string: a file */
+    return rl_completion_matches(text, rl_filename_completion_function);
   if (L == NULL || !lua_checkstack(L, 4)) return NULL;
   top = lua_gettop(L);
   lua_pushcfunction(L, collect_completions);
@@ -514,6 +533,56 @@ static int multi_line(struct repl *r) {
   }
 }
 
+/* Push the REPL table's field `name` (nil when there is none). */
+static int push_hook(lua_State *L, const char *name) {
+  if (lua_getfield(L, LUA_REGISTRYINDEX, HOOKS) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_pushnil(L);
+    return LUA_TNIL;
+  }
+  lua_getfield(L, -1, name);
+  lua_remove(L, -2);
+  return lua_type(L, -1);
+}
+
+/* An error (message on top): shown on stderr, popped. */
+static void report_error(lua_State *L) {
+  const char *msg = lua_tostring(L, -1);
+  fflush(stdout);
+  fprintf(stderr, "%s\n", msg != NULL ? msg : "(error object is not a string)");
+  fflush(stderr);
+  lua_pop(L, 1);
+}
+
+/*
+** Call hook `name` with the string on top (left there) in protected
+** mode; returns whether it returned true.
+*/
+static int call_hook(lua_State *L, const char *name) {
+  int yes = 0;
+  if (push_hook(L, name) != LUA_TFUNCTION) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  lua_pushvalue(L, -2);
+  if (mpl__docall(L, 1, 1) != LUA_OK) {
+    report_error(L);
+    return 0;
+  }
+  yes = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  fflush(stdout);
+  return yes;
+}
+
+/* The line on top starts with '?' or '\\': run it as a command. */
+static int run_command(struct repl *r) {
+  const char *line = lua_tostring(r->L, -1);
+  line += strspn(line, " \t");
+  if (line[0] != '?' && line[0] != '\\') return 0;
+  return call_hook(r->L, "command");
+}
+
 /*
 ** Read and compile one entry.  Returns a load status with the function
 ** or the error message on top of the base, or LOAD_EOF / LOAD_CANCEL
@@ -526,17 +595,38 @@ static int load_line(struct repl *r) {
   st = push_line(r, 1);
   if (st == READ_EOF) return LOAD_EOF;
   if (st == READ_CANCEL) return LOAD_CANCEL;
+  if (run_command(r)) {
+    lua_settop(L, r->base);
+    return LOAD_COMMAND;
+  }
   if ((status = add_return(L)) != LUA_OK) status = multi_line(r);
   if (status == LOAD_CANCEL) {
     lua_settop(L, r->base);
     return status;
   }
+  free(r->line);
+  r->line = NULL;
+  if (!strchr(lua_tostring(L, r->base + 1), '\n'))
+    r->line = strdup(lua_tostring(L, r->base + 1));
   lua_remove(L, r->base + 1); /* the text */
   return status;
 }
 
-/* Protected: print(...) through the current global `print`. */
+/*
+** Protected: print(...) through the current global `print`, each value
+** first through the REPL table's `show` when there is one.
+*/
 static int call_print(lua_State *L) {
+  int i, n = lua_gettop(L);
+  if (push_hook(L, "show") == LUA_TFUNCTION) {
+    for (i = 1; i <= n; i++) {
+      lua_pushvalue(L, -1);
+      lua_pushvalue(L, i);
+      lua_call(L, 1, 1);
+      lua_replace(L, i);
+    }
+  }
+  lua_pop(L, 1);
   lua_getglobal(L, "print");
   lua_insert(L, 1);
   lua_call(L, lua_gettop(L) - 1, 0);
@@ -560,15 +650,6 @@ static void print_results(struct repl *r) {
   }
 }
 
-/* An error of an entry: its message (with traceback) on stderr. */
-static void report_error(struct repl *r) {
-  const char *msg = lua_tostring(r->L, -1);
-  fflush(stdout);
-  fprintf(stderr, "%s\n", msg != NULL ? msg : "(error object is not a string)");
-  fflush(stderr);
-  lua_pop(r->L, 1);
-}
-
 /*
 ** The history file: $MPL_HISTORY (empty: none), else on a terminal
 ** $HOME/.mpl_history.  Piped sessions keep no history unless asked, so
@@ -590,6 +671,26 @@ static char *history_path(int tty) {
 }
 
 /*
+** The word break characters: inside an unclosed string (a file name is
+** completed) only blanks, so a name may start with '/' or '.'.
+*/
+static char *word_breaks(void) {
+  static char in_string[] = " \t\n";
+  char quote = 0;
+  int i;
+  for (i = 0; i < rl_point && rl_line_buffer[i] != '\0'; i++) {
+    char c = rl_line_buffer[i];
+    if (quote != 0 && c == '\\' && i + 1 < rl_point)
+      i++;
+    else if (quote != 0 && c == quote)
+      quote = 0;
+    else if (quote == 0 && (c == '"' || c == '\''))
+      quote = c;
+  }
+  return quote != 0 ? in_string : (char *)rl_basic_word_break_characters;
+}
+
+/*
 ** Readline settings: our own signal handling and completion, words that
 ** keep '.' and ':' so whole paths are completed, no LINES/COLUMNS in the
 ** environment, and the saved history.
@@ -602,6 +703,8 @@ static void setup_readline(struct repl *r) {
   rl_catch_sigwinch = 0;
   rl_basic_word_break_characters = breaks;
   rl_completer_word_break_characters = breaks;
+  rl_completer_quote_characters = "\"'";
+  rl_completion_word_break_hook = word_breaks;
   rl_attempted_completion_function = complete;
   rl_state.L = r->L;
   using_history();
@@ -610,6 +713,49 @@ static void setup_readline(struct repl *r) {
     read_history(r->history);
     history_truncate_file(r->history, HISTORY_MAX);
   }
+}
+
+/* Monotonic seconds. */
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* The global `help` at the prompt: mat.help, unless the name is taken. */
+static void define_help(lua_State *L) {
+  int top = lua_gettop(L);
+  lua_pushglobaltable(L);
+  if (lua_getfield(L, -1, "help") == LUA_TNIL &&
+      lua_getfield(L, -2, "mat") == LUA_TTABLE &&
+      lua_getfield(L, -1, "help") == LUA_TFUNCTION)
+    lua_setglobal(L, "help");
+  lua_settop(L, top);
+}
+
+/*
+** After an entry ran: its wall time when timing is on, and the hint for
+** a line that only declared locals.
+*/
+static void after_entry(struct repl *r, int ok, double secs) {
+  lua_State *L = r->L;
+  int top = lua_gettop(L);
+  if (push_hook(L, "timing") != LUA_TNIL && lua_toboolean(L, -1)) {
+    fflush(stdout);
+    if (secs < 1e-3)
+      printf("time: %.1f us\n", secs * 1e6);
+    else if (secs < 1)
+      printf("time: %.1f ms\n", secs * 1e3);
+    else
+      printf("time: %.2f s\n", secs);
+    fflush(stdout);
+  }
+  lua_settop(L, top);
+  if (ok && r->line != NULL) {
+    lua_pushstring(L, r->line);
+    call_hook(L, "after");
+  }
+  lua_settop(L, top);
 }
 
 /*
@@ -624,14 +770,20 @@ void mpl__repl(lua_State *L) {
   r.tty = isatty(STDIN_FILENO);
   r.history = history_path(r.tty);
   if (r.tty) setup_readline(&r);
+  r.line = NULL;
+  define_help(L);
   while ((status = load_line(&r)) != LOAD_EOF) {
-    if (status == LOAD_CANCEL) continue;
+    double t0;
+    if (status == LOAD_CANCEL || status == LOAD_COMMAND) continue;
+    t0 = now();
     if (status == LUA_OK) status = mpl__docall(L, 0, LUA_MULTRET);
     if (status == LUA_OK)
       print_results(&r);
     else
-      report_error(&r);
+      report_error(L);
+    after_entry(&r, status == LUA_OK, now() - t0);
   }
+  free(r.line);
   lua_settop(L, r.base);
   fputc('\n', stdout);
   fflush(stdout);

@@ -26,6 +26,10 @@ typedef struct mpl__lua_chunk {
   unsigned long len;
 } mpl__lua_chunk;
 extern const mpl__lua_chunk mpl__lua_chunks[]; /* ends with a NULL name */
+/* The reference pages docs/lua/\*.md, named "arith.md" (same layout). */
+extern const mpl__lua_chunk mpl__doc_pages[];
+/* Lua parts compiled on first use, lua/lazy/\*.lua ("=mat/lazy/help.lua"). */
+extern const mpl__lua_chunk mpl__lua_lazy[];
 
 /* The open matrix at idx, or an error naming fn.  Inside a registered
 ** function the handle is pinned: it stays valid until the function
@@ -105,6 +109,7 @@ void mpl__open_shape(lua_State *L, int mod, int mt, int methods);
 void mpl__open_histogram(lua_State *L, int mod, int mt, int methods);
 void mpl__open_plot(lua_State *L, int mod, int mt, int methods);
 void mpl__open_mpi(lua_State *L, int mod, int mt, int methods);
+void mpl__open_help(lua_State *L, int mod, int mt, int methods);
 
 /* m[k] and m[k] = v for a table key (slices) or a matrix key (a mask):
 ** __index and __newindex hand these over (lindex.c). */

@@ -19,4 +19,5 @@ const mpl__opener mpl__openers[] = {
   mpl__open_histogram,
   mpl__open_plot,
   mpl__open_mpi,
+  mpl__open_help,
   NULL};

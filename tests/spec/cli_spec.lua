@@ -276,6 +276,55 @@ print(arg[-1], arg[-2], arg[-3] == os.getenv("MPL_BIN_SEEN"), arg[-4])
       assert.truthy(r.err:find("\n  -p N ", 1, true))
     end)
 
+    it("-h and --help list the options and variables, as the man page does", function()
+      local r = run({ "--help" })
+      assert.are.equal(0, r.code)
+      assert.are.equal("", r.err)
+      assert.are.equal(USAGE_LINE, first_line(r.out))
+      assert.are.same(r, run({ "-h", "-e", "print('not run')" }))
+      -- The options and environment variables each lists, as sets.
+      local function from_help(text)
+        local opts, vars, section = {}, {}, "options"
+        for l in text:gmatch("[^\n]+") do
+          if l:match("^Environment") then section = "vars" end
+          if section == "options" then
+            local o = l:match("^  (%-%S*)")
+            if o then opts[o] = true end
+            for long in l:gmatch("%((%-%-%a+)") do opts[long] = true end
+          else
+            for v in ((l .. " "):match("^  (%u[%u%d_, ]+)%f[%s]") or ""):gmatch("[%u%d_]+") do
+              vars[v] = true
+            end
+          end
+        end
+        return opts, vars
+      end
+      local function from_man(text)
+        local opts, vars, section, tp = {}, {}, nil, false
+        for l in text:gmatch("[^\n]+") do
+          section = l:match("^%.SH (.*)") or section
+          if tp and section == "OPTIONS" then
+            for o in l:gsub("\\", ""):gmatch("%-%-?%a*") do
+              if o ~= "-" or l:match("^%.B \\%-$") then opts[o] = true end
+            end
+          elseif tp and section == "ENVIRONMENT" then
+            for v in l:gmatch("[%u%d_]+") do
+              if #v > 2 then vars[v] = true end
+            end
+          end
+          tp = l == ".TP"
+        end
+        return opts, vars
+      end
+      local f = assert(io.open(os.getenv("MPL_SOURCE_DIR") .. "/doc/mpl.1"))
+      local man_opts, man_vars = from_man(f:read("a"))
+      f:close()
+      local help_opts, help_vars = from_help(r.out)
+      assert.are.same(man_opts, help_opts)
+      assert.are.same(man_vars, help_vars)
+      assert.truthy(help_vars.MPL_ARENA_RETAIN and help_opts["--procs"] and help_opts["-"])
+    end)
+
     it("rejects options with extra characters and unknown long options", function()
       assert.are.equal("mpl: unrecognized option '-vx'", first_line(run({ "-vx" }).err))
       assert.are.equal("mpl: unrecognized option '--what'", first_line(run({ "--what" }).err))
