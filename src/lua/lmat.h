@@ -98,5 +98,6 @@ void mpl__open_arith(lua_State *L, int mod, int mt, int methods);
 void mpl__open_linalg(lua_State *L, int mod, int mt, int methods);
 void mpl__open_map(lua_State *L, int mod, int mt, int methods);
 void mpl__open_ragged(lua_State *L, int mod, int mt, int methods);
+void mpl__open_stats(lua_State *L, int mod, int mt, int methods);
 
 #endif

@@ -12,4 +12,5 @@ const mpl__opener mpl__openers[] = {
   mpl__open_linalg,
   mpl__open_map,
   mpl__open_ragged,
+  mpl__open_stats,
   NULL};

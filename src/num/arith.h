@@ -21,11 +21,24 @@
 /* Unary operations. */
 enum {
   MPL__U_NEG, MPL__U_EXP, MPL__U_LOG, MPL__U_SQRT, MPL__U_ABS, MPL__U_SIN,
-  MPL__U_COS, MPL__U_TANH, MPL__U_FLOOR, MPL__U_CEIL, MPL__U_COUNT
+  MPL__U_COS, MPL__U_TANH, MPL__U_FLOOR, MPL__U_CEIL,
+  /* libmvec's (glibc 2.35) where vectorised, libm's otherwise */
+  MPL__U_TAN, MPL__U_ASIN, MPL__U_ACOS, MPL__U_ATAN, MPL__U_SINH,
+  MPL__U_COSH, MPL__U_LOG2, MPL__U_LOG10, MPL__U_LOG1P, MPL__U_EXPM1,
+  /* single instructions: half away from zero, toward zero, -1/0/1 */
+  MPL__U_ROUND, MPL__U_TRUNC, MPL__U_SIGN, MPL__U_COUNT
 };
 
-/* Binary operations (MPL__B_POW is x to the power y). */
-enum { MPL__B_ADD, MPL__B_SUB, MPL__B_MUL, MPL__B_DIV, MPL__B_POW, MPL__B_COUNT };
+/* Binary operations (MPL__B_POW is x to the power y, MPL__B_ATAN2 the
+** angle of the point (y, x) for x op y = atan2(x, y)). */
+enum {
+  MPL__B_ADD, MPL__B_SUB, MPL__B_MUL, MPL__B_DIV, MPL__B_POW, MPL__B_ATAN2,
+  MPL__B_COUNT
+};
+
+/* Whether a unary operation calls a function per vector (heavy: threads
+** pay from smaller sizes) rather than a few instructions. */
+int mpl__vm_heavy(int op, int binary);
 
 /* Instruction sets the kernels are built for. */
 enum { MPL__ISA_GENERIC, MPL__ISA_AVX2, MPL__ISA_AVX512 };
