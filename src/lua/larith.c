@@ -326,14 +326,6 @@ static int minmax(lua_State *L, const char *fn, int max) {
 static int l_min(lua_State *L) { return minmax(L, "m:min", 0); }
 static int l_max(lua_State *L) { return minmax(L, "m:max", 1); }
 
-static int l_norm(lua_State *L) {
-  double v = 0;
-  int err = mpl__norm(mpl__check_mat(L, 1, "m:norm"), &v);
-  if (err) return luaL_error(L, "m:norm: %s", mpl_strerror(err));
-  lua_pushnumber(L, v);
-  return 1;
-}
-
 static int l_trace(lua_State *L) {
   lua_pushnumber(L, mpl__trace(mpl__check_mat(L, 1, "m:trace")));
   return 1;
@@ -393,7 +385,7 @@ static const luaL_Reg both[] = {
   {"sin", e_sin},     {"cos", e_cos},           {"tanh", e_tanh},
   {"floor", e_floor}, {"ceil", e_ceil},         {"apply", l_apply},
   {"sum", l_sum},     {"mean", l_mean},         {"min", l_min},
-  {"max", l_max},     {"norm", l_norm},         {"trace", l_trace},
+  {"max", l_max},     {"trace", l_trace},
   {"diag", l_diag},   {"tan", e_tan},           {"asin", e_asin},
   {"acos", e_acos},   {"atan", e_atan},         {"sinh", e_sinh},
   {"cosh", e_cosh},   {"log2", e_log2},         {"log10", e_log10},

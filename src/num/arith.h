@@ -191,4 +191,27 @@ int mpl__la_svd(const mpl_mat *a, int full, mpl_mat *u, mpl_mat *s,
 int mpl__la_lstsq(const mpl_mat *a, const mpl_mat *b, double rcond,
                   mpl_mat *x, int *rank, mpl_mat *s, mpl__la_info *info);
 
+/* Thin QR of a (m x n), k = min(m, n): q (m x k) with orthonormal
+** columns, r (k x n) upper triangular, signs as LAPACK's dgeqrf gives. */
+int mpl__la_qr(const mpl_mat *a, mpl_mat *q, mpl_mat *r, mpl__la_info *info);
+
+/* Eigenvalues of square a, real parts into wr and imaginary parts into wi
+** (1 x n each, LAPACK's order, complex pairs adjacent with the positive
+** imaginary part first), and the unit eigenvectors as columns: real parts
+** in vr, imaginary parts in vi (n x n each). */
+int mpl__la_eig(const mpl_mat *a, mpl_mat *wr, mpl_mat *wi, mpl_mat *vr,
+                mpl_mat *vi, mpl__la_info *info);
+
+/* The singular values of a, descending, into s (1 x min(m, n)). */
+int mpl__la_svals(const mpl_mat *a, mpl_mat *s, mpl__la_info *info);
+
+/* x (n x m) = the pseudo-inverse of a (m x n): singular values at most
+** rcond times the largest count as zero. */
+int mpl__la_pinv(const mpl_mat *a, double rcond, mpl_mat *x,
+                 mpl__la_info *info);
+
+/* Matrix norms as NumPy's for 2-D arrays. */
+enum { MPL__NORM_FRO, MPL__NORM_1, MPL__NORM_2, MPL__NORM_INF, MPL__NORM_NUC };
+int mpl__la_norm(const mpl_mat *a, int ord, double *res, mpl__la_info *info);
+
 #endif
