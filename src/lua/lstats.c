@@ -2,7 +2,7 @@
 ** lstats.c: the Lua side of statistics and order -- m:prod, var, std,
 ** median, quantile, argmax, argmin, sort, argsort, unique, cumsum,
 ** cumprod, diff, mat.cov and mat.corrcoef (order.c and stats.c do the
-** work).
+** work); mat.randint, mat.permutation and mat.choice (sample.c).
 **
 ** Every function follows one rule for its optional dim: none works on the
 ** elements in row order (a number, or a 1 x n result that keeps a
@@ -241,6 +241,71 @@ static int cov(lua_State *L, const char *fn, int corr) {
 static int l_cov(lua_State *L) { return cov(L, "mat.cov", 0); }
 static int l_corrcoef(lua_State *L) { return cov(L, "mat.corrcoef", 1); }
 
+/* ---------------------------------------------------------------------- */
+/* random integers and samples (the generator of mat.rand)                */
+/* ---------------------------------------------------------------------- */
+
+/* mat.randint(lo, hi, r, c): integers from lo to hi inclusive. */
+static int l_randint(lua_State *L) {
+  const char *fn = "mat.randint";
+  lua_Integer lo = mpl__check_int(L, 1, fn, "lo");
+  lua_Integer hi = mpl__check_int(L, 2, fn, "hi");
+  size_t r = mpl__check_size(L, 3, fn, "rows");
+  size_t c = mpl__check_size(L, 4, fn, "cols");
+  if (hi < lo)
+    return luaL_error(L, "%s: hi must be at least lo (got %I and %I)", fn,
+                      (LUAI_UACINT)lo, (LUAI_UACINT)hi);
+  const lua_Integer big = (lua_Integer)1 << 53; /* exact as doubles */
+  if (lo < -big || hi > big)
+    return luaL_error(L, "%s: lo and hi must be within +-2^53", fn);
+  mpl_mat *m = mpl__new_mat(L, fn, r, c, 0);
+  mpl__randint(mpl__get_rng(L), (double)lo, (uint64_t)(hi - lo), m->data,
+               r * c);
+  return 1;
+}
+
+/* mat.permutation(n): 1..n in a random order, 1 x n. */
+static int l_permutation(lua_State *L) {
+  const char *fn = "mat.permutation";
+  size_t n = mpl__check_size(L, 1, fn, "n");
+  mpl_mat *m = mpl__new_mat(L, fn, 1, n, 0);
+  check(L, fn, mpl__permutation(mpl__get_rng(L), m->data, n));
+  return 1;
+}
+
+/* mat.choice(m, k [, opts]): k elements of m (or of 1..m for a number),
+** 1 x k; opts.replace (default true, as NumPy). */
+static int l_choice(lua_State *L) {
+  static const char *const known[] = {"replace", NULL};
+  const char *fn = "mat.choice";
+  int replace = 1;
+  size_t k = mpl__check_size(L, 2, fn, "k");
+  if (mpl__check_opts(L, 3, fn, known) &&
+      lua_getfield(L, 3, "replace") != LUA_TNIL)
+    replace = lua_toboolean(L, -1);
+  mpl_mat *src;
+  if (lua_type(L, 1) == LUA_TNUMBER) {
+    size_t n = mpl__check_size(L, 1, fn, "n");
+    src = mpl__new_mat(L, fn, 1, n, 0);
+    for (size_t i = 0; i < n; i++) src->data[i] = (double)(i + 1);
+  } else {
+    mpl_mat *m = mpl__check_mat(L, 1, fn), *v;
+    int err = mpl_mat_copy(&v, m); /* contiguous, in row order */
+    mpl__push_result(L, fn, err, v);
+    src = v;
+  }
+  size_t n = src->rows * src->cols;
+  if (!replace && k > n)
+    return luaL_error(L, "%s: cannot take %I of %I elements without "
+                         "replacement", fn, (LUAI_UACINT)k, (LUAI_UACINT)n);
+  if (k && !n)
+    return luaL_error(L, "%s: nothing to choose from (0 elements)", fn);
+  mpl_mat *out = mpl__new_mat(L, fn, 1, k, 0);
+  check(L, fn, mpl__choice(mpl__get_rng(L), src->data, n, k, replace,
+                           out->data));
+  return 1;
+}
+
 static const luaL_Reg both[] = {
   {"prod", reduce_prod}, {"var", l_var},         {"std", l_std},
   {"median", l_median},  {"quantile", l_quantile}, {"argmax", l_argmax},
@@ -249,7 +314,9 @@ static const luaL_Reg both[] = {
   {"diff", l_diff},      {NULL, NULL}};
 
 static const luaL_Reg mod_only[] = {
-  {"cov", l_cov}, {"corrcoef", l_corrcoef}, {NULL, NULL}};
+  {"cov", l_cov},           {"corrcoef", l_corrcoef},
+  {"randint", l_randint},   {"permutation", l_permutation},
+  {"choice", l_choice},     {NULL, NULL}};
 
 void mpl__open_stats(lua_State *L, int mod, int mt, int methods) {
   (void)mt;

@@ -13,6 +13,7 @@
 #define MPL_ORDER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "internal.h"
 
@@ -62,5 +63,22 @@ int mpl__diff(const mpl_mat *m, int dim, mpl_mat *out);
 ** out, normalised by r - 1; corr: the correlation coefficients instead,
 ** clipped to [-1, 1]. */
 int mpl__cov(const mpl_mat *m, int corr, mpl_mat *out);
+
+/* ---- sample.c: from the seeded streams of mat.rand ---- */
+
+/* A uniform integer in [0, n), n >= 1, without bias. */
+uint64_t mpl__rng_below(mpl__rng *g, uint64_t n);
+
+/* out[i] = lo + a uniform integer in [0, span] for i < n. */
+void mpl__randint(mpl__rng *g, double lo, uint64_t span, double *out,
+                  size_t n);
+
+/* A random order of 1..n into out (Fisher-Yates). */
+int mpl__permutation(mpl__rng *g, double *out, size_t n);
+
+/* k elements of src (n of them, in order) into out: with replacement
+** (replace), else k <= n distinct positions (a partial Fisher-Yates). */
+int mpl__choice(mpl__rng *g, const double *src, size_t n, size_t k,
+                int replace, double *out);
 
 #endif
