@@ -232,6 +232,14 @@ out['diff'] = np.diff(d)
 out['diff1'] = np.diff(d, axis=0)
 out['cov'] = np.cov(c, rowvar=False)
 out['corrcoef'] = np.corrcoef(c[:, :4], rowvar=False)
+g = np.random.default_rng(4)
+out['bt'] = g.integers(0, 500, 200001).astype(float) / 7
+out['bn'] = g.standard_normal(100000) * 1e-3 + 5
+for k in ['bt', 'bn']:
+    out[k + 'med'] = np.median(out[k])
+    out[k + 'med_even'] = np.median(out[k][1:])
+    for i, q in enumerate([0, 0.3, 0.999, 1]):
+        out['%sq%d' % (k, i)] = np.quantile(out[k], q)
 e = np.zeros((0, 3))
 out['emedian'] = np.median(e)
 out['evar'] = np.var(e)
@@ -254,6 +262,17 @@ out['estd1'] = np.std(e, axis=0)
       check(k .. "_2", clean:quantile(q, 2), r[k .. "_2"], 0)
     end
     check("quantile NaN rows", data:quantile(0.3, 2), r.dq, 0)
+    for _, k in ipairs { "bt", "bn" } do -- long lines: selection by radix
+      local x = r[k]
+      check(k .. " median", x:median(), r[k .. "med"], 0)
+      check(k .. " median even", x:sub(1, 1, 2, x.cols):median(), r[k .. "med_even"], 0)
+      for i, q in ipairs { 0, 0.3, 0.999, 1 } do
+        check(k .. " quantile " .. q, x:quantile(q), r[k .. "q" .. (i - 1)], 0)
+      end
+      local y = x:copy()
+      y:set(1, 777, 0 / 0)
+      assert.is_true(y:median() ~= y:median())
+    end
   end)
 
   it("var and std with ddof", function()

@@ -7,19 +7,26 @@
 ** unsigned integers exactly as the numbers do; -0 is taken as +0 (equal
 ** elements keep their order), every NaN becomes the largest key (NaN
 ** last), and a descending sort flips the bits of the non-NaN keys.  Long
-** lines are sorted by a least-significant-digit radix sort (six passes of
-** 11 bits, all histograms made in one read; a pass whose digit is the
-** same for every key is skipped), which is stable and linear; short lines
+** lines are sorted by a least-significant-digit radix sort (eight passes
+** of a byte -- wider digits scatter to more pages than the TLB holds --
+** all histograms made in one read; a pass whose digit is the same for
+** every key is skipped), which is stable and linear; short lines
 ** by a merge sort.  Positions travel with the keys as 32-bit indices when
 ** asked for, and values come back from the keys -- except when a line
 ** holds a -0, which the key cannot tell from +0: then the positions are
 ** used to fetch the values.
 **
-** Quantiles select rather than sort: a line is copied (a NaN found on the
-** way makes the result NaN), the element of rank floor((n-1) q) is put in
-** place by quickselect (median of three, Hoare partition; after 2 log2(n)
-** rounds without converging the rest is sorted instead), and the next one
-** up is the smallest of the part above it.  The interpolation is NumPy's
+** Quantiles select rather than sort.  A long line is read, never
+** written: a histogram of the keys' top 11 bits finds the bucket holding
+** the wanted rank, a second read the next 11 bits within it, a third
+** copies the elements of that narrow bucket out, and quickselect finishes
+** there; a last read finds the next element up (for the interpolation) as
+** the smallest key above the one selected, unless ties make it the same.
+** A NaN seen on the way makes the result NaN.  A short line is copied and
+** quickselect (median of three, Hoare partition; after 2 log2(n) rounds
+** without converging the rest is sorted instead) puts the element of rank
+** floor((n-1) q) in place; the next one up is the smallest of the part
+** above it.  The interpolation is NumPy's
 ** formula, operation for operation, so the results are its bits.
 */
 #include <math.h>
@@ -30,9 +37,10 @@
 #include "order.h"
 
 #define RADIX_MIN 1024 /* shorter lines are merge sorted */
-#define BITS 11
+#define BITS 8 /* 256 buckets: few enough write streams for the TLB */
 #define BUCKETS (1 << BITS)
-#define PASSES 6
+#define PASSES 8
+#define SELECT_MIN 65536 /* longer lines select by radix (see DESIGN) */
 
 static const uint64_t SIGN = (uint64_t)1 << 63;
 
@@ -338,40 +346,96 @@ static void select_k(double *a, size_t n, size_t k) {
   if (hi == lo + 1 && a[hi] < a[lo]) swapd(&a[lo], &a[hi]);
 }
 
+/* The top-down radix selection of a long line (see DESIGN): the elements
+** of rank k and k + 1 (k + 1 < n) into *a and *b; 1 when the line holds a
+** NaN, MPL_ENOMEM, else 0. */
+static int radix_select(const double *x, ptrdiff_t xs, size_t n, size_t k,
+                        double *a, double *b) {
+  size_t h[2048], base = k;
+  uint64_t pre = 0;
+  for (int level = 0; level < 2; level++) {
+    int sh = level ? 42 : 53;
+    memset(h, 0, sizeof h);
+    for (size_t e = 0; e < n; e++) {
+      double v = x[(ptrdiff_t)e * xs];
+      if (v != v) return 1;
+      uint64_t key = key_of(v, 0);
+      if (!level || key >> 53 == pre) h[(key >> sh) & 2047]++;
+    }
+    size_t d = 0;
+    while (base >= h[d]) base -= h[d++];
+    pre = level ? (pre << 11) | d : d;
+  }
+  size_t cnt = 0, m = 0;
+  for (size_t e = 0; e < n; e++) cnt += key_of(x[(ptrdiff_t)e * xs], 0) >> 42 == pre;
+  double *buf = malloc(cnt * sizeof *buf);
+  if (!buf) return MPL_ENOMEM;
+  for (size_t e = 0; e < n; e++) {
+    double v = x[(ptrdiff_t)e * xs];
+    if (key_of(v, 0) >> 42 == pre) buf[m++] = v;
+  }
+  select_k(buf, m, base);
+  *a = buf[base];
+  free(buf);
+  uint64_t ka = key_of(*a, 0), up = UINT64_MAX;
+  size_t le = 0;
+  for (size_t e = 0; e < n; e++) {
+    uint64_t key = key_of(x[(ptrdiff_t)e * xs], 0);
+    le += key <= ka;
+    if (key > ka && key < up) up = key;
+  }
+  *b = le >= k + 2 ? *a : val_of(up, 0);
+  return 0;
+}
+
 /* NumPy's _lerp, operation for operation. */
 static double lerp(double a, double b, double t) {
   double d = b - a;
   return t >= 0.5 ? b - d * (1 - t) : a + d * t;
 }
 
-/* The quantile of one line, using buf (room for n). */
-static double line_quantile(const double *x, ptrdiff_t xs, size_t n,
-                            double q, int median, double *buf) {
+/* The elements of rank k and k + 1 (k itself when k + 1 == n) of a
+** line, by copy and quickselect into buf (room for n); 1 when the line
+** holds a NaN. */
+static int copy_select(const double *x, ptrdiff_t xs, size_t n, size_t k,
+                       double *buf, double *a, double *b) {
   for (size_t e = 0; e < n; e++) {
     double v = x[(ptrdiff_t)e * xs];
-    if (v != v) return NAN;
+    if (v != v) return 1;
     buf[e] = v;
   }
-  if (median) {
-    size_t k = (n - 1) / 2;
-    select_k(buf, n, k);
-    if (n % 2) return buf[k];
-    double b = buf[k + 1];
-    for (size_t e = k + 2; e < n; e++)
-      if (buf[e] < b) b = buf[e];
-    return (buf[k] + b) / 2;
-  }
-  double vi = (double)(n - 1) * q, prev = floor(vi);
-  size_t k = vi >= (double)(n - 1) ? n - 1 : (size_t)prev;
-  double gamma = vi >= (double)(n - 1) ? vi + 1 : vi - prev;
   select_k(buf, n, k);
-  double a = buf[k], b = a;
+  *a = *b = buf[k];
   if (k + 1 < n) {
-    b = buf[k + 1];
+    *b = buf[k + 1];
     for (size_t e = k + 2; e < n; e++)
-      if (buf[e] < b) b = buf[e];
+      if (buf[e] < *b) *b = buf[e];
   }
-  return lerp(a, b, gamma);
+  return 0;
+}
+
+/* The quantile of one line, using buf (room for n); NaN for a NaN in the
+** line, or when memory runs out (*err set). */
+static double line_quantile(const double *x, ptrdiff_t xs, size_t n,
+                            double q, int median, double *buf, int *err) {
+  double vi = (double)(n - 1) * q, prev = floor(vi), a, b;
+  size_t k = median ? (n - 1) / 2
+             : vi >= (double)(n - 1) ? n - 1 : (size_t)prev;
+  int r;
+  if (n < SELECT_MIN) {
+    r = copy_select(x, xs, n, k, buf, &a, &b);
+  } else if (k + 1 < n) {
+    r = radix_select(x, xs, n, k, &a, &b);
+  } else { /* the largest: rank n - 1 is the one above rank n - 2 */
+    r = radix_select(x, xs, n, k - 1, &b, &a);
+    b = a;
+  }
+  if (r) {
+    if (r < 0) *err = r;
+    return NAN;
+  }
+  if (median) return n % 2 ? a : (a + b) / 2;
+  return lerp(a, b, vi >= (double)(n - 1) ? vi + 1 : vi - prev);
 }
 
 int mpl__quantile(const mpl_mat *m, int dim, double q, int median,
@@ -380,33 +444,28 @@ int mpl__quantile(const mpl_mat *m, int dim, double q, int median,
   lines l = lines_of(m, dim); /* dim 0: walked below, run or not */
   if (l.count && !l.len) return MPL_EINVAL;
   ptrdiff_t os = out ? (dim == 1 ? out->cs : out->rs) : 0;
-  double *buf = malloc((l.len ? l.len : 1) * sizeof *buf);
+  int whole = dim == 0 && mpl_mat_is_contiguous(m), err = 0;
+  size_t blen = whole && l.len >= SELECT_MIN ? 1 : l.len ? l.len : 1;
+  double *buf = malloc(blen * sizeof *buf);
   if (!buf) return MPL_ENOMEM;
   mpl__interrupt_clear();
-  if (dim == 0) {
-    if (mpl_mat_is_contiguous(m)) {
-      *res = line_quantile(m->data, 1, l.len, q, median, buf);
-    } else { /* gather row by row, then select in place */
-      size_t o = 0;
-      int nan = 0;
-      for (size_t i = 0; i < m->rows; i++)
-        for (size_t j = 0; j < m->cols; j++) {
-          double v = MPL_AT(m, i, j);
-          nan |= v != v;
-          buf[o++] = v;
-        }
-      *res = nan ? NAN : line_quantile(buf, 1, o, q, median, buf);
-    }
+  if (whole) {
+    *res = line_quantile(m->data, 1, l.len, q, median, buf, &err);
+  } else if (dim == 0) { /* gather row by row, then select in place */
+    size_t o = 0;
+    for (size_t i = 0; i < m->rows; i++)
+      for (size_t j = 0; j < m->cols; j++) buf[o++] = MPL_AT(m, i, j);
+    *res = line_quantile(buf, 1, o, q, median, buf, &err);
   } else {
     size_t mask = mpl__tick_mask(l.len);
     for (size_t c = 0; c < l.count; c++) {
       if (!(c & mask) && mpl__interrupt_pending()) break;
       out->data[(ptrdiff_t)c * os] = line_quantile(
-          l.p + (ptrdiff_t)c * l.ls, l.es, l.len, q, median, buf);
+          l.p + (ptrdiff_t)c * l.ls, l.es, l.len, q, median, buf, &err);
     }
   }
   free(buf);
-  return mpl__interrupt_check();
+  return err ? err : mpl__interrupt_check();
 }
 
 /* Position of the first extreme (or NaN) of one line. */
