@@ -127,8 +127,8 @@ int mpl_mat_sub(mpl_mat **out, const mpl_mat *m, size_t r0, size_t c0,
   if (!m) return MPL_EINVAL;
   if (r0 > m->rows || nr > m->rows - r0 || c0 > m->cols || nc > m->cols - c0) {
     mpl__set_errmsg("rows %zu..%zu, columns %zu..%zu are outside a %zux%zu "
-                    "matrix", r0 + 1, r0 + nr, c0 + 1, c0 + nc, m->rows,
-                    m->cols);
+                    "matrix",
+                    r0 + 1, r0 + nr, c0 + 1, c0 + nc, m->rows, m->cols);
     return MPL_ERANGE;
   }
   double *d = m->data;
@@ -230,8 +230,8 @@ static int move_run(double *d, const double *s, size_t n) {
 int mpl_mat_assign(mpl_mat *dst, const mpl_mat *src) {
   if (!dst || !src) return MPL_EINVAL;
   if (dst->rows != src->rows || dst->cols != src->cols) {
-    mpl__set_errmsg("shape mismatch: %zux%zu and %zux%zu", dst->rows,
-                    dst->cols, src->rows, src->cols);
+    mpl__set_errmsg("shape mismatch: %zux%zu and %zux%zu", dst->rows, dst->cols,
+                    src->rows, src->cols);
     return MPL_ESHAPE;
   }
   if (!dst->rows || !dst->cols) return 0; /* N x 0 of any N: O(1) */

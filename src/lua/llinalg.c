@@ -185,8 +185,10 @@ static int l_eig(lua_State *L) {
   mpl_mat *a = mpl__check_mat(L, 1, fn);
   need_square(L, a, fn);
   size_t n = a->rows;
-  mpl_mat *wr = mpl__new_mat(L, fn, 1, n, 0), *wi = mpl__new_mat(L, fn, 1, n, 0);
-  mpl_mat *vr = mpl__new_mat(L, fn, n, n, 0), *vi = mpl__new_mat(L, fn, n, n, 0);
+  mpl_mat *wr = mpl__new_mat(L, fn, 1, n, 0),
+          *wi = mpl__new_mat(L, fn, 1, n, 0);
+  mpl_mat *vr = mpl__new_mat(L, fn, n, n, 0),
+          *vi = mpl__new_mat(L, fn, n, n, 0);
   mpl__la_info info;
   int err = mpl__la_eig(a, wr, wi, vr, vi, &info);
   return err ? la_error(L, fn, err, &info) : 4;
@@ -262,16 +264,21 @@ static int l_norm(lua_State *L) {
     ord = MPL__NORM_FRO;
   } else if (t == LUA_TSTRING) {
     const char *s = lua_tostring(L, 2);
-    ord = strcmp(s, "fro") == 0 ? MPL__NORM_FRO
-          : strcmp(s, "nuc") == 0 ? MPL__NORM_NUC : -1;
+    ord = strcmp(s, "fro") == 0   ? MPL__NORM_FRO
+          : strcmp(s, "nuc") == 0 ? MPL__NORM_NUC
+                                  : -1;
   } else if (t == LUA_TNUMBER) {
     double v = lua_tonumber(L, 2);
-    ord = v == 1 ? MPL__NORM_1 : v == 2 ? MPL__NORM_2
-          : v == HUGE_VAL ? MPL__NORM_INF : -1;
+    ord = v == 1          ? MPL__NORM_1
+          : v == 2        ? MPL__NORM_2
+          : v == HUGE_VAL ? MPL__NORM_INF
+                          : -1;
   }
   if (ord < 0)
-    return luaL_error(L, "%s: ord must be \"fro\", 1, 2, math.huge or "
-                         "\"nuc\" (got %s)", fn, mpl__got(L, 2));
+    return luaL_error(L,
+                      "%s: ord must be \"fro\", 1, 2, math.huge or "
+                      "\"nuc\" (got %s)",
+                      fn, mpl__got(L, 2));
   double v = 0;
   mpl__la_info info;
   int err = mpl__la_norm(a, ord, &v, &info);
@@ -281,9 +288,9 @@ static int l_norm(lua_State *L) {
 }
 
 static const luaL_Reg both[] = {
-  {"inv", l_inv},   {"det", l_det},   {"chol", l_chol}, {"eigh", l_eigh},
-  {"svd", l_svd},   {"qr", l_qr},     {"eig", l_eig},   {"pinv", l_pinv},
-  {"rank", l_rank}, {"cond", l_cond}, {"norm", l_norm}, {NULL, NULL}};
+    {"inv", l_inv},   {"det", l_det},   {"chol", l_chol}, {"eigh", l_eigh},
+    {"svd", l_svd},   {"qr", l_qr},     {"eig", l_eig},   {"pinv", l_pinv},
+    {"rank", l_rank}, {"cond", l_cond}, {"norm", l_norm}, {NULL, NULL}};
 
 static const luaL_Reg mod_only[] = {
   {"solve", l_solve}, {"lstsq", l_lstsq}, {NULL, NULL}};

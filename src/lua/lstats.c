@@ -150,8 +150,8 @@ static int l_argmin(lua_State *L) { return argext(L, "m:argmin", 0); }
 /* The result of a whole-shape operation: opts.out (checked against the
 ** shape) or a new matrix -- m's shape for a dim, else 1 x n unless m is a
 ** vector. */
-static mpl_mat *shaped_result(lua_State *L, const mpl_mat *m, int dim,
-                              int opts, const char *fn) {
+static mpl_mat *shaped_result(lua_State *L, const mpl_mat *m, int dim, int opts,
+                              const char *fn) {
   size_t r = m->rows, c = m->cols;
   if (!dim && r != 1 && c != 1) r = 1, c = m->rows * m->cols;
   if (lua_istable(L, opts) && lua_getfield(L, opts, "out") != LUA_TNIL) {
@@ -181,8 +181,8 @@ static int sort(lua_State *L, const char *fn, int positions) {
     lua_pop(L, 1);
   }
   mpl_mat *out = shaped_result(L, m, dim, opts, fn);
-  int err = mpl__sort(m, dim, desc, positions ? NULL : out,
-                      positions ? out : NULL);
+  int err =
+      mpl__sort(m, dim, desc, positions ? NULL : out, positions ? out : NULL);
   if (err == MPL_EOVERFLOW)
     return luaL_error(L, "%s: more than 2^32 elements in a line", fn);
   check(L, fn, err);
@@ -226,8 +226,10 @@ static int l_diff(lua_State *L) {
   int dim = dim_at(L, 2, fn, NULL);
   if (!dim) dim = 2;
   size_t r = m->rows, c = m->cols;
-  if (dim == 1) r = r ? r - 1 : 0;
-  else c = c ? c - 1 : 0;
+  if (dim == 1)
+    r = r ? r - 1 : 0;
+  else
+    c = c ? c - 1 : 0;
   check(L, fn, mpl__diff(m, dim, mpl__new_mat(L, fn, r, c, 0)));
   return 1;
 }
@@ -296,27 +298,31 @@ static int l_choice(lua_State *L) {
   }
   size_t n = src->rows * src->cols;
   if (!replace && k > n)
-    return luaL_error(L, "%s: cannot take %I of %I elements without "
-                         "replacement", fn, (LUAI_UACINT)k, (LUAI_UACINT)n);
+    return luaL_error(L,
+                      "%s: cannot take %I of %I elements without "
+                      "replacement",
+                      fn, (LUAI_UACINT)k, (LUAI_UACINT)n);
   if (k && !n)
     return luaL_error(L, "%s: nothing to choose from (0 elements)", fn);
   mpl_mat *out = mpl__new_mat(L, fn, 1, k, 0);
-  check(L, fn, mpl__choice(mpl__get_rng(L), src->data, n, k, replace,
-                           out->data));
+  check(L, fn,
+        mpl__choice(mpl__get_rng(L), src->data, n, k, replace, out->data));
   return 1;
 }
 
 static const luaL_Reg both[] = {
-  {"prod", reduce_prod}, {"var", l_var},         {"std", l_std},
-  {"median", l_median},  {"quantile", l_quantile}, {"argmax", l_argmax},
-  {"argmin", l_argmin},  {"sort", l_sort},       {"argsort", l_argsort},
-  {"unique", l_unique},  {"cumsum", l_cumsum},   {"cumprod", l_cumprod},
-  {"diff", l_diff},      {NULL, NULL}};
+    {"prod", reduce_prod},    {"var", l_var},
+    {"std", l_std},           {"median", l_median},
+    {"quantile", l_quantile}, {"argmax", l_argmax},
+    {"argmin", l_argmin},     {"sort", l_sort},
+    {"argsort", l_argsort},   {"unique", l_unique},
+    {"cumsum", l_cumsum},     {"cumprod", l_cumprod},
+    {"diff", l_diff},         {NULL, NULL}};
 
 static const luaL_Reg mod_only[] = {
-  {"cov", l_cov},           {"corrcoef", l_corrcoef},
-  {"randint", l_randint},   {"permutation", l_permutation},
-  {"choice", l_choice},     {NULL, NULL}};
+    {"cov", l_cov},         {"corrcoef", l_corrcoef},
+    {"randint", l_randint}, {"permutation", l_permutation},
+    {"choice", l_choice},   {NULL, NULL}};
 
 void mpl__open_stats(lua_State *L, int mod, int mt, int methods) {
   (void)mt;

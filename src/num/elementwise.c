@@ -35,7 +35,7 @@
 #define CHUNK 512                      /* gather/scatter buffer, elements */
 #define NT_MIN ((size_t)16 << 20)      /* outputs this large bypass caches */
 #define GRAIN_CHEAP ((size_t)1 << 20)  /* elements per thread: memory bound */
-#define GRAIN_HEAVY ((size_t)1 << 18)  /* ... exp, log, sin, pow and the like */
+#define GRAIN_HEAVY ((size_t)1 << 18)  /* ... exp, log, sin and the like */
 
 typedef struct desc {
   const double *p;

@@ -650,16 +650,18 @@ int mpl__la_eig(const mpl_mat *a, mpl_mat *wr, mpl_mat *wi, mpl_mat *vr,
   double *fi = fr ? dalloc(n, 1, &err) : NULL, *work = NULL;
   if (!fi) goto done;
   pack(a, fa, 1, n);
-  LAPACK(dgeev)("N", "V", &ln, fa, &ln, fr, fi, &dummy, &one, fv, &ln, &q,
-                &lwork, &inf, 1, 1);
+  LAPACK(dgeev)
+  ("N", "V", &ln, fa, &ln, fr, fi, &dummy, &one, fv, &ln, &q, &lwork, &inf, 1,
+   1);
   lwork = work_size(q, 4.0 * (double)n);
   if (!lwork) {
     err = MPL_EOVERFLOW;
     goto done;
   }
   if (!(work = dalloc((size_t)lwork, 1, &err))) goto done;
-  LAPACK(dgeev)("N", "V", &ln, fa, &ln, fr, fi, &dummy, &one, fv, &ln, work,
-                &lwork, &inf, 1, 1);
+  LAPACK(dgeev)
+  ("N", "V", &ln, fa, &ln, fr, fi, &dummy, &one, fv, &ln, work, &lwork, &inf, 1,
+   1);
   if (inf != 0) {
     fail(info, inf > 0 ? MPL__LA_NOCONV : MPL__LA_OK);
     err = MPL_EINVAL;
@@ -698,8 +700,8 @@ int mpl__la_svals(const mpl_mat *a, mpl_mat *s, mpl__la_info *info) {
   double *fs = fa ? dalloc(k, 1, &err) : NULL;
   if (fs) {
     pack(a, fa, 0, n); /* A^T, column-major: same singular values */
-    err = svd_run('N', (la_int)n, (la_int)m, fa, fs, &dummy, 1, &dummy, 1,
-                  info);
+    err =
+        svd_run('N', (la_int)n, (la_int)m, fa, fs, &dummy, 1, &dummy, 1, info);
     for (size_t j = 0; !err && j < k; j++) MPL_AT(s, 0, j) = fs[j];
   }
   free(fa);

@@ -37,7 +37,7 @@
 #include "order.h"
 
 #define RADIX_MIN 1024 /* shorter lines are merge sorted */
-#define BITS 8 /* 256 buckets: few enough write streams for the TLB */
+#define BITS 8         /* 256 buckets: few enough write streams for the TLB */
 #define BUCKETS (1 << BITS)
 #define PASSES 8
 #define SELECT_MIN 65536 /* longer lines select by radix (see DESIGN) */
@@ -115,7 +115,8 @@ static void radix(uint64_t *k, uint64_t *k2, uint32_t *ix, uint32_t *ix2,
       ix = ix2;
       ix2 = ti;
     } else {
-      for (size_t e = 0; e < n; e++) k2[hp[(k[e] >> sh) & (BUCKETS - 1)]++] = k[e];
+      for (size_t e = 0; e < n; e++)
+        k2[hp[(k[e] >> sh) & (BUCKETS - 1)]++] = k[e];
     }
     uint64_t *tk = k;
     k = k2;
@@ -268,9 +269,8 @@ int mpl__sort(const mpl_mat *m, int dim, int desc, mpl_mat *vals,
   for (size_t c = 0; !err && c < l.count; c++) {
     if (!(c & mask) && mpl__interrupt_pending()) break;
     ptrdiff_t k = (ptrdiff_t)c;
-    sort_line(l.p + k * l.ls, l.es, l.len, desc,
-              vals ? lv.p + k * lv.ls : NULL, lv.es,
-              idx ? li.p + k * li.ls : NULL, li.es, &w);
+    sort_line(l.p + k * l.ls, l.es, l.len, desc, vals ? lv.p + k * lv.ls : NULL,
+              lv.es, idx ? li.p + k * li.ls : NULL, li.es, &w);
   }
   work_free(&w);
   mpl_mat_release(tmp);
@@ -333,8 +333,10 @@ static void select_k(double *a, size_t n, size_t k) {
     size_t i = lo + 1, j = hi;
     double p = a[lo + 1];
     for (;;) {
-      do i++; while (a[i] < p);
-      do j--; while (a[j] > p);
+      do i++;
+      while (a[i] < p);
+      do j--;
+      while (a[j] > p);
       if (j < i) break;
       swapd(&a[i], &a[j]);
     }
@@ -367,7 +369,8 @@ static int radix_select(const double *x, ptrdiff_t xs, size_t n, size_t k,
     pre = level ? (pre << 11) | d : d;
   }
   size_t cnt = 0, m = 0;
-  for (size_t e = 0; e < n; e++) cnt += key_of(x[(ptrdiff_t)e * xs], 0) >> 42 == pre;
+  for (size_t e = 0; e < n; e++)
+    cnt += key_of(x[(ptrdiff_t)e * xs], 0) >> 42 == pre;
   double *buf = malloc(cnt * sizeof *buf);
   if (!buf) return MPL_ENOMEM;
   for (size_t e = 0; e < n; e++) {
@@ -416,11 +419,12 @@ static int copy_select(const double *x, ptrdiff_t xs, size_t n, size_t k,
 
 /* The quantile of one line, using buf (room for n); NaN for a NaN in the
 ** line, or when memory runs out (*err set). */
-static double line_quantile(const double *x, ptrdiff_t xs, size_t n,
-                            double q, int median, double *buf, int *err) {
+static double line_quantile(const double *x, ptrdiff_t xs, size_t n, double q,
+                            int median, double *buf, int *err) {
   double vi = (double)(n - 1) * q, prev = floor(vi), a, b;
-  size_t k = median ? (n - 1) / 2
-             : vi >= (double)(n - 1) ? n - 1 : (size_t)prev;
+  size_t k = median                  ? (n - 1) / 2
+             : vi >= (double)(n - 1) ? n - 1
+                                     : (size_t)prev;
   int r;
   if (n < SELECT_MIN) {
     r = copy_select(x, xs, n, k, buf, &a, &b);
@@ -438,8 +442,8 @@ static double line_quantile(const double *x, ptrdiff_t xs, size_t n,
   return lerp(a, b, vi >= (double)(n - 1) ? vi + 1 : vi - prev);
 }
 
-int mpl__quantile(const mpl_mat *m, int dim, double q, int median,
-                  double *res, mpl_mat *out) {
+int mpl__quantile(const mpl_mat *m, int dim, double q, int median, double *res,
+                  mpl_mat *out) {
   if (!m || dim < 0 || dim > 2 || !(q >= 0 && q <= 1)) return MPL_EINVAL;
   lines l = lines_of(m, dim); /* dim 0: walked below, run or not */
   if (l.count && !l.len) return MPL_EINVAL;
@@ -484,8 +488,7 @@ static size_t line_argext(const double *x, ptrdiff_t xs, size_t n, int max) {
   return best;
 }
 
-int mpl__argext(const mpl_mat *m, int dim, int max, double *res,
-                mpl_mat *out) {
+int mpl__argext(const mpl_mat *m, int dim, int max, double *res, mpl_mat *out) {
   if (!m || dim < 0 || dim > 2) return MPL_EINVAL;
   mpl_mat *tmp;
   int err = as_run(&m, dim, &tmp);
@@ -504,8 +507,7 @@ int mpl__argext(const mpl_mat *m, int dim, int max, double *res,
     for (size_t c = 0; c < l.count; c++) {
       if (!(c & mask) && mpl__interrupt_pending()) break;
       out->data[(ptrdiff_t)c * os] =
-          (double)line_argext(l.p + (ptrdiff_t)c * l.ls, l.es, l.len, max) +
-          1;
+          (double)line_argext(l.p + (ptrdiff_t)c * l.ls, l.es, l.len, max) + 1;
     }
   }
   mpl_mat_release(tmp);

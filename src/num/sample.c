@@ -43,8 +43,8 @@ int mpl__permutation(mpl__rng *g, double *out, size_t n) {
   return 0;
 }
 
-int mpl__choice(mpl__rng *g, const double *src, size_t n, size_t k,
-                int replace, double *out) {
+int mpl__choice(mpl__rng *g, const double *src, size_t n, size_t k, int replace,
+                double *out) {
   if (replace) {
     if (k && !n) return MPL_EINVAL;
     for (size_t i = 0; i < k; i++) out[i] = src[mpl__rng_below(g, n)];

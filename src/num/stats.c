@@ -21,8 +21,7 @@
 #include "order.h"
 
 /* Pairwise sum of x[0], x[s], ... (dev: of (x - mu)^2). */
-static double pws(const double *x, ptrdiff_t s, size_t n, int dev,
-                  double mu) {
+static double pws(const double *x, ptrdiff_t s, size_t n, int dev, double mu) {
   if (n > 128) {
     size_t h = n / 2;
     h -= h % 8;
@@ -110,8 +109,10 @@ static int per_line(const mpl_mat *m, int dim, int what, double ddof,
     const double *x = l.p + (ptrdiff_t)c * l.ls;
     double v = what ? (l.len ? line_var(x, l.es, l.len, ddof) : NAN)
                     : line_prod(x, l.es, l.len);
-    if (dim == 0) *res = v;
-    else out->data[(ptrdiff_t)c * os] = v;
+    if (dim == 0)
+      *res = v;
+    else
+      out->data[(ptrdiff_t)c * os] = v;
   }
   mpl_mat_release(tmp);
   return mpl__interrupt_check();
@@ -135,8 +136,10 @@ int mpl__cumulate(const mpl_mat *m, int dim, int prod, mpl_mat *out) {
   if (dim == 0 && !mpl_mat_is_contiguous(out)) return MPL_EINVAL;
   mpl_mat *tmp = NULL;
   int err = 0;
-  if (out->st == m->st && out->data != m->data) err = mpl_mat_copy(&tmp, m);
-  else err = as_run(&m, dim, &tmp);
+  if (out->st == m->st && out->data != m->data)
+    err = mpl_mat_copy(&tmp, m);
+  else
+    err = as_run(&m, dim, &tmp);
   if (err) return err;
   if (tmp) m = tmp;
   lines l = lines_of(m, dim), o = lines_of(out, dim);
@@ -166,7 +169,8 @@ int mpl__cumulate(const mpl_mat *m, int dim, int prod, mpl_mat *out) {
 int mpl__diff(const mpl_mat *m, int dim, mpl_mat *out) {
   if (!m || !out || (dim != 1 && dim != 2)) return MPL_EINVAL;
   size_t r = m->rows, c = m->cols;
-  size_t er = dim == 1 ? (r ? r - 1 : 0) : r, ec = dim == 2 ? (c ? c - 1 : 0) : c;
+  size_t er = dim == 1 ? (r ? r - 1 : 0) : r,
+         ec = dim == 2 ? (c ? c - 1 : 0) : c;
   if (out->rows != er || out->cols != ec) return MPL_ESHAPE;
   for (size_t i = 0; i < er; i++)
     for (size_t j = 0; j < ec; j++)
@@ -194,8 +198,8 @@ int mpl__cov(const mpl_mat *m, int corr, mpl_mat *out) {
   }
   if (c)
     mpl__blas_or_die()->dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)c,
-                              (int)c, (int)r, 1.0, x, (int)c, x, (int)c, 0.0,
-                              g, (int)c);
+                              (int)c, (int)r, 1.0, x, (int)c, x, (int)c, 0.0, g,
+                              (int)c);
   if (!r) memset(g, 0, c * c * sizeof *g);
   double f = (double)r - 1;
   f = 1 / (f > 0 ? f : 0);
