@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arith.h"
 #include "order.h"
 
 #define RADIX_MIN 1024 /* shorter lines are merge sorted */
@@ -499,8 +500,13 @@ int mpl__argext(const mpl_mat *m, int dim, int max, double *res, mpl_mat *out) {
     return MPL_EINVAL;
   }
   mpl__interrupt_clear();
-  if (dim == 0) {
-    *res = (double)line_argext(l.p, l.es, l.len, max) + 1;
+  if (dim == 0) { /* the extreme by the vectorised, threaded fold first */
+    double v = 0;
+    err = mpl__minmax(m, max, &v);
+    size_t e = 0;
+    while (!err && e < l.len && !(l.p[e] == v || (v != v && l.p[e] != l.p[e])))
+      e++;
+    *res = (double)e + 1;
   } else {
     ptrdiff_t os = dim == 1 ? out->cs : out->rs;
     size_t mask = mpl__tick_mask(l.len);
@@ -511,5 +517,5 @@ int mpl__argext(const mpl_mat *m, int dim, int max, double *res, mpl_mat *out) {
     }
   }
   mpl_mat_release(tmp);
-  return mpl__interrupt_check();
+  return err ? err : mpl__interrupt_check();
 }

@@ -224,6 +224,36 @@ int mpl__sum_dim(const mpl_mat *m, int dim, mpl_mat *out) {
   return err ? err : mpl__interrupt_check();
 }
 
+/* The extreme of a contiguous run with eight lanes (vectorisable):
+** t collects v - v, which stays 0 unless the run holds NaN or an
+** infinity; then the run is folded again element by element, which
+** tells NaN (the result) from infinity. */
+static double mm_run(const double *x, size_t n, int max) {
+  double a[8], t[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  for (int k = 0; k < 8; k++) a[k] = x[0];
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int k = 0; k < 8; k++) {
+      double v = x[i + (size_t)k];
+      a[k] = max ? (v > a[k] ? v : a[k]) : (v < a[k] ? v : a[k]);
+      t[k] += v - v;
+    }
+  double b = a[0], z = 0;
+  for (int k = 0; k < 8; k++) {
+    b = max ? (a[k] > b ? a[k] : b) : (a[k] < b ? a[k] : b);
+    z += t[k];
+  }
+  for (; i < n; i++) {
+    double v = x[i];
+    if (v != v) return v;
+    b = max ? (v > b ? v : b) : (v < b ? v : b);
+  }
+  if (z == 0) return b;
+  for (i = 0; i < n; i++)
+    if (x[i] != x[i]) return x[i];
+  return b;
+}
+
 /* Fold x[0], x[s], ... into *best: the smaller (or larger, max) one, and
 ** NaN for good once a NaN is seen. */
 static void mm_line(const double *x, ptrdiff_t s, size_t n, int max,
@@ -232,6 +262,11 @@ static void mm_line(const double *x, ptrdiff_t s, size_t n, int max,
   for (size_t i0 = 0; i0 < n && b == b; i0 += MPL__TICK) {
     if (i0 && mpl__interrupt_pending()) break;
     size_t i1 = n - i0 < MPL__TICK ? n : i0 + MPL__TICK;
+    if (s == 1) {
+      double v = mm_run(x + i0, i1 - i0, max);
+      if (v != v || (max ? v > b : v < b)) b = v;
+      continue;
+    }
     for (size_t i = i0; i < i1 && b == b; i++) {
       double v = x[(ptrdiff_t)i * s];
       if (max ? !(v <= b) : !(v >= b)) b = v;
@@ -240,14 +275,53 @@ static void mm_line(const double *x, ptrdiff_t s, size_t n, int max,
   *best = b;
 }
 
+/* A long contiguous run split over helper threads: pieces of at least
+** PAR_MIN / 2, each folded alone, then folded together (the extreme does
+** not depend on the split). */
+typedef struct mmjob {
+  const double *x;
+  int max;
+  size_t piece;
+  double res[64];
+} mmjob;
+
+static void mm_piece(void *ctx, size_t lo, size_t hi) {
+  mmjob *j = ctx;
+  for (size_t p = lo; p < hi; p++) {
+    double b = j->max ? -INFINITY : INFINITY;
+    mm_line(j->x + p * j->piece, 1, j->piece, j->max, &b);
+    j->res[p] = b;
+  }
+}
+
+static double mm_par(const double *x, size_t n, int max) {
+  double b = max ? -INFINITY : INFINITY;
+  int parts = mpl__parfor_parts(n, PAR_MIN / 2);
+  if (parts <= 1) {
+    mm_line(x, 1, n, max, &b);
+    return b;
+  }
+  mmjob j = {x, max, n / 64, {0}};
+  mpl__parfor(64, 1, 1, mm_piece, &j);
+  for (int p = 0; p < 64 && b == b; p++)
+    if (j.res[p] != j.res[p] || (max ? j.res[p] > b : j.res[p] < b))
+      b = j.res[p];
+  mm_line(x + 64 * j.piece, 1, n - 64 * j.piece, max, &b);
+  return b;
+}
+
 int mpl__minmax(const mpl_mat *m, int max, double *res) {
   if (!m || !m->rows || !m->cols) return MPL_EINVAL;
   double b = max ? -INFINITY : INFINITY;
+  mpl__interrupt_clear();
+  if (mpl_mat_is_contiguous(m)) {
+    *res = mm_par(m->data, m->rows * m->cols, max);
+    return mpl__interrupt_check();
+  }
   int rows = absd(m->cs) <= absd(m->rs) || m->rows == 1;
   size_t K = rows ? m->rows : m->cols, L = rows ? m->cols : m->rows;
   ptrdiff_t sk = rows ? m->rs : m->cs, sa = rows ? m->cs : m->rs;
   size_t mask = mpl__tick_mask(L);
-  mpl__interrupt_clear();
   for (size_t k = 0; k < K && b == b; k++) {
     if (!(k & mask) && mpl__interrupt_pending()) break;
     mm_line(m->data + (ptrdiff_t)k * sk, sa, L, max, &b);
