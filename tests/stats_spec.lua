@@ -140,6 +140,8 @@ describe("statistics", function()
       "m:var: unknown option 'dof' (known: ddof)")
     assert.has_error(function() mat.median(m, 0) end,
       "mat.median: dim must be 1 or 2 (got 0)")
+    assert.has_error(function() m:median { x = 1 } end,
+      "m:median: dim must be an integer (got table)")
     assert.has_error(function() mat.cov("x") end,
       "mat.cov: bad argument #1 (matrix expected, got string)")
     assert.has_error(function() mat.new(2, 0):argmax(2) end,

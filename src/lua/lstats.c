@@ -25,8 +25,8 @@
 ** table, which then moves to *opts). */
 static int dim_at(lua_State *L, int idx, const char *fn, int *opts) {
   if (opts) *opts = idx + 1;
-  if (lua_istable(L, idx)) {
-    if (opts) *opts = idx;
+  if (opts && lua_istable(L, idx)) {
+    *opts = idx;
     return 0;
   }
   if (lua_isnoneornil(L, idx)) return 0;
