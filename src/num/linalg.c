@@ -754,6 +754,7 @@ int mpl__la_norm(const mpl_mat *a, int ord, double *res, mpl__la_info *info) {
   *res = 0;
   if (info) info->why = MPL__LA_OK;
   if (ord == MPL__NORM_FRO) return mpl__norm(a, res);
+  if (!a->rows || !a->cols) return 0; /* N x 0 of any N: O(1) */
   if (ord == MPL__NORM_1 || ord == MPL__NORM_INF) {
     *res = abs_sums(a, ord == MPL__NORM_1);
     return *res == *res || !all_finite(a) ? 0 : MPL_ENOMEM;

@@ -134,6 +134,7 @@ int mpl__cumulate(const mpl_mat *m, int dim, int prod, mpl_mat *out) {
   if (out->rows * out->cols != m->rows * m->cols) return MPL_ESHAPE;
   if (dim && (out->rows != m->rows || out->cols != m->cols)) return MPL_ESHAPE;
   if (dim == 0 && !mpl_mat_is_contiguous(out)) return MPL_EINVAL;
+  if (!m->rows || !m->cols) return 0; /* N x 0 of any N: O(1) */
   mpl_mat *tmp = NULL;
   int err = 0;
   if (out->st == m->st && out->data != m->data)
@@ -172,6 +173,7 @@ int mpl__diff(const mpl_mat *m, int dim, mpl_mat *out) {
   size_t er = dim == 1 ? (r ? r - 1 : 0) : r,
          ec = dim == 2 ? (c ? c - 1 : 0) : c;
   if (out->rows != er || out->cols != ec) return MPL_ESHAPE;
+  if (!er || !ec) return 0; /* N x 0 of any N: O(1) */
   for (size_t i = 0; i < er; i++)
     for (size_t j = 0; j < ec; j++)
       MPL_AT(out, i, j) = dim == 1 ? MPL_AT(m, i + 1, j) - MPL_AT(m, i, j)
