@@ -224,32 +224,61 @@ int mpl__sum_dim(const mpl_mat *m, int dim, mpl_mat *out) {
   return err ? err : mpl__interrupt_check();
 }
 
-/* The extreme of a contiguous run with eight lanes (vectorisable):
-** t collects v - v, which stays 0 unless the run holds NaN or an
-** infinity; then the run is folded again element by element, which
-** tells NaN (the result) from infinity. */
-static double mm_run(const double *x, size_t n, int max) {
-  double a[8], t[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  for (int k = 0; k < 8; k++) a[k] = x[0];
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8)
+/* The extreme of a contiguous run, eight lanes at a time (SSE2, which
+** every x86-64 has; plain C elsewhere): t collects v - v, which stays 0
+** unless the run holds NaN or an infinity; then the run is folded again
+** element by element, which tells NaN (the result) from infinity. */
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#define MM_W 8
+static void mm_lanes(const double *x, size_t n, int max, double *a,
+                     double *t) {
+  __m128d a0 = _mm_set1_pd(x[0]), a1 = a0, a2 = a0, a3 = a0;
+  __m128d t0 = _mm_setzero_pd(), t1 = t0;
+  for (size_t i = 0; i + 8 <= n; i += 8) {
+    __m128d v0 = _mm_loadu_pd(x + i), v1 = _mm_loadu_pd(x + i + 2);
+    __m128d v2 = _mm_loadu_pd(x + i + 4), v3 = _mm_loadu_pd(x + i + 6);
+    if (max) {
+      a0 = _mm_max_pd(v0, a0), a1 = _mm_max_pd(v1, a1);
+      a2 = _mm_max_pd(v2, a2), a3 = _mm_max_pd(v3, a3);
+    } else {
+      a0 = _mm_min_pd(v0, a0), a1 = _mm_min_pd(v1, a1);
+      a2 = _mm_min_pd(v2, a2), a3 = _mm_min_pd(v3, a3);
+    }
+    t0 = _mm_add_pd(t0, _mm_add_pd(_mm_sub_pd(v0, v0), _mm_sub_pd(v1, v1)));
+    t1 = _mm_add_pd(t1, _mm_add_pd(_mm_sub_pd(v2, v2), _mm_sub_pd(v3, v3)));
+  }
+  _mm_storeu_pd(a, a0), _mm_storeu_pd(a + 2, a1);
+  _mm_storeu_pd(a + 4, a2), _mm_storeu_pd(a + 6, a3);
+  _mm_storeu_pd(t, t0), _mm_storeu_pd(t + 2, t1);
+}
+#else
+#define MM_W 8
+static void mm_lanes(const double *x, size_t n, int max, double *a,
+                     double *t) {
+  for (int k = 0; k < 8; k++) a[k] = x[0], t[k & 3] = 0;
+  for (size_t i = 0; i + 8 <= n; i += 8)
     for (int k = 0; k < 8; k++) {
       double v = x[i + (size_t)k];
       a[k] = max ? (v > a[k] ? v : a[k]) : (v < a[k] ? v : a[k]);
-      t[k] += v - v;
+      t[k & 3] += v - v;
     }
-  double b = a[0], z = 0;
-  for (int k = 0; k < 8; k++) {
+}
+#endif
+
+static double mm_run(const double *x, size_t n, int max) {
+  double a[MM_W], t[4];
+  mm_lanes(x, n, max, a, t);
+  double b = a[0], z = (t[0] + t[1]) + (t[2] + t[3]);
+  for (int k = 1; k < MM_W; k++)
     b = max ? (a[k] > b ? a[k] : b) : (a[k] < b ? a[k] : b);
-    z += t[k];
-  }
-  for (; i < n; i++) {
+  for (size_t i = n - n % 8; i < n; i++) {
     double v = x[i];
     if (v != v) return v;
     b = max ? (v > b ? v : b) : (v < b ? v : b);
   }
   if (z == 0) return b;
-  for (i = 0; i < n; i++)
+  for (size_t i = 0; i < n; i++)
     if (x[i] != x[i]) return x[i];
   return b;
 }
