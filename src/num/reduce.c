@@ -231,8 +231,7 @@ int mpl__sum_dim(const mpl_mat *m, int dim, mpl_mat *out) {
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #define MM_W 8
-static void mm_lanes(const double *x, size_t n, int max, double *a,
-                     double *t) {
+static void mm_lanes(const double *x, size_t n, int max, double *a, double *t) {
   __m128d a0 = _mm_set1_pd(x[0]), a1 = a0, a2 = a0, a3 = a0;
   __m128d t0 = _mm_setzero_pd(), t1 = t0;
   for (size_t i = 0; i + 8 <= n; i += 8) {
@@ -254,8 +253,7 @@ static void mm_lanes(const double *x, size_t n, int max, double *a,
 }
 #else
 #define MM_W 8
-static void mm_lanes(const double *x, size_t n, int max, double *a,
-                     double *t) {
+static void mm_lanes(const double *x, size_t n, int max, double *a, double *t) {
   for (int k = 0; k < 8; k++) a[k] = x[0], t[k & 3] = 0;
   for (size_t i = 0; i + 8 <= n; i += 8)
     for (int k = 0; k < 8; k++) {
