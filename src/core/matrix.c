@@ -121,8 +121,12 @@ int mpl_mat_sub(mpl_mat **out, const mpl_mat *m, size_t r0, size_t c0,
                 size_t nr, size_t nc) {
   *out = NULL;
   if (!m) return MPL_EINVAL;
-  if (r0 > m->rows || nr > m->rows - r0 || c0 > m->cols || nc > m->cols - c0)
+  if (r0 > m->rows || nr > m->rows - r0 || c0 > m->cols || nc > m->cols - c0) {
+    mpl__set_errmsg("rows %zu..%zu, columns %zu..%zu are outside a %zux%zu "
+                    "matrix",
+                    r0 + 1, r0 + nr, c0 + 1, c0 + nc, m->rows, m->cols);
     return MPL_ERANGE;
+  }
   double *d = m->data;
   if (nr && nc) d = &MPL_AT(m, r0, c0);
   return view_new(out, m, d, nr, nc, m->rs, m->cs);
@@ -156,8 +160,11 @@ int mpl_mat_reshape(mpl_mat **out, const mpl_mat *m, size_t rows,
   size_t n;
   *out = NULL;
   if (!m) return MPL_EINVAL;
-  if (__builtin_mul_overflow(rows, cols, &n) || n != m->rows * m->cols)
+  if (__builtin_mul_overflow(rows, cols, &n) || n != m->rows * m->cols) {
+    mpl__set_errmsg("cannot reshape a %zux%zu matrix into %zux%zu", m->rows,
+                    m->cols, rows, cols);
     return MPL_ESHAPE;
+  }
   if (!mpl_mat_is_contiguous(m)) return MPL_ENOTCONTIG;
   return view_new(out, m, m->data, rows, cols, (ptrdiff_t)cols, 1);
 }
@@ -230,7 +237,11 @@ static int move_run(double *d, const double *s, size_t n) {
 ** such a source is first copied out; otherwise rows are moved directly. */
 int mpl_mat_assign(mpl_mat *dst, const mpl_mat *src) {
   if (!dst || !src) return MPL_EINVAL;
-  if (dst->rows != src->rows || dst->cols != src->cols) return MPL_ESHAPE;
+  if (dst->rows != src->rows || dst->cols != src->cols) {
+    mpl__set_errmsg("shape mismatch: %zux%zu and %zux%zu", dst->rows, dst->cols,
+                    src->rows, src->cols);
+    return MPL_ESHAPE;
+  }
   if (!dst->rows || !dst->cols) return 0; /* N x 0 of any N: O(1) */
   if (dst->st == src->st && dst->rows && dst->cols &&
       (dst->data != src->data || dst->rs != src->rs || dst->cs != src->cs)) {

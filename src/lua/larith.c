@@ -188,6 +188,24 @@ UNARY(cos, MPL__U_COS)
 UNARY(tanh, MPL__U_TANH)
 UNARY(floor, MPL__U_FLOOR)
 UNARY(ceil, MPL__U_CEIL)
+UNARY(tan, MPL__U_TAN)
+UNARY(asin, MPL__U_ASIN)
+UNARY(acos, MPL__U_ACOS)
+UNARY(atan, MPL__U_ATAN)
+UNARY(sinh, MPL__U_SINH)
+UNARY(cosh, MPL__U_COSH)
+UNARY(log2, MPL__U_LOG2)
+UNARY(log10, MPL__U_LOG10)
+UNARY(log1p, MPL__U_LOG1P)
+UNARY(expm1, MPL__U_EXPM1)
+UNARY(round, MPL__U_ROUND)
+UNARY(trunc, MPL__U_TRUNC)
+UNARY(sign, MPL__U_SIGN)
+
+/* mat.atan2(y, x [, opts]): the angle of (x, y), broadcasting. */
+static int l_atan2(lua_State *L) {
+  return binop(L, MPL__B_ATAN2, "mat.atan2", 3);
+}
 
 /* m:apply(f [, opts]): f(x, i, j) for every element, in row order, into a
 ** new matrix or opts.out.  m and out are held by extra references while f
@@ -308,14 +326,6 @@ static int minmax(lua_State *L, const char *fn, int max) {
 static int l_min(lua_State *L) { return minmax(L, "m:min", 0); }
 static int l_max(lua_State *L) { return minmax(L, "m:max", 1); }
 
-static int l_norm(lua_State *L) {
-  double v = 0;
-  int err = mpl__norm(mpl__check_mat(L, 1, "m:norm"), &v);
-  if (err) return luaL_error(L, "m:norm: %s", mpl_strerror(err));
-  lua_pushnumber(L, v);
-  return 1;
-}
-
 static int l_trace(lua_State *L) {
   lua_pushnumber(L, mpl__trace(mpl__check_mat(L, 1, "m:trace")));
   return 1;
@@ -375,8 +385,13 @@ static const luaL_Reg both[] = {
   {"sin", e_sin},     {"cos", e_cos},           {"tanh", e_tanh},
   {"floor", e_floor}, {"ceil", e_ceil},         {"apply", l_apply},
   {"sum", l_sum},     {"mean", l_mean},         {"min", l_min},
-  {"max", l_max},     {"norm", l_norm},         {"trace", l_trace},
-  {"diag", l_diag},   {NULL, NULL}};
+  {"max", l_max},     {"trace", l_trace},
+  {"diag", l_diag},   {"tan", e_tan},           {"asin", e_asin},
+  {"acos", e_acos},   {"atan", e_atan},         {"sinh", e_sinh},
+  {"cosh", e_cosh},   {"log2", e_log2},         {"log10", e_log10},
+  {"log1p", e_log1p}, {"expm1", e_expm1},       {"round", e_round},
+  {"trunc", e_trunc}, {"sign", e_sign},         {"atan2", l_atan2},
+  {NULL, NULL}};
 
 static const luaL_Reg meta[] = {
   {"__add", mm_add}, {"__sub", mm_sub}, {"__unm", mm_unm},

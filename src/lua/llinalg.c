@@ -1,11 +1,15 @@
 /*
 ** llinalg.c: the Lua side of linear algebra -- mat.solve, m:inv, m:det,
-** mat.chol, mat.eigh, mat.svd, mat.lstsq (linalg.c does the work).
+** mat.chol, mat.eigh, mat.svd, mat.lstsq, mat.qr, mat.eig, mat.pinv,
+** mat.rank, mat.cond, m:norm (linalg.c does the work).
 **
 ** Shapes are checked here first, so the results can be made as Lua values
 ** before LAPACK runs; a failure then raises with nothing to release.
 */
+#include <float.h>
+#include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <lauxlib.h>
 #include <lua.h>
@@ -158,9 +162,131 @@ static int l_lstsq(lua_State *L) {
   return 3;
 }
 
+/* mat.qr(A): Q (m x k), R (k x n), k = min(m, n). */
+static int l_qr(lua_State *L) {
+  const char *fn = "mat.qr";
+  mpl_mat *a = mpl__check_mat(L, 1, fn);
+  size_t k = a->rows < a->cols ? a->rows : a->cols;
+  mpl_mat *q = mpl__new_mat(L, fn, a->rows, k, 0);
+  mpl_mat *r = mpl__new_mat(L, fn, k, a->cols, 0);
+  mpl__la_info info;
+  int err = mpl__la_qr(a, q, r, &info);
+  return err ? la_error(L, fn, err, &info) : 2;
+}
+
+/* mat.eig(A): wr, wi (1 x n), VR, VI (n x n): eigenvalues and
+** eigenvectors as real and imaginary parts. */
+static int l_eig(lua_State *L) {
+  const char *fn = "mat.eig";
+  mpl_mat *a = mpl__check_mat(L, 1, fn);
+  need_square(L, a, fn);
+  size_t n = a->rows;
+  mpl_mat *wr = mpl__new_mat(L, fn, 1, n, 0),
+          *wi = mpl__new_mat(L, fn, 1, n, 0);
+  mpl_mat *vr = mpl__new_mat(L, fn, n, n, 0),
+          *vi = mpl__new_mat(L, fn, n, n, 0);
+  mpl__la_info info;
+  int err = mpl__la_eig(a, wr, wi, vr, vi, &info);
+  return err ? la_error(L, fn, err, &info) : 4;
+}
+
+/* A non-negative number at idx, or def when absent. */
+static double opt_tol(lua_State *L, int idx, const char *fn, const char *what,
+                      double def) {
+  if (lua_isnoneornil(L, idx)) return def;
+  double v = mpl__check_num(L, idx, fn, what);
+  if (!(v >= 0))
+    luaL_error(L, "%s: %s must be a non-negative number (got %s)", fn, what,
+               mpl__got(L, idx));
+  return v;
+}
+
+/* mat.pinv(A [, rcond]): singular values up to rcond (1e-15, NumPy's
+** default) times the largest count as zero. */
+static int l_pinv(lua_State *L) {
+  const char *fn = "mat.pinv";
+  mpl_mat *a = mpl__check_mat(L, 1, fn);
+  double rcond = opt_tol(L, 2, fn, "rcond", 1e-15);
+  mpl_mat *x = mpl__new_mat(L, fn, a->cols, a->rows, 0);
+  mpl__la_info info;
+  int err = mpl__la_pinv(a, rcond, x, &info);
+  return err ? la_error(L, fn, err, &info) : 1;
+}
+
+/* The singular values of the matrix at 1, pushed. */
+static mpl_mat *svals(lua_State *L, const char *fn) {
+  mpl_mat *a = mpl__check_mat(L, 1, fn);
+  size_t k = a->rows < a->cols ? a->rows : a->cols;
+  mpl_mat *s = mpl__new_mat(L, fn, 1, k, 0);
+  mpl__la_info info;
+  int err = mpl__la_svals(a, s, &info);
+  if (err) la_error(L, fn, err, &info);
+  return s;
+}
+
+/* mat.rank(A [, tol]): singular values above tol; by default NumPy's
+** largest singular value * max(m, n) * machine epsilon. */
+static int l_rank(lua_State *L) {
+  const char *fn = "mat.rank";
+  mpl_mat *a = mpl__check_mat(L, 1, fn);
+  double tol = opt_tol(L, 2, fn, "tol", -1);
+  mpl_mat *s = svals(L, fn);
+  size_t k = s->cols, big = a->rows > a->cols ? a->rows : a->cols, r = 0;
+  if (tol < 0) tol = k ? MPL_AT(s, 0, 0) * (double)big * DBL_EPSILON : 0;
+  for (size_t j = 0; j < k; j++) r += MPL_AT(s, 0, j) > tol;
+  lua_pushinteger(L, (lua_Integer)r);
+  return 1;
+}
+
+/* mat.cond(A): the 2-norm condition number, largest over smallest
+** singular value (infinity for a singular matrix). */
+static int l_cond(lua_State *L) {
+  const char *fn = "mat.cond";
+  mpl_mat *a = mpl__check_mat(L, 1, fn);
+  if (!a->rows || !a->cols)
+    return luaL_error(L, "%s: matrix is empty (%Ix%I)", fn, SHAPE(a));
+  mpl_mat *s = svals(L, fn);
+  lua_pushnumber(L, MPL_AT(s, 0, 0) / MPL_AT(s, 0, s->cols - 1));
+  return 1;
+}
+
+/* m:norm([ord]): "fro" (default), 1, 2, math.huge or "nuc", as NumPy's
+** matrix norms. */
+static int l_norm(lua_State *L) {
+  const char *fn = "m:norm";
+  mpl_mat *a = mpl__check_mat(L, 1, fn);
+  int ord = -1, t = lua_type(L, 2);
+  if (t == LUA_TNONE || t == LUA_TNIL) {
+    ord = MPL__NORM_FRO;
+  } else if (t == LUA_TSTRING) {
+    const char *s = lua_tostring(L, 2);
+    ord = strcmp(s, "fro") == 0   ? MPL__NORM_FRO
+          : strcmp(s, "nuc") == 0 ? MPL__NORM_NUC
+                                  : -1;
+  } else if (t == LUA_TNUMBER) {
+    double v = lua_tonumber(L, 2);
+    ord = v == 1          ? MPL__NORM_1
+          : v == 2        ? MPL__NORM_2
+          : v == HUGE_VAL ? MPL__NORM_INF
+                          : -1;
+  }
+  if (ord < 0)
+    return luaL_error(L,
+                      "%s: ord must be \"fro\", 1, 2, math.huge or "
+                      "\"nuc\" (got %s)",
+                      fn, mpl__got(L, 2));
+  double v = 0;
+  mpl__la_info info;
+  int err = mpl__la_norm(a, ord, &v, &info);
+  if (err) return la_error(L, fn, err, &info);
+  lua_pushnumber(L, v);
+  return 1;
+}
+
 static const luaL_Reg both[] = {
-  {"inv", l_inv},   {"det", l_det}, {"chol", l_chol},
-  {"eigh", l_eigh}, {"svd", l_svd}, {NULL, NULL}};
+    {"inv", l_inv},   {"det", l_det},   {"chol", l_chol}, {"eigh", l_eigh},
+    {"svd", l_svd},   {"qr", l_qr},     {"eig", l_eig},   {"pinv", l_pinv},
+    {"rank", l_rank}, {"cond", l_cond}, {"norm", l_norm}, {NULL, NULL}};
 
 static const luaL_Reg mod_only[] = {
   {"solve", l_solve}, {"lstsq", l_lstsq}, {NULL, NULL}};

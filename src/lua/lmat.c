@@ -125,6 +125,7 @@ typedef struct pinframe {
   int busy; /* a call is using it (the cached frame of a guard) */
   int main; /* that call runs in the main thread, else in the
                thread that is the frame's user value */
+  const char *name; /* what the user called ("mat.max", "m:max") or NULL */
   size_t n, cap;
   mpl_mat *inl[FRAME_INLINE]; /* the first pins */
   mpl_mat **more;             /* the rest, malloc'd */
@@ -143,6 +144,7 @@ static int frame_release(lua_State *L) {
   f->more = NULL;
   f->cap = FRAME_INLINE;
   f->busy = 0;
+  f->name = NULL;
   return 0;
 }
 
@@ -157,6 +159,7 @@ static pinframe *new_frame(lua_State *L) {
   f->n = 0;
   f->cap = FRAME_INLINE;
   f->more = NULL;
+  f->name = NULL;
   lua_rawgetp(L, LUA_REGISTRYINDEX, &frame_key);
   lua_setmetatable(L, -2);
   return f;
@@ -227,12 +230,14 @@ static pinframe *take_frame(lua_State *L) {
 }
 
 /* The guard every registered function runs in (see DESIGN): upvalue 1 is
-** the function, 2 its cached pin frame.  The frame goes in slot 1, to be
+** the function, 2 its cached pin frame, 3 (a string or nil) the name the
+** user called it by, for mpl__error.  The frame goes in slot 1, to be
 ** closed (its pins dropped) when the guard returns or the stack unwinds. */
 static int guard(lua_State *L) {
   int n = lua_gettop(L);
   luaL_checkstack(L, 4, "too many arguments");
-  take_frame(L);
+  pinframe *f = take_frame(L);
+  f->name = lua_tostring(L, lua_upvalueindex(3)); /* the closure keeps it */
   lua_insert(L, 1);
   lua_toclose(L, 1);
   lua_pushvalue(L, lua_upvalueindex(1));
@@ -270,18 +275,37 @@ static void where_outside(lua_State *L, int level) {
   luaL_where(L, level);
 }
 
+/* The message on the top says "m:max: ..." or "mat.max: ..." (one C
+** function serves both); make it say what the user called, `name`. */
+static void rename_msg(lua_State *L, const char *name) {
+  const char *bare = strncmp(name, "mat.", 4) == 0 ? name + 4 : name + 2;
+  const char *msg = lua_tostring(L, -1), *rest = NULL;
+  size_t k = strlen(bare);
+  if (strncmp(msg, "mat.", 4) == 0 && strncmp(msg + 4, bare, k) == 0)
+    rest = msg + 4 + k;
+  else if (strncmp(msg, "m:", 2) == 0 && strncmp(msg + 2, bare, k) == 0)
+    rest = msg + 2 + k;
+  if (!rest || *rest != ':') return;
+  lua_pushfstring(L, "%s%s", name, rest);
+  lua_replace(L, -2);
+}
+
 int mpl__error(lua_State *L, const char *fmt, ...) {
   va_list ap;
-  where_outside(L, guarded(L) ? 2 : 1);
+  int g = guarded(L);
+  where_outside(L, g ? 2 : 1);
   va_start(ap, fmt);
   lua_pushvfstring(L, fmt, ap);
   va_end(ap);
+  pinframe *f = g ? caller_frame(L) : NULL;
+  if (f && f->name) rename_msg(L, f->name);
   lua_concat(L, 2);
   return lua_error(L);
 }
 
-/* luaL_setfuncs (no upvalues) with every function guarded. */
-void mpl__setfuncs(lua_State *L, const luaL_Reg *l) {
+/* luaL_setfuncs (no upvalues) with every function guarded, knowing the
+** name prefix + name it is called by (none when prefix is NULL). */
+static void setfuncs_as(lua_State *L, const luaL_Reg *l, const char *prefix) {
   lua_rawgetp(L, LUA_REGISTRYINDEX, &frame_key);
   if (lua_isnil(L, -1)) {
     lua_pop(L, 1);
@@ -297,9 +321,38 @@ void mpl__setfuncs(lua_State *L, const luaL_Reg *l) {
   for (; l->name; l++) {
     lua_pushcfunction(L, l->func);
     new_frame(L);
-    lua_pushcclosure(L, guard, 2);
+    if (prefix && strncmp(l->name, "__", 2) != 0)
+      lua_pushfstring(L, "%s%s", prefix, l->name);
+    else
+      lua_pushnil(L);
+    lua_pushcclosure(L, guard, 3);
     lua_setfield(L, -2, l->name);
   }
+}
+
+static char module_key; /* registry key of the module table */
+
+/* "m:" when the table on the top is the method table, "mat." when it is
+** the module, else NULL (private helpers, metatables, mat.ragged's). */
+static const char *prefix_of(lua_State *L) {
+  const char *p = NULL;
+  if (luaL_getmetatable(L, MT) == LUA_TTABLE) {
+    lua_getfield(L, -1, "__methods");
+    if (lua_rawequal(L, -1, -3)) p = "m:";
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &module_key);
+  if (!p && lua_rawequal(L, -1, -2)) p = "mat.";
+  lua_pop(L, 1);
+  return p;
+}
+
+/* luaL_setfuncs (no upvalues) with every function guarded; a function
+** registered in the module or the method table knows the name it is
+** called by there ("mat.f" or "m:f", see mpl__error). */
+void mpl__setfuncs(lua_State *L, const luaL_Reg *l) {
+  setfuncs_as(L, l, prefix_of(L));
 }
 
 /* The private table lives in the registry, created on first use; the Lua
@@ -1114,6 +1167,8 @@ static const luaL_Reg funcs[] = {
 ** order, on the finished table (and the private table of C helpers). */
 int luaopen_mat(lua_State *L) {
   lua_newtable(L);
+  lua_pushvalue(L, -1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &module_key);
   mpl__setfuncs(L, funcs);
   int mod = lua_gettop(L);
   lua_pushstring(L, MPL_VERSION);
@@ -1124,11 +1179,11 @@ int luaopen_mat(lua_State *L) {
   mpl__setfuncs(L, meta);
   luaL_setfuncs(L, meta_raw, 0);
   lua_newtable(L);
-  mpl__setfuncs(L, methods);
-  luaL_setfuncs(L, methods_raw, 0);
   int meth = lua_gettop(L);
   lua_pushvalue(L, meth);
   lua_setfield(L, mt, "__methods");
+  mpl__setfuncs(L, methods);
+  luaL_setfuncs(L, methods_raw, 0);
 
   lua_rawgetp(L, LUA_REGISTRYINDEX, &rng_key);
   if (lua_isnil(L, -1)) {

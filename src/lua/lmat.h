@@ -110,6 +110,7 @@ void mpl__open_histogram(lua_State *L, int mod, int mt, int methods);
 void mpl__open_plot(lua_State *L, int mod, int mt, int methods);
 void mpl__open_mpi(lua_State *L, int mod, int mt, int methods);
 void mpl__open_help(lua_State *L, int mod, int mt, int methods);
+void mpl__open_stats(lua_State *L, int mod, int mt, int methods);
 
 /* m[k] and m[k] = v for a table key (slices) or a matrix key (a mask):
 ** __index and __newindex hand these over (lindex.c). */

@@ -20,4 +20,5 @@ const mpl__opener mpl__openers[] = {
   mpl__open_plot,
   mpl__open_mpi,
   mpl__open_help,
+  mpl__open_stats,
   NULL};

@@ -21,11 +21,24 @@
 /* Unary operations. */
 enum {
   MPL__U_NEG, MPL__U_EXP, MPL__U_LOG, MPL__U_SQRT, MPL__U_ABS, MPL__U_SIN,
-  MPL__U_COS, MPL__U_TANH, MPL__U_FLOOR, MPL__U_CEIL, MPL__U_COUNT
+  MPL__U_COS, MPL__U_TANH, MPL__U_FLOOR, MPL__U_CEIL,
+  /* libmvec's (glibc 2.35) where vectorised, libm's otherwise */
+  MPL__U_TAN, MPL__U_ASIN, MPL__U_ACOS, MPL__U_ATAN, MPL__U_SINH,
+  MPL__U_COSH, MPL__U_LOG2, MPL__U_LOG10, MPL__U_LOG1P, MPL__U_EXPM1,
+  /* single instructions: half away from zero, toward zero, -1/0/1 */
+  MPL__U_ROUND, MPL__U_TRUNC, MPL__U_SIGN, MPL__U_COUNT
 };
 
-/* Binary operations (MPL__B_POW is x to the power y). */
-enum { MPL__B_ADD, MPL__B_SUB, MPL__B_MUL, MPL__B_DIV, MPL__B_POW, MPL__B_COUNT };
+/* Binary operations (MPL__B_POW is x to the power y, MPL__B_ATAN2 the
+** angle of the point (y, x) for x op y = atan2(x, y)). */
+enum {
+  MPL__B_ADD, MPL__B_SUB, MPL__B_MUL, MPL__B_DIV, MPL__B_POW, MPL__B_ATAN2,
+  MPL__B_COUNT
+};
+
+/* Whether a unary operation calls a function per vector (heavy: threads
+** pay from smaller sizes) rather than a few instructions. */
+int mpl__vm_heavy(int op, int binary);
 
 /* Instruction sets the kernels are built for. */
 enum { MPL__ISA_GENERIC, MPL__ISA_AVX2, MPL__ISA_AVX512 };
@@ -177,5 +190,28 @@ int mpl__la_svd(const mpl_mat *a, int full, mpl_mat *u, mpl_mat *s,
 ** when not NULL. */
 int mpl__la_lstsq(const mpl_mat *a, const mpl_mat *b, double rcond,
                   mpl_mat *x, int *rank, mpl_mat *s, mpl__la_info *info);
+
+/* Thin QR of a (m x n), k = min(m, n): q (m x k) with orthonormal
+** columns, r (k x n) upper triangular, signs as LAPACK's dgeqrf gives. */
+int mpl__la_qr(const mpl_mat *a, mpl_mat *q, mpl_mat *r, mpl__la_info *info);
+
+/* Eigenvalues of square a, real parts into wr and imaginary parts into wi
+** (1 x n each, LAPACK's order, complex pairs adjacent with the positive
+** imaginary part first), and the unit eigenvectors as columns: real parts
+** in vr, imaginary parts in vi (n x n each). */
+int mpl__la_eig(const mpl_mat *a, mpl_mat *wr, mpl_mat *wi, mpl_mat *vr,
+                mpl_mat *vi, mpl__la_info *info);
+
+/* The singular values of a, descending, into s (1 x min(m, n)). */
+int mpl__la_svals(const mpl_mat *a, mpl_mat *s, mpl__la_info *info);
+
+/* x (n x m) = the pseudo-inverse of a (m x n): singular values at most
+** rcond times the largest count as zero. */
+int mpl__la_pinv(const mpl_mat *a, double rcond, mpl_mat *x,
+                 mpl__la_info *info);
+
+/* Matrix norms as NumPy's for 2-D arrays. */
+enum { MPL__NORM_FRO, MPL__NORM_1, MPL__NORM_2, MPL__NORM_INF, MPL__NORM_NUC };
+int mpl__la_norm(const mpl_mat *a, int ord, double *res, mpl__la_info *info);
 
 #endif

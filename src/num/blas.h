@@ -52,6 +52,18 @@ typedef struct mpl__blas_t {
                  const double *rcond, mpl__la_int *rank, double *work,
                  const mpl__la_int *lwork, mpl__la_int *iwork,
                  mpl__la_int *info);
+  void (*dgeqrf)(const mpl__la_int *m, const mpl__la_int *n, double *a,
+                 const mpl__la_int *lda, double *tau, double *work,
+                 const mpl__la_int *lwork, mpl__la_int *info);
+  void (*dorgqr)(const mpl__la_int *m, const mpl__la_int *n,
+                 const mpl__la_int *k, double *a, const mpl__la_int *lda,
+                 const double *tau, double *work, const mpl__la_int *lwork,
+                 mpl__la_int *info);
+  void (*dgeev)(const char *jobvl, const char *jobvr, const mpl__la_int *n,
+                double *a, const mpl__la_int *lda, double *wr, double *wi,
+                double *vl, const mpl__la_int *ldvl, double *vr,
+                const mpl__la_int *ldvr, double *work, const mpl__la_int *lwork,
+                mpl__la_int *info, size_t jobvl_len, size_t jobvr_len);
   char *(*get_corename)(void);
   char *(*get_config)(void);
   int (*get_parallel)(void);

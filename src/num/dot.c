@@ -77,10 +77,21 @@ static int overlaps(const mpl_mat *a, const mpl_mat *b) {
 
 int mpl__dot_check(const mpl_mat *a, const mpl_mat *b, const mpl_mat *out) {
   if (!a || !b) return MPL_EINVAL;
-  if (a->cols != b->rows) return MPL_ESHAPE;
-  if (out && (out->rows != a->rows || out->cols != b->cols)) return MPL_ESHAPE;
-  if (a->rows > INT_MAX || a->cols > INT_MAX || b->cols > INT_MAX)
+  if (a->cols != b->rows) {
+    mpl__set_errmsg("shape mismatch: %zux%zu * %zux%zu", a->rows, a->cols,
+                    b->rows, b->cols);
+    return MPL_ESHAPE;
+  }
+  if (out && (out->rows != a->rows || out->cols != b->cols)) {
+    mpl__set_errmsg("out is %zux%zu, the product is %zux%zu", out->rows,
+                    out->cols, a->rows, b->cols);
+    return MPL_ESHAPE;
+  }
+  if (a->rows > INT_MAX || a->cols > INT_MAX || b->cols > INT_MAX) {
+    mpl__set_errmsg("a dimension of %zux%zu * %zux%zu exceeds BLAS's int",
+                    a->rows, a->cols, b->rows, b->cols);
     return MPL_EOVERFLOW;
+  }
   return 0;
 }
 

@@ -35,7 +35,7 @@
 #define CHUNK 512                      /* gather/scatter buffer, elements */
 #define NT_MIN ((size_t)16 << 20)      /* outputs this large bypass caches */
 #define GRAIN_CHEAP ((size_t)1 << 20)  /* elements per thread: memory bound */
-#define GRAIN_HEAVY ((size_t)1 << 18)  /* ... exp, log, sin, cos, tanh, pow */
+#define GRAIN_HEAVY ((size_t)1 << 18)  /* ... exp, log, sin and the like */
 
 typedef struct desc {
   const double *p;
@@ -215,10 +215,7 @@ static int run(job *j) {
   }
   size_t n = j->r * j->c;
   j->nt = j->o.cs == 1 && n * sizeof(double) >= NT_MIN;
-  int heavy = j->binary ? j->op == MPL__B_POW
-                        : (j->op == MPL__U_EXP || j->op == MPL__U_LOG ||
-                           j->op == MPL__U_SIN || j->op == MPL__U_COS ||
-                           j->op == MPL__U_TANH);
+  int heavy = mpl__vm_heavy(j->op, j->binary);
   size_t grain = heavy ? GRAIN_HEAVY : GRAIN_CHEAP;
   if (j->r == 1) return mpl__parfor(j->c, grain, 8, run_piece, j);
   size_t g = grain / j->c;

@@ -554,3 +554,219 @@ done:
   free(fs);
   return err;
 }
+
+/* dgeqrf then dorgqr on the column-major m x n copy fa: R is read out
+** before Q overwrites it. */
+static int qr_run(la_int m, la_int n, double *fa, double *tau, mpl_mat *q,
+                  mpl_mat *r, mpl__la_info *info) {
+  la_int k = m < n ? m : n, inf = 0, lwork = -1;
+  double w1 = 0, w2 = 0, *work = NULL;
+  int err = 0;
+  LAPACK(dgeqrf)(&m, &n, fa, &m, tau, &w1, &lwork, &inf);
+  LAPACK(dorgqr)(&m, &k, &k, fa, &m, tau, &w2, &lwork, &inf);
+  lwork = work_size(w1 > w2 ? w1 : w2, (double)(n > 1 ? n : 1));
+  if (!lwork) return MPL_EOVERFLOW;
+  if (!(work = dalloc((size_t)lwork, 1, &err))) return err;
+  LAPACK(dgeqrf)(&m, &n, fa, &m, tau, work, &lwork, &inf);
+  if (inf == 0) {
+    for (size_t i = 0; i < (size_t)k; i++)
+      for (size_t j = 0; j < (size_t)n; j++)
+        MPL_AT(r, i, j) = j >= i ? fa[i + j * (size_t)m] : 0;
+    LAPACK(dorgqr)(&m, &k, &k, fa, &m, tau, work, &lwork, &inf);
+  }
+  free(work);
+  if (inf != 0) {
+    fail(info, MPL__LA_OK);
+    return MPL_EINVAL;
+  }
+  unpack(q, fa, 1, (size_t)m);
+  return 0;
+}
+
+int mpl__la_qr(const mpl_mat *a, mpl_mat *q, mpl_mat *r, mpl__la_info *info) {
+  if (info) {
+    info->why = MPL__LA_OK;
+    info->rcond = 0;
+  }
+  if (!a || !q || !r) return MPL_EINVAL;
+  size_t m = a->rows, n = a->cols, k = m < n ? m : n;
+  if (q->rows != m || q->cols != k || r->rows != k || r->cols != n)
+    return MPL_ESHAPE;
+  if (!fits(m) || !fits(n)) return MPL_EOVERFLOW;
+  if (!all_finite(a)) {
+    fail(info, MPL__LA_NONFINITE);
+    return MPL_EINVAL;
+  }
+  if (k == 0) return mpl_mat_fill(r, 0); /* q is m x 0 or 0 x 0 */
+  int err = 0;
+  double *fa = dalloc(m, n, &err), *tau = fa ? dalloc(k, 1, &err) : NULL;
+  if (tau) {
+    pack(a, fa, 1, m);
+    err = qr_run((la_int)m, (la_int)n, fa, tau, q, r, info);
+  }
+  free(fa);
+  free(tau);
+  return err;
+}
+
+/* Eigenvector columns from dgeev's packed form: a complex pair j, j+1
+** (wi[j] > 0) stores the real part in column j and the imaginary part in
+** column j+1; the second of the pair is the conjugate. */
+static void eig_vectors(const double *fv, const double *fwi, size_t n,
+                        mpl_mat *vr, mpl_mat *vi) {
+  for (size_t j = 0; j < n; j++) {
+    int pair = fwi[j] != 0 && j + 1 < n;
+    for (size_t i = 0; i < n; i++) {
+      double re = fv[i + j * n], im = pair ? fv[i + (j + 1) * n] : 0;
+      MPL_AT(vr, i, j) = re;
+      MPL_AT(vi, i, j) = im;
+      if (pair) {
+        MPL_AT(vr, i, j + 1) = re;
+        MPL_AT(vi, i, j + 1) = -im;
+      }
+    }
+    if (pair) j++;
+  }
+}
+
+int mpl__la_eig(const mpl_mat *a, mpl_mat *wr, mpl_mat *wi, mpl_mat *vr,
+                mpl_mat *vi, mpl__la_info *info) {
+  int err = square(a, info);
+  if (err) return err;
+  size_t n = a->rows;
+  if (!wr || !wi || !vr || !vi) return MPL_EINVAL;
+  if (wr->rows != 1 || wr->cols != n || wi->rows != 1 || wi->cols != n ||
+      vr->rows != n || vr->cols != n || vi->rows != n || vi->cols != n)
+    return MPL_ESHAPE;
+  if (!all_finite(a)) {
+    fail(info, MPL__LA_NONFINITE);
+    return MPL_EINVAL;
+  }
+  if (n == 0) return 0;
+  la_int ln = (la_int)n, inf = 0, lwork = -1, one = 1;
+  double q = 0, dummy = 0;
+  double *fa = dalloc(n, n, &err), *fv = fa ? dalloc(n, n, &err) : NULL;
+  double *fr = fv ? dalloc(n, 1, &err) : NULL;
+  double *fi = fr ? dalloc(n, 1, &err) : NULL, *work = NULL;
+  if (!fi) goto done;
+  pack(a, fa, 1, n);
+  LAPACK(dgeev)
+  ("N", "V", &ln, fa, &ln, fr, fi, &dummy, &one, fv, &ln, &q, &lwork, &inf, 1,
+   1);
+  lwork = work_size(q, 4.0 * (double)n);
+  if (!lwork) {
+    err = MPL_EOVERFLOW;
+    goto done;
+  }
+  if (!(work = dalloc((size_t)lwork, 1, &err))) goto done;
+  LAPACK(dgeev)
+  ("N", "V", &ln, fa, &ln, fr, fi, &dummy, &one, fv, &ln, work, &lwork, &inf, 1,
+   1);
+  if (inf != 0) {
+    fail(info, inf > 0 ? MPL__LA_NOCONV : MPL__LA_OK);
+    err = MPL_EINVAL;
+    goto done;
+  }
+  for (size_t j = 0; j < n; j++) {
+    MPL_AT(wr, 0, j) = fr[j];
+    MPL_AT(wi, 0, j) = fi[j];
+  }
+  eig_vectors(fv, fi, n, vr, vi);
+done:
+  free(fa);
+  free(fv);
+  free(fr);
+  free(fi);
+  free(work);
+  return err;
+}
+
+int mpl__la_svals(const mpl_mat *a, mpl_mat *s, mpl__la_info *info) {
+  if (info) {
+    info->why = MPL__LA_OK;
+    info->rcond = 0;
+  }
+  if (!a || !s) return MPL_EINVAL;
+  size_t m = a->rows, n = a->cols, k = m < n ? m : n;
+  if (s->rows != 1 || s->cols != k) return MPL_ESHAPE;
+  if (!fits(m) || !fits(n)) return MPL_EOVERFLOW;
+  if (!all_finite(a)) {
+    fail(info, MPL__LA_NONFINITE);
+    return MPL_EINVAL;
+  }
+  if (k == 0) return 0;
+  int err = 0;
+  double dummy = 0, *fa = dalloc(m, n, &err);
+  double *fs = fa ? dalloc(k, 1, &err) : NULL;
+  if (fs) {
+    pack(a, fa, 0, n); /* A^T, column-major: same singular values */
+    err =
+        svd_run('N', (la_int)n, (la_int)m, fa, fs, &dummy, 1, &dummy, 1, info);
+    for (size_t j = 0; !err && j < k; j++) MPL_AT(s, 0, j) = fs[j];
+  }
+  free(fa);
+  free(fs);
+  return err;
+}
+
+int mpl__la_pinv(const mpl_mat *a, double rcond, mpl_mat *x,
+                 mpl__la_info *info) {
+  if (!a || !x) return MPL_EINVAL;
+  size_t m = a->rows, n = a->cols, k = m < n ? m : n;
+  if (x->rows != n || x->cols != m) return MPL_ESHAPE;
+  if (k == 0) return mpl_mat_fill(x, 0);
+  mpl_mat *u = NULL, *s = NULL, *v = NULL, *ut = NULL;
+  int err = mpl__mat_alloc(&u, m, k);
+  if (!err) err = mpl__mat_alloc(&s, 1, k);
+  if (!err) err = mpl__mat_alloc(&v, n, k);
+  if (!err) err = mpl__la_svd(a, 0, u, s, v, info);
+  if (!err) {
+    double cut = rcond * MPL_AT(s, 0, 0);
+    for (size_t j = 0; j < k; j++) { /* V diag(1/s) */
+      double sj = MPL_AT(s, 0, j), f = sj > cut ? 1 / sj : 0;
+      for (size_t i = 0; i < n; i++) MPL_AT(v, i, j) *= f;
+    }
+    err = mpl_mat_transpose(&ut, u);
+  }
+  if (!err) err = mpl_dot(v, ut, x, 1);
+  mpl_mat_release(u);
+  mpl_mat_release(s);
+  mpl_mat_release(v);
+  mpl_mat_release(ut);
+  return err;
+}
+
+/* The largest sum of magnitudes over columns (cols) or rows. */
+static double abs_sums(const mpl_mat *a, int cols) {
+  size_t len = cols ? a->cols : a->rows;
+  double *acc = calloc(len ? len : 1, sizeof *acc), best = 0;
+  if (!acc) return NAN;
+  for (size_t i = 0; i < a->rows; i++)
+    for (size_t j = 0; j < a->cols; j++)
+      acc[cols ? j : i] += fabs(MPL_AT(a, i, j));
+  for (size_t i = 0; i < len; i++)
+    if (!(acc[i] <= best)) best = acc[i];
+  free(acc);
+  return best;
+}
+
+int mpl__la_norm(const mpl_mat *a, int ord, double *res, mpl__la_info *info) {
+  *res = 0;
+  if (info) info->why = MPL__LA_OK;
+  if (ord == MPL__NORM_FRO) return mpl__norm(a, res);
+  if (!a->rows || !a->cols) return 0; /* N x 0 of any N: O(1) */
+  if (ord == MPL__NORM_1 || ord == MPL__NORM_INF) {
+    *res = abs_sums(a, ord == MPL__NORM_1);
+    return *res == *res || !all_finite(a) ? 0 : MPL_ENOMEM;
+  }
+  size_t k = a->rows < a->cols ? a->rows : a->cols;
+  if (k == 0) return 0;
+  mpl_mat *s;
+  int err = mpl__mat_alloc(&s, 1, k);
+  if (!err) err = mpl__la_svals(a, s, info);
+  if (!err && ord == MPL__NORM_2) *res = MPL_AT(s, 0, 0);
+  for (size_t j = 0; !err && ord == MPL__NORM_NUC && j < k; j++)
+    *res += MPL_AT(s, 0, j);
+  mpl_mat_release(s);
+  return err;
+}

@@ -224,6 +224,63 @@ int mpl__sum_dim(const mpl_mat *m, int dim, mpl_mat *out) {
   return err ? err : mpl__interrupt_check();
 }
 
+/* The extreme of a contiguous run, eight lanes at a time (SSE2, which
+** every x86-64 has; plain C elsewhere): t collects v - v, which stays 0
+** unless the run holds NaN or an infinity; then the run is folded again
+** element by element, which tells NaN (the result) from infinity. */
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#define MM_W 8
+static void mm_lanes(const double *x, size_t n, int max, double *a, double *t) {
+  __m128d a0 = _mm_set1_pd(x[0]), a1 = a0, a2 = a0, a3 = a0;
+  __m128d t0 = _mm_setzero_pd(), t1 = t0;
+  for (size_t i = 0; i + 8 <= n; i += 8) {
+    __m128d v0 = _mm_loadu_pd(x + i), v1 = _mm_loadu_pd(x + i + 2);
+    __m128d v2 = _mm_loadu_pd(x + i + 4), v3 = _mm_loadu_pd(x + i + 6);
+    if (max) {
+      a0 = _mm_max_pd(v0, a0), a1 = _mm_max_pd(v1, a1);
+      a2 = _mm_max_pd(v2, a2), a3 = _mm_max_pd(v3, a3);
+    } else {
+      a0 = _mm_min_pd(v0, a0), a1 = _mm_min_pd(v1, a1);
+      a2 = _mm_min_pd(v2, a2), a3 = _mm_min_pd(v3, a3);
+    }
+    t0 = _mm_add_pd(t0, _mm_add_pd(_mm_sub_pd(v0, v0), _mm_sub_pd(v1, v1)));
+    t1 = _mm_add_pd(t1, _mm_add_pd(_mm_sub_pd(v2, v2), _mm_sub_pd(v3, v3)));
+  }
+  _mm_storeu_pd(a, a0), _mm_storeu_pd(a + 2, a1);
+  _mm_storeu_pd(a + 4, a2), _mm_storeu_pd(a + 6, a3);
+  _mm_storeu_pd(t, t0), _mm_storeu_pd(t + 2, t1);
+}
+#else
+#define MM_W 8
+static void mm_lanes(const double *x, size_t n, int max, double *a, double *t) {
+  for (int k = 0; k < 8; k++) a[k] = x[0], t[k & 3] = 0;
+  for (size_t i = 0; i + 8 <= n; i += 8)
+    for (int k = 0; k < 8; k++) {
+      double v = x[i + (size_t)k];
+      a[k] = max ? (v > a[k] ? v : a[k]) : (v < a[k] ? v : a[k]);
+      t[k & 3] += v - v;
+    }
+}
+#endif
+
+static double mm_run(const double *x, size_t n, int max) {
+  double a[MM_W], t[4];
+  mm_lanes(x, n, max, a, t);
+  double b = a[0], z = (t[0] + t[1]) + (t[2] + t[3]);
+  for (int k = 1; k < MM_W; k++)
+    b = max ? (a[k] > b ? a[k] : b) : (a[k] < b ? a[k] : b);
+  for (size_t i = n - n % 8; i < n; i++) {
+    double v = x[i];
+    if (v != v) return v;
+    b = max ? (v > b ? v : b) : (v < b ? v : b);
+  }
+  if (z == 0) return b;
+  for (size_t i = 0; i < n; i++)
+    if (x[i] != x[i]) return x[i];
+  return b;
+}
+
 /* Fold x[0], x[s], ... into *best: the smaller (or larger, max) one, and
 ** NaN for good once a NaN is seen. */
 static void mm_line(const double *x, ptrdiff_t s, size_t n, int max,
@@ -232,6 +289,11 @@ static void mm_line(const double *x, ptrdiff_t s, size_t n, int max,
   for (size_t i0 = 0; i0 < n && b == b; i0 += MPL__TICK) {
     if (i0 && mpl__interrupt_pending()) break;
     size_t i1 = n - i0 < MPL__TICK ? n : i0 + MPL__TICK;
+    if (s == 1) {
+      double v = mm_run(x + i0, i1 - i0, max);
+      if (v != v || (max ? v > b : v < b)) b = v;
+      continue;
+    }
     for (size_t i = i0; i < i1 && b == b; i++) {
       double v = x[(ptrdiff_t)i * s];
       if (max ? !(v <= b) : !(v >= b)) b = v;
@@ -240,14 +302,53 @@ static void mm_line(const double *x, ptrdiff_t s, size_t n, int max,
   *best = b;
 }
 
+/* A long contiguous run split over helper threads: pieces of at least
+** PAR_MIN / 2, each folded alone, then folded together (the extreme does
+** not depend on the split). */
+typedef struct mmjob {
+  const double *x;
+  int max;
+  size_t piece;
+  double res[64];
+} mmjob;
+
+static void mm_piece(void *ctx, size_t lo, size_t hi) {
+  mmjob *j = ctx;
+  for (size_t p = lo; p < hi; p++) {
+    double b = j->max ? -INFINITY : INFINITY;
+    mm_line(j->x + p * j->piece, 1, j->piece, j->max, &b);
+    j->res[p] = b;
+  }
+}
+
+static double mm_par(const double *x, size_t n, int max) {
+  double b = max ? -INFINITY : INFINITY;
+  int parts = mpl__parfor_parts(n, PAR_MIN / 2);
+  if (parts <= 1) {
+    mm_line(x, 1, n, max, &b);
+    return b;
+  }
+  mmjob j = {x, max, n / 64, {0}};
+  mpl__parfor(64, 1, 1, mm_piece, &j);
+  for (int p = 0; p < 64 && b == b; p++)
+    if (j.res[p] != j.res[p] || (max ? j.res[p] > b : j.res[p] < b))
+      b = j.res[p];
+  mm_line(x + 64 * j.piece, 1, n - 64 * j.piece, max, &b);
+  return b;
+}
+
 int mpl__minmax(const mpl_mat *m, int max, double *res) {
   if (!m || !m->rows || !m->cols) return MPL_EINVAL;
   double b = max ? -INFINITY : INFINITY;
+  mpl__interrupt_clear();
+  if (mpl_mat_is_contiguous(m)) {
+    *res = mm_par(m->data, m->rows * m->cols, max);
+    return mpl__interrupt_check();
+  }
   int rows = absd(m->cs) <= absd(m->rs) || m->rows == 1;
   size_t K = rows ? m->rows : m->cols, L = rows ? m->cols : m->rows;
   ptrdiff_t sk = rows ? m->rs : m->cs, sa = rows ? m->cs : m->rs;
   size_t mask = mpl__tick_mask(L);
-  mpl__interrupt_clear();
   for (size_t k = 0; k < K && b == b; k++) {
     if (!(k & mask) && mpl__interrupt_pending()) break;
     mm_line(m->data + (ptrdiff_t)k * sk, sa, L, max, &b);

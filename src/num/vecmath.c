@@ -69,6 +69,9 @@
 #define VM_SIN(v) sin(v)
 #define VM_COS(v) cos(v)
 #define VM_TANH(v) tanh(v)
+#define VM_ROUND(v) round(v)
+#define VM_TRUNC(v) trunc(v)
+#define VM_SIGN(v) ((v) > 0 ? 1.0 : (v) < 0 ? -1.0 : (v))
 #include "vecmath_body.h"
 #undef VM_FN
 #undef VM_ATTR
@@ -94,6 +97,9 @@
 #undef VM_SIN
 #undef VM_COS
 #undef VM_TANH
+#undef VM_ROUND
+#undef VM_TRUNC
+#undef VM_SIGN
 
 #if VM_X86
 
@@ -106,11 +112,33 @@ VM_AVX512 __m512d _ZGVeN8v_sin(__m512d);
 VM_AVX512 __m512d _ZGVeN8v_cos(__m512d);
 VM_AVX512 __m512d _ZGVeN8v_tanh(__m512d);
 VM_AVX512 __m512d _ZGVeN8vv_pow(__m512d, __m512d);
+VM_AVX512 __m512d _ZGVeN8v_tan(__m512d);
+VM_AVX512 __m512d _ZGVeN8v_asin(__m512d);
+VM_AVX512 __m512d _ZGVeN8v_acos(__m512d);
+VM_AVX512 __m512d _ZGVeN8v_atan(__m512d);
+VM_AVX512 __m512d _ZGVeN8v_sinh(__m512d);
+VM_AVX512 __m512d _ZGVeN8v_cosh(__m512d);
+VM_AVX512 __m512d _ZGVeN8v_log2(__m512d);
+VM_AVX512 __m512d _ZGVeN8v_log10(__m512d);
+VM_AVX512 __m512d _ZGVeN8v_log1p(__m512d);
+VM_AVX512 __m512d _ZGVeN8v_expm1(__m512d);
+VM_AVX512 __m512d _ZGVeN8vv_atan2(__m512d, __m512d);
 VM_AVX2 __m256d _ZGVdN4v_log(__m256d);
 VM_AVX2 __m256d _ZGVdN4v_sin(__m256d);
 VM_AVX2 __m256d _ZGVdN4v_cos(__m256d);
 VM_AVX2 __m256d _ZGVdN4v_tanh(__m256d);
 VM_AVX2 __m256d _ZGVdN4vv_pow(__m256d, __m256d);
+VM_AVX2 __m256d _ZGVdN4v_tan(__m256d);
+VM_AVX2 __m256d _ZGVdN4v_asin(__m256d);
+VM_AVX2 __m256d _ZGVdN4v_acos(__m256d);
+VM_AVX2 __m256d _ZGVdN4v_atan(__m256d);
+VM_AVX2 __m256d _ZGVdN4v_sinh(__m256d);
+VM_AVX2 __m256d _ZGVdN4v_cosh(__m256d);
+VM_AVX2 __m256d _ZGVdN4v_log2(__m256d);
+VM_AVX2 __m256d _ZGVdN4v_log10(__m256d);
+VM_AVX2 __m256d _ZGVdN4v_log1p(__m256d);
+VM_AVX2 __m256d _ZGVdN4v_expm1(__m256d);
+VM_AVX2 __m256d _ZGVdN4vv_atan2(__m256d, __m256d);
 
 /* One pass of a libmvec function over n vectors: x and y advance by their
 ** steps (bytes; 0 repeats one vector), o by one vector; nt selects
@@ -245,6 +273,45 @@ static inline VM_AVX2 __m256d exp_avx2(__m256d x) {
   return _mm256_mul_pd(_mm256_mul_pd(p, pow2_avx2(k1)), pow2_avx2(k2));
 }
 
+/* round (half away from zero) as C's round: t = trunc(x), plus sign(x)
+** where |x - t| >= 1/2 (exact; infinity and NaN give t, which is x). */
+static inline VM_AVX512 __m512d round_avx512(__m512d x) {
+  __m512d t = _mm512_roundscale_pd(x, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+  __m512d d = _mm512_abs_pd(_mm512_sub_pd(x, t));
+  __mmask8 k = _mm512_cmp_pd_mask(d, _mm512_set1_pd(0.5), _CMP_GE_OQ);
+  __m512i sg = _mm512_and_si512(_mm512_castpd_si512(x),
+                                _mm512_set1_epi64(INT64_MIN));
+  __m512d one = _mm512_castsi512_pd(
+      _mm512_or_si512(sg, _mm512_castpd_si512(_mm512_set1_pd(1.0))));
+  return _mm512_mask_add_pd(t, k, t, one);
+}
+
+static inline VM_AVX2 __m256d round_avx2(__m256d x) {
+  __m256d t = _mm256_round_pd(x, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+  __m256d d = _mm256_andnot_pd(_mm256_set1_pd(-0.0), _mm256_sub_pd(x, t));
+  __m256d k = _mm256_cmp_pd(d, _mm256_set1_pd(0.5), _CMP_GE_OQ);
+  __m256d one = _mm256_or_pd(_mm256_set1_pd(1.0),
+                             _mm256_and_pd(x, _mm256_set1_pd(-0.0)));
+  return _mm256_blendv_pd(t, _mm256_add_pd(t, one), k);
+}
+
+/* sign as NumPy's: 1 above zero, -1 below, x itself for 0, -0 and NaN. */
+static inline VM_AVX512 __m512d sign_avx512(__m512d x) {
+  __m512d z = _mm512_setzero_pd();
+  __mmask8 gt = _mm512_cmp_pd_mask(x, z, _CMP_GT_OQ);
+  __mmask8 lt = _mm512_cmp_pd_mask(x, z, _CMP_LT_OQ);
+  x = _mm512_mask_mov_pd(x, gt, _mm512_set1_pd(1.0));
+  return _mm512_mask_mov_pd(x, lt, _mm512_set1_pd(-1.0));
+}
+
+static inline VM_AVX2 __m256d sign_avx2(__m256d x) {
+  __m256d z = _mm256_setzero_pd();
+  __m256d gt = _mm256_cmp_pd(x, z, _CMP_GT_OQ);
+  __m256d lt = _mm256_cmp_pd(x, z, _CMP_LT_OQ);
+  x = _mm256_blendv_pd(x, _mm256_set1_pd(1.0), gt);
+  return _mm256_blendv_pd(x, _mm256_set1_pd(-1.0), lt);
+}
+
 /* The libmvec function of a unary operation, or NULL. */
 static const void *mv_e8(int op) {
   switch (op) {
@@ -252,6 +319,16 @@ static const void *mv_e8(int op) {
   case MPL__U_SIN: return (const void *)_ZGVeN8v_sin;
   case MPL__U_COS: return (const void *)_ZGVeN8v_cos;
   case MPL__U_TANH: return (const void *)_ZGVeN8v_tanh;
+  case MPL__U_TAN: return (const void *)_ZGVeN8v_tan;
+  case MPL__U_ASIN: return (const void *)_ZGVeN8v_asin;
+  case MPL__U_ACOS: return (const void *)_ZGVeN8v_acos;
+  case MPL__U_ATAN: return (const void *)_ZGVeN8v_atan;
+  case MPL__U_SINH: return (const void *)_ZGVeN8v_sinh;
+  case MPL__U_COSH: return (const void *)_ZGVeN8v_cosh;
+  case MPL__U_LOG2: return (const void *)_ZGVeN8v_log2;
+  case MPL__U_LOG10: return (const void *)_ZGVeN8v_log10;
+  case MPL__U_LOG1P: return (const void *)_ZGVeN8v_log1p;
+  case MPL__U_EXPM1: return (const void *)_ZGVeN8v_expm1;
   }
   return NULL;
 }
@@ -262,6 +339,16 @@ static const void *mv_d4(int op) {
   case MPL__U_SIN: return (const void *)_ZGVdN4v_sin;
   case MPL__U_COS: return (const void *)_ZGVdN4v_cos;
   case MPL__U_TANH: return (const void *)_ZGVdN4v_tanh;
+  case MPL__U_TAN: return (const void *)_ZGVdN4v_tan;
+  case MPL__U_ASIN: return (const void *)_ZGVdN4v_asin;
+  case MPL__U_ACOS: return (const void *)_ZGVdN4v_acos;
+  case MPL__U_ATAN: return (const void *)_ZGVdN4v_atan;
+  case MPL__U_SINH: return (const void *)_ZGVdN4v_sinh;
+  case MPL__U_COSH: return (const void *)_ZGVdN4v_cosh;
+  case MPL__U_LOG2: return (const void *)_ZGVdN4v_log2;
+  case MPL__U_LOG10: return (const void *)_ZGVdN4v_log10;
+  case MPL__U_LOG1P: return (const void *)_ZGVdN4v_log1p;
+  case MPL__U_EXPM1: return (const void *)_ZGVdN4v_expm1;
   }
   return NULL;
 }
@@ -294,6 +381,11 @@ static const void *mv_d4(int op) {
   _mm512_roundscale_pd(v, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC)
 #define VM_CEIL(v) \
   _mm512_roundscale_pd(v, _MM_FROUND_TO_POS_INF | _MM_FROUND_NO_EXC)
+#define VM_TRUNC(v) \
+  _mm512_roundscale_pd(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC)
+#define VM_ROUND(v) round_avx512(v)
+#define VM_SIGN(v) sign_avx512(v)
+#define VM_MVATAN2 ((const void *)_ZGVeN8vv_atan2)
 #include "vecmath_body.h"
 #undef VM_EXP
 #undef VM_MVRUN
@@ -317,6 +409,10 @@ static const void *mv_d4(int op) {
 #undef VM_SQRT
 #undef VM_FLOOR
 #undef VM_CEIL
+#undef VM_TRUNC
+#undef VM_ROUND
+#undef VM_SIGN
+#undef VM_MVATAN2
 
 /* ---- AVX2 ---- */
 
@@ -342,6 +438,10 @@ static const void *mv_d4(int op) {
 #define VM_SQRT(v) _mm256_sqrt_pd(v)
 #define VM_FLOOR(v) _mm256_round_pd(v, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC)
 #define VM_CEIL(v) _mm256_round_pd(v, _MM_FROUND_TO_POS_INF | _MM_FROUND_NO_EXC)
+#define VM_TRUNC(v) _mm256_round_pd(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC)
+#define VM_ROUND(v) round_avx2(v)
+#define VM_SIGN(v) sign_avx2(v)
+#define VM_MVATAN2 ((const void *)_ZGVdN4vv_atan2)
 #include "vecmath_body.h"
 
 #endif /* VM_X86 */
@@ -395,6 +495,16 @@ static int pow_special(const double *x, double p, double *o, size_t n,
   } else if (p == -1) {
     mpl__vm_binary(MPL__B_DIV, &one, 0, x, 1, o, n, nt);
   } else {
+    return 0;
+  }
+  return 1;
+}
+
+int mpl__vm_heavy(int op, int binary) {
+  if (binary) return op == MPL__B_POW || op == MPL__B_ATAN2;
+  switch (op) {
+  case MPL__U_NEG: case MPL__U_SQRT: case MPL__U_ABS: case MPL__U_FLOOR:
+  case MPL__U_CEIL: case MPL__U_ROUND: case MPL__U_TRUNC: case MPL__U_SIGN:
     return 0;
   }
   return 1;

@@ -40,9 +40,22 @@ static VM_ATTR void VM_FN(urun)(int op, const double *x, double *o, size_t n,
   case MPL__U_SIN: VM_U(VM_SIN(v)); break;
   case MPL__U_COS: VM_U(VM_COS(v)); break;
   case MPL__U_TANH: VM_U(VM_TANH(v)); break;
+  case MPL__U_TAN: VM_U(tan(v)); break; /* VM_W is 1 here: plain C */
+  case MPL__U_ASIN: VM_U(asin(v)); break;
+  case MPL__U_ACOS: VM_U(acos(v)); break;
+  case MPL__U_ATAN: VM_U(atan(v)); break;
+  case MPL__U_SINH: VM_U(sinh(v)); break;
+  case MPL__U_COSH: VM_U(cosh(v)); break;
+  case MPL__U_LOG2: VM_U(log2(v)); break;
+  case MPL__U_LOG10: VM_U(log10(v)); break;
+  case MPL__U_LOG1P: VM_U(log1p(v)); break;
+  case MPL__U_EXPM1: VM_U(expm1(v)); break;
 #endif
   case MPL__U_FLOOR: VM_U(VM_FLOOR(v)); break;
   case MPL__U_CEIL: VM_U(VM_CEIL(v)); break;
+  case MPL__U_ROUND: VM_U(VM_ROUND(v)); break;
+  case MPL__U_TRUNC: VM_U(VM_TRUNC(v)); break;
+  case MPL__U_SIGN: VM_U(VM_SIGN(v)); break;
   default: break;
   }
 #undef VM_U
@@ -55,10 +68,11 @@ static VM_ATTR void VM_FN(brun)(int op, const double *x, int xv,
                                 int nt) {
   size_t i = 0;
 #ifdef VM_MVRUN
-  if (op == MPL__B_POW) { /* libmvec's pow, a single value repeated */
+  if (op == MPL__B_POW || op == MPL__B_ATAN2) { /* libmvec's */
     double rx[VM_W], ry[VM_W];
     for (size_t k = 0; k < VM_W; k++) rx[k] = xv ? 0.0 : *x, ry[k] = yv ? 0.0 : *y;
-    mvjob j = {VM_MVPOW, xv ? x : rx, yv ? y : ry, o, n / VM_W,
+    mvjob j = {op == MPL__B_POW ? VM_MVPOW : VM_MVATAN2, xv ? x : rx,
+               yv ? y : ry, o, n / VM_W,
                xv ? VM_W * 8 : 0, yv ? VM_W * 8 : 0, nt};
     VM_MVRUN(&j);
     return;
@@ -91,6 +105,7 @@ static VM_ATTR void VM_FN(brun)(int op, const double *x, int xv,
   case MPL__B_DIV: VM_B(VM_DIV(a, b)); break;
 #ifndef VM_MVRUN
   case MPL__B_POW: VM_B(VM_POW(a, b)); break;
+  case MPL__B_ATAN2: VM_B(atan2(a, b)); break; /* plain C */
 #endif
   default: break;
   }

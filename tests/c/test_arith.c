@@ -84,6 +84,19 @@ static double libm_unary(int op, double x) {
   case MPL__U_TANH: return tanh(x);
   case MPL__U_FLOOR: return floor(x);
   case MPL__U_CEIL: return ceil(x);
+  case MPL__U_TAN: return tan(x);
+  case MPL__U_ASIN: return asin(x);
+  case MPL__U_ACOS: return acos(x);
+  case MPL__U_ATAN: return atan(x);
+  case MPL__U_SINH: return sinh(x);
+  case MPL__U_COSH: return cosh(x);
+  case MPL__U_LOG2: return log2(x);
+  case MPL__U_LOG10: return log10(x);
+  case MPL__U_LOG1P: return log1p(x);
+  case MPL__U_EXPM1: return expm1(x);
+  case MPL__U_ROUND: return round(x);
+  case MPL__U_TRUNC: return trunc(x);
+  case MPL__U_SIGN: return x > 0 ? 1.0 : x < 0 ? -1.0 : x;
   }
   return NAN;
 }
@@ -95,13 +108,15 @@ static double ref_binary(int op, double x, double y) {
   case MPL__B_MUL: return x * y;
   case MPL__B_DIV: return x / y;
   case MPL__B_POW: return pow(x, y);
+  case MPL__B_ATAN2: return atan2(x, y);
   }
   return NAN;
 }
 
 static int exact_unary(int op) {
   return op == MPL__U_NEG || op == MPL__U_ABS || op == MPL__U_SQRT ||
-         op == MPL__U_FLOOR || op == MPL__U_CEIL;
+         op == MPL__U_FLOOR || op == MPL__U_CEIL || op == MPL__U_ROUND ||
+         op == MPL__U_TRUNC || op == MPL__U_SIGN;
 }
 
 /* a and b agree: bit for bit where the operation is exact (zeros' signs
@@ -228,7 +243,7 @@ static void test_kernels_binary(void) {
   for (int isa = MPL__ISA_GENERIC; isa <= best; isa++) {
     mpl__vm_set_isa(isa);
     for (int op = 0; op < MPL__B_COUNT; op++) {
-      int exact = op != MPL__B_POW;
+      int exact = op != MPL__B_POW && op != MPL__B_ATAN2;
       for (size_t a = 0; a < NSPEC; a++)
         for (size_t b = 0; b < NSPEC; b++) {
           double u = specials[a], v = specials[b];

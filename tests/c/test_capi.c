@@ -147,9 +147,12 @@ static void test_views_and_their_errors(void) {
   CHECK(v == NULL);
   CHECK_EQ_INT(mpl_mat_sub(&v, m, 0, 0, 5, 1), MPL_ERANGE);
   CHECK_EQ_INT(mpl_mat_sub(&v, m, 2, 5, 2, 2), MPL_ERANGE);
+  CHECK(strcmp(mpl_errmsg(), "rows 3..4, columns 6..7 are outside a 4x6 "
+                             "matrix") == 0);
   CHECK_EQ_INT(mpl_mat_transpose(&v, NULL), MPL_EINVAL);
   CHECK_EQ_INT(mpl_mat_reshape(&v, NULL, 1, 1), MPL_EINVAL);
   CHECK_EQ_INT(mpl_mat_reshape(&v, m, 5, 5), MPL_ESHAPE);
+  CHECK(strcmp(mpl_errmsg(), "cannot reshape a 4x6 matrix into 5x5") == 0);
   CHECK(mpl_mat_sub(&v, m, 1, 2, 3, 4) == 0);
   CHECK_EQ_INT(mpl_mat_rstride(v), 6);
   CHECK(!mpl_mat_is_contiguous(v));
@@ -184,6 +187,7 @@ static void test_copy_assign_equal_format(void) {
   CHECK_EQ_INT(mpl_mat_assign(NULL, m), MPL_EINVAL);
   CHECK_EQ_INT(mpl_mat_assign(m, NULL), MPL_EINVAL);
   CHECK_EQ_INT(mpl_mat_assign(m, c), MPL_ESHAPE);
+  CHECK(strcmp(mpl_errmsg(), "shape mismatch: 2x3 and 3x2") == 0);
   mpl_mat_fill(c, 0);
   CHECK(mpl_mat_assign(c, t) == 0 && mpl_mat_equal(c, t));
   char *s = NULL;
@@ -422,7 +426,9 @@ static void test_dot(void) {
   CHECK_EQ_INT(mpl_dot(a, NULL, O, 1), MPL_EINVAL);
   CHECK_EQ_INT(mpl_dot(a, b, NULL, 1), MPL_EINVAL);
   CHECK_EQ_INT(mpl_dot(a, a, O, 1), MPL_ESHAPE);
+  CHECK(strcmp(mpl_errmsg(), "shape mismatch: 150x120 * 150x120") == 0);
   CHECK_EQ_INT(mpl_dot(a, b, A, 1), MPL_ESHAPE);
+  CHECK(strcmp(mpl_errmsg(), "out is 150x120, the product is 150x90") == 0);
   mpl_mat_release(A);
   mpl_mat_release(O);
   mpl_mat_release(ref);

@@ -228,9 +228,9 @@ describe("mat.add, subtract, mul, div, pow", function()
     assert.has_error(function() a:pow(M { { 1, 2 } }) end,
       "m:pow: shape mismatch: 2x3 and 1x2")
     assert.has_error(function() mat.subtract("a", a) end,
-      "m:subtract: bad argument #1 (matrix or number expected, got string)")
+      "mat.subtract: bad argument #1 (matrix or number expected, got string)")
     assert.has_error(function() mat.mul(a, nil) end,
-      "m:mul: bad argument #2 (matrix or number expected, got nil)")
+      "mat.mul: bad argument #2 (matrix or number expected, got nil)")
   end)
 end)
 
@@ -310,7 +310,7 @@ describe("elementwise functions", function()
     assert.has_error(function() mat.sin(1, { out = mat.new(1, 1) }) end,
       "mat.sin: opts.out needs a matrix argument")
     assert.has_error(function() m23():cos(7) end,
-      "mat.cos: opts must be a table (got number)")
+      "m:cos: opts must be a table (got number)")
   end)
 end)
 
@@ -441,7 +441,7 @@ describe("reductions", function()
     assert.has_error(function() m23():mean(0) end, "m:mean: dim must be 1 or 2 (got 0)")
     assert.has_error(function() m23():min(1.5) end, "m:min: dim must be an integer (got 1.5)")
     assert.has_error(function() m23():max("x") end, "m:max: dim must be an integer (got string)")
-    assert.has_error(function() mat.sum(5) end, "m:sum: bad argument #1 (matrix expected, got number)")
+    assert.has_error(function() mat.sum(5) end, "mat.sum: bad argument #1 (matrix expected, got number)")
   end)
 
   it("norm is the Frobenius norm, safe from overflow and underflow", function()

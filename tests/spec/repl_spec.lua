@@ -221,7 +221,7 @@ describe("REPL on a terminal", function()
     local hist = tmpname()
     local s = start_mpl(hist, " -p 3")
 
-    s:keys("mat.pro", "Tab")
+    s:keys("mat.proc", "Tab") -- "mat.pro" is also mat.prod
     s:expect("\n> mat%.procs\n")
     s:keys("()", "Enter")
     s:expect("\n> mat%.procs%(%)\n3\n>")

@@ -1,4 +1,4 @@
--- lang_numpy_spec.lua: indexing, masks, comparison and selection, joining
+-- select_numpy_spec.lua: indexing, masks, comparison and selection, joining
 -- and shaping checked case by case against NumPy itself (Debian's
 -- python3-numpy, run as /usr/bin/python3): the same inputs, NumPy's
 -- result next to mpl's, the same shape and the same values (bit for bit,

@@ -1,0 +1,92 @@
+-- stats.lua: sorting, order statistics, cumulative sums and reductions,
+-- side by side with NumPy in the same run.
+--
+--   mpl tests/bench/stats.lua [n [runs [rounds]]]   (defaults: 1e7, 5, 3)
+--
+-- The data are n uniform random numbers in one row (NumPy: a 1-D array of
+-- the same numbers, written to a .npy file and loaded).  Each figure is the
+-- median over `rounds` rounds of the median of `runs` timed calls after a
+-- warm-up; mpl and NumPy (/usr/bin/python3) take turns round by round, so
+-- a busy machine slows both alike.  NumPy runs its reductions on one
+-- thread; mpl uses its helper threads where it has them (sum, mean).  The
+-- ratio is NumPy's time over mpl's: above 1, mpl is faster.
+local n = tonumber(arg and arg[1]) or 10000000
+local runs = tonumber(arg and arg[2]) or 5
+local rounds = tonumber(arg and arg[3]) or 3
+local PY = os.getenv("MPL_PYTHON") or "/usr/bin/python3"
+
+local function median(t)
+  local s = {}
+  for i, v in ipairs(t) do s[i] = v end
+  table.sort(s)
+  return s[(#s + 1) // 2]
+end
+
+local function time(f)
+  f()
+  local t = {}
+  for i = 1, runs do
+    local t0 = mat.clock()
+    f()
+    t[i] = (mat.clock() - t0) * 1e3
+  end
+  return median(t)
+end
+
+mat.seed(1)
+local a = mat.rand(1, n)
+local cases = {
+  { "sort", function() return a:sort() end, "np.sort(a)" },
+  { "argsort", function() return a:argsort() end, "np.argsort(a, kind='stable')" },
+  { "median", function() return a:median() end, "np.median(a)" },
+  { "quantile(0.3)", function() return a:quantile(0.3) end, "np.quantile(a, 0.3)" },
+  { "cumsum", function() return a:cumsum() end, "np.cumsum(a)" },
+  { "unique", function() return a:unique() end, "np.unique(a)" },
+  { "argmax", function() return a:argmax() end, "np.argmax(a)" },
+  { "sum", function() return a:sum() end, "a.sum()" },
+  { "mean", function() return a:mean() end, "a.mean()" },
+  { "min", function() return a:min() end, "a.min()" },
+  { "max", function() return a:max() end, "a.max()" },
+  { "prod", function() return a:prod() end, "a.prod()" },
+  { "std", function() return a:std() end, "a.std()" },
+}
+
+local dir = os.tmpname()
+os.remove(dir)
+assert(os.execute("mkdir " .. dir))
+mat.save(dir .. "/a.npy", a)
+local py = { "import sys, time, numpy as np", "a = np.load(sys.argv[1]).ravel()",
+  "def t(f):", "    f()", "    s = []",
+  ("    for i in range(%d):"):format(runs),
+  "        t0 = time.perf_counter(); f(); s.append((time.perf_counter() - t0) * 1e3)",
+  "    s.sort(); return s[(len(s) - 1) // 2]" }
+for _, c in ipairs(cases) do py[#py + 1] = ("print(t(lambda: %s))"):format(c[3]) end
+local f = assert(io.open(dir .. "/b.py", "w"))
+f:write(table.concat(py, "\n"), "\n")
+f:close()
+
+local tm, tn = {}, {}
+for r = 1, rounds do
+  local p = io.popen(PY .. " " .. dir .. "/b.py " .. dir .. "/a.npy")
+  local i = 0
+  for line in p:lines() do
+    i = i + 1
+    tn[i] = tn[i] or {}
+    tn[i][r] = tonumber(line)
+  end
+  assert(p:close(), "NumPy failed")
+  for k, c in ipairs(cases) do
+    tm[k] = tm[k] or {}
+    tm[k][r] = time(c[2])
+    collectgarbage()
+  end
+end
+os.execute("rm -rf " .. dir)
+
+print(("stats: n = %d, median of %d runs, median of %d rounds (ms); helper threads: %d")
+  :format(n, runs, rounds, mat.procs()))
+print(("%-14s %10s %10s %8s"):format("operation", "mpl", "NumPy", "ratio"))
+for k, c in ipairs(cases) do
+  local m, p = median(tm[k]), median(tn[k])
+  print(("%-14s %10.2f %10.2f %7.2fx"):format(c[1], m, p, p / m))
+end
