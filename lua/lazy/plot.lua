@@ -1,5 +1,6 @@
--- plot.lua: pictures of matrices -- mat.plot, mat.scatter, mat.hist,
--- mat.imagesc.
+-- lazy/plot.lua: pictures of matrices -- mat.plot, mat.scatter, mat.hist,
+-- mat.imagesc.  Compiled on the first call of one of them (lua/pictures.lua
+-- installs the entry points); returns the four functions.
 --
 -- DESIGN.  Each call checks its arguments and options, then draws either
 -- to a file, through gnuplot (one process per picture, fed a script and
@@ -13,6 +14,7 @@
 -- names) reaches gnuplot only as octal escapes inside double quotes, and
 -- every text is drawn "noenhanced": a title is shown, never interpreted.
 local mat, C = ...
+local M = {}
 
 -- Colour maps: evenly spaced stops, interpolated linearly in RGB (as
 -- gnuplot's `set palette defined` does, so files and terminal agree).
@@ -424,7 +426,7 @@ local function draw_lines(fn, o, x, list, n, points, names)
 end
 
 -- mat.plot(y [, x] [, opts]): lines; a matrix y gives one per column.
-function mat.plot(y, x, opts)
+function M.plot(y, x, opts)
   local fn = "mat.plot"
   if opts == nil and type(x) == "table" and not mat.ismatrix(x) then x, opts = nil, x end
   if x ~= nil and not mat.ismatrix(x) then
@@ -436,7 +438,7 @@ function mat.plot(y, x, opts)
 end
 
 -- mat.scatter(x, y [, opts]): points; a matrix y gives one set per column.
-function mat.scatter(x, y, opts)
+function M.scatter(x, y, opts)
   local fn = "mat.scatter"
   need_matrix(fn, x, "x")
   local o, raw = common(fn, opts, { "file", "title", "xlabel", "ylabel", "legend", "size", "logy" })
@@ -504,7 +506,7 @@ local function file_hist(fn, o, counts, edges)
 end
 
 -- mat.hist(v [, opts]) -> counts, edges: draws mat.histogram's bars.
-function mat.hist(v, opts)
+function M.hist(v, opts)
   local fn = "mat.hist"
   need_matrix(fn, v, "v")
   local o, raw = common(fn, opts, { "file", "title", "xlabel", "ylabel", "size", "logy", "bins", "range" })
@@ -661,7 +663,7 @@ local function file_image(fn, o, m, range, pal, aspect)
 end
 
 -- mat.imagesc(m [, opts]): a heatmap with a colour bar, row 1 on top.
-function mat.imagesc(m, opts)
+function M.imagesc(m, opts)
   local fn = "mat.imagesc"
   need_matrix(fn, m, "m")
   local o, raw = common(fn, opts, { "file", "title", "xlabel", "ylabel", "size", "palette", "range", "aspect" })
@@ -671,3 +673,5 @@ function mat.imagesc(m, opts)
   if o.file then file_image(fn, o, m, range, pal, aspect)
   else term_image(fn, o, m, range, pal, aspect) end
 end
+
+return M
