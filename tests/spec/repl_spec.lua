@@ -323,10 +323,10 @@ describe("REPL on a terminal", function()
     f:close()
     local ok, err = pcall(function()
       local s = start_mpl()
-      s:keys("m = mat.zeros(2, 3)", "Enter", "m.co", "Tab")
-      s:expect("\n> m%.co\n") -- col, cols, copy, cos: nothing to add
+      s:keys("m = mat.zeros(2, 3)", "Enter", "m.col", "Tab")
+      s:expect("\n> m%.col\n") -- col, cols: nothing to add
       s:keys("Tab")
-      s:expect("\nm%.col%s+m%.cols%s+m%.copy%s+m%.cos%s*\n")
+      s:expect("\nm%.col%s+m%.cols%s*\n")
       s:keys("C-u", "m.row", "Tab", "Tab")
       s:expect("\nm%.row%s+m%.rows%s*\n")
       s:keys("s", "Enter")

@@ -139,7 +139,7 @@ describe("any, all, count", function()
     assert.same({{0}, {1}, {2}}, m:t():count(2):totable())
     assert.has_error(function() m:count(3) end, "m:count: dim must be 1 or 2 (got 3)")
     assert.has_error(function() mat.any(1) end,
-                     "m:any: bad argument #1 (matrix expected, got number)")
+                     "mat.any: bad argument #1 (matrix expected, got number)")
   end)
 
   it("count agrees with a loop on a large random matrix", function()
