@@ -31,8 +31,7 @@
 ** top); cheap unless a step is due. */
 static void pressure(lua_State *L, size_t r, size_t c) {
   size_t n;
-  if (__builtin_mul_overflow(r, c, &n) || n > SIZE_MAX / sizeof(double))
-    return;
+  if (__builtin_mul_overflow(r, c, &n) || n > SIZE_MAX / sizeof(double)) return;
   n *= sizeof(double);
   if (n < PRESSURE_MIN || !lua_gc(L, LUA_GCISRUNNING)) return;
   size_t kb = n >> 10;
@@ -74,8 +73,8 @@ static mpl_mat *opt_out(lua_State *L, int idx, const char *fn) {
   return mpl__check_mat(L, lua_gettop(L), fn);
 }
 
-/* A matrix or a number at idx. */
-static mpl__arg operand(lua_State *L, int idx, const char *fn) {
+/* A matrix or a number at idx (lmat.h). */
+mpl__arg mpl__operand(lua_State *L, int idx, const char *fn) {
   mpl__arg a = {NULL, 0};
   if (lua_type(L, idx) == LUA_TNUMBER) {
     a.s = lua_tonumber(L, idx);
@@ -95,7 +94,7 @@ static size_t cols_of(mpl__arg a) { return a.m ? a.m->cols : 1; }
 ** new matrix; two numbers give a number. */
 static int binop(lua_State *L, int op, const char *fn, int opts) {
   if (!(opts && has_out(L, opts))) pressure_for(L, 1, 2);
-  mpl__arg a = operand(L, 1, fn), b = operand(L, 2, fn);
+  mpl__arg a = mpl__operand(L, 1, fn), b = mpl__operand(L, 2, fn);
   size_t r, c;
   if (mpl__bcast_shape(rows_of(a), cols_of(a), rows_of(b), cols_of(b), &r, &c))
     return luaL_error(L, "%s: shape mismatch: %Ix%I and %Ix%I", fn,
@@ -161,7 +160,7 @@ static int unop(lua_State *L, int op, const char *fn, int opts) {
     return 1;
   }
   if (!(opts && has_out(L, opts))) pressure_for(L, 1, 0);
-  mpl__arg a = operand(L, 1, fn);
+  mpl__arg a = mpl__operand(L, 1, fn);
   mpl_mat *out = opts ? opt_out(L, opts, fn) : NULL;
   if (out && (out->rows != a.m->rows || out->cols != a.m->cols))
     return luaL_error(L, "%s: out is %Ix%I, the matrix is %Ix%I", fn,
@@ -177,7 +176,7 @@ static int mm_unm(lua_State *L) {
   return unop(L, MPL__U_NEG, "-a", 0);
 }
 
-#define UNARY(name, OP)                                              \
+#define UNARY(name, OP)                                                        \
   static int e_##name(lua_State *L) { return unop(L, OP, "mat." #name, 2); }
 UNARY(exp, MPL__U_EXP)
 UNARY(log, MPL__U_LOG)
@@ -332,8 +331,8 @@ static int l_trace(lua_State *L) {
 }
 
 /* A non-negative number at idx, or def when absent. */
-static double tolerance(lua_State *L, int idx, const char *fn,
-                        const char *what, double def) {
+static double tolerance(lua_State *L, int idx, const char *fn, const char *what,
+                        double def) {
   if (lua_isnoneornil(L, idx)) return def;
   if (lua_type(L, idx) != LUA_TNUMBER || !(lua_tonumber(L, idx) >= 0))
     luaL_error(L, "%s: %s must be a non-negative number (got %s)", fn, what,
@@ -343,7 +342,7 @@ static double tolerance(lua_State *L, int idx, const char *fn,
 
 static int l_allclose(lua_State *L) {
   const char *fn = "mat.allclose";
-  mpl__arg a = operand(L, 1, fn), b = operand(L, 2, fn);
+  mpl__arg a = mpl__operand(L, 1, fn), b = mpl__operand(L, 2, fn);
   double rtol = tolerance(L, 3, fn, "rtol", 1e-5);
   double atol = tolerance(L, 4, fn, "atol", 1e-8);
   int close = 0, err = mpl__allclose(a, b, rtol, atol, &close);
@@ -379,36 +378,29 @@ static int l_diag(lua_State *L) {
 
 /* Both mat.f(m, ...) and m:f(...). */
 static const luaL_Reg both[] = {
-  {"add", l_add},     {"subtract", l_subtract}, {"mul", l_emul},
-  {"div", l_ediv},    {"pow", l_pow},           {"exp", e_exp},
-  {"log", e_log},     {"sqrt", e_sqrt},         {"abs", e_abs},
-  {"sin", e_sin},     {"cos", e_cos},           {"tanh", e_tanh},
-  {"floor", e_floor}, {"ceil", e_ceil},         {"apply", l_apply},
-  {"sum", l_sum},     {"mean", l_mean},         {"min", l_min},
-  {"max", l_max},     {"trace", l_trace},
-  {"diag", l_diag},   {"tan", e_tan},           {"asin", e_asin},
-  {"acos", e_acos},   {"atan", e_atan},         {"sinh", e_sinh},
-  {"cosh", e_cosh},   {"log2", e_log2},         {"log10", e_log10},
-  {"log1p", e_log1p}, {"expm1", e_expm1},       {"round", e_round},
-  {"trunc", e_trunc}, {"sign", e_sign},         {"atan2", l_atan2},
-  {NULL, NULL}};
+    {"add", l_add},     {"subtract", l_subtract}, {"mul", l_emul},
+    {"div", l_ediv},    {"pow", l_pow},           {"exp", e_exp},
+    {"log", e_log},     {"sqrt", e_sqrt},         {"abs", e_abs},
+    {"sin", e_sin},     {"cos", e_cos},           {"tanh", e_tanh},
+    {"floor", e_floor}, {"ceil", e_ceil},         {"apply", l_apply},
+    {"sum", l_sum},     {"mean", l_mean},         {"min", l_min},
+    {"max", l_max},     {"trace", l_trace},       {"diag", l_diag},
+    {"tan", e_tan},     {"asin", e_asin},         {"acos", e_acos},
+    {"atan", e_atan},   {"sinh", e_sinh},         {"cosh", e_cosh},
+    {"log2", e_log2},   {"log10", e_log10},       {"log1p", e_log1p},
+    {"expm1", e_expm1}, {"round", e_round},       {"trunc", e_trunc},
+    {"sign", e_sign},   {"atan2", l_atan2},       {NULL, NULL}};
 
-static const luaL_Reg meta[] = {
-  {"__add", mm_add}, {"__sub", mm_sub}, {"__unm", mm_unm},
-  {"__div", mm_div}, {"__pow", mm_pow}, {NULL, NULL}};
+static const luaL_Reg meta[] = {{"__add", mm_add}, {"__sub", mm_sub},
+                                {"__unm", mm_unm}, {"__div", mm_div},
+                                {"__pow", mm_pow}, {NULL, NULL}};
 
 static const luaL_Reg mod_only[] = {{"allclose", l_allclose}, {NULL, NULL}};
 
 /* The functions go in both the module and the method table, the operators
 ** in the metatable (`*` and `==` are lmat.c's). */
 void mpl__open_arith(lua_State *L, int mod, int mt, int methods) {
-  lua_pushvalue(L, mod);
-  mpl__setfuncs(L, both);
-  mpl__setfuncs(L, mod_only);
-  lua_pop(L, 1);
-  lua_pushvalue(L, methods);
-  mpl__setfuncs(L, both);
-  lua_pop(L, 1);
+  mpl__register(L, mod, methods, both, mod_only);
   lua_pushvalue(L, mt);
   mpl__setfuncs(L, meta);
   lua_pop(L, 1);

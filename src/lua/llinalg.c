@@ -295,11 +295,5 @@ static const luaL_Reg mod_only[] = {
 ** operands, are module functions only. */
 void mpl__open_linalg(lua_State *L, int mod, int mt, int methods) {
   (void)mt;
-  lua_pushvalue(L, mod);
-  mpl__setfuncs(L, both);
-  mpl__setfuncs(L, mod_only);
-  lua_pop(L, 1);
-  lua_pushvalue(L, methods);
-  mpl__setfuncs(L, both);
-  lua_pop(L, 1);
+  mpl__register(L, mod, methods, both, mod_only);
 }

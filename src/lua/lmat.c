@@ -355,6 +355,17 @@ void mpl__setfuncs(lua_State *L, const luaL_Reg *l) {
   setfuncs_as(L, l, prefix_of(L));
 }
 
+void mpl__register(lua_State *L, int mod, int methods, const luaL_Reg *both,
+                   const luaL_Reg *mod_only) {
+  lua_pushvalue(L, mod);
+  if (both) mpl__setfuncs(L, both);
+  if (mod_only) mpl__setfuncs(L, mod_only);
+  lua_pop(L, 1);
+  lua_pushvalue(L, methods);
+  if (both) mpl__setfuncs(L, both);
+  lua_pop(L, 1);
+}
+
 /* The private table lives in the registry, created on first use; the Lua
 ** parts also hold it (their second argument) and look helpers up in it
 ** when called. */

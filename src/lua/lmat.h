@@ -13,6 +13,7 @@
 #include <lauxlib.h>
 #include <lua.h>
 
+#include "arith.h"
 #include "internal.h"
 
 #define MPL_MT "mat.matrix"
@@ -56,6 +57,16 @@ int mpl__is_frame_closer(lua_CFunction f);
 ** functions with it. */
 void mpl__setfuncs(lua_State *L, const luaL_Reg *l);
 
+/* The matrix or number at idx as an elementwise operand, or "fn: bad
+** argument #idx (matrix or number expected, got x)" (larith.c). */
+mpl__arg mpl__operand(lua_State *L, int idx, const char *fn);
+
+/* Register `both` in the module (as mat.f) and the method table (as m:f),
+** and `mod_only` in the module alone (either may be NULL): the usual
+** opener of a part of the binding. */
+void mpl__register(lua_State *L, int mod, int methods, const luaL_Reg *both,
+                   const luaL_Reg *mod_only);
+
 /* Add functions (guarded as mpl__setfuncs does) to the module's private
 ** table: the C helpers the Lua parts of the module (lua/\*.lua) build on,
 ** which users do not see.  Each Lua part runs as a chunk called with two
@@ -78,10 +89,8 @@ const char *mpl__typename(lua_State *L, int idx);
 /* Checked arguments, raising "fn: what must be ... (got x)". */
 lua_Integer mpl__check_int(lua_State *L, int idx, const char *fn,
                            const char *what);
-size_t mpl__check_size(lua_State *L, int idx, const char *fn,
-                       const char *what);
-double mpl__check_num(lua_State *L, int idx, const char *fn,
-                      const char *what);
+size_t mpl__check_size(lua_State *L, int idx, const char *fn, const char *what);
+double mpl__check_num(lua_State *L, int idx, const char *fn, const char *what);
 
 /* Push a new r x c matrix (zero-filled when zero is set) and return it;
 ** raises "fn: not enough memory ..." and the like on failure. */

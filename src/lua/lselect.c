@@ -30,20 +30,6 @@ static mpl_mat *opt_out(lua_State *L, int idx, const char *fn) {
   return mpl__check_mat(L, lua_gettop(L), fn); /* left pushed */
 }
 
-/* A matrix or a number at idx. */
-static mpl__arg operand(lua_State *L, int idx, const char *fn) {
-  mpl__arg a = {NULL, 0};
-  if (lua_type(L, idx) == LUA_TNUMBER) {
-    a.s = lua_tonumber(L, idx);
-    return a;
-  }
-  if (!luaL_testudata(L, idx, MPL_MT))
-    luaL_error(L, "%s: bad argument #%d (matrix or number expected, got %s)",
-               fn, idx, mpl__typename(L, idx));
-  a.m = mpl__check_mat(L, idx, fn);
-  return a;
-}
-
 static size_t rows_of(mpl__arg a) { return a.m ? a.m->rows : 1; }
 static size_t cols_of(mpl__arg a) { return a.m ? a.m->cols : 1; }
 
@@ -52,7 +38,7 @@ static size_t cols_of(mpl__arg a) { return a.m ? a.m->cols : 1; }
 static int run_op(lua_State *L, int op, int n, const char *fn, double lo,
                   double hi, int opts) {
   mpl__arg args[3];
-  for (int i = 0; i < n; i++) args[i] = operand(L, i + 1, fn);
+  for (int i = 0; i < n; i++) args[i] = mpl__operand(L, i + 1, fn);
   size_t r, c;
   if (mpl__bcast_n(args, n, &r, &c)) {
     lua_pushfstring(L, "%s: shape mismatch: %Ix%I", fn,
@@ -179,11 +165,5 @@ static const luaL_Reg mod_only[] = {{"where", l_where},
 
 void mpl__open_select(lua_State *L, int mod, int mt, int meth) {
   (void)mt;
-  lua_pushvalue(L, mod);
-  mpl__setfuncs(L, both);
-  mpl__setfuncs(L, mod_only);
-  lua_pop(L, 1);
-  lua_pushvalue(L, meth);
-  mpl__setfuncs(L, both);
-  lua_pop(L, 1);
+  mpl__register(L, mod, meth, both, mod_only);
 }

@@ -255,11 +255,5 @@ static const luaL_Reg both[] = {{"flatten", l_flatten},
 
 void mpl__open_shape(lua_State *L, int mod, int mt, int meth) {
   (void)mt;
-  lua_pushvalue(L, mod);
-  mpl__setfuncs(L, mod_only);
-  mpl__setfuncs(L, both);
-  lua_pop(L, 1);
-  lua_pushvalue(L, meth);
-  mpl__setfuncs(L, both);
-  lua_pop(L, 1);
+  mpl__register(L, mod, meth, both, mod_only);
 }
