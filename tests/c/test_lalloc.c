@@ -479,5 +479,5 @@ static const ctest tests[] = {
 
 int main(int argc, char **argv) {
   setenv("MPL_ARENA_RETAIN", "0", 1); /* freed pages go back at once */
-  return ctest_main(tests, sizeof tests / sizeof tests[0], argc, argv, 280);
+  return ctest_main(tests, sizeof tests / sizeof tests[0], argc, argv, 600);
 }
