@@ -203,30 +203,14 @@ static void sort_line(const double *x, ptrdiff_t xs, size_t n, int desc,
     for (size_t e = 0; e < n; e++) oi[(ptrdiff_t)e * is] = (double)ix[e] + 1;
 }
 
-/* The lines of m for dim (see order.h): count lines of len elements, the
-** first at p, lines ls apart, elements es apart. */
-typedef struct lines {
-  double *p;
-  size_t count, len;
-  ptrdiff_t ls, es;
-} lines;
-
-static lines lines_of(const mpl_mat *m, int dim) {
-  lines l;
-  l.p = m->data;
-  if (dim == 1) {
-    l.count = m->cols, l.len = m->rows, l.ls = m->cs, l.es = m->rs;
-  } else if (dim == 2) {
-    l.count = m->rows, l.len = m->cols, l.ls = m->rs, l.es = m->cs;
-  } else {
-    l.count = 1, l.len = m->rows * m->cols, l.ls = 0, l.es = 1;
-  }
+mpl__lines mpl__lines_of(const mpl_mat *m, int dim) {
+  mpl__lines l = {m->data, 1, m->rows * m->cols, 0, 1};
+  if (dim == 1) l.count = m->cols, l.len = m->rows, l.ls = m->cs, l.es = m->rs;
+  if (dim == 2) l.count = m->rows, l.len = m->cols, l.ls = m->rs, l.es = m->cs;
   return l;
 }
 
-/* For dim 0, m as one run of its elements in row order: itself when it is
-** contiguous, else a copy in *tmp. */
-static int as_run(const mpl_mat **m, int dim, mpl_mat **tmp) {
+int mpl__as_run(const mpl_mat **m, int dim, mpl_mat **tmp) {
   *tmp = NULL;
   if (dim != 0 || mpl_mat_is_contiguous(*m)) return 0;
   int err = mpl_mat_copy(tmp, *m);
@@ -248,7 +232,7 @@ int mpl__sort(const mpl_mat *m, int dim, int desc, mpl_mat *vals,
   if (!m || dim < 0 || dim > 2) return MPL_EINVAL;
   if (!fits_out(m, dim, vals) || !fits_out(m, dim, idx)) return MPL_ESHAPE;
   mpl_mat *tmp;
-  lines l = lines_of(m, dim);
+  mpl__lines l = mpl__lines_of(m, dim);
   if (l.len > UINT32_MAX) return MPL_EOVERFLOW;
   if (!l.count || !l.len) return 0;
   /* sorting into an overlapping out: read from a copy */
@@ -257,14 +241,14 @@ int mpl__sort(const mpl_mat *m, int dim, int desc, mpl_mat *vals,
     int err = mpl_mat_copy(&tmp, m);
     if (err) return err;
   } else {
-    int err = as_run(&m, dim, &tmp);
+    int err = mpl__as_run(&m, dim, &tmp);
     if (err) return err;
   }
   if (tmp) m = tmp;
-  l = lines_of(m, dim);
+  l = mpl__lines_of(m, dim);
   work w;
   int err = work_new(&w, l.len);
-  lines lv = vals ? lines_of(vals, dim) : l, li = idx ? lines_of(idx, dim) : l;
+  mpl__lines lv = vals ? mpl__lines_of(vals, dim) : l, li = idx ? mpl__lines_of(idx, dim) : l;
   mpl__interrupt_clear();
   size_t mask = mpl__tick_mask(l.len);
   for (size_t c = 0; !err && c < l.count; c++) {
@@ -446,7 +430,7 @@ static double line_quantile(const double *x, ptrdiff_t xs, size_t n, double q,
 int mpl__quantile(const mpl_mat *m, int dim, double q, int median, double *res,
                   mpl_mat *out) {
   if (!m || dim < 0 || dim > 2 || !(q >= 0 && q <= 1)) return MPL_EINVAL;
-  lines l = lines_of(m, dim); /* dim 0: walked below, run or not */
+  mpl__lines l = mpl__lines_of(m, dim); /* dim 0: walked below, run or not */
   if (l.count && !l.len) return MPL_EINVAL;
   ptrdiff_t os = out ? (dim == 1 ? out->cs : out->rs) : 0;
   int whole = dim == 0 && mpl_mat_is_contiguous(m), err = 0;
@@ -492,9 +476,9 @@ static size_t line_argext(const double *x, ptrdiff_t xs, size_t n, int max) {
 int mpl__argext(const mpl_mat *m, int dim, int max, double *res, mpl_mat *out) {
   if (!m || dim < 0 || dim > 2) return MPL_EINVAL;
   mpl_mat *tmp;
-  int err = as_run(&m, dim, &tmp);
+  int err = mpl__as_run(&m, dim, &tmp);
   if (err) return err;
-  lines l = lines_of(m, dim);
+  mpl__lines l = mpl__lines_of(m, dim);
   if (l.count && !l.len) {
     mpl_mat_release(tmp);
     return MPL_EINVAL;

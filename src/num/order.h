@@ -19,6 +19,20 @@
 
 /* ---- order.c ---- */
 
+/* The lines of m for dim: count lines of len elements, the first at p,
+** lines ls apart, elements es apart (dim 0: one line of every element,
+** which m must then hold as one contiguous run: see mpl__as_run). */
+typedef struct mpl__lines {
+  double *p;
+  size_t count, len;
+  ptrdiff_t ls, es;
+} mpl__lines;
+mpl__lines mpl__lines_of(const mpl_mat *m, int dim);
+
+/* For dim 0, m as one run of its elements in row order: itself when it is
+** contiguous, else a copy left in *tmp (the caller releases it). */
+int mpl__as_run(const mpl_mat **m, int dim, mpl_mat **tmp);
+
 /* Sorted values into vals and/or 1-based positions into idx (either may
 ** be NULL; each has m's shape, or n elements for dim 0).  Stable: equal
 ** elements keep their order (-0 equals 0); NaN last, also when desc. */

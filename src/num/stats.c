@@ -54,29 +54,6 @@ static double pws(const double *x, ptrdiff_t s, size_t n, int dev, double mu) {
   return t;
 }
 
-typedef struct lines {
-  const double *p;
-  size_t count, len;
-  ptrdiff_t ls, es;
-} lines;
-
-/* The lines of m for dim 1 or 2 (dim 0: m must be a contiguous run). */
-static lines lines_of(const mpl_mat *m, int dim) {
-  lines l = {m->data, 1, m->rows * m->cols, 0, 1};
-  if (dim == 1) l.count = m->cols, l.len = m->rows, l.ls = m->cs, l.es = m->rs;
-  if (dim == 2) l.count = m->rows, l.len = m->cols, l.ls = m->rs, l.es = m->cs;
-  return l;
-}
-
-/* For dim 0, a contiguous m (itself or a copy in *tmp). */
-static int as_run(const mpl_mat **m, int dim, mpl_mat **tmp) {
-  *tmp = NULL;
-  if (dim != 0 || mpl_mat_is_contiguous(*m)) return 0;
-  int err = mpl_mat_copy(tmp, *m);
-  if (!err) *m = *tmp;
-  return err;
-}
-
 static double line_prod(const double *x, ptrdiff_t s, size_t n) {
   double a[8] = {1, 1, 1, 1, 1, 1, 1, 1};
   size_t i = 0;
@@ -98,9 +75,9 @@ static int per_line(const mpl_mat *m, int dim, int what, double ddof,
                     double *res, mpl_mat *out) {
   if (!m || dim < 0 || dim > 2) return MPL_EINVAL;
   mpl_mat *tmp;
-  int err = as_run(&m, dim, &tmp);
+  int err = mpl__as_run(&m, dim, &tmp);
   if (err) return err;
-  lines l = lines_of(m, dim);
+  mpl__lines l = mpl__lines_of(m, dim);
   ptrdiff_t os = out ? (dim == 1 ? out->cs : out->rs) : 0;
   size_t mask = mpl__tick_mask(l.len);
   mpl__interrupt_clear();
@@ -140,10 +117,10 @@ int mpl__cumulate(const mpl_mat *m, int dim, int prod, mpl_mat *out) {
   if (out->st == m->st && out->data != m->data)
     err = mpl_mat_copy(&tmp, m);
   else
-    err = as_run(&m, dim, &tmp);
+    err = mpl__as_run(&m, dim, &tmp);
   if (err) return err;
   if (tmp) m = tmp;
-  lines l = lines_of(m, dim), o = lines_of(out, dim);
+  mpl__lines l = mpl__lines_of(m, dim), o = mpl__lines_of(out, dim);
   size_t mask = mpl__tick_mask(l.len);
   mpl__interrupt_clear();
   for (size_t c = 0; c < l.count; c++) {
