@@ -59,8 +59,8 @@ static int has_out(lua_State *L, int idx) {
 }
 
 /* opts.out at idx, pushed (it is the result), or NULL with nothing
-** pushed. */
-static mpl_mat *opt_out(lua_State *L, int idx, const char *fn) {
+** pushed (lmat.h). */
+mpl_mat *mpl__opt_out(lua_State *L, int idx, const char *fn) {
   static const char *const known[] = {"out", NULL};
   if (!mpl__check_opts(L, idx, fn, known)) return NULL;
   if (lua_getfield(L, idx, "out") == LUA_TNIL) {
@@ -100,7 +100,7 @@ static int binop(lua_State *L, int op, const char *fn, int opts) {
     return luaL_error(L, "%s: shape mismatch: %Ix%I and %Ix%I", fn,
                       (LUAI_UACINT)rows_of(a), (LUAI_UACINT)cols_of(a),
                       (LUAI_UACINT)rows_of(b), (LUAI_UACINT)cols_of(b));
-  mpl_mat *out = opts ? opt_out(L, opts, fn) : NULL;
+  mpl_mat *out = opts ? mpl__opt_out(L, opts, fn) : NULL;
   if (!out && !a.m && !b.m) {
     lua_pushnumber(L, mpl__vm_binary1(op, a.s, b.s));
     return 1;
@@ -161,7 +161,7 @@ static int unop(lua_State *L, int op, const char *fn, int opts) {
   }
   if (!(opts && has_out(L, opts))) pressure_for(L, 1, 0);
   mpl__arg a = mpl__operand(L, 1, fn);
-  mpl_mat *out = opts ? opt_out(L, opts, fn) : NULL;
+  mpl_mat *out = opts ? mpl__opt_out(L, opts, fn) : NULL;
   if (out && (out->rows != a.m->rows || out->cols != a.m->cols))
     return luaL_error(L, "%s: out is %Ix%I, the matrix is %Ix%I", fn,
                       SHAPE(out), SHAPE(a.m));
@@ -219,7 +219,7 @@ static int l_apply(lua_State *L) {
     lua_pop(L, 1);
   }
   lua_settop(L, 3);
-  mpl_mat *out = opt_out(L, 3, fn);
+  mpl_mat *out = mpl__opt_out(L, 3, fn);
   if (out && (out->rows != m->rows || out->cols != m->cols))
     return luaL_error(L, "%s: out is %Ix%I, the matrix is %Ix%I", fn,
                       SHAPE(out), SHAPE(m));

@@ -61,6 +61,10 @@ void mpl__setfuncs(lua_State *L, const luaL_Reg *l);
 ** argument #idx (matrix or number expected, got x)" (larith.c). */
 mpl__arg mpl__operand(lua_State *L, int idx, const char *fn);
 
+/* The options table at idx (only `out` known): opts.out, pushed (it is
+** the result), or NULL with nothing pushed (larith.c). */
+mpl_mat *mpl__opt_out(lua_State *L, int idx, const char *fn);
+
 /* Register `both` in the module (as mat.f) and the method table (as m:f),
 ** and `mod_only` in the module alone (either may be NULL): the usual
 ** opener of a part of the binding. */

@@ -14,22 +14,6 @@
 
 #define SHAPE(m) (LUAI_UACINT)(m)->rows, (LUAI_UACINT)(m)->cols
 
-static const char *const out_only[] = {"out", NULL};
-
-/* opts.out of the options table at idx, pushed (it is the result), or
-** NULL with nothing pushed. */
-static mpl_mat *opt_out(lua_State *L, int idx, const char *fn) {
-  if (!mpl__check_opts(L, idx, fn, out_only)) return NULL;
-  if (lua_getfield(L, idx, "out") == LUA_TNIL) {
-    lua_pop(L, 1);
-    return NULL;
-  }
-  if (!luaL_testudata(L, -1, MPL_MT))
-    luaL_error(L, "%s: opts.out must be a matrix (got %s)", fn,
-               mpl__typename(L, -1));
-  return mpl__check_mat(L, lua_gettop(L), fn); /* left pushed */
-}
-
 static size_t rows_of(mpl__arg a) { return a.m ? a.m->rows : 1; }
 static size_t cols_of(mpl__arg a) { return a.m ? a.m->cols : 1; }
 
@@ -51,7 +35,7 @@ static int run_op(lua_State *L, int op, int n, const char *fn, double lo,
     lua_concat(L, n);
     return luaL_error(L, "%s", lua_tostring(L, -1));
   }
-  mpl_mat *out = opt_out(L, opts, fn);
+  mpl_mat *out = mpl__opt_out(L, opts, fn);
   int any = 0;
   for (int i = 0; i < n; i++) any |= args[i].m != NULL;
   if (!any && !out) {
