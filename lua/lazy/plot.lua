@@ -637,6 +637,10 @@ local function file_image(fn, o, m, range, pal, aspect)
     th = math.ceil(math.min(o.h, o.w * R * aspect / Cc))
   end
   local v, lo, hi = reduced(m, th, tw, range)
+  -- values outside the colour range take its end colours: clamped here
+  -- (in C) rather than by an expression gnuplot evaluates per pixel, which
+  -- costs it seconds on a large picture
+  v = v:clip(lo, hi)
   local r2, c2 = v.rows, v.cols
   local t = header(o)
   local stops = {}
@@ -656,9 +660,8 @@ local function file_image(fn, o, m, range, pal, aspect)
   local dx, dy = Cc / c2, R / r2
   t[#t + 1] = string.format(
     "plot '-' binary array=(%d,%d) dx=%s dy=%s origin=(%s,%s) format='%%float64'"
-    .. " using ($1 < %s ? %s : $1 > %s ? %s : $1) with image",
-    c2, r2, num(dx), num(dy), num(0.5 + dx / 2), num(0.5 + dy / 2),
-    num(lo), num(lo), num(hi), num(hi))
+    .. " with image",
+    c2, r2, num(dx), num(dy), num(0.5 + dx / 2), num(0.5 + dy / 2))
   gnuplot(fn, o, t, data)
 end
 
