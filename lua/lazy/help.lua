@@ -132,8 +132,10 @@ end
 -- Showing an entry on a terminal
 ---------------------------------------------------------------------------
 
--- Markdown inline marks dropped: `code`, **bold**, [text](link).
+-- Markdown inline marks dropped: `code`, **bold**, [text](link); a picture
+-- is named with its file.
 local function plain(s)
+  s = s:gsub("!%[([^%]]*)%]%(([^%)]*)%)", "(picture: %1, %2)")
   s = s:gsub("%[([^%]]*)%]%([^%)]*%)", "%1")
   s = s:gsub("%*%*", ""):gsub("`", "")
   return s
