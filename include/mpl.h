@@ -42,24 +42,24 @@ extern "C" {
 #define MPL_VERSION "0.1.0"
 
 /* Error codes: one list feeds the enum and mpl_strerror. */
-#define MPL_ERRNO_MAP(X)                                              \
-  X(EINVAL, -1, "invalid argument")                                   \
-  X(ENOMEM, -2, "out of memory")                                      \
-  X(EOVERFLOW, -3, "size too large")                                  \
-  X(ESHAPE, -4, "shape mismatch")                                     \
-  X(ERANGE, -5, "index out of range")                                 \
-  X(ESYS, -6, "system call failed")                                   \
-  X(ENOTCONTIG, -7, "matrix is not contiguous")                       \
-  X(EWORKER, -8, "worker process failed")                             \
-  X(EINTR, -9, "interrupted")                                         \
-  X(EIO, -10, "input/output error")                                   \
+#define MPL_ERRNO_MAP(X)                                                       \
+  X(EINVAL, -1, "invalid argument")                                            \
+  X(ENOMEM, -2, "out of memory")                                               \
+  X(EOVERFLOW, -3, "size too large")                                           \
+  X(ESHAPE, -4, "shape mismatch")                                              \
+  X(ERANGE, -5, "index out of range")                                          \
+  X(ESYS, -6, "system call failed")                                            \
+  X(ENOTCONTIG, -7, "matrix is not contiguous")                                \
+  X(EWORKER, -8, "worker process failed")                                      \
+  X(EINTR, -9, "interrupted")                                                  \
+  X(EIO, -10, "input/output error")                                            \
   X(EFORMAT, -11, "malformed file")
 
 enum {
 #define MPL_ERRNO_ENUM(name, code, msg) MPL_##name = (code),
   MPL_ERRNO_MAP(MPL_ERRNO_ENUM)
 #undef MPL_ERRNO_ENUM
-  MPL_OK = 0
+      MPL_OK = 0
 };
 
 /* A short English explanation of an MPL_E* code ("unknown error" else). */
@@ -107,8 +107,8 @@ MPL_API int mpl_mat_copy(mpl_mat **out, const mpl_mat *m);
 ** must be at least the smaller times its dimension); MPL_EOVERFLOW when
 ** the span does not fit in memory.
 */
-MPL_API int mpl_mat_wrap(mpl_mat **out, double *data, size_t rows,
-                         size_t cols, ptrdiff_t rstride, ptrdiff_t cstride,
+MPL_API int mpl_mat_wrap(mpl_mat **out, double *data, size_t rows, size_t cols,
+                         ptrdiff_t rstride, ptrdiff_t cstride,
                          void (*release)(void *ctx), void *ctx);
 
 /*
@@ -208,8 +208,8 @@ typedef struct mpl_save_opts {
   char sep;
   const char *header;
 } mpl_save_opts;
-MPL_API int mpl_save_ex(const char *path, const mpl_mat *m,
-                        const char *format, const mpl_save_opts *opts);
+MPL_API int mpl_save_ex(const char *path, const mpl_mat *m, const char *format,
+                        const mpl_save_opts *opts);
 
 /*
 ** Loading.  opts may be NULL (all zero):

@@ -38,8 +38,12 @@ static int fail(const char *what, const char *why) {
 
 /* Small whole numbers: every partial sum is exact, so a product computed
 ** in any order (any BLAS, any number of workers) is bitwise the same. */
-static double a_val(size_t i, size_t j) { return (double)((i * 7 + j * 3) % 11) - 5; }
-static double b_val(size_t i, size_t j) { return (double)((i * 5 + j) % 7) - 3; }
+static double a_val(size_t i, size_t j) {
+  return (double)((i * 7 + j * 3) % 11) - 5;
+}
+static double b_val(size_t i, size_t j) {
+  return (double)((i * 5 + j) % 7) - 3;
+}
 
 int main(void) {
   int err;

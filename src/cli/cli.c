@@ -95,8 +95,8 @@ static int msghandler(lua_State *L) {
   if (msg == NULL) {
     if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
       return 1;
-    msg = lua_pushfstring(L, "(error object is a %s value)",
-                          luaL_typename(L, 1));
+    msg =
+        lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
   }
   luaL_traceback(L, L, msg, 1);
   return 1;
@@ -205,7 +205,8 @@ static void print_usage(const char *badoption, int needs_arg) {
 
 enum { OPT_NEXT, OPT_STOP, OPT_UNKNOWN, OPT_MISSING };
 
-/* "--", "--help", "--procs=N" or "--procs N" at argv[*i] (for collect_args, which
+/* "--", "--help", "--procs=N" or "--procs N" at argv[*i] (for collect_args,
+*which
 ** goes on at *i + 1): OPT_STOP after "--" (the script is the next
 ** argument, if any), else OPT_NEXT, OPT_UNKNOWN or OPT_MISSING. */
 static int long_option(char **argv, int *i, struct cli_args *a) {
@@ -365,8 +366,7 @@ static int apply_procs(const struct cli_args *a) {
 ** interpreter's name is at 0 and the options at positive indices (lua's
 ** rule).
 */
-static void create_arg_table(lua_State *L, char **argv, int argc,
-                             int script) {
+static void create_arg_table(lua_State *L, char **argv, int argc, int script) {
   int i;
   lua_createtable(L, argc - (script + 1), script + 1);
   for (i = 0; i < argc; i++) {

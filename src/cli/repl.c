@@ -80,9 +80,9 @@ static struct {
 static volatile sig_atomic_t pending_sigint, pending_sigwinch;
 
 static const char *const keywords[] = {
-    "and", "break", "do", "else", "elseif", "end", "false", "for",
-    "function", "goto", "if", "in", "local", "nil", "not", "or",
-    "repeat", "return", "then", "true", "until", "while", NULL};
+    "and",      "break",  "do",   "else", "elseif", "end",   "false", "for",
+    "function", "goto",   "if",   "in",   "local",  "nil",   "not",   "or",
+    "repeat",   "return", "then", "true", "until",  "while", NULL};
 
 /* ---------------------------------------------------------------------
 ** Completion
@@ -155,8 +155,8 @@ found:
 ** that is a name starting with `prefix` (methods_only: whose value is a
 ** function), as `head` .. key.
 */
-static void add_keys(lua_State *L, int set, int t, int head,
-                     const char *prefix, int methods_only) {
+static void add_keys(lua_State *L, int set, int t, int head, const char *prefix,
+                     int methods_only) {
   size_t plen = strlen(prefix);
   lua_pushnil(L);
   while (lua_next(L, t) != 0) { /* key value */
@@ -229,8 +229,8 @@ static int collect_completions(lua_State *L) {
         lua_setfield(L, set, keywords[i]);
       }
     }
-    lua_pushliteral(L, "");      /* 2: head */
-    lua_pushglobaltable(L);      /* 3 */
+    lua_pushliteral(L, ""); /* 2: head */
+    lua_pushglobaltable(L); /* 3 */
     add_fields(L, set, 3, 2, text, 0);
   } else { /* path.path...(.|:)prefix */
     const char *start = text;

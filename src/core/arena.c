@@ -88,7 +88,8 @@
 ** any free block below it); the whole pages inside a free block's body are
 ** all populated, or all holes when F_PUNCHED is set; pages above top are
 ** holes except the warm zone.  A header is never touched after its page
-** was punched (a read would populate it again).  Allocator metadata lives in the arena
+** was punched (a read would populate it again).  Allocator metadata lives in
+*the arena
 ** headers and this process's private state, guarded by a mutex: only the
 ** process that created the arena (and its threads) allocates from it.
 **
@@ -120,12 +121,12 @@
 #define MAGIC_USED 0x6d706c55u
 #define MAGIC_FREE 0x6d706c46u
 #define F_PUNCHED 1u
-#define F_KEPT 2u                       /* populated, counted, on the LRU list */
-#define F_UNFILLED 4u                   /* in use, pages may be missing */
-#define WRITE_CHUNK ((size_t)4 << 20)   /* bytes per write into the arena */
-#define PIPE_SIZE (1 << 20)             /* pipe capacity asked for by fill_fd */
-#define RETAIN_MAX ((size_t)256 << 20)  /* default cap of retained memory */
-#define DECAY_MS 500              /* retained memory idle this long goes */
+#define F_KEPT 2u                      /* populated, counted, on the LRU list */
+#define F_UNFILLED 4u                  /* in use, pages may be missing */
+#define WRITE_CHUNK ((size_t)4 << 20)  /* bytes per write into the arena */
+#define PIPE_SIZE (1 << 20)            /* pipe capacity asked for by fill_fd */
+#define RETAIN_MAX ((size_t)256 << 20) /* default cap of retained memory */
+#define DECAY_MS 500                   /* retained memory idle this long goes */
 #define ENV_MAX ((size_t)1 << 50) /* largest byte count taken from the env */
 
 typedef struct blk {
@@ -146,16 +147,16 @@ static struct {
   pthread_mutex_t lock;
   mpl__region r; /* the memfd and its mapping (base, size, fd) */
   int init_err;
-  char *inh_base;   /* the parent's arena, in a forked child */
+  char *inh_base; /* the parent's arena, in a forked child */
   size_t inh_size;
   size_t top;       /* first offset not covered by a block */
   size_t last_size; /* size of the block ending at top, 0 if none */
   size_t page;
   blk *bins[2][NBINS]; /* [0]: populated free blocks, [1]: F_PUNCHED ones */
   size_t in_use, blocks;
-  size_t cap;       /* retention cap; SIZE_MAX until the arena is mapped */
-  size_t kept;      /* whole pages inside kept blocks */
-  size_t warm_end;  /* offset: pages [page above top, warm_end) populated */
+  size_t cap;      /* retention cap; SIZE_MAX until the arena is mapped */
+  size_t kept;     /* whole pages inside kept blocks */
+  size_t warm_end; /* offset: pages [page above top, warm_end) populated */
   blk *lru_new, *lru_old;
   uint64_t warm_since;    /* when the warm zone last took a block back */
   uint64_t decay;         /* ms of idleness after which retained memory goes */
@@ -348,7 +349,8 @@ static void bin_insert(blk *b) {
 }
 
 static void bin_remove(blk *b) {
-  if (b->prev) b->prev->next = b->next;
+  if (b->prev)
+    b->prev->next = b->next;
   else
     *bin_head(b) = b->next;
   if (b->next) b->next->prev = b->prev;
@@ -358,7 +360,8 @@ static void bin_remove(blk *b) {
 
 /* The whole pages inside b's body: what keeping b holds on to. */
 static size_t body_pages(const blk *b) {
-  char *lo = pg_up((const char *)b + HDR), *hi = pg_down((const char *)b + b->size);
+  char *lo = pg_up((const char *)b + HDR),
+       *hi = pg_down((const char *)b + b->size);
   return hi > lo ? (size_t)(hi - lo) : 0;
 }
 
@@ -385,8 +388,10 @@ static void kept_add(blk *b) {
   b->since = now_ms();
   b->lprev = NULL;
   b->lnext = A.lru_new;
-  if (A.lru_new) A.lru_new->lprev = b;
-  else A.lru_old = b;
+  if (A.lru_new)
+    A.lru_new->lprev = b;
+  else
+    A.lru_old = b;
   A.lru_new = b;
   A.kept += body_pages(b);
 }
@@ -394,10 +399,14 @@ static void kept_add(blk *b) {
 /* Stop counting b, if it was (call before its size changes). */
 static void kept_del(blk *b) {
   if (!(b->flags & F_KEPT)) return;
-  if (b->lprev) b->lprev->lnext = b->lnext;
-  else A.lru_new = b->lnext;
-  if (b->lnext) b->lnext->lprev = b->lprev;
-  else A.lru_old = b->lprev;
+  if (b->lprev)
+    b->lprev->lnext = b->lnext;
+  else
+    A.lru_new = b->lnext;
+  if (b->lnext)
+    b->lnext->lprev = b->lprev;
+  else
+    A.lru_old = b->lprev;
   b->flags &= ~F_KEPT;
   A.kept -= body_pages(b);
 }

@@ -9,11 +9,15 @@
 
 const char *mpl_strerror(int code) {
   switch (code) {
-    case 0: return "success";
-#define MPL_ERRNO_CASE(name, num, msg) case MPL_##name: return msg;
+  case 0:
+    return "success";
+#define MPL_ERRNO_CASE(name, num, msg)                                         \
+  case MPL_##name:                                                             \
+    return msg;
     MPL_ERRNO_MAP(MPL_ERRNO_CASE)
 #undef MPL_ERRNO_CASE
-    default: return "unknown error";
+  default:
+    return "unknown error";
   }
 }
 

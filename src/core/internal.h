@@ -41,11 +41,11 @@ void mpl__arena_filled(void *p);
 
 /* Statistics for tests and benchmarks. */
 typedef struct mpl__arena_stats {
-  size_t size;      /* virtual size of the arena mapping */
-  size_t in_use;    /* bytes handed out and not yet freed (with headers) */
-  size_t blocks;    /* live allocations */
-  size_t top;       /* high-water offset of the block area */
-  size_t resident;  /* bytes of memory behind the arena right now */
+  size_t size;     /* virtual size of the arena mapping */
+  size_t in_use;   /* bytes handed out and not yet freed (with headers) */
+  size_t blocks;   /* live allocations */
+  size_t top;      /* high-water offset of the block area */
+  size_t resident; /* bytes of memory behind the arena right now */
 } mpl__arena_stats;
 void mpl__arena_get_stats(mpl__arena_stats *st);
 
@@ -113,13 +113,13 @@ typedef struct mpl__storage {
 struct mpl_mat {
   atomic_long refs;
   mpl__storage *st;
-  double *data;     /* element (0, 0) */
+  double *data; /* element (0, 0) */
   size_t rows, cols;
   ptrdiff_t rs, cs; /* strides in elements */
 };
 
 /* Element (i, j), unchecked. */
-#define MPL_AT(m, i, j) \
+#define MPL_AT(m, i, j)                                                        \
   ((m)->data[(ptrdiff_t)(i) * (m)->rs + (ptrdiff_t)(j) * (m)->cs])
 
 /* A new matrix without zero-filling (every element is about to be set). */
@@ -305,15 +305,15 @@ void mpl__blas_single_thread(void);
 
 typedef struct mpl__rng {
   uint64_t s[4];
-  int has_spare;    /* a second normal deviate is kept from the last pair */
+  int has_spare; /* a second normal deviate is kept from the last pair */
   double spare;
 } mpl__rng;
 
 void mpl__rng_seed(mpl__rng *r, uint64_t seed, uint64_t stream);
 uint64_t mpl__rng_next(mpl__rng *r);
-double mpl__rng_uniform(mpl__rng *r);  /* [0, 1), 53 random bits */
-double mpl__rng_normal(mpl__rng *r);   /* mean 0, variance 1 */
-uint64_t mpl__rng_entropy(void);       /* a seed from the OS */
+double mpl__rng_uniform(mpl__rng *r); /* [0, 1), 53 random bits */
+double mpl__rng_normal(mpl__rng *r);  /* mean 0, variance 1 */
+uint64_t mpl__rng_entropy(void);      /* a seed from the OS */
 
 /* ---- arena.c: retention of freed memory (arithmetic issue) ---- */
 

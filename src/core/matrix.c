@@ -42,8 +42,10 @@ static mpl__storage *storage_new(size_t bytes, int zero, int *err) {
 
 static void storage_release(mpl__storage *st) {
   if (st && atomic_fetch_sub(&st->refs, 1) == 1) {
-    if (st->release) st->release(st);
-    else mpl__arena_free(st->base);
+    if (st->release)
+      st->release(st);
+    else
+      mpl__arena_free(st->base);
     free(st);
   }
 }
@@ -106,8 +108,8 @@ int mpl__mat_alloc(mpl_mat **out, size_t rows, size_t cols) {
 }
 
 /* A view shares m's storage: one more storage reference, a new handle. */
-static int view_new(mpl_mat **out, const mpl_mat *m, double *data,
-                    size_t rows, size_t cols, ptrdiff_t rs, ptrdiff_t cs) {
+static int view_new(mpl_mat **out, const mpl_mat *m, double *data, size_t rows,
+                    size_t cols, ptrdiff_t rs, ptrdiff_t cs) {
   atomic_fetch_add(&m->st->refs, 1);
   *out = handle_new(m->st, data, rows, cols, rs, cs);
   if (!*out) {
@@ -155,8 +157,7 @@ int mpl_mat_is_contiguous(const mpl_mat *m) {
          (m->cols <= 1 || m->cs == 1);
 }
 
-int mpl_mat_reshape(mpl_mat **out, const mpl_mat *m, size_t rows,
-                    size_t cols) {
+int mpl_mat_reshape(mpl_mat **out, const mpl_mat *m, size_t rows, size_t cols) {
   size_t n;
   *out = NULL;
   if (!m) return MPL_EINVAL;

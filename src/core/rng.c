@@ -100,9 +100,9 @@ static double det_exp(double x) {
   return ldexp(p, (int)k);
 }
 
-#define ZN 256                         /* layers */
-#define ZR 3.654152885361009           /* where the base layer's tail starts */
-#define ZV 4.928673233974658e-3        /* area of every layer */
+#define ZN 256                  /* layers */
+#define ZR 3.654152885361009    /* where the base layer's tail starts */
+#define ZV 4.928673233974658e-3 /* area of every layer */
 
 static double zx[ZN + 1]; /* layer i spans x in [0, zx[i]]; zx[ZN] = 0 */
 static double zk[ZN];     /* zx[i+1] / zx[i]: below it, accept at once */

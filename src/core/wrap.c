@@ -45,8 +45,7 @@ static void wrap_release(mpl__storage *st) {
 ** Strides of dimensions of length 0 or 1 are never used.
 */
 static int check_layout(const double *data, size_t rows, size_t cols,
-                        ptrdiff_t rs, ptrdiff_t cs, int writes,
-                        size_t *bytes) {
+                        ptrdiff_t rs, ptrdiff_t cs, int writes, size_t *bytes) {
   *bytes = 0;
   if (rs < 0 || cs < 0) return MPL_EINVAL;
   if (rows == 0 || cols == 0) return 0;
@@ -54,7 +53,8 @@ static int check_layout(const double *data, size_t rows, size_t cols,
   if (writes && ((rows > 1 && rs == 0) || (cols > 1 && cs == 0)))
     return MPL_EINVAL;
   if (writes && rows > 1 && cols > 1) {
-    size_t small = (size_t)(rs < cs ? rs : cs), large = (size_t)(rs < cs ? cs : rs);
+    size_t small = (size_t)(rs < cs ? rs : cs),
+           large = (size_t)(rs < cs ? cs : rs);
     size_t extent = rs < cs ? rows : cols, need;
     if (rs == cs || __builtin_mul_overflow(small, extent, &need) ||
         large < need)

@@ -28,8 +28,10 @@ static int la_error(lua_State *L, const char *fn, int err,
     case MPL__LA_ILLCOND: {
       char rc[32];
       snprintf(rc, sizeof rc, "%.2g", info->rcond);
-      return luaL_error(L, "%s: matrix is singular to working precision "
-                           "(reciprocal condition number %s)", fn, rc);
+      return luaL_error(L,
+                        "%s: matrix is singular to working precision "
+                        "(reciprocal condition number %s)",
+                        fn, rc);
     }
     case MPL__LA_NOTPD:
       return luaL_error(L, "%s: matrix is not positive definite", fn);
@@ -39,7 +41,8 @@ static int la_error(lua_State *L, const char *fn, int err,
       return luaL_error(L, "%s: matrix contains NaN or infinity", fn);
     case MPL__LA_NOCONV:
       return luaL_error(L, "%s: the computation did not converge", fn);
-    default: break;
+    default:
+      break;
     }
   return luaL_error(L, "%s: %s", fn, mpl_strerror(err));
 }
@@ -140,8 +143,10 @@ static int l_lstsq(lua_State *L) {
   if (mpl__check_opts(L, 3, fn, known)) {
     if (lua_getfield(L, 3, "rcond") != LUA_TNIL) {
       if (lua_type(L, -1) != LUA_TNUMBER || !(lua_tonumber(L, -1) >= 0))
-        return luaL_error(L, "%s: opts.rcond must be a non-negative number "
-                             "(got %s)", fn, mpl__got(L, -1));
+        return luaL_error(L,
+                          "%s: opts.rcond must be a non-negative number "
+                          "(got %s)",
+                          fn, mpl__got(L, -1));
       rcond = lua_tonumber(L, -1);
     }
     lua_pop(L, 1);
@@ -289,7 +294,7 @@ static const luaL_Reg both[] = {
     {"rank", l_rank}, {"cond", l_cond}, {"norm", l_norm}, {NULL, NULL}};
 
 static const luaL_Reg mod_only[] = {
-  {"solve", l_solve}, {"lstsq", l_lstsq}, {NULL, NULL}};
+    {"solve", l_solve}, {"lstsq", l_lstsq}, {NULL, NULL}};
 
 /* inv, det, chol, eigh and svd are also methods; solve and lstsq, with two
 ** operands, are module functions only. */

@@ -18,8 +18,9 @@
 #define PRESSURE_STEP                                                          \
   ((size_t)4 << 20) /* below the worker's retained memory: pages are reused */
 #define PRESSURE_NS 5000000L
-#define INC_HEAP ((size_t)4 << 20) /* larger inherited heaps: generational GC  \
-                                    */
+#define INC_HEAP                                                               \
+  ((size_t)4 << 20) /* larger inherited heaps: generational GC                 \
+                     */
 
 /* Matrices are small handles to the garbage collector, so a loop making
 ** temporaries could pile up many megabytes of them in the worker's arena

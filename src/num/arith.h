@@ -20,19 +20,43 @@
 
 /* Unary operations. */
 enum {
-  MPL__U_NEG, MPL__U_EXP, MPL__U_LOG, MPL__U_SQRT, MPL__U_ABS, MPL__U_SIN,
-  MPL__U_COS, MPL__U_TANH, MPL__U_FLOOR, MPL__U_CEIL,
+  MPL__U_NEG,
+  MPL__U_EXP,
+  MPL__U_LOG,
+  MPL__U_SQRT,
+  MPL__U_ABS,
+  MPL__U_SIN,
+  MPL__U_COS,
+  MPL__U_TANH,
+  MPL__U_FLOOR,
+  MPL__U_CEIL,
   /* libmvec's (glibc 2.35) where vectorised, libm's otherwise */
-  MPL__U_TAN, MPL__U_ASIN, MPL__U_ACOS, MPL__U_ATAN, MPL__U_SINH,
-  MPL__U_COSH, MPL__U_LOG2, MPL__U_LOG10, MPL__U_LOG1P, MPL__U_EXPM1,
+  MPL__U_TAN,
+  MPL__U_ASIN,
+  MPL__U_ACOS,
+  MPL__U_ATAN,
+  MPL__U_SINH,
+  MPL__U_COSH,
+  MPL__U_LOG2,
+  MPL__U_LOG10,
+  MPL__U_LOG1P,
+  MPL__U_EXPM1,
   /* single instructions: half away from zero, toward zero, -1/0/1 */
-  MPL__U_ROUND, MPL__U_TRUNC, MPL__U_SIGN, MPL__U_COUNT
+  MPL__U_ROUND,
+  MPL__U_TRUNC,
+  MPL__U_SIGN,
+  MPL__U_COUNT
 };
 
 /* Binary operations (MPL__B_POW is x to the power y, MPL__B_ATAN2 the
 ** angle of the point (y, x) for x op y = atan2(x, y)). */
 enum {
-  MPL__B_ADD, MPL__B_SUB, MPL__B_MUL, MPL__B_DIV, MPL__B_POW, MPL__B_ATAN2,
+  MPL__B_ADD,
+  MPL__B_SUB,
+  MPL__B_MUL,
+  MPL__B_DIV,
+  MPL__B_POW,
+  MPL__B_ATAN2,
   MPL__B_COUNT
 };
 
@@ -132,22 +156,21 @@ double mpl__trace(const mpl_mat *m);
 
 /* *close = 1 when |a - b| <= atol + rtol * |b| for every element pair
 ** (with broadcasting; equal infinities are close, NaN is never close). */
-int mpl__allclose(mpl__arg a, mpl__arg b, double rtol, double atol,
-                  int *close);
+int mpl__allclose(mpl__arg a, mpl__arg b, double rtol, double atol, int *close);
 
 /* ---- linalg.c: LAPACK (OpenBLAS) ---- */
 
 /* Why a linear-algebra call failed (with MPL_EINVAL), for messages. */
 enum {
   MPL__LA_OK,
-  MPL__LA_NOTSQUARE,  /* the matrix must be square */
-  MPL__LA_SHAPE,      /* the operands' shapes do not agree */
-  MPL__LA_SINGULAR,   /* an exactly zero pivot */
-  MPL__LA_ILLCOND,    /* reciprocal condition number below machine epsilon */
-  MPL__LA_NOTPD,      /* not positive definite */
-  MPL__LA_NOTSYM,     /* not symmetric */
-  MPL__LA_NONFINITE,  /* NaN or infinity in the input */
-  MPL__LA_NOCONV      /* the iteration did not converge */
+  MPL__LA_NOTSQUARE, /* the matrix must be square */
+  MPL__LA_SHAPE,     /* the operands' shapes do not agree */
+  MPL__LA_SINGULAR,  /* an exactly zero pivot */
+  MPL__LA_ILLCOND,   /* reciprocal condition number below machine epsilon */
+  MPL__LA_NOTPD,     /* not positive definite */
+  MPL__LA_NOTSYM,    /* not symmetric */
+  MPL__LA_NONFINITE, /* NaN or infinity in the input */
+  MPL__LA_NOCONV     /* the iteration did not converge */
 };
 
 typedef struct mpl__la_info {
@@ -174,22 +197,21 @@ int mpl__la_chol(const mpl_mat *a, mpl_mat *r, mpl__la_info *info);
 
 /* Eigenvalues of symmetric a in ascending order into w (1 x n) and the
 ** matching orthonormal eigenvectors as the columns of v (n x n). */
-int mpl__la_eigh(const mpl_mat *a, mpl_mat *w, mpl_mat *v,
-                 mpl__la_info *info);
+int mpl__la_eigh(const mpl_mat *a, mpl_mat *w, mpl_mat *v, mpl__la_info *info);
 
 /* a (m x n) = u diag(s) v^T with k = min(m, n) singular values in
 ** descending order in s (1 x k); thin: u m x k, v n x k; full: u m x m,
 ** v n x n. */
-int mpl__la_svd(const mpl_mat *a, int full, mpl_mat *u, mpl_mat *s,
-                mpl_mat *v, mpl__la_info *info);
+int mpl__la_svd(const mpl_mat *a, int full, mpl_mat *u, mpl_mat *s, mpl_mat *v,
+                mpl__la_info *info);
 
 /* x (n x k) minimising ||a x - b|| for a (m x n), b (m x k), the
 ** minimum-norm one when a is rank deficient; singular values below
 ** rcond * s_max count as zero (rcond < 0: machine epsilon * max(m, n)).
 ** *rank is the effective rank; s (1 x min(m, n)) gets the singular values
 ** when not NULL. */
-int mpl__la_lstsq(const mpl_mat *a, const mpl_mat *b, double rcond,
-                  mpl_mat *x, int *rank, mpl_mat *s, mpl__la_info *info);
+int mpl__la_lstsq(const mpl_mat *a, const mpl_mat *b, double rcond, mpl_mat *x,
+                  int *rank, mpl_mat *s, mpl__la_info *info);
 
 /* Thin QR of a (m x n), k = min(m, n): q (m x k) with orthonormal
 ** columns, r (k x n) upper triangular, signs as LAPACK's dgeqrf gives. */

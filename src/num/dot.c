@@ -70,8 +70,16 @@ static int overlaps(const mpl_mat *a, const mpl_mat *b) {
   if (a->st != b->st || !a->rows || !a->cols || !b->rows || !b->cols) return 0;
   const double *a0 = a->data, *a1 = &MPL_AT(a, a->rows - 1, a->cols - 1);
   const double *b0 = b->data, *b1 = &MPL_AT(b, b->rows - 1, b->cols - 1);
-  if (a1 < a0) { const double *t = a0; a0 = a1; a1 = t; }
-  if (b1 < b0) { const double *t = b0; b0 = b1; b1 = t; }
+  if (a1 < a0) {
+    const double *t = a0;
+    a0 = a1;
+    a1 = t;
+  }
+  if (b1 < b0) {
+    const double *t = b0;
+    b0 = b1;
+    b1 = t;
+  }
   return !(a1 < b0 || b1 < a0);
 }
 
@@ -98,7 +106,7 @@ int mpl__dot_check(const mpl_mat *a, const mpl_mat *b, const mpl_mat *out) {
 /* Rows [r0, r1) of a*b into the same rows of out.  a, b and out must all
 ** have BLAS layouts and out must not overlap them (mpl_dot arranges it). */
 static void dot_rows(const mpl_mat *a, const mpl_mat *b, mpl_mat *out,
-                   size_t r0, size_t r1) {
+                     size_t r0, size_t r1) {
   enum CBLAS_TRANSPOSE ta, tb, to;
   int lda, ldb, ldo;
   size_t k = a->cols;
@@ -338,8 +346,9 @@ int mpl__dot_progress(const mpl_mat *a, const mpl_mat *b, mpl_mat *out,
   int parallel = procs > 1 && (m > 1 || split_k) &&
                  flops >= mpl__parallel_min_flops && mpl__may(MPL__MAY_POOL);
   if (parallel && mpl__blas_or_die()->get_parallel() == 2) {
-    mpl__set_errmsg("parallel calls need OpenBLAS built with pthreads; this "
-                    "one uses OpenMP, which can hang after fork (use procs = 1)");
+    mpl__set_errmsg(
+        "parallel calls need OpenBLAS built with pthreads; this "
+        "one uses OpenMP, which can hang after fork (use procs = 1)");
     return MPL_ESYS;
   }
   const mpl_mat *ua, *ub;
@@ -349,7 +358,8 @@ int mpl__dot_progress(const mpl_mat *a, const mpl_mat *b, mpl_mat *out,
   const mpl_mat *avoid = split_k ? NULL : out; /* split_k writes out last */
   if ((err = blas_ready(a, avoid, parallel, &ua, &ta)) != 0) goto done;
   if ((err = blas_ready(b, avoid, parallel, &ub, &tb)) != 0) goto done;
-  size_t p = parallel ? (size_t)(procs > MPL_MAX_PROCS ? MPL_MAX_PROCS : procs) : 1;
+  size_t p =
+      parallel ? (size_t)(procs > MPL_MAX_PROCS ? MPL_MAX_PROCS : procs) : 1;
   if (split_k) {
     err = dot_split_k(ua, ub, out, p, pr);
     goto done;

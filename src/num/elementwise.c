@@ -32,10 +32,10 @@
 
 #include "arith.h"
 
-#define CHUNK 512                      /* gather/scatter buffer, elements */
-#define NT_MIN ((size_t)16 << 20)      /* outputs this large bypass caches */
-#define GRAIN_CHEAP ((size_t)1 << 20)  /* elements per thread: memory bound */
-#define GRAIN_HEAVY ((size_t)1 << 18)  /* ... exp, log, sin and the like */
+#define CHUNK 512                     /* gather/scatter buffer, elements */
+#define NT_MIN ((size_t)16 << 20)     /* outputs this large bypass caches */
+#define GRAIN_CHEAP ((size_t)1 << 20) /* elements per thread: memory bound */
+#define GRAIN_HEAVY ((size_t)1 << 18) /* ... exp, log, sin and the like */
 
 typedef struct desc {
   const double *p;
@@ -93,8 +93,8 @@ static int overlaps(const mpl_mat *m, const mpl_mat *out) {
 /* m is out itself: same first element, shape and (where they matter)
 ** strides, so element (i, j) is read just before it is written. */
 static int same_view(const mpl_mat *m, const mpl_mat *out) {
-  return m->data == out->data && m->rows == out->rows &&
-         m->cols == out->cols && (m->rows <= 1 || m->rs == out->rs) &&
+  return m->data == out->data && m->rows == out->rows && m->cols == out->cols &&
+         (m->rows <= 1 || m->rs == out->rs) &&
          (m->cols <= 1 || m->cs == out->cs);
 }
 
@@ -116,12 +116,13 @@ static void fill(double *o, size_t n, double v) {
 }
 
 /* n elements with x (and y) of stride 0 or 1 into a contiguous o. */
-static void direct(const job *j, const double *x, ptrdiff_t xs,
-                   const double *y, ptrdiff_t ys, double *o, size_t n,
-                   int nt) {
+static void direct(const job *j, const double *x, ptrdiff_t xs, const double *y,
+                   ptrdiff_t ys, double *o, size_t n, int nt) {
   if (!j->binary) {
-    if (xs == 0) fill(o, n, mpl__vm_unary1(j->op, *x));
-    else mpl__vm_unary(j->op, x, o, n, nt);
+    if (xs == 0)
+      fill(o, n, mpl__vm_unary1(j->op, *x));
+    else
+      mpl__vm_unary(j->op, x, o, n, nt);
   } else if (xs == 0 && ys == 0) {
     fill(o, n, mpl__vm_binary1(j->op, *x, *y));
   } else {
@@ -142,8 +143,8 @@ static const double *chunk_of(const double *x, ptrdiff_t *xs, size_t k,
 }
 
 /* One row of n elements starting at x, y, o (strides from the job). */
-static void row_run(const job *j, const double *x, const double *y,
-                    double *o, size_t n) {
+static void row_run(const job *j, const double *x, const double *y, double *o,
+                    size_t n) {
   ptrdiff_t xs = j->x.cs, ys = j->y.cs, os = j->o.cs;
   int xd = xs == 0 || xs == 1, yd = !j->binary || ys == 0 || ys == 1;
   if (os == 1 && xd && yd) {
@@ -195,8 +196,7 @@ static void swap_desc(desc *d) {
 static int run(job *j) {
   size_t r = j->r, c = j->c;
   if (r == 0 || c == 0) return 0;
-  if ((c == 1 && r > 1) ||
-      (r > 1 && c > 1 && absd(j->o.cs) > absd(j->o.rs))) {
+  if ((c == 1 && r > 1) || (r > 1 && c > 1 && absd(j->o.cs) > absd(j->o.rs))) {
     swap_desc(&j->x);
     swap_desc(&j->y);
     swap_desc(&j->o);
@@ -236,7 +236,13 @@ int mpl__ew_binary(int op, mpl__arg a, mpl__arg b, mpl_mat *out) {
   int err = detach(&a.m, out, &ta);
   if (!err) err = detach(&b.m, out, &tb);
   if (!err) {
-    job j = {op, 1, 0, r, c, {NULL, 0, 0}, {NULL, 0, 0},
+    job j = {op,
+             1,
+             0,
+             r,
+             c,
+             {NULL, 0, 0},
+             {NULL, 0, 0},
              {out->data, out->rows == 1 ? 0 : out->rs,
               out->cols == 1 ? 0 : out->cs}};
     j.x = a.m ? desc_of(a.m) : (desc){&a.s, 0, 0};
@@ -258,7 +264,13 @@ int mpl__ew_unary(int op, const mpl_mat *a, mpl_mat *out) {
   if (!err) {
     static const double unused = 0;
     desc none = {&unused, 0, 0};
-    job j = {op, 0, 0, a->rows, a->cols, desc_of(a), none,
+    job j = {op,
+             0,
+             0,
+             a->rows,
+             a->cols,
+             desc_of(a),
+             none,
              {out->data, out->rows == 1 ? 0 : out->rs,
               out->cols == 1 ? 0 : out->cs}};
     err = run(&j);

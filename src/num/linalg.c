@@ -314,8 +314,7 @@ int mpl__la_chol(const mpl_mat *a, mpl_mat *r, mpl__la_info *info) {
   return 0;
 }
 
-int mpl__la_eigh(const mpl_mat *a, mpl_mat *w, mpl_mat *v,
-                 mpl__la_info *info) {
+int mpl__la_eigh(const mpl_mat *a, mpl_mat *w, mpl_mat *v, mpl__la_info *info) {
   int err = square(a, info);
   if (err) return err;
   size_t n = a->rows;
@@ -421,8 +420,8 @@ done:
   return err;
 }
 
-int mpl__la_svd(const mpl_mat *a, int full, mpl_mat *u, mpl_mat *s,
-                mpl_mat *v, mpl__la_info *info) {
+int mpl__la_svd(const mpl_mat *a, int full, mpl_mat *u, mpl_mat *s, mpl_mat *v,
+                mpl__la_info *info) {
   if (info) {
     info->why = MPL__LA_OK;
     info->rcond = 0;
@@ -450,8 +449,8 @@ int mpl__la_svd(const mpl_mat *a, int full, mpl_mat *u, mpl_mat *s,
   /* LAPACK sees A^T (n x m) = U' S VT'; then U = VT'^T and V = U'. */
   double *fa = dalloc(m, n, &err);
   double *fs = fa ? dalloc(k, 1, &err) : NULL;
-  double *fu = fs ? dalloc(n, vc, &err) : NULL;   /* U': n x vc */
-  double *fvt = fu ? dalloc(uc, m, &err) : NULL;  /* VT': uc x m */
+  double *fu = fs ? dalloc(n, vc, &err) : NULL;  /* U': n x vc */
+  double *fvt = fu ? dalloc(uc, m, &err) : NULL; /* VT': uc x m */
   if (!fvt) goto done;
   pack(a, fa, 0, n);
   err = svd_run(full ? 'A' : 'S', (la_int)n, (la_int)m, fa, fs, fu, (la_int)n,

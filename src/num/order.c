@@ -248,7 +248,8 @@ int mpl__sort(const mpl_mat *m, int dim, int desc, mpl_mat *vals,
   l = mpl__lines_of(m, dim);
   work w;
   int err = work_new(&w, l.len);
-  mpl__lines lv = vals ? mpl__lines_of(vals, dim) : l, li = idx ? mpl__lines_of(idx, dim) : l;
+  mpl__lines lv = vals ? mpl__lines_of(vals, dim) : l,
+             li = idx ? mpl__lines_of(idx, dim) : l;
   mpl__interrupt_clear();
   size_t mask = mpl__tick_mask(l.len);
   for (size_t c = 0; !err && c < l.count; c++) {

@@ -26,10 +26,10 @@
 
 #include "arith.h"
 
-#define BLOCK 128                     /* pairwise leaf */
-#define LINES 256                     /* lines per block of vector sums */
-#define VLEAF 8                       /* rows summed directly in vsum */
-#define PAR_MIN ((size_t)1 << 20)     /* elements before threads help */
+#define BLOCK 128                 /* pairwise leaf */
+#define LINES 256                 /* lines per block of vector sums */
+#define VLEAF 8                   /* rows summed directly in vsum */
+#define PAR_MIN ((size_t)1 << 20) /* elements before threads help */
 
 static ptrdiff_t absd(ptrdiff_t v) { return v < 0 ? -v : v; }
 
@@ -392,7 +392,8 @@ int mpl__minmax_dim(const mpl_mat *m, int dim, int max, mpl_mat *out) {
         if (b == b && (max ? !(v <= b) : !(v >= b))) acc[j] = v;
       }
     }
-    for (size_t j = 0; j < kb; j++) out->data[(ptrdiff_t)(k0 + j) * os] = acc[j];
+    for (size_t j = 0; j < kb; j++)
+      out->data[(ptrdiff_t)(k0 + j) * os] = acc[j];
   }
   return mpl__interrupt_check();
 }
@@ -450,8 +451,10 @@ int mpl__allclose(mpl__arg a, mpl__arg b, double rtol, double atol,
   if (mpl__bcast_shape(ar, ac, br, bc, &r, &c)) return MPL_ESHAPE;
   /* descriptors as in elementwise.c: broadcast dimensions have stride 0 */
   const double *pa = a.m ? a.m->data : &a.s, *pb = b.m ? b.m->data : &b.s;
-  ptrdiff_t ars = a.m && ar > 1 ? a.m->rs : 0, acs = a.m && ac > 1 ? a.m->cs : 0;
-  ptrdiff_t brs = b.m && br > 1 ? b.m->rs : 0, bcs = b.m && bc > 1 ? b.m->cs : 0;
+  ptrdiff_t ars = a.m && ar > 1 ? a.m->rs : 0,
+            acs = a.m && ac > 1 ? a.m->cs : 0;
+  ptrdiff_t brs = b.m && br > 1 ? b.m->rs : 0,
+            bcs = b.m && bc > 1 ? b.m->cs : 0;
   *close = 1;
   if (!r || !c) return 0; /* N x 0 of any N: O(1) */
   mpl__interrupt_clear();

@@ -36,7 +36,8 @@
 
 #include "arith.h"
 
-#if defined(__x86_64__) && defined(__ELF__) && (defined(__GNUC__) || defined(__clang__))
+#if defined(__x86_64__) && defined(__ELF__) &&                                 \
+    (defined(__GNUC__) || defined(__clang__))
 #define VM_X86 1
 #include <immintrin.h>
 #else
@@ -160,55 +161,54 @@ void mpl__mv_run_d4(const mvjob *j);
 /* The loop, for zmm (e8) and ymm (d4) registers.  Five callee-saved
 ** registers hold the job and the pointers across the calls; five pushes
 ** also leave the stack 16-byte aligned at each call, as the ABI needs. */
-#define MV_RUN(NAME, R0, R1, BYTES)                                      \
-  "  .text\n"                                                          \
-  "  .p2align 4\n"                                                     \
-  "  .globl " NAME "\n"                                                \
-  "  .hidden " NAME "\n"                                               \
-  "  .type " NAME ", @function\n"                                      \
-  NAME ":\n"                                                           \
-  "  .cfi_startproc\n"                                                 \
-  "  pushq %rbx\n  .cfi_adjust_cfa_offset 8\n  .cfi_rel_offset %rbx, 0\n"   \
-  "  pushq %r12\n  .cfi_adjust_cfa_offset 8\n  .cfi_rel_offset %r12, 0\n"   \
-  "  pushq %r13\n  .cfi_adjust_cfa_offset 8\n  .cfi_rel_offset %r13, 0\n"   \
-  "  pushq %r14\n  .cfi_adjust_cfa_offset 8\n  .cfi_rel_offset %r14, 0\n"   \
-  "  pushq %r15\n  .cfi_adjust_cfa_offset 8\n  .cfi_rel_offset %r15, 0\n"   \
-  "  movq %rdi, %rbx\n"                                                \
-  "  movq 8(%rbx), %r12\n"                                             \
-  "  movq 16(%rbx), %r13\n"                                            \
-  "  movq 24(%rbx), %r14\n"                                            \
-  "  movq 32(%rbx), %r15\n"                                            \
-  "  testq %r15, %r15\n"                                               \
-  "  jz 4f\n"                                                          \
-  "1:\n"                                                               \
-  "  vmovupd (%r12), %" R0 "\n"                                        \
-  "  vmovupd (%r13), %" R1 "\n"                                        \
-  "  call *(%rbx)\n"                                                   \
-  "  cmpl $0, 56(%rbx)\n"                                              \
-  "  jne 2f\n"                                                         \
-  "  vmovupd %" R0 ", (%r14)\n"                                        \
-  "  jmp 3f\n"                                                         \
-  "2:\n"                                                               \
-  "  vmovntpd %" R0 ", (%r14)\n"                                       \
-  "3:\n"                                                               \
-  "  addq 40(%rbx), %r12\n"                                            \
-  "  addq 48(%rbx), %r13\n"                                            \
-  "  addq $" BYTES ", %r14\n"                                          \
-  "  decq %r15\n"                                                      \
-  "  jnz 1b\n"                                                         \
-  "4:\n"                                                               \
-  "  vzeroupper\n"                                                     \
-  "  popq %r15\n  .cfi_adjust_cfa_offset -8\n  .cfi_restore %r15\n"  \
-  "  popq %r14\n  .cfi_adjust_cfa_offset -8\n  .cfi_restore %r14\n"  \
-  "  popq %r13\n  .cfi_adjust_cfa_offset -8\n  .cfi_restore %r13\n"  \
-  "  popq %r12\n  .cfi_adjust_cfa_offset -8\n  .cfi_restore %r12\n"  \
-  "  popq %rbx\n  .cfi_adjust_cfa_offset -8\n  .cfi_restore %rbx\n"  \
-  "  ret\n"                                                            \
-  "  .cfi_endproc\n"                                                   \
+#define MV_RUN(NAME, R0, R1, BYTES)                                            \
+  "  .text\n"                                                                  \
+  "  .p2align 4\n"                                                             \
+  "  .globl " NAME "\n"                                                        \
+  "  .hidden " NAME "\n"                                                       \
+  "  .type " NAME ", @function\n" NAME ":\n"                                   \
+  "  .cfi_startproc\n"                                                         \
+  "  pushq %rbx\n  .cfi_adjust_cfa_offset 8\n  .cfi_rel_offset %rbx, 0\n"      \
+  "  pushq %r12\n  .cfi_adjust_cfa_offset 8\n  .cfi_rel_offset %r12, 0\n"      \
+  "  pushq %r13\n  .cfi_adjust_cfa_offset 8\n  .cfi_rel_offset %r13, 0\n"      \
+  "  pushq %r14\n  .cfi_adjust_cfa_offset 8\n  .cfi_rel_offset %r14, 0\n"      \
+  "  pushq %r15\n  .cfi_adjust_cfa_offset 8\n  .cfi_rel_offset %r15, 0\n"      \
+  "  movq %rdi, %rbx\n"                                                        \
+  "  movq 8(%rbx), %r12\n"                                                     \
+  "  movq 16(%rbx), %r13\n"                                                    \
+  "  movq 24(%rbx), %r14\n"                                                    \
+  "  movq 32(%rbx), %r15\n"                                                    \
+  "  testq %r15, %r15\n"                                                       \
+  "  jz 4f\n"                                                                  \
+  "1:\n"                                                                       \
+  "  vmovupd (%r12), %" R0 "\n"                                                \
+  "  vmovupd (%r13), %" R1 "\n"                                                \
+  "  call *(%rbx)\n"                                                           \
+  "  cmpl $0, 56(%rbx)\n"                                                      \
+  "  jne 2f\n"                                                                 \
+  "  vmovupd %" R0 ", (%r14)\n"                                                \
+  "  jmp 3f\n"                                                                 \
+  "2:\n"                                                                       \
+  "  vmovntpd %" R0 ", (%r14)\n"                                               \
+  "3:\n"                                                                       \
+  "  addq 40(%rbx), %r12\n"                                                    \
+  "  addq 48(%rbx), %r13\n"                                                    \
+  "  addq $" BYTES ", %r14\n"                                                  \
+  "  decq %r15\n"                                                              \
+  "  jnz 1b\n"                                                                 \
+  "4:\n"                                                                       \
+  "  vzeroupper\n"                                                             \
+  "  popq %r15\n  .cfi_adjust_cfa_offset -8\n  .cfi_restore %r15\n"            \
+  "  popq %r14\n  .cfi_adjust_cfa_offset -8\n  .cfi_restore %r14\n"            \
+  "  popq %r13\n  .cfi_adjust_cfa_offset -8\n  .cfi_restore %r13\n"            \
+  "  popq %r12\n  .cfi_adjust_cfa_offset -8\n  .cfi_restore %r12\n"            \
+  "  popq %rbx\n  .cfi_adjust_cfa_offset -8\n  .cfi_restore %rbx\n"            \
+  "  ret\n"                                                                    \
+  "  .cfi_endproc\n"                                                           \
   "  .size " NAME ", .-" NAME "\n"
 
 __asm__(MV_RUN("mpl__mv_run_e8", "zmm0", "zmm1", "64")
-        MV_RUN("mpl__mv_run_d4", "ymm0", "ymm1", "32"));
+            MV_RUN("mpl__mv_run_d4", "ymm0", "ymm1", "32"));
 
 /* exp, written here: about twice as fast as libmvec's on the machines
 ** measured, and the same bits from the AVX-512 and AVX2 versions (results
@@ -233,18 +233,28 @@ __asm__(MV_RUN("mpl__mv_run_e8", "zmm0", "zmm1", "64")
 #define EXP_LN2HI 0x1.62e42fefa39efp-1
 #define EXP_LN2LO 0x1.abc9e3b39803fp-56
 
-#define EXP_POLY(FMA, SET1, r)                                              \
-  FMA(FMA(FMA(FMA(FMA(FMA(FMA(FMA(FMA(FMA(FMA(FMA(FMA(SET1(EXP_C13), r,    \
-  SET1(EXP_C12)), r, SET1(EXP_C11)), r, SET1(EXP_C10)), r, SET1(EXP_C9)),  \
-  r, SET1(EXP_C8)), r, SET1(EXP_C7)), r, SET1(EXP_C6)), r, SET1(EXP_C5)),  \
-  r, SET1(EXP_C4)), r, SET1(EXP_C3)), r, SET1(0.5)), r, SET1(1.0)), r,      \
-  SET1(1.0))
+#define EXP_POLY(FMA, SET1, r)                                                 \
+  FMA(FMA(FMA(FMA(FMA(FMA(FMA(FMA(FMA(FMA(FMA(FMA(FMA(SET1(EXP_C13), r,        \
+                                                      SET1(EXP_C12)),          \
+                                                  r, SET1(EXP_C11)),           \
+                                              r, SET1(EXP_C10)),               \
+                                          r, SET1(EXP_C9)),                    \
+                                      r, SET1(EXP_C8)),                        \
+                                  r, SET1(EXP_C7)),                            \
+                              r, SET1(EXP_C6)),                                \
+                          r, SET1(EXP_C5)),                                    \
+                      r, SET1(EXP_C4)),                                        \
+                  r, SET1(EXP_C3)),                                            \
+              r, SET1(0.5)),                                                   \
+          r, SET1(1.0)),                                                       \
+      r, SET1(1.0))
 
 static inline VM_AVX512 __m512d exp_avx512(__m512d x) {
   x = _mm512_max_pd(_mm512_set1_pd(-746.0),
                     _mm512_min_pd(_mm512_set1_pd(710.0), x));
-  __m512d k = _mm512_roundscale_pd(_mm512_mul_pd(x, _mm512_set1_pd(EXP_LOG2E)),
-                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512d k =
+      _mm512_roundscale_pd(_mm512_mul_pd(x, _mm512_set1_pd(EXP_LOG2E)),
+                           _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
   __m512d r = _mm512_fnmadd_pd(k, _mm512_set1_pd(EXP_LN2HI), x);
   r = _mm512_fnmadd_pd(k, _mm512_set1_pd(EXP_LN2LO), r);
   __m512d p = EXP_POLY(_mm512_fmadd_pd, _mm512_set1_pd, r);
@@ -279,8 +289,8 @@ static inline VM_AVX512 __m512d round_avx512(__m512d x) {
   __m512d t = _mm512_roundscale_pd(x, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
   __m512d d = _mm512_abs_pd(_mm512_sub_pd(x, t));
   __mmask8 k = _mm512_cmp_pd_mask(d, _mm512_set1_pd(0.5), _CMP_GE_OQ);
-  __m512i sg = _mm512_and_si512(_mm512_castpd_si512(x),
-                                _mm512_set1_epi64(INT64_MIN));
+  __m512i sg =
+      _mm512_and_si512(_mm512_castpd_si512(x), _mm512_set1_epi64(INT64_MIN));
   __m512d one = _mm512_castsi512_pd(
       _mm512_or_si512(sg, _mm512_castpd_si512(_mm512_set1_pd(1.0))));
   return _mm512_mask_add_pd(t, k, t, one);
@@ -290,8 +300,8 @@ static inline VM_AVX2 __m256d round_avx2(__m256d x) {
   __m256d t = _mm256_round_pd(x, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
   __m256d d = _mm256_andnot_pd(_mm256_set1_pd(-0.0), _mm256_sub_pd(x, t));
   __m256d k = _mm256_cmp_pd(d, _mm256_set1_pd(0.5), _CMP_GE_OQ);
-  __m256d one = _mm256_or_pd(_mm256_set1_pd(1.0),
-                             _mm256_and_pd(x, _mm256_set1_pd(-0.0)));
+  __m256d one =
+      _mm256_or_pd(_mm256_set1_pd(1.0), _mm256_and_pd(x, _mm256_set1_pd(-0.0)));
   return _mm256_blendv_pd(t, _mm256_add_pd(t, one), k);
 }
 
@@ -315,40 +325,68 @@ static inline VM_AVX2 __m256d sign_avx2(__m256d x) {
 /* The libmvec function of a unary operation, or NULL. */
 static const void *mv_e8(int op) {
   switch (op) {
-  case MPL__U_LOG: return (const void *)_ZGVeN8v_log;
-  case MPL__U_SIN: return (const void *)_ZGVeN8v_sin;
-  case MPL__U_COS: return (const void *)_ZGVeN8v_cos;
-  case MPL__U_TANH: return (const void *)_ZGVeN8v_tanh;
-  case MPL__U_TAN: return (const void *)_ZGVeN8v_tan;
-  case MPL__U_ASIN: return (const void *)_ZGVeN8v_asin;
-  case MPL__U_ACOS: return (const void *)_ZGVeN8v_acos;
-  case MPL__U_ATAN: return (const void *)_ZGVeN8v_atan;
-  case MPL__U_SINH: return (const void *)_ZGVeN8v_sinh;
-  case MPL__U_COSH: return (const void *)_ZGVeN8v_cosh;
-  case MPL__U_LOG2: return (const void *)_ZGVeN8v_log2;
-  case MPL__U_LOG10: return (const void *)_ZGVeN8v_log10;
-  case MPL__U_LOG1P: return (const void *)_ZGVeN8v_log1p;
-  case MPL__U_EXPM1: return (const void *)_ZGVeN8v_expm1;
+  case MPL__U_LOG:
+    return (const void *)_ZGVeN8v_log;
+  case MPL__U_SIN:
+    return (const void *)_ZGVeN8v_sin;
+  case MPL__U_COS:
+    return (const void *)_ZGVeN8v_cos;
+  case MPL__U_TANH:
+    return (const void *)_ZGVeN8v_tanh;
+  case MPL__U_TAN:
+    return (const void *)_ZGVeN8v_tan;
+  case MPL__U_ASIN:
+    return (const void *)_ZGVeN8v_asin;
+  case MPL__U_ACOS:
+    return (const void *)_ZGVeN8v_acos;
+  case MPL__U_ATAN:
+    return (const void *)_ZGVeN8v_atan;
+  case MPL__U_SINH:
+    return (const void *)_ZGVeN8v_sinh;
+  case MPL__U_COSH:
+    return (const void *)_ZGVeN8v_cosh;
+  case MPL__U_LOG2:
+    return (const void *)_ZGVeN8v_log2;
+  case MPL__U_LOG10:
+    return (const void *)_ZGVeN8v_log10;
+  case MPL__U_LOG1P:
+    return (const void *)_ZGVeN8v_log1p;
+  case MPL__U_EXPM1:
+    return (const void *)_ZGVeN8v_expm1;
   }
   return NULL;
 }
 
 static const void *mv_d4(int op) {
   switch (op) {
-  case MPL__U_LOG: return (const void *)_ZGVdN4v_log;
-  case MPL__U_SIN: return (const void *)_ZGVdN4v_sin;
-  case MPL__U_COS: return (const void *)_ZGVdN4v_cos;
-  case MPL__U_TANH: return (const void *)_ZGVdN4v_tanh;
-  case MPL__U_TAN: return (const void *)_ZGVdN4v_tan;
-  case MPL__U_ASIN: return (const void *)_ZGVdN4v_asin;
-  case MPL__U_ACOS: return (const void *)_ZGVdN4v_acos;
-  case MPL__U_ATAN: return (const void *)_ZGVdN4v_atan;
-  case MPL__U_SINH: return (const void *)_ZGVdN4v_sinh;
-  case MPL__U_COSH: return (const void *)_ZGVdN4v_cosh;
-  case MPL__U_LOG2: return (const void *)_ZGVdN4v_log2;
-  case MPL__U_LOG10: return (const void *)_ZGVdN4v_log10;
-  case MPL__U_LOG1P: return (const void *)_ZGVdN4v_log1p;
-  case MPL__U_EXPM1: return (const void *)_ZGVdN4v_expm1;
+  case MPL__U_LOG:
+    return (const void *)_ZGVdN4v_log;
+  case MPL__U_SIN:
+    return (const void *)_ZGVdN4v_sin;
+  case MPL__U_COS:
+    return (const void *)_ZGVdN4v_cos;
+  case MPL__U_TANH:
+    return (const void *)_ZGVdN4v_tanh;
+  case MPL__U_TAN:
+    return (const void *)_ZGVdN4v_tan;
+  case MPL__U_ASIN:
+    return (const void *)_ZGVdN4v_asin;
+  case MPL__U_ACOS:
+    return (const void *)_ZGVdN4v_acos;
+  case MPL__U_ATAN:
+    return (const void *)_ZGVdN4v_atan;
+  case MPL__U_SINH:
+    return (const void *)_ZGVdN4v_sinh;
+  case MPL__U_COSH:
+    return (const void *)_ZGVdN4v_cosh;
+  case MPL__U_LOG2:
+    return (const void *)_ZGVdN4v_log2;
+  case MPL__U_LOG10:
+    return (const void *)_ZGVdN4v_log10;
+  case MPL__U_LOG1P:
+    return (const void *)_ZGVdN4v_log1p;
+  case MPL__U_EXPM1:
+    return (const void *)_ZGVdN4v_expm1;
   }
   return NULL;
 }
@@ -372,16 +410,16 @@ static const void *mv_d4(int op) {
 #define VM_MVRUN(j) mpl__mv_run_e8(j)
 #define VM_MVFN(op) mv_e8(op)
 #define VM_MVPOW ((const void *)_ZGVeN8vv_pow)
-#define VM_NEG(v)                                         \
-  _mm512_castsi512_pd(_mm512_xor_si512(_mm512_castpd_si512(v), \
-                                       _mm512_set1_epi64(INT64_MIN)))
+#define VM_NEG(v)                                                              \
+  _mm512_castsi512_pd(                                                         \
+      _mm512_xor_si512(_mm512_castpd_si512(v), _mm512_set1_epi64(INT64_MIN)))
 #define VM_ABS(v) _mm512_abs_pd(v)
 #define VM_SQRT(v) _mm512_sqrt_pd(v)
-#define VM_FLOOR(v) \
+#define VM_FLOOR(v)                                                            \
   _mm512_roundscale_pd(v, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC)
-#define VM_CEIL(v) \
+#define VM_CEIL(v)                                                             \
   _mm512_roundscale_pd(v, _MM_FROUND_TO_POS_INF | _MM_FROUND_NO_EXC)
-#define VM_TRUNC(v) \
+#define VM_TRUNC(v)                                                            \
   _mm512_roundscale_pd(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC)
 #define VM_ROUND(v) round_avx512(v)
 #define VM_SIGN(v) sign_avx512(v)
@@ -436,7 +474,8 @@ static const void *mv_d4(int op) {
 #define VM_NEG(v) _mm256_xor_pd(v, _mm256_set1_pd(-0.0))
 #define VM_ABS(v) _mm256_andnot_pd(_mm256_set1_pd(-0.0), v)
 #define VM_SQRT(v) _mm256_sqrt_pd(v)
-#define VM_FLOOR(v) _mm256_round_pd(v, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC)
+#define VM_FLOOR(v)                                                            \
+  _mm256_round_pd(v, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC)
 #define VM_CEIL(v) _mm256_round_pd(v, _MM_FROUND_TO_POS_INF | _MM_FROUND_NO_EXC)
 #define VM_TRUNC(v) _mm256_round_pd(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC)
 #define VM_ROUND(v) round_avx2(v)
@@ -482,8 +521,7 @@ int mpl__vm_set_isa(int isa) {
 
 /* x^p for the exponents where a cheaper exact form gives pow's own
 ** result: 1 when the exponent is 0 (even for NaN), x, x*x, 1/x. */
-static int pow_special(const double *x, double p, double *o, size_t n,
-                       int nt) {
+static int pow_special(const double *x, double p, double *o, size_t n, int nt) {
   static const double one = 1.0;
   if (p == 0) {
     for (size_t i = 0; i < n; i++) o[i] = 1.0;
@@ -503,8 +541,14 @@ static int pow_special(const double *x, double p, double *o, size_t n,
 int mpl__vm_heavy(int op, int binary) {
   if (binary) return op == MPL__B_POW || op == MPL__B_ATAN2;
   switch (op) {
-  case MPL__U_NEG: case MPL__U_SQRT: case MPL__U_ABS: case MPL__U_FLOOR:
-  case MPL__U_CEIL: case MPL__U_ROUND: case MPL__U_TRUNC: case MPL__U_SIGN:
+  case MPL__U_NEG:
+  case MPL__U_SQRT:
+  case MPL__U_ABS:
+  case MPL__U_FLOOR:
+  case MPL__U_CEIL:
+  case MPL__U_ROUND:
+  case MPL__U_TRUNC:
+  case MPL__U_SIGN:
     return 0;
   }
   return 1;
@@ -514,24 +558,35 @@ void mpl__vm_unary(int op, const double *x, double *o, size_t n, int nt) {
   if (n == 0 || op < 0 || op >= MPL__U_COUNT) return;
   switch (mpl__vm_isa()) {
 #if VM_X86
-  case MPL__ISA_AVX512: unary_avx512(op, x, o, n, nt); break;
-  case MPL__ISA_AVX2: unary_avx2(op, x, o, n, nt); break;
+  case MPL__ISA_AVX512:
+    unary_avx512(op, x, o, n, nt);
+    break;
+  case MPL__ISA_AVX2:
+    unary_avx2(op, x, o, n, nt);
+    break;
 #endif
-  default: unary_generic(op, x, o, n, nt); break;
+  default:
+    unary_generic(op, x, o, n, nt);
+    break;
   }
 }
 
 void mpl__vm_binary(int op, const double *x, int xvec, const double *y,
                     int yvec, double *o, size_t n, int nt) {
   if (n == 0 || op < 0 || op >= MPL__B_COUNT || (!xvec && !yvec)) return;
-  if (op == MPL__B_POW && xvec && !yvec && pow_special(x, *y, o, n, nt))
-    return;
+  if (op == MPL__B_POW && xvec && !yvec && pow_special(x, *y, o, n, nt)) return;
   switch (mpl__vm_isa()) {
 #if VM_X86
-  case MPL__ISA_AVX512: binary_avx512(op, x, xvec, y, yvec, o, n, nt); break;
-  case MPL__ISA_AVX2: binary_avx2(op, x, xvec, y, yvec, o, n, nt); break;
+  case MPL__ISA_AVX512:
+    binary_avx512(op, x, xvec, y, yvec, o, n, nt);
+    break;
+  case MPL__ISA_AVX2:
+    binary_avx2(op, x, xvec, y, yvec, o, n, nt);
+    break;
 #endif
-  default: binary_generic(op, x, xvec, y, yvec, o, n, nt); break;
+  default:
+    binary_generic(op, x, xvec, y, yvec, o, n, nt);
+    break;
   }
 }
 

@@ -85,9 +85,9 @@
 #endif
 
 #define CMD_MAGIC 0x6d706c50u
-#define WORKER_SPIN_NS 1000000L  /* a worker spins this long after a job */
-#define CALLER_SPIN_NS 50000L    /* the caller spins this long, then sleeps */
-#define IDLE_CHECK_MS 250        /* idle processes check their parent */
+#define WORKER_SPIN_NS 1000000L /* a worker spins this long after a job */
+#define CALLER_SPIN_NS 50000L   /* the caller spins this long, then sleeps */
+#define IDLE_CHECK_MS 250       /* idle processes check their parent */
 
 typedef struct slot {
   _Atomic uint32_t post;     /* jobs posted (caller) */
@@ -136,11 +136,11 @@ typedef struct reply {
 static struct {
   pthread_mutex_t lock;
   ctl *c;
-  pid_t owner;   /* the process this pool belongs to */
-  pid_t zpid;    /* the forkserver */
-  int zsock;     /* our end of its command socket */
-  int zpidfd;    /* a pidfd of the forkserver: readable once it died */
-  int nworkers;  /* workers the forkserver has running */
+  pid_t owner;  /* the process this pool belongs to */
+  pid_t zpid;   /* the forkserver */
+  int zsock;    /* our end of its command socket */
+  int zpidfd;   /* a pidfd of the forkserver: readable once it died */
+  int nworkers; /* workers the forkserver has running */
   uint32_t seq[MPL_MAX_PROCS]; /* last job posted to each slot */
 } P = {PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, -1, -1, 0, {0}};
 
@@ -390,8 +390,10 @@ static void server_main(ctl *c, int sock, pid_t creator) {
     if (got == 0 || (got < 0 && errno != EINTR)) break;
     if (got != sizeof m || m.magic != CMD_MAGIC) continue;
     reply rep = {CMD_MAGIC, 0, 0};
-    if (m.op == OP_SPAWN) rep.status = spawn(c, &count, m.n, self);
-    else if (m.op == OP_STOP) stop_workers(c, &count);
+    if (m.op == OP_SPAWN)
+      rep.status = spawn(c, &count, m.n, self);
+    else if (m.op == OP_STOP)
+      stop_workers(c, &count);
     rep.count = count;
     if (send(sock, &rep, sizeof rep, MSG_NOSIGNAL) != sizeof rep) break;
   }
@@ -428,7 +430,8 @@ static void forget_server(void) {
   if (P.zpidfd >= 0) {
     siginfo_t si;
     syscall(SYS_pidfd_send_signal, P.zpidfd, SIGKILL, NULL, 0);
-    while (waitid(P_PIDFD, (id_t)P.zpidfd, &si, WEXITED) < 0 && errno == EINTR) {
+    while (waitid(P_PIDFD, (id_t)P.zpidfd, &si, WEXITED) < 0 &&
+           errno == EINTR) {
     }
     close(P.zpidfd);
   } else if (P.zpid > 0) {
@@ -468,7 +471,7 @@ static int pool_allowed(void) {
 static int start_server(void) {
   pthread_once(&atfork_once, register_atfork);
   if (!mpl__blas()) return MPL_ESYS; /* workers inherit OpenBLAS too */
-  int err = mpl__arena_ensure(); /* workers must inherit the arena */
+  int err = mpl__arena_ensure();     /* workers must inherit the arena */
   if (err) return err;
   if (!P.c) {
     void *m = mmap(NULL, sizeof(ctl), PROT_READ | PROT_WRITE,
@@ -521,7 +524,8 @@ static int start_server(void) {
 static int server_call(int op, int n, reply *rep) {
   cmd m = {CMD_MAGIC, (uint32_t)op, n};
   ssize_t sent;
-  while ((sent = send(P.zsock, &m, sizeof m, MSG_NOSIGNAL)) < 0 && errno == EINTR) {
+  while ((sent = send(P.zsock, &m, sizeof m, MSG_NOSIGNAL)) < 0 &&
+         errno == EINTR) {
   }
   if (sent != (ssize_t)sizeof m) return -1;
   for (;;) {
@@ -616,8 +620,8 @@ static void describe_death(int w, pid_t pid, int st) {
     mpl__set_errmsg("worker %d (pid %d) was killed by signal %d (%s)", w + 1,
                     (int)pid, WTERMSIG(st), strsignal(WTERMSIG(st)));
   else
-    mpl__set_errmsg("worker %d (pid %d) exited with status %d", w + 1,
-                    (int)pid, WEXITSTATUS(st));
+    mpl__set_errmsg("worker %d (pid %d) exited with status %d", w + 1, (int)pid,
+                    WEXITSTATUS(st));
 }
 
 /* Whether worker w is through with the job posted last: 1 when it
@@ -695,7 +699,8 @@ static int post_and_wait(int n, watch *wt) {
     if (atomic_load(&s->sleeping)) futex_wake(&s->post);
   }
   int err = wait_done(n, &lost, wt);
-  if (err) stop_all(); /* the others are mid-job: stop them now */
+  if (err)
+    stop_all(); /* the others are mid-job: stop them now */
   else if (lost)
     run_items(&c->job, &c->queue, wt); /* items nobody took */
   return err;

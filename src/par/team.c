@@ -75,11 +75,12 @@
 
 #include "team.h"
 
-#define FRAME_MAGIC 0x4d6c706du       /* "mplM" little-endian */
-#define FLUSH_BYTES ((size_t)64 << 10) /* a worker writes when this piled up */
+#define FRAME_MAGIC 0x4d6c706du        /* "mplM" little-endian */
+#define FLUSH_BYTES ((size_t)64 << 10) /* a worker writes when this piled up   \
+                                        */
 #define FLUSH_NS 20000000L             /* ... or this long passed */
 #define READ_STEP ((size_t)64 << 10)
-#define READ_MAX ((size_t)4 << 20)     /* per pipe per wakeup: fairness */
+#define READ_MAX ((size_t)4 << 20) /* per pipe per wakeup: fairness */
 #define MAX_FRAME ((uint64_t)1 << 40)
 #define POLL_MS 50
 
@@ -94,9 +95,9 @@ typedef struct wslot {
 } __attribute__((aligned(64))) wslot;
 
 typedef struct ctl {
-  _Atomic uint64_t next;   /* next item to hand out */
-  _Atomic uint64_t rtop;   /* bump pointer of the results region */
-  _Atomic uint32_t go;     /* the gate: 0 wait, 1 start, 2 leave */
+  _Atomic uint64_t next; /* next item to hand out */
+  _Atomic uint64_t rtop; /* bump pointer of the results region */
+  _Atomic uint32_t go;   /* the gate: 0 wait, 1 start, 2 leave */
   uint64_t n, chunk;
   uint64_t procs;
   wslot w[];
@@ -510,7 +511,8 @@ static void read_some(worker *k) {
     if (k->len >= sizeof(frame_hdr)) {
       frame_hdr h;
       memcpy(&h, k->buf, sizeof h);
-      if (h.len <= MAX_FRAME && sizeof h + h.len > want) want = sizeof h + h.len;
+      if (h.len <= MAX_FRAME && sizeof h + h.len > want)
+        want = sizeof h + h.len;
     }
     if (want > k->cap) {
       size_t cap = k->cap ? k->cap : READ_STEP * 2;
@@ -573,7 +575,8 @@ static int next_frame(mpl__team *t, mpl__team_event *ev) {
       return MPL_EWORKER;
     }
     if (have - sizeof h < h.len) continue;
-    ev->kind = h.kind == MPL__FRAME_RESULT ? MPL__TEAM_RESULT : MPL__TEAM_FAILED;
+    ev->kind =
+        h.kind == MPL__FRAME_RESULT ? MPL__TEAM_RESULT : MPL__TEAM_FAILED;
     ev->item = (size_t)h.item;
     ev->data = k->buf + k->pos + sizeof h;
     ev->len = (size_t)h.len;
@@ -686,8 +689,8 @@ int mpl__team_wait(mpl__team *t, mpl__team_event *ev, int timeout_ms) {
 
 size_t mpl__team_received(const mpl__team *t) { return t->received; }
 
-int mpl__team_result_mat(mpl__team *t, mpl_mat **out, size_t off,
-                         size_t rows, size_t cols) {
+int mpl__team_result_mat(mpl__team *t, mpl_mat **out, size_t off, size_t rows,
+                         size_t cols) {
   size_t bytes;
   *out = NULL;
   int err = mpl__mat_bytes(rows, cols, &bytes);

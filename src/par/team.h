@@ -81,8 +81,8 @@ size_t mpl__team_received(const mpl__team *t);
 /* A rows x cols matrix over bytes a worker wrote at off in the results
 ** region (contiguous, row-major).  It keeps the region alive: it outlives
 ** the team, and releasing it returns its pages to the system. */
-int mpl__team_result_mat(mpl__team *t, mpl_mat **out, size_t off,
-                         size_t rows, size_t cols);
+int mpl__team_result_mat(mpl__team *t, mpl_mat **out, size_t off, size_t rows,
+                         size_t cols);
 
 /* The workers' pids (running or not yet reaped); returns the count. */
 int mpl__team_pids(const mpl__team *t, int *pids, int max);

@@ -60,7 +60,8 @@ static double time_blas(const mpl_mat *a, const mpl_mat *b, mpl_mat *c,
                         int threads) {
   const mpl__blas_t *B = mpl__blas_or_die(); /* the library mpl loaded */
   B->set_num_threads(threads);
-  int m = (int)mpl_mat_rows(a), k = (int)mpl_mat_cols(a), n = (int)mpl_mat_cols(b);
+  int m = (int)mpl_mat_rows(a), k = (int)mpl_mat_cols(a),
+      n = (int)mpl_mat_cols(b);
   double t0 = now();
   B->dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0,
            mpl_mat_data(a), k, mpl_mat_data(b), n, 0.0, mpl_mat_data(c), n);
@@ -95,7 +96,8 @@ static void run_case(const char *name, size_t m, size_t k, size_t n, int p,
   }
   double mm = median(tm, reps), mb = median(tb, reps);
   printf("dot %-22s procs=%d  mpl %9.3f ms  openblas(%d threads) %9.3f ms  "
-         "ratio %.2f", name, p, mm * 1e3, p, mb * 1e3, mm / mb);
+         "ratio %.2f",
+         name, p, mm * 1e3, p, mb * 1e3, mm / mb);
   if (single) {
     double m1 = median(t1, reps);
     printf("  openblas(1 thread) %.3f ms  ratio %.2f", m1 * 1e3, mm / m1);
@@ -111,7 +113,8 @@ static void run_case(const char *name, size_t m, size_t k, size_t n, int p,
 /* Where the parallel path starts to pay: in-process against the workers
 ** forced on, for square products of growing size. */
 static void threshold(int p) {
-  static const size_t sizes[] = {64, 96, 128, 160, 192, 224, 256, 320, 384, 448, 512};
+  static const size_t sizes[] = {64,  96,  128, 160, 192, 224,
+                                 256, 320, 384, 448, 512};
   double saved = mpl__parallel_min_flops;
   for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
     size_t n = sizes[s];
@@ -128,8 +131,8 @@ static void threshold(int p) {
     }
     double m1 = median(t1, 41), mp = median(tp, 41);
     printf("threshold n=%zu (%.3g flops): in-process %.3f ms, %d workers "
-           "%.3f ms, ratio %.2f\n", n, 2.0 * n * n * n, m1 * 1e3, p, mp * 1e3,
-           mp / m1);
+           "%.3f ms, ratio %.2f\n",
+           n, 2.0 * n * n * n, m1 * 1e3, p, mp * 1e3, mp / m1);
     mpl_mat_release(a);
     mpl_mat_release(b);
     mpl_mat_release(c);

@@ -29,7 +29,8 @@ static mpl_mat *filled(size_t r, size_t c, double scale) {
   mpl_mat *m = mk(r, c);
   for (size_t i = 0; i < r; i++)
     for (size_t j = 0; j < c; j++)
-      MPL_AT(m, i, j) = scale * (sin((double)(i * 131 + j * 17 + 1)) + 0.25 * (double)i);
+      MPL_AT(m, i, j) =
+          scale * (sin((double)(i * 131 + j * 17 + 1)) + 0.25 * (double)i);
   return m;
 }
 
@@ -74,41 +75,70 @@ static int same(const mpl_mat *a, const mpl_mat *b) {
 
 static double libm_unary(int op, double x) {
   switch (op) {
-  case MPL__U_NEG: return -x;
-  case MPL__U_EXP: return exp(x);
-  case MPL__U_LOG: return log(x);
-  case MPL__U_SQRT: return sqrt(x);
-  case MPL__U_ABS: return fabs(x);
-  case MPL__U_SIN: return sin(x);
-  case MPL__U_COS: return cos(x);
-  case MPL__U_TANH: return tanh(x);
-  case MPL__U_FLOOR: return floor(x);
-  case MPL__U_CEIL: return ceil(x);
-  case MPL__U_TAN: return tan(x);
-  case MPL__U_ASIN: return asin(x);
-  case MPL__U_ACOS: return acos(x);
-  case MPL__U_ATAN: return atan(x);
-  case MPL__U_SINH: return sinh(x);
-  case MPL__U_COSH: return cosh(x);
-  case MPL__U_LOG2: return log2(x);
-  case MPL__U_LOG10: return log10(x);
-  case MPL__U_LOG1P: return log1p(x);
-  case MPL__U_EXPM1: return expm1(x);
-  case MPL__U_ROUND: return round(x);
-  case MPL__U_TRUNC: return trunc(x);
-  case MPL__U_SIGN: return x > 0 ? 1.0 : x < 0 ? -1.0 : x;
+  case MPL__U_NEG:
+    return -x;
+  case MPL__U_EXP:
+    return exp(x);
+  case MPL__U_LOG:
+    return log(x);
+  case MPL__U_SQRT:
+    return sqrt(x);
+  case MPL__U_ABS:
+    return fabs(x);
+  case MPL__U_SIN:
+    return sin(x);
+  case MPL__U_COS:
+    return cos(x);
+  case MPL__U_TANH:
+    return tanh(x);
+  case MPL__U_FLOOR:
+    return floor(x);
+  case MPL__U_CEIL:
+    return ceil(x);
+  case MPL__U_TAN:
+    return tan(x);
+  case MPL__U_ASIN:
+    return asin(x);
+  case MPL__U_ACOS:
+    return acos(x);
+  case MPL__U_ATAN:
+    return atan(x);
+  case MPL__U_SINH:
+    return sinh(x);
+  case MPL__U_COSH:
+    return cosh(x);
+  case MPL__U_LOG2:
+    return log2(x);
+  case MPL__U_LOG10:
+    return log10(x);
+  case MPL__U_LOG1P:
+    return log1p(x);
+  case MPL__U_EXPM1:
+    return expm1(x);
+  case MPL__U_ROUND:
+    return round(x);
+  case MPL__U_TRUNC:
+    return trunc(x);
+  case MPL__U_SIGN:
+    return x > 0 ? 1.0 : x < 0 ? -1.0 : x;
   }
   return NAN;
 }
 
 static double ref_binary(int op, double x, double y) {
   switch (op) {
-  case MPL__B_ADD: return x + y;
-  case MPL__B_SUB: return x - y;
-  case MPL__B_MUL: return x * y;
-  case MPL__B_DIV: return x / y;
-  case MPL__B_POW: return pow(x, y);
-  case MPL__B_ATAN2: return atan2(x, y);
+  case MPL__B_ADD:
+    return x + y;
+  case MPL__B_SUB:
+    return x - y;
+  case MPL__B_MUL:
+    return x * y;
+  case MPL__B_DIV:
+    return x / y;
+  case MPL__B_POW:
+    return pow(x, y);
+  case MPL__B_ATAN2:
+    return atan2(x, y);
   }
   return NAN;
 }
@@ -130,10 +160,11 @@ static int agree(double a, double b, int exact) {
 }
 
 static const double specials[] = {
-  0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 2.0, -2.5, 3.0, 1e-310, -1e-310, 1e-300,
-  1e300, -1e300, 709.7, 710.0, -745.2, -750.0, 20.0, -20.0, 0.1, 1e10,
-  -1e10, 1e22, 1e-20, INFINITY, -INFINITY, NAN, 3.5, -3.5, 1.0000001,
-  0.9999999, 100.25, -0.75};
+    0.0,   -0.0,  1.0,       -1.0,      0.5,      -0.5,      2.0,
+    -2.5,  3.0,   1e-310,    -1e-310,   1e-300,   1e300,     -1e300,
+    709.7, 710.0, -745.2,    -750.0,    20.0,     -20.0,     0.1,
+    1e10,  -1e10, 1e22,      1e-20,     INFINITY, -INFINITY, NAN,
+    3.5,   -3.5,  1.0000001, 0.9999999, 100.25,   -0.75};
 
 #define NSPEC (sizeof specials / sizeof specials[0])
 
@@ -160,7 +191,8 @@ static void test_kernels_unary(void) {
       for (size_t n = 0; n <= 40; n++)
         for (size_t off = 0; off < 8; off++)
           for (int nt = 0; nt < 2; nt++) {
-            for (size_t i = 0; i < n; i++) x[off + i] = specials[(i * 7 + off) % NSPEC];
+            for (size_t i = 0; i < n; i++)
+              x[off + i] = specials[(i * 7 + off) % NSPEC];
             mpl__vm_unary(op, x + off, o + off, n, nt);
             for (size_t i = 0; i < n; i++) {
               double want = mpl__vm_unary1(op, x[off + i]);
@@ -188,11 +220,14 @@ static void test_kernels_accuracy(void) {
   CHECK(x && o && ref && y);
   mpl__rng g;
   mpl__rng_seed(&g, 3, 0);
-  struct { int op; double lo, hi, tol; } cases[] = {
-    {MPL__U_EXP, -745.0, 709.7, 2}, {MPL__U_EXP, -1, 1, 2},
-    {MPL__U_LOG, 0, 1e300, 4},      {MPL__U_LOG, 0.5, 2, 4},
-    {MPL__U_SIN, -1e4, 1e4, 4},     {MPL__U_COS, -10, 10, 4},
-    {MPL__U_TANH, -20, 20, 4},
+  struct {
+    int op;
+    double lo, hi, tol;
+  } cases[] = {
+      {MPL__U_EXP, -745.0, 709.7, 2}, {MPL__U_EXP, -1, 1, 2},
+      {MPL__U_LOG, 0, 1e300, 4},      {MPL__U_LOG, 0.5, 2, 4},
+      {MPL__U_SIN, -1e4, 1e4, 4},     {MPL__U_COS, -10, 10, 4},
+      {MPL__U_TANH, -20, 20, 4},
   };
   for (int isa = MPL__ISA_AVX2; isa <= best; isa++) {
     mpl__vm_set_isa(isa);
@@ -206,8 +241,8 @@ static void test_kernels_accuracy(void) {
         if (fabs(want) < DBL_MIN) continue; /* subnormal results */
         worst = fmax(worst, ulps(o[i], want));
       }
-      printf("# isa %d op %d [%g, %g]: %.2f ulps\n", isa, cases[c].op, cases[c].lo,
-             cases[c].hi, worst);
+      printf("# isa %d op %d [%g, %g]: %.2f ulps\n", isa, cases[c].op,
+             cases[c].lo, cases[c].hi, worst);
       CHECK(worst <= cases[c].tol);
     }
     for (size_t i = 0; i < n; i++) {
@@ -217,7 +252,8 @@ static void test_kernels_accuracy(void) {
     mpl__vm_binary(MPL__B_POW, y, 1, x, 1, o, n, 0);
     double worst = 0;
     for (size_t i = 0; i < n; i++)
-      if (fabs(o[i]) > DBL_MIN && fabs(o[i]) < DBL_MAX) worst = fmax(worst, ulps(o[i], pow(y[i], x[i])));
+      if (fabs(o[i]) > DBL_MIN && fabs(o[i]) < DBL_MAX)
+        worst = fmax(worst, ulps(o[i], pow(y[i], x[i])));
     printf("# isa %d pow: %.2f ulps\n", isa, worst);
     CHECK(worst <= 4);
   }
@@ -266,7 +302,8 @@ static void test_kernels_binary(void) {
             for (size_t i = 0; i < n; i++) {
               double u = xv ? x[i + 1] : x[1], v = yv ? y[i + 1] : y[1];
               if (!agree(o[i + 1], ref_binary(op, u, v), exact)) {
-                fprintf(stderr, "isa %d op %d mode %d n %zu: %a %a -> %a, want %a\n",
+                fprintf(stderr,
+                        "isa %d op %d mode %d n %zu: %a %a -> %a, want %a\n",
                         isa, op, mode, n, u, v, o[i + 1], ref_binary(op, u, v));
                 CHECK(0);
               }
@@ -289,8 +326,12 @@ static void test_kernels_binary(void) {
 static void naive(int op, mpl__arg a, mpl__arg b, mpl_mat *out) {
   for (size_t i = 0; i < out->rows; i++)
     for (size_t j = 0; j < out->cols; j++) {
-      double u = a.m ? MPL_AT(a.m, a.m->rows == 1 ? 0 : i, a.m->cols == 1 ? 0 : j) : a.s;
-      double v = b.m ? MPL_AT(b.m, b.m->rows == 1 ? 0 : i, b.m->cols == 1 ? 0 : j) : b.s;
+      double u =
+          a.m ? MPL_AT(a.m, a.m->rows == 1 ? 0 : i, a.m->cols == 1 ? 0 : j)
+              : a.s;
+      double v =
+          b.m ? MPL_AT(b.m, b.m->rows == 1 ? 0 : i, b.m->cols == 1 ? 0 : j)
+              : b.s;
       MPL_AT(out, i, j) = mpl__vm_binary1(op, u, v);
     }
 }
@@ -298,7 +339,8 @@ static void naive(int op, mpl__arg a, mpl__arg b, mpl_mat *out) {
 static void check_binary(int op, mpl__arg a, mpl__arg b) {
   size_t r, c;
   CHECK(mpl__bcast_shape(a.m ? a.m->rows : 1, a.m ? a.m->cols : 1,
-                         b.m ? b.m->rows : 1, b.m ? b.m->cols : 1, &r, &c) == 0);
+                         b.m ? b.m->rows : 1, b.m ? b.m->cols : 1, &r,
+                         &c) == 0);
   mpl_mat *got = mk(r, c), *want = mk(r, c);
   CHECK(mpl__ew_binary(op, a, b, got) == 0);
   naive(op, a, b, want);
@@ -325,8 +367,8 @@ static void test_broadcast(void) {
   mpl_mat *rowv = sub(m, 3, 0, 1, 9), *colv = sub(n, 0, 4, 7, 1);
   mpl_mat *rt = tr(m91); /* 1 x 9 */
   mpl__arg s = {NULL, 2.5};
-  mpl__arg all[] = {{m, 0}, {n, 0}, {row, 0}, {col, 0}, {mt, 0},
-                    {rowv, 0}, {colv, 0}, {one, 0}, {rt, 0}, s};
+  mpl__arg all[] = {{m, 0},    {n, 0},    {row, 0}, {col, 0}, {mt, 0},
+                    {rowv, 0}, {colv, 0}, {one, 0}, {rt, 0},  s};
   size_t na = sizeof all / sizeof all[0];
   for (int op = 0; op < MPL__B_COUNT; op++) {
     for (size_t i = 0; i < na; i++)
@@ -346,11 +388,15 @@ static void test_broadcast(void) {
   CHECK(mpl__ew_binary(MPL__B_ADD, all[0], all[1], bad) == MPL_ESHAPE);
   CHECK(mpl__ew_unary(MPL__U_EXP, m, bad) == MPL_ESHAPE);
   mpl_mat *e = mk(0, 3);
-  CHECK(mpl__ew_binary(MPL__B_ADD, (mpl__arg){e, 0}, (mpl__arg){row, 0}, bad) == MPL_ESHAPE);
+  CHECK(mpl__ew_binary(MPL__B_ADD, (mpl__arg){e, 0}, (mpl__arg){row, 0}, bad) ==
+        MPL_ESHAPE);
   mpl_mat *row3 = mk(1, 3);
-  CHECK(mpl__ew_binary(MPL__B_ADD, (mpl__arg){e, 0}, (mpl__arg){row3, 0}, e) == 0);
-  mpl_mat *list[] = {m, n, row, col, mt, blk, nb, one, rowv, colv, rt, bad, e, row3, m97, m91};
-  for (size_t i = 0; i < sizeof list / sizeof list[0]; i++) mpl_mat_release(list[i]);
+  CHECK(mpl__ew_binary(MPL__B_ADD, (mpl__arg){e, 0}, (mpl__arg){row3, 0}, e) ==
+        0);
+  mpl_mat *list[] = {m,    n,    row, col, mt, blk,  nb,  one,
+                     rowv, colv, rt,  bad, e,  row3, m97, m91};
+  for (size_t i = 0; i < sizeof list / sizeof list[0]; i++)
+    mpl_mat_release(list[i]);
 }
 
 /* Outputs that are, or overlap, an operand: the result is as if every
@@ -367,14 +413,16 @@ static void test_overlap(void) {
   ref = copy(a);
   mpl_mat *r0 = sub(a, 2, 0, 1, 6), *r0c = sub(ref, 2, 0, 1, 6);
   naive(MPL__B_SUB, (mpl__arg){ref, 0}, (mpl__arg){r0c, 0}, want);
-  CHECK(mpl__ew_binary(MPL__B_SUB, (mpl__arg){a, 0}, (mpl__arg){r0, 0}, a) == 0);
+  CHECK(mpl__ew_binary(MPL__B_SUB, (mpl__arg){a, 0}, (mpl__arg){r0, 0}, a) ==
+        0);
   CHECK(same(a, want));
   /* the transpose into itself */
   mpl_mat_release(ref);
   ref = copy(a);
   mpl_mat *at = tr(a), *reft = tr(ref);
   naive(MPL__B_MUL, (mpl__arg){reft, 0}, (mpl__arg){NULL, 2.0}, want);
-  CHECK(mpl__ew_binary(MPL__B_MUL, (mpl__arg){at, 0}, (mpl__arg){NULL, 2.0}, a) == 0);
+  CHECK(mpl__ew_binary(MPL__B_MUL, (mpl__arg){at, 0}, (mpl__arg){NULL, 2.0},
+                       a) == 0);
   CHECK(same(a, want));
   CHECK(mpl__ew_unary(MPL__U_NEG, at, a) == 0);
   /* a shifted block */
@@ -390,7 +438,8 @@ static void test_overlap(void) {
       CHECK(agree(MPL_AT(s2, i, j), MPL_AT(w5, i, j), 0));
   CHECK(mpl__ew_must_copy(s1, s2) && !mpl__ew_must_copy(a, a));
   mpl_mat *list[] = {a, ref, want, r0, r0c, at, reft, s1, s2, c1, w5};
-  for (size_t i = 0; i < sizeof list / sizeof list[0]; i++) mpl_mat_release(list[i]);
+  for (size_t i = 0; i < sizeof list / sizeof list[0]; i++)
+    mpl_mat_release(list[i]);
 }
 
 /* Large jobs go through helper threads and non-temporal stores: the
@@ -404,18 +453,23 @@ static void test_parallel_same(void) {
   mpl_set_procs(3);
   CHECK(mpl__ew_unary(MPL__U_EXP, a, o2) == 0);
   CHECK(same(o1, o2));
-  CHECK(mpl__ew_binary(MPL__B_POW, (mpl__arg){a, 0}, (mpl__arg){b, 0}, o1) == 0);
+  CHECK(mpl__ew_binary(MPL__B_POW, (mpl__arg){a, 0}, (mpl__arg){b, 0}, o1) ==
+        0);
   mpl_set_procs(1);
-  CHECK(mpl__ew_binary(MPL__B_POW, (mpl__arg){a, 0}, (mpl__arg){b, 0}, o2) == 0);
+  CHECK(mpl__ew_binary(MPL__B_POW, (mpl__arg){a, 0}, (mpl__arg){b, 0}, o2) ==
+        0);
   CHECK(same(o1, o2));
   /* by rows, into a matrix with a broadcast column */
-  mpl_mat *m = filled(1000, 3000, 1.0), *col = filled(1000, 1, 1.0), *want = mk(1000, 3000);
+  mpl_mat *m = filled(1000, 3000, 1.0), *col = filled(1000, 1, 1.0),
+          *want = mk(1000, 3000);
   mpl_set_procs(4);
-  CHECK(mpl__ew_binary(MPL__B_SUB, (mpl__arg){m, 0}, (mpl__arg){col, 0}, o3) == 0);
+  CHECK(mpl__ew_binary(MPL__B_SUB, (mpl__arg){m, 0}, (mpl__arg){col, 0}, o3) ==
+        0);
   naive(MPL__B_SUB, (mpl__arg){m, 0}, (mpl__arg){col, 0}, want);
   CHECK(same(o3, want));
   mpl_mat *list[] = {a, b, o1, o2, o3, m, col, want};
-  for (size_t i = 0; i < sizeof list / sizeof list[0]; i++) mpl_mat_release(list[i]);
+  for (size_t i = 0; i < sizeof list / sizeof list[0]; i++)
+    mpl_mat_release(list[i]);
 }
 
 /* ---- reductions ---- */
@@ -482,11 +536,13 @@ static void test_reduce_views(void) {
     mpl_mat *cs = mk(1, m->cols), *rs = mk(m->rows, 1);
     mpl_mat *cmin = mk(1, m->cols), *rmax = mk(m->rows, 1);
     CHECK(mpl__sum_dim(m, 1, cs) == 0 && mpl__sum_dim(m, 2, rs) == 0);
-    CHECK(mpl__minmax_dim(m, 1, 0, cmin) == 0 && mpl__minmax_dim(m, 2, 1, rmax) == 0);
+    CHECK(mpl__minmax_dim(m, 1, 0, cmin) == 0 &&
+          mpl__minmax_dim(m, 2, 1, rmax) == 0);
     double lo = INFINITY, hi = -INFINITY;
     for (size_t j = 0; j < m->cols; j++) {
       mpl_mat *cj = sub(m, 0, j, m->rows, 1);
-      CHECK(fabs(MPL_AT(cs, 0, j) - naive_sum(cj)) <= 1e-12 * (1 + fabs(naive_sum(cj))));
+      CHECK(fabs(MPL_AT(cs, 0, j) - naive_sum(cj)) <=
+            1e-12 * (1 + fabs(naive_sum(cj))));
       double mn = INFINITY;
       for (size_t i = 0; i < m->rows; i++) mn = fmin(mn, MPL_AT(m, i, j));
       CHECK(MPL_AT(cmin, 0, j) == mn);
@@ -495,7 +551,8 @@ static void test_reduce_views(void) {
     }
     for (size_t i = 0; i < m->rows; i++) {
       mpl_mat *ri = sub(m, i, 0, 1, m->cols);
-      CHECK(fabs(MPL_AT(rs, i, 0) - naive_sum(ri)) <= 1e-12 * (1 + fabs(naive_sum(ri))));
+      CHECK(fabs(MPL_AT(rs, i, 0) - naive_sum(ri)) <=
+            1e-12 * (1 + fabs(naive_sum(ri))));
       double mx = -INFINITY;
       for (size_t j = 0; j < m->cols; j++) mx = fmax(mx, MPL_AT(m, i, j));
       CHECK(MPL_AT(rmax, i, 0) == mx);
@@ -517,7 +574,8 @@ static void test_reduce_views(void) {
   CHECK(mpl__minmax(m, 0, &v) == 0 && v != v);
   CHECK(mpl__minmax(m, 1, &v) == 0 && v != v);
   CHECK(mpl__minmax_dim(m, 1, 0, o) == 0);
-  CHECK(MPL_AT(o, 0, 2) != MPL_AT(o, 0, 2) && MPL_AT(o, 0, 1) == MPL_AT(o, 0, 1));
+  CHECK(MPL_AT(o, 0, 2) != MPL_AT(o, 0, 2) &&
+        MPL_AT(o, 0, 1) == MPL_AT(o, 0, 1));
   mpl_mat *e = mk(0, 3);
   CHECK(mpl__minmax(e, 0, &v) == MPL_EINVAL);
   CHECK(mpl__minmax_dim(e, 1, 0, o) == MPL_ESHAPE);
@@ -564,7 +622,9 @@ static void test_norm_trace_allclose(void) {
   CHECK(mpl__allclose(A, B, 1e-5, 1e-8, &close) == 0 && !close);
   CHECK(mpl__allclose(A, B, 1e-2, 1e-8, &close) == 0 && close);
   CHECK(mpl__allclose(A, (mpl__arg){row, 0}, 0, 0, &close) == 0 && !close);
-  CHECK(mpl__allclose((mpl__arg){row, 0}, (mpl__arg){row, 0}, 0, 0, &close) == 0 && close);
+  CHECK(mpl__allclose((mpl__arg){row, 0}, (mpl__arg){row, 0}, 0, 0, &close) ==
+            0 &&
+        close);
   MPL_AT(a, 0, 0) = MPL_AT(b, 0, 0) = INFINITY;
   MPL_AT(b, 2, 3) = MPL_AT(a, 2, 3);
   CHECK(mpl__allclose(A, B, 1e-5, 1e-8, &close) == 0 && close);
@@ -576,7 +636,8 @@ static void test_norm_trace_allclose(void) {
   CHECK(mpl__allclose(A, B, 1e-5, 1e-8, &close) == 0 && !close);
   CHECK(mpl__allclose(A, (mpl__arg){rt, 0}, 1, 1, &close) == MPL_ESHAPE);
   mpl_mat *list[] = {m, r, rt, e, a, b, row};
-  for (size_t i = 0; i < sizeof list / sizeof list[0]; i++) mpl_mat_release(list[i]);
+  for (size_t i = 0; i < sizeof list / sizeof list[0]; i++)
+    mpl_mat_release(list[i]);
 }
 
 /* ---- linear algebra ---- */
@@ -610,7 +671,8 @@ static void test_linalg(void) {
   size_t n = 7;
   mpl_mat *a0 = filled(n + 2, n + 3, 1.0), *a = sub(a0, 1, 2, n, n);
   for (size_t i = 0; i < n; i++) MPL_AT(a, i, i) += 4;
-  mpl_mat *keep = copy(a), *x = mk(n, n), *eye = mk(n, n), *b = filled(n, 3, 2.0);
+  mpl_mat *keep = copy(a), *x = mk(n, n), *eye = mk(n, n),
+          *b = filled(n, 3, 2.0);
   for (size_t i = 0; i < n; i++) MPL_AT(eye, i, i) = 1;
   /* inverse: a inv(a) = I, input untouched */
   CHECK(mpl__la_inv(a, x, &info) == 0);
@@ -627,7 +689,8 @@ static void test_linalg(void) {
   CHECK(maxdiff(atx, b) < 1e-12);
   /* determinant: known values, sign of a row swap, scale without overflow */
   mpl_mat *d2 = mk(2, 2);
-  MPL_AT(d2, 0, 0) = 1, MPL_AT(d2, 0, 1) = 2, MPL_AT(d2, 1, 0) = 3, MPL_AT(d2, 1, 1) = 4;
+  MPL_AT(d2, 0, 0) = 1, MPL_AT(d2, 0, 1) = 2, MPL_AT(d2, 1, 0) = 3,
+                MPL_AT(d2, 1, 1) = 4;
   double det;
   CHECK(mpl__la_det(d2, &det, &info) == 0 && fabs(det + 2) < 1e-15);
   mpl_mat *big = mk(200, 200);
@@ -644,10 +707,12 @@ static void test_linalg(void) {
   CHECK(mpl__la_inv(sg, x3, &info) == MPL_EINVAL);
   CHECK(info.why == MPL__LA_ILLCOND || info.why == MPL__LA_SINGULAR);
   mpl_mat_fill(sg, 1);
-  CHECK(mpl__la_inv(sg, x3, &info) == MPL_EINVAL && info.why == MPL__LA_SINGULAR);
+  CHECK(mpl__la_inv(sg, x3, &info) == MPL_EINVAL &&
+        info.why == MPL__LA_SINGULAR);
   CHECK(mpl__la_det(sg, &det, &info) == 0 && det == 0 && !signbit(det));
   mpl_mat *ns = mk(2, 3);
-  CHECK(mpl__la_det(ns, &det, &info) == MPL_EINVAL && info.why == MPL__LA_NOTSQUARE);
+  CHECK(mpl__la_det(ns, &det, &info) == MPL_EINVAL &&
+        info.why == MPL__LA_NOTSQUARE);
   /* Cholesky: r^T r = s, r upper */
   mpl_mat *s = spd(n), *r = mk(n, n);
   CHECK(mpl__la_chol(s, r, &info) == 0);
@@ -666,7 +731,8 @@ static void test_linalg(void) {
   CHECK(mpl__la_eigh(s, w, v, &info) == 0);
   for (size_t j = 1; j < n; j++) CHECK(MPL_AT(w, 0, j - 1) <= MPL_AT(w, 0, j));
   mpl_mat *sv = product(s, v);
-  CHECK(mpl__ew_binary(MPL__B_MUL, (mpl__arg){v, 0}, (mpl__arg){w, 0}, vw) == 0);
+  CHECK(mpl__ew_binary(MPL__B_MUL, (mpl__arg){v, 0}, (mpl__arg){w, 0}, vw) ==
+        0);
   CHECK(maxdiff(sv, vw) < 1e-9);
   mpl_mat *vt = tr(v), *vtv = product(vt, v);
   CHECK(maxdiff(vtv, eye) < 1e-12);
@@ -675,12 +741,15 @@ static void test_linalg(void) {
     for (int tall = 0; tall < 2; tall++) {
       mpl_mat *g0 = filled(5, 8, 1.0), *g = tall ? tr(g0) : copy(g0);
       size_t m_ = g->rows, n_ = g->cols, k = m_ < n_ ? m_ : n_;
-      mpl_mat *u = mk(m_, full ? m_ : k), *sv2 = mk(1, k), *v2 = mk(n_, full ? n_ : k);
+      mpl_mat *u = mk(m_, full ? m_ : k), *sv2 = mk(1, k),
+              *v2 = mk(n_, full ? n_ : k);
       CHECK(mpl__la_svd(g, full, u, sv2, v2, &info) == 0);
-      for (size_t j = 1; j < k; j++) CHECK(MPL_AT(sv2, 0, j - 1) >= MPL_AT(sv2, 0, j));
+      for (size_t j = 1; j < k; j++)
+        CHECK(MPL_AT(sv2, 0, j - 1) >= MPL_AT(sv2, 0, j));
       mpl_mat *uk = sub(u, 0, 0, m_, k), *vk = sub(v2, 0, 0, n_, k);
       mpl_mat *us = mk(m_, k), *vkt = tr(vk);
-      CHECK(mpl__ew_binary(MPL__B_MUL, (mpl__arg){uk, 0}, (mpl__arg){sv2, 0}, us) == 0);
+      CHECK(mpl__ew_binary(MPL__B_MUL, (mpl__arg){uk, 0}, (mpl__arg){sv2, 0},
+                           us) == 0);
       mpl_mat *back = product(us, vkt);
       CHECK(maxdiff(back, g) < 1e-12);
       mpl_mat *ut = tr(u), *utu = product(ut, u);
@@ -688,7 +757,8 @@ static void test_linalg(void) {
         for (size_t j = 0; j < utu->cols; j++)
           CHECK(fabs(MPL_AT(utu, i, j) - (i == j)) < 1e-12);
       mpl_mat *list[] = {g0, g, u, sv2, v2, uk, vk, us, vkt, back, ut, utu};
-      for (size_t i = 0; i < sizeof list / sizeof list[0]; i++) mpl_mat_release(list[i]);
+      for (size_t i = 0; i < sizeof list / sizeof list[0]; i++)
+        mpl_mat_release(list[i]);
     }
   /* lstsq: exact fit, the normal equations, and a rank-deficient matrix */
   mpl_mat *A = mk(4, 2), *B = mk(4, 1), *X = mk(2, 1), *S = mk(1, 2);
@@ -703,13 +773,16 @@ static void test_linalg(void) {
   CHECK(fabs(MPL_AT(X, 0, 0) - 1) < 1e-12 && fabs(MPL_AT(X, 1, 0) - 2) < 1e-12);
   for (size_t i = 0; i < 4; i++) MPL_AT(A, i, 1) = 2; /* columns dependent */
   CHECK(mpl__la_lstsq(A, B, -1, X, &rank, S, &info) == 0 && rank == 1);
-  CHECK(fabs(MPL_AT(X, 0, 0) - 0.8) < 1e-12 && fabs(MPL_AT(X, 1, 0) - 1.6) < 1e-12);
+  CHECK(fabs(MPL_AT(X, 0, 0) - 0.8) < 1e-12 &&
+        fabs(MPL_AT(X, 1, 0) - 1.6) < 1e-12);
   MPL_AT(B, 1, 0) = NAN;
   CHECK(mpl__la_lstsq(A, B, -1, X, &rank, S, &info) == MPL_EINVAL &&
         info.why == MPL__LA_NONFINITE);
-  mpl_mat *list[] = {a0, a, keep, x, eye, b, p, xs, at, ax, atx, d2, big, sg, x3, ns,
-                     s, r, rt, rtr, w, v, vw, sv, vt, vtv, A, B, X, S};
-  for (size_t i = 0; i < sizeof list / sizeof list[0]; i++) mpl_mat_release(list[i]);
+  mpl_mat *list[] = {a0,  a,  keep, x,  eye, b,   p, xs, at, ax,
+                     atx, d2, big,  sg, x3,  ns,  s, r,  rt, rtr,
+                     w,   v,  vw,   sv, vt,  vtv, A, B,  X,  S};
+  for (size_t i = 0; i < sizeof list / sizeof list[0]; i++)
+    mpl_mat_release(list[i]);
 }
 
 /* ---- random numbers ---- */
@@ -770,7 +843,8 @@ static void test_rng_normal_distribution(void) {
   CHECK(fabs(s2 / dn - 1) < 5 * sqrt(2 / dn));
   CHECK(fabs(s3 / dn) < 5 * sqrt(15 / dn));
   CHECK(fabs(s4 / dn - 3) < 5 * sqrt(96 / dn));
-  double p[] = {0.31731050786291415, 0.04550026389635842, 0.0026997960632601866};
+  double p[] = {0.31731050786291415, 0.04550026389635842,
+                0.0026997960632601866};
   size_t t[] = {t1, t2, t3, t4};
   for (int k = 0; k < 3; k++)
     CHECK(fabs((double)t[k] / dn - p[k]) < 5 * sqrt(p[k] * (1 - p[k]) / dn));
@@ -781,7 +855,8 @@ static void test_rng_normal_distribution(void) {
   double d = 0;
   for (size_t i = 0; i < m; i++) {
     double f = 0.5 * erfc(-x[i] / sqrt(2.0));
-    d = fmax(d, fmax(fabs(f - (double)i / (double)m), fabs((double)(i + 1) / (double)m - f)));
+    d = fmax(d, fmax(fabs(f - (double)i / (double)m),
+                     fabs((double)(i + 1) / (double)m - f)));
   }
   CHECK(d < 1.95 / sqrt((double)m)); /* 0.1% level */
   free(x);
@@ -936,21 +1011,21 @@ static void test_interrupt(void) {
 }
 
 static const ctest tests[] = {
-  {"kernels_unary", test_kernels_unary},
-  {"kernels_binary", test_kernels_binary},
-  {"kernels_accuracy", test_kernels_accuracy},
-  {"broadcast", test_broadcast},
-  {"overlap", test_overlap},
-  {"parallel_same", test_parallel_same},
-  {"sum_accuracy", test_sum_accuracy},
-  {"reduce_views", test_reduce_views},
-  {"norm_trace_allclose", test_norm_trace_allclose},
-  {"linalg", test_linalg},
-  {"rng_reproducible", test_rng_reproducible},
-  {"rng_normal_distribution", test_rng_normal_distribution},
-  {"arena_retention", test_arena_retention},
-  {"arena_retention_churn", test_arena_retention_churn},
-  {"interrupt", test_interrupt},
+    {"kernels_unary", test_kernels_unary},
+    {"kernels_binary", test_kernels_binary},
+    {"kernels_accuracy", test_kernels_accuracy},
+    {"broadcast", test_broadcast},
+    {"overlap", test_overlap},
+    {"parallel_same", test_parallel_same},
+    {"sum_accuracy", test_sum_accuracy},
+    {"reduce_views", test_reduce_views},
+    {"norm_trace_allclose", test_norm_trace_allclose},
+    {"linalg", test_linalg},
+    {"rng_reproducible", test_rng_reproducible},
+    {"rng_normal_distribution", test_rng_normal_distribution},
+    {"arena_retention", test_arena_retention},
+    {"arena_retention_churn", test_arena_retention_churn},
+    {"interrupt", test_interrupt},
 };
 
 CTEST_MAIN(tests, 120)

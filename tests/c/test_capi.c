@@ -29,19 +29,19 @@
 #include "internal.h"
 #include "mpl.h"
 
-#define CHECK_STR(a, b)                                                   \
-  do {                                                                    \
-    const char *a_ = (a), *b_ = (b);                                      \
-    if (!a_ || strcmp(a_, b_) != 0) {                                     \
-      fprintf(stderr, "%s:%d: %s == \"%s\", expected \"%s\"\n", __FILE__, \
-              __LINE__, #a, a_ ? a_ : "(null)", b_);                      \
-      exit(1);                                                            \
-    }                                                                     \
+#define CHECK_STR(a, b)                                                        \
+  do {                                                                         \
+    const char *a_ = (a), *b_ = (b);                                           \
+    if (!a_ || strcmp(a_, b_) != 0) {                                          \
+      fprintf(stderr, "%s:%d: %s == \"%s\", expected \"%s\"\n", __FILE__,      \
+              __LINE__, #a, a_ ? a_ : "(null)", b_);                           \
+      exit(1);                                                                 \
+    }                                                                          \
   } while (0)
 
 static double at(const mpl_mat *m, size_t i, size_t j) {
-  return mpl_mat_data(m)[(ptrdiff_t)i * mpl_mat_rstride(m) +
-                         (ptrdiff_t)j * mpl_mat_cstride(m)];
+  return mpl_mat_data(
+      m)[(ptrdiff_t)i * mpl_mat_rstride(m) + (ptrdiff_t)j * mpl_mat_cstride(m)];
 }
 
 /* Small whole numbers, so products are exact in any summation order. */
@@ -62,7 +62,8 @@ static int is_product(const mpl_mat *a, const mpl_mat *b, const mpl_mat *out) {
   for (size_t i = 0; i < mpl_mat_rows(a); i++)
     for (size_t j = 0; j < mpl_mat_cols(b); j++) {
       double s = 0;
-      for (size_t k = 0; k < mpl_mat_cols(a); k++) s += at(a, i, k) * at(b, k, j);
+      for (size_t k = 0; k < mpl_mat_cols(a); k++)
+        s += at(a, i, k) * at(b, k, j);
       if (at(out, i, j) != s) return 0;
     }
   return 1;
@@ -304,10 +305,12 @@ static void test_wrap_errors(void) {
   mpl_mat *m = (mpl_mat *)1;
   released = 0;
   CHECK_EQ_INT(mpl_mat_wrap(NULL, a, 2, 2, 2, 1, on_release, NULL), MPL_EINVAL);
-  CHECK_EQ_INT(mpl_mat_wrap(&m, NULL, 2, 2, 2, 1, on_release, NULL), MPL_EINVAL);
+  CHECK_EQ_INT(mpl_mat_wrap(&m, NULL, 2, 2, 2, 1, on_release, NULL),
+               MPL_EINVAL);
   CHECK(m == NULL);
-  CHECK_EQ_INT(mpl_mat_wrap(&m, (double *)((char *)a + 1), 2, 2, 2, 1,
-                            on_release, NULL), MPL_EINVAL);
+  CHECK_EQ_INT(
+      mpl_mat_wrap(&m, (double *)((char *)a + 1), 2, 2, 2, 1, on_release, NULL),
+      MPL_EINVAL);
   CHECK_EQ_INT(mpl_mat_wrap(&m, a, 2, 2, -2, 1, on_release, NULL), MPL_EINVAL);
   CHECK_EQ_INT(mpl_mat_wrap(&m, a, 2, 2, 2, -1, on_release, NULL), MPL_EINVAL);
   CHECK_EQ_INT(mpl_mat_wrap(&m, a, 2, 2, 0, 1, on_release, NULL), MPL_EINVAL);
@@ -409,11 +412,13 @@ static void test_dot(void) {
   for (int procs = 0; procs <= 4; procs++) {
     CHECK(mpl_mat_new(&out, 150, 90) == 0);
     CHECK(mpl_dot(a, b, out, procs) == 0);
-    CHECK(memcmp(mpl_mat_data(out), mpl_mat_data(ref), 150 * 90 * sizeof(double)) == 0);
+    CHECK(memcmp(mpl_mat_data(out), mpl_mat_data(ref),
+                 150 * 90 * sizeof(double)) == 0);
     mpl_mat_release(out);
   }
   /* wrapped operands and a wrapped output, in place */
-  double *wa = malloc(150 * 120 * sizeof *wa), *wo = calloc(150 * 90, sizeof *wo);
+  double *wa = malloc(150 * 120 * sizeof *wa),
+         *wo = calloc(150 * 90, sizeof *wo);
   CHECK(wa && wo);
   memcpy(wa, mpl_mat_data(a), 150 * 120 * sizeof *wa);
   mpl_mat *A, *O;
@@ -553,7 +558,8 @@ static void test_push_and_take_back(void) {
 static int l_trace(lua_State *L) {
   mpl_mat *m = mpl_checkmat(L, 1);
   double s = 0;
-  for (size_t i = 0; i < mpl_mat_rows(m) && i < mpl_mat_cols(m); i++) s += at(m, i, i);
+  for (size_t i = 0; i < mpl_mat_rows(m) && i < mpl_mat_cols(m); i++)
+    s += at(m, i, i);
   lua_pushnumber(L, s);
   return 1;
 }
@@ -564,12 +570,14 @@ static void test_checkmat(void) {
   lua_register(L, "trace", l_trace);
   run(L, "assert(trace(mat.eye(4)) == 4)\n"
          "local ok, e = pcall(trace, 3)\n"
-         "assert(not ok and e:find(\"bad argument #1 to 'trace' (matrix expected, got number)\", 1, true), e)\n"
+         "assert(not ok and e:find(\"bad argument #1 to 'trace' (matrix "
+         "expected, got number)\", 1, true), e)\n"
          "ok, e = pcall(trace, {})\n"
          "assert(not ok and e:find('matrix expected, got table', 1, true), e)\n"
          "local m = mat.eye(2); m:close()\n"
          "ok, e = pcall(trace, m)\n"
-         "assert(not ok and e:find('attempt to use a closed matrix', 1, true), e)");
+         "assert(not ok and e:find('attempt to use a closed matrix', 1, true), "
+         "e)");
   lua_close(L);
 }
 
@@ -628,7 +636,8 @@ static const char thread_script[] =
     "  local r, t = 40 + round, {}\n"
     "  for i = 1, r do\n"
     "    local row = {}\n"
-    "    for j = 1, 30 do row[j] = (i * 7 + j * 3 + index + round) % 11 - 5 end\n"
+    "    for j = 1, 30 do row[j] = (i * 7 + j * 3 + index + round) % 11 - 5 "
+    "end\n"
     "    t[i] = row\n"
     "  end\n"
     "  local a = mat.from(t)\n"
@@ -656,7 +665,8 @@ static void *thread_main(void *arg) {
     lua_pushinteger(L, w->index + 1);
     mpl_push(L, w->shared);
     mpl_push(L, w->result);
-    if (lua_pcall(L, 3, 1, 0) == LUA_OK) w->ok = lua_tonumber(L, -1) == w->expect;
+    if (lua_pcall(L, 3, 1, 0) == LUA_OK)
+      w->ok = lua_tonumber(L, -1) == w->expect;
   }
   if (!w->ok)
     snprintf(w->err, sizeof w->err, "%s",
@@ -679,8 +689,8 @@ static void test_threads_each_with_a_state(void) {
   CHECK(mpl_mat_new(&result, T, 16) == 0);
   worker w[T];
   for (int i = 0; i < T; i++) {
-    w[i] = (worker){.index = i, .shared = shared, .result = result,
-                    .expect = expect};
+    w[i] = (worker){
+        .index = i, .shared = shared, .result = result, .expect = expect};
     CHECK(pthread_create(&w[i].tid, NULL, thread_main, &w[i]) == 0);
   }
   /* meanwhile, the engine straight from C in this thread */
@@ -707,7 +717,8 @@ static void test_threads_each_with_a_state(void) {
     CHECK(pthread_join(w[i].tid, NULL) == 0);
     if (!w[i].ok) fprintf(stderr, "thread %d: %s\n", i, w[i].err);
     CHECK(w[i].ok);
-    for (size_t j = 0; j < 16; j++) CHECK(at(result, (size_t)i, j) == expect + i + 1);
+    for (size_t j = 0; j < 16; j++)
+      CHECK(at(result, (size_t)i, j) == expect + i + 1);
   }
   mpl_mat_release(a);
   mpl_mat_release(b);

@@ -13,13 +13,14 @@ static mpl_mat *filled(size_t r, size_t c) {
   mpl_mat *m;
   CHECK(mpl_mat_new(&m, r, c) == 0);
   for (size_t i = 0; i < r; i++)
-    for (size_t j = 0; j < c; j++) mpl_mat_data(m)[i * c + j] = (double)(i * 10 + j);
+    for (size_t j = 0; j < c; j++)
+      mpl_mat_data(m)[i * c + j] = (double)(i * 10 + j);
   return m;
 }
 
 static double at(const mpl_mat *m, size_t i, size_t j) {
-  return mpl_mat_data(m)[(ptrdiff_t)i * mpl_mat_rstride(m) +
-                         (ptrdiff_t)j * mpl_mat_cstride(m)];
+  return mpl_mat_data(
+      m)[(ptrdiff_t)i * mpl_mat_rstride(m) + (ptrdiff_t)j * mpl_mat_cstride(m)];
 }
 
 static void test_new_is_zeroed_and_shaped(void) {
@@ -59,7 +60,8 @@ static void test_empty_shapes(void) {
 
 static void test_overflow_and_enomem(void) {
   mpl_mat *m = (mpl_mat *)1;
-  CHECK_EQ_INT(mpl_mat_new(&m, (size_t)1 << 32, (size_t)1 << 32), MPL_EOVERFLOW);
+  CHECK_EQ_INT(mpl_mat_new(&m, (size_t)1 << 32, (size_t)1 << 32),
+               MPL_EOVERFLOW);
   CHECK(m == NULL);
   CHECK_EQ_INT(mpl_mat_new(&m, SIZE_MAX, 2), MPL_EOVERFLOW);
   CHECK_EQ_INT(mpl_mat_new(&m, (size_t)1 << 61, 1), MPL_EOVERFLOW);
@@ -156,14 +158,19 @@ static void test_format(void) {
   double v[] = {1, -2.5, 0.125, 3, 1e-1, -7};
   memcpy(mpl_mat_data(m), v, sizeof v);
   CHECK(mpl_mat_format(&s, m) == 0);
-  CHECK(strcmp(s, "mat 2x3\n[[ 1.    -2.5    0.125]\n [ 3.     0.1   -7.   ]]") == 0);
+  CHECK(
+      strcmp(s, "mat 2x3\n[[ 1.    -2.5    0.125]\n [ 3.     0.1   -7.   ]]") ==
+      0);
   free(s);
   mpl_mat_release(m);
   CHECK(mpl_mat_new(&m, 100, 100) == 0);
   mpl_mat_data(m)[0] = 1;
   CHECK(mpl_mat_format(&s, m) == 0);
-  CHECK(strncmp(s, "mat 100x100\n[[1. 0. 0. ... 0. 0. 0.]\n [0. 0. 0. ... 0. 0. 0.]\n"
-                   " [0. 0. 0. ... 0. 0. 0.]\n ...\n [0. 0. 0. ... 0. 0. 0.]", 90) == 0);
+  CHECK(strncmp(
+            s,
+            "mat 100x100\n[[1. 0. 0. ... 0. 0. 0.]\n [0. 0. 0. ... 0. 0. 0.]\n"
+            " [0. 0. 0. ... 0. 0. 0.]\n ...\n [0. 0. 0. ... 0. 0. 0.]",
+            90) == 0);
   free(s);
   mpl_mat_release(m);
 }
@@ -228,7 +235,8 @@ static void test_memory_returned(void) {
   mpl__arena_get_stats(&st);
   CHECK(st.resident < base + cap + slack);
   for (int i = 0; i < 5000; i++) {
-    CHECK(mpl_mat_new(&m, 1 + (size_t)(i % 97), 1 + (size_t)(i % 13) * 50) == 0);
+    CHECK(mpl_mat_new(&m, 1 + (size_t)(i % 97), 1 + (size_t)(i % 13) * 50) ==
+          0);
     mpl_mat_release(m);
   }
   mpl_mat_release(keep);
@@ -302,8 +310,8 @@ static void test_child_allocates_apart(void) {
       mpl_mat_fill(c[i], 9);
     }
     for (int i = 0; i < 50; i++) mpl_mat_release(c[i]);
-    mpl_mat_data(p)[0] = 5;  /* writes to inherited matrices are shared */
-    mpl_mat_release(p);      /* ignored: the parent owns the block */
+    mpl_mat_data(p)[0] = 5; /* writes to inherited matrices are shared */
+    mpl_mat_release(p);     /* ignored: the parent owns the block */
     _exit(0);
   }
   int status;
@@ -490,23 +498,23 @@ static void test_env_strict(void) {
 }
 
 static const ctest tests[] = {
-  {"new_is_zeroed_and_shaped", test_new_is_zeroed_and_shaped},
-  {"empty_shapes", test_empty_shapes},
-  {"overflow_and_enomem", test_overflow_and_enomem},
-  {"views_share_and_keep_alive", test_views_share_and_keep_alive},
-  {"retain_release", test_retain_release},
-  {"copy_assign_equal", test_copy_assign_equal},
-  {"format", test_format},
-  {"dot", test_dot},
-  {"strerror", test_strerror},
-  {"memory_returned", test_memory_returned},
-  {"churn_after_large_free", test_churn_after_large_free},
-  {"idle_memory_returned", test_idle_memory_returned},
-  {"env_strict", test_env_strict},
-  {"visible_to_earlier_fork", test_visible_to_earlier_fork},
-  {"child_allocates_apart", test_child_allocates_apart},
-  {"nothing_in_dev_shm", test_nothing_in_dev_shm},
-  {"save", test_save},
+    {"new_is_zeroed_and_shaped", test_new_is_zeroed_and_shaped},
+    {"empty_shapes", test_empty_shapes},
+    {"overflow_and_enomem", test_overflow_and_enomem},
+    {"views_share_and_keep_alive", test_views_share_and_keep_alive},
+    {"retain_release", test_retain_release},
+    {"copy_assign_equal", test_copy_assign_equal},
+    {"format", test_format},
+    {"dot", test_dot},
+    {"strerror", test_strerror},
+    {"memory_returned", test_memory_returned},
+    {"churn_after_large_free", test_churn_after_large_free},
+    {"idle_memory_returned", test_idle_memory_returned},
+    {"env_strict", test_env_strict},
+    {"visible_to_earlier_fork", test_visible_to_earlier_fork},
+    {"child_allocates_apart", test_child_allocates_apart},
+    {"nothing_in_dev_shm", test_nothing_in_dev_shm},
+    {"save", test_save},
 };
 
 CTEST_MAIN(tests, 60)

@@ -33,8 +33,8 @@ static mpl_mat *random_mat(size_t r, size_t c, int integers) {
 }
 
 static double at(const mpl_mat *m, size_t i, size_t j) {
-  return mpl_mat_data(m)[(ptrdiff_t)i * mpl_mat_rstride(m) +
-                         (ptrdiff_t)j * mpl_mat_cstride(m)];
+  return mpl_mat_data(
+      m)[(ptrdiff_t)i * mpl_mat_rstride(m) + (ptrdiff_t)j * mpl_mat_cstride(m)];
 }
 
 /* |C - R| <= 2 K eps (|A||B|)ij, with R summed in long double. */
@@ -95,8 +95,8 @@ static void test_small_sizes_every_procs(void) {
 
 static void test_bitwise_identical_large(void) {
   /* above the in-process threshold: the real parallel path */
-  size_t shapes[][3] = {{500, 500, 500}, {333, 700, 251}, {1001, 64, 37},
-                        {50, 20000, 60}};
+  size_t shapes[][3] = {
+      {500, 500, 500}, {333, 700, 251}, {1001, 64, 37}, {50, 20000, 60}};
   for (size_t s = 0; s < 4; s++) {
     size_t m = shapes[s][0], k = shapes[s][1], n = shapes[s][2];
     mpl_mat *a = random_mat(m, k, 0), *b = random_mat(k, n, 0), *c1, *cp;
@@ -140,8 +140,8 @@ static void test_views_and_sentinels(void) {
   CHECK(mpl_mat_new(&big, 60, 70) == 0);
   mpl_mat_fill(big, 12345.0);
   CHECK(mpl_mat_sub(&out, big, 5, 7, 30, 21) == 0);
-  CHECK(mpl_mat_transpose(&at_, a0) == 0);           /* 30 x 40 */
-  CHECK(mpl_mat_sub(&bsub, b0, 3, 4, 40, 21) == 0);  /* 40 x 21 */
+  CHECK(mpl_mat_transpose(&at_, a0) == 0);          /* 30 x 40 */
+  CHECK(mpl_mat_sub(&bsub, b0, 3, 4, 40, 21) == 0); /* 40 x 21 */
   CHECK(mpl_mat_new(&ref, 30, 21) == 0);
   CHECK(mpl_dot(at_, bsub, ref, 1) == 0);
   check_against_reference(at_, bsub, ref);

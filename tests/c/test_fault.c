@@ -209,14 +209,13 @@ static void expect_in(const char *msg, const char *part) {
 ** the CPU, its kernel or its load) and x, y (400x400: small, yet above the
 ** parallel threshold). */
 static void make_operands(lua_State *L) {
-  lua_ok(L,
-         "mat.seed(7) x = mat.rand(400, 400) y = mat.rand(400, 400) "
-         "ref = mat.dot(x, y, {procs = 1}) local best = math.huge "
-         "for _ = 1, 3 do local t = mat.clock() mat.dot(x, y, {procs = 1}) "
-         "best = math.min(best, mat.clock() - t) end "
-         "local n = math.floor((2 * 400 ^ 3 / best * 2) ^ (1 / 3)) "
-         "N = math.max(1000, math.min(8000, n)) "
-         "a = mat.new(N, N, 0.5) b = mat.new(N, N, 2)");
+  lua_ok(L, "mat.seed(7) x = mat.rand(400, 400) y = mat.rand(400, 400) "
+            "ref = mat.dot(x, y, {procs = 1}) local best = math.huge "
+            "for _ = 1, 3 do local t = mat.clock() mat.dot(x, y, {procs = 1}) "
+            "best = math.min(best, mat.clock() - t) end "
+            "local n = math.floor((2 * 400 ^ 3 / best * 2) ^ (1 / 3)) "
+            "N = math.max(1000, math.min(8000, n)) "
+            "a = mat.new(N, N, 0.5) b = mat.new(N, N, 2)");
 }
 
 /* The pool computes right again, with workers of its own. */
@@ -576,13 +575,14 @@ static void test_host_with_busy_signals(void) {
   CHECK(timer_create(CLOCK_MONOTONIC, &ev, &tm) == 0);
   struct itimerspec every = {{0, 200000}, {0, 200000}}; /* 200 us */
   CHECK(timer_settime(tm, 0, &every, NULL) == 0);
-  lua_ok(L, "for i = 1, 600 do\n"
-            "  assert(mat.dot(x, y, {procs = 2}) == ref, 'wrong product')\n"
-            "  if i % 60 == 0 then\n"
-            "    local r = mat.map(function(j) return j * j end, 6, {procs = 2})\n"
-            "    for j = 1, 6 do assert(r[j] == j * j, 'wrong map') end\n"
-            "  end\n"
-            "end");
+  lua_ok(L,
+         "for i = 1, 600 do\n"
+         "  assert(mat.dot(x, y, {procs = 2}) == ref, 'wrong product')\n"
+         "  if i % 60 == 0 then\n"
+         "    local r = mat.map(function(j) return j * j end, 6, {procs = 2})\n"
+         "    for j = 1, 6 do assert(r[j] == j * j, 'wrong map') end\n"
+         "  end\n"
+         "end");
   timer_delete(tm);
   CHECK(ticks > 100); /* the handler did interrupt, often */
   lua_close(L);

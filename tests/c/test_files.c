@@ -33,14 +33,14 @@
 #include "mpl.h"
 #include "proc.h"
 
-#define CHECK_STR(a, b)                                                   \
-  do {                                                                    \
-    const char *a_ = (a), *b_ = (b);                                      \
-    if (strcmp(a_, b_) != 0) {                                            \
-      fprintf(stderr, "%s:%d: %s == \"%s\", expected \"%s\"\n", __FILE__,\
-              __LINE__, #a, a_, b_);                                      \
-      exit(1);                                                            \
-    }                                                                     \
+#define CHECK_STR(a, b)                                                        \
+  do {                                                                         \
+    const char *a_ = (a), *b_ = (b);                                           \
+    if (strcmp(a_, b_) != 0) {                                                 \
+      fprintf(stderr, "%s:%d: %s == \"%s\", expected \"%s\"\n", __FILE__,      \
+              __LINE__, #a, a_, b_);                                           \
+      exit(1);                                                                 \
+    }                                                                          \
   } while (0)
 
 static char dir[64];
@@ -104,43 +104,96 @@ static void same_as_strtod(const char *s, locale_t c) {
 static void test_parse_matches_strtod(void) {
   locale_t c = newlocale(LC_ALL_MASK, "C", (locale_t)0);
   static const char *fixed[] = {
-    "0", "-0", "+0", "0.0", "00000.0000e5", "1", "-1", "1.5", ".5", "5.",
-    "123456789012345678", "1234567890123456789", "12345678901234567890",
-    "9007199254740992", "9007199254740993", "9007199254740994",
-    "9007199254740995", "9007199254740993.0000000000000000001",
-    "0.1", "0.10000000000000001", "0.1000000000000000055511151231257827021181583404541015625",
-    "0.1000000000000000055511151231257827021181583404541015624",
-    "0.1000000000000000055511151231257827021181583404541015626",
-    "2.2250738585072011e-308", "2.2250738585072012e-308",
-    "2.2250738585072014e-308", "4.9406564584124654e-324", "4.9e-324",
-    "2.4703282292062327e-324", "2.4703282292062328e-324", "1e-400",
-    "1.7976931348623157e308", "1.7976931348623158e308",
-    "1.7976931348623159e308", "1e309", "-1e309", "1e23", "8.41e21",
-    "5e-324", "1e22", "1e-22", "1e27", "1e-27", "123456789e-30",
-    "3.0517578125e-05", "7.0420557077594588669468784357561207962098443483187940792729600000e+59",
-    "1.00000000000000011102230246251565404236316680908203125",
-    "1.00000000000000011102230246251565404236316680908203124",
-    "1.00000000000000011102230246251565404236316680908203126",
-    "0.000000000000000000000000000000000000000000001e45", "1e0000000000000000000001",
-    "1E5", "1e+5", "1e-5", "9999999999999999999e-27", "18446744073709551615",
-    "18446744073709551616e-5", "0.30000000000000004", "0.3",
-    "4503599627370496.5", "4503599627370497.5", "179769313486231580793728971405303415079934132710037826936173778980444968292764750946649017977587207096330286416692887910946555547851940402630657488671505820681908902000708383676273854845817711531764475730270069855571366959622842914819860834936475292719074168444365510704342711559699508093042880177904174497791.9999999999999999999999999999999999999999999999999999999999999999999999",
-    "nan", "-nan", "NaN", "inf", "-Infinity", "INF", "+inf"};
+      "0",
+      "-0",
+      "+0",
+      "0.0",
+      "00000.0000e5",
+      "1",
+      "-1",
+      "1.5",
+      ".5",
+      "5.",
+      "123456789012345678",
+      "1234567890123456789",
+      "12345678901234567890",
+      "9007199254740992",
+      "9007199254740993",
+      "9007199254740994",
+      "9007199254740995",
+      "9007199254740993.0000000000000000001",
+      "0.1",
+      "0.10000000000000001",
+      "0.1000000000000000055511151231257827021181583404541015625",
+      "0.1000000000000000055511151231257827021181583404541015624",
+      "0.1000000000000000055511151231257827021181583404541015626",
+      "2.2250738585072011e-308",
+      "2.2250738585072012e-308",
+      "2.2250738585072014e-308",
+      "4.9406564584124654e-324",
+      "4.9e-324",
+      "2.4703282292062327e-324",
+      "2.4703282292062328e-324",
+      "1e-400",
+      "1.7976931348623157e308",
+      "1.7976931348623158e308",
+      "1.7976931348623159e308",
+      "1e309",
+      "-1e309",
+      "1e23",
+      "8.41e21",
+      "5e-324",
+      "1e22",
+      "1e-22",
+      "1e27",
+      "1e-27",
+      "123456789e-30",
+      "3.0517578125e-05",
+      "7.0420557077594588669468784357561207962098443483187940792729600000e+59",
+      "1.00000000000000011102230246251565404236316680908203125",
+      "1.00000000000000011102230246251565404236316680908203124",
+      "1.00000000000000011102230246251565404236316680908203126",
+      "0.000000000000000000000000000000000000000000001e45",
+      "1e0000000000000000000001",
+      "1E5",
+      "1e+5",
+      "1e-5",
+      "9999999999999999999e-27",
+      "18446744073709551615",
+      "18446744073709551616e-5",
+      "0.30000000000000004",
+      "0.3",
+      "4503599627370496.5",
+      "4503599627370497.5",
+      "179769313486231580793728971405303415079934132710037826936173778980444968"
+      "292764750946649017977587207096330286416692887910946555547851940402630657"
+      "488671505820681908902000708383676273854845817711531764475730270069855571"
+      "366959622842914819860834936475292719074168444365510704342711559699508093"
+      "042880177904174497791."
+      "9999999999999999999999999999999999999999999999999999999999999999999999",
+      "nan",
+      "-nan",
+      "NaN",
+      "inf",
+      "-Infinity",
+      "INF",
+      "+inf"};
   for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
     double a = 0, b;
     const char *s = fixed[i];
     const char *e = mpl__parse_num(s, s + strlen(s), c, &a);
     b = strtod_l(s, NULL, c);
     CHECK(e && *e == '\0');
-    if (isnan(b)) CHECK(isnan(a) && signbit(a) == signbit(b));
+    if (isnan(b))
+      CHECK(isnan(a) && signbit(a) == signbit(b));
     else if (bits(a) != bits(b)) {
       fprintf(stderr, "\"%s\": %a vs %a\n", s, a, b);
       exit(1);
     }
   }
   /* random doubles in every printed precision */
-  static const char *fmts[] = {"%.17g", "%.16g", "%.15g", "%.6g", "%.3e",
-                               "%.20e", "%.25g", "%.1f", "%.19e", "%.18g"};
+  static const char *fmts[] = {"%.17g", "%.16g", "%.15g", "%.6g",  "%.3e",
+                               "%.20e", "%.25g", "%.1f",  "%.19e", "%.18g"};
   char buf[128];
   for (int k = 0; k < 300000; k++) {
     double d;
@@ -149,9 +202,11 @@ static void test_parse_matches_strtod(void) {
       memcpy(&d, &u, 8);
       if (!isfinite(d)) continue;
     } else if (k % 3 == 1) { /* ordinary magnitudes */
-      d = (double)(u >> 11) / 9007199254740992.0 * pow(10, (int)(rnd() % 40) - 20);
+      d = (double)(u >> 11) / 9007199254740992.0 *
+          pow(10, (int)(rnd() % 40) - 20);
     } else { /* integers and short decimals */
-      d = (double)(int64_t)(rnd() % 2000000001 - 1000000000) / pow(10, (int)(rnd() % 12));
+      d = (double)(int64_t)(rnd() % 2000000001 - 1000000000) /
+          pow(10, (int)(rnd() % 12));
     }
     snprintf(buf, sizeof buf, fmts[k % 10], d);
     same_as_strtod(buf, c);
@@ -167,19 +222,21 @@ static void test_parse_matches_strtod(void) {
       buf[at] = '.';
       n++;
     }
-    n += snprintf(buf + n, sizeof buf - (size_t)n, "e%d", (int)(rnd() % 80) - 40);
+    n += snprintf(buf + n, sizeof buf - (size_t)n, "e%d",
+                  (int)(rnd() % 80) - 40);
     same_as_strtod(buf, c);
   }
   /* exact halfway cases: a double plus half an ulp, printed in full */
   for (int k = 0; k < 2000; k++) {
     double d = (double)(rnd() >> 11) * pow(2, (int)(rnd() % 120) - 60);
-    long double h = (long double)d + (long double)(nextafter(d, INFINITY) - d) / 2;
+    long double h =
+        (long double)d + (long double)(nextafter(d, INFINITY) - d) / 2;
     snprintf(buf, sizeof buf, "%.40Lg", h);
     same_as_strtod(buf, c);
   }
   /* things that are not numbers */
-  static const char *bad[] = {"", "-", "+", ".", "e5", "-e5", "1e", "1e+",
-                              "abc", "n", "in", "na", "0x10"};
+  static const char *bad[] = {"",    "-",   "+", ".",  "e5", "-e5", "1e",
+                              "1e+", "abc", "n", "in", "na", "0x10"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     double a;
     const char *s = bad[i], *e = mpl__parse_num(s, s + strlen(s), c, &a);
@@ -287,7 +344,8 @@ static void test_errors_have_location(void) {
 
 static void test_header_and_options(void) {
   make_dir();
-  write_str("a.txt", "\xEF\xBB\xBF# made by hand\r\nx  y\r\n1 2\r\n\t3   4 # four\r\n");
+  write_str("a.txt",
+            "\xEF\xBB\xBF# made by hand\r\nx  y\r\n1 2\r\n\t3   4 # four\r\n");
   mpl_mat *m;
   mpl_load_info info;
   mpl_load_opts o = {0, 1, 0};
@@ -313,7 +371,9 @@ static void test_header_and_options(void) {
   /* without the header option the header is an error naming line 2 */
   CHECK_EQ_INT(mpl_load(&k, path_of("a.txt"), NULL, NULL, &info), MPL_EFORMAT);
   CHECK_EQ_INT(info.line, 2);
-  CHECK_STR(info.msg, "field 1 is not a number: 'x' (a header line needs the header option)");
+  CHECK_STR(
+      info.msg,
+      "field 1 is not a number: 'x' (a header line needs the header option)");
   mpl_mat_release(m);
   remove_dir();
 }
@@ -333,7 +393,8 @@ static void test_load_mem(void) {
   mpl_mat_release(m);
   /* a Fortran-order int32 npy */
   char npy[192] = "\x93NUMPY\x01\x00";
-  const char *dict = "{'descr': '<i4', 'fortran_order': True, 'shape': (2, 3), }";
+  const char *dict =
+      "{'descr': '<i4', 'fortran_order': True, 'shape': (2, 3), }";
   size_t hl = 128 - 10;
   npy[8] = (char)hl;
   npy[9] = 0;
@@ -451,7 +512,10 @@ static void test_mmap_time_flat(void) {
     snprintf(name, sizeof name, "s%d.npy", k);
     FILE *f = fopen(path_of(name), "wb");
     char hdr[128];
-    int n = snprintf(hdr, sizeof hdr, "{'descr': '<f8', 'fortran_order': False, 'shape': (%zu, %zu), }", rows, cols);
+    int n = snprintf(
+        hdr, sizeof hdr,
+        "{'descr': '<f8', 'fortran_order': False, 'shape': (%zu, %zu), }", rows,
+        cols);
     memset(hdr + n, ' ', 117 - (size_t)n);
     hdr[117] = '\n';
     fwrite("\x93NUMPY\x01\x00\x76\x00", 1, 10, f);
@@ -467,7 +531,8 @@ static void test_mmap_time_flat(void) {
       mpl_mat_release(m);
     }
     clock_gettime(CLOCK_MONOTONIC, &b);
-    t[k] = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) * 1e-9;
+    t[k] =
+        (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) * 1e-9;
   }
   printf("# mmap load: %.1f us (8 KB), %.1f us (400 MB)\n", t[0] / 20 * 1e6,
          t[1] / 20 * 1e6);
@@ -482,9 +547,12 @@ static char *big_text(size_t rows, size_t *len, size_t bad1, const char *what1,
   p += sprintf(p, "# generated\n\n");
   for (size_t i = 0; i < rows; i++) {
     if (i % 1000 == 7) p += sprintf(p, "# comment\n\n");
-    if (i == bad1) p += sprintf(p, "%s\n", what1);
-    else if (i == bad2) p += sprintf(p, "%s\n", what2);
-    else p += sprintf(p, "%zu,%.17g,-%zu\n", i, i * 0.5, i);
+    if (i == bad1)
+      p += sprintf(p, "%s\n", what1);
+    else if (i == bad2)
+      p += sprintf(p, "%s\n", what2);
+    else
+      p += sprintf(p, "%zu,%.17g,-%zu\n", i, i * 0.5, i);
   }
   *len = (size_t)(p - b);
   return b;
@@ -857,7 +925,7 @@ static void test_npy_split(void) {
     for (size_t i = 0; i < n; i++) CHECK(mpl_mat_data(m)[i] == (double)w[i]);
     mpl_mat_release(m);
   }
-  CHECK(mapped[0] < 1024);                             /* edge pages only */
+  CHECK(mapped[0] < 1024); /* edge pages only */
   CHECK(mapped[1] > n * 8 / 4 / 1024 && mapped[1] < n * 8 / 2 / 1024);
   free(v);
   free(w);

@@ -110,8 +110,10 @@ static void *do_later(void *p) {
   later *l = p;
   usleep((useconds_t)(l->delay * 1e6));
   l->at = now();
-  if (l->sig) kill(l->pid, l->sig);
-  else mpl_interrupt();
+  if (l->sig)
+    kill(l->pid, l->sig);
+  else
+    mpl_interrupt();
   return NULL;
 }
 
@@ -124,7 +126,7 @@ static int long_call_with(later *l) {
   int rc = mpl_dot(j.a, j.b, j.c, 2);
   double back = now();
   pthread_join(t, NULL);
-  CHECK(l->at > 0);                 /* the event happened during the call */
+  CHECK(l->at > 0); /* the event happened during the call */
   CHECK(back - l->at < 1.0);
   mpl_mat_release(j.a);
   mpl_mat_release(j.b);
@@ -359,7 +361,8 @@ static void test_openmp_refused(void) {
 }
 
 static void test_openmp_child(void) {
-  if (!getenv("MPL_TEST_OPENMP_CHILD")) return; /* only as openmp_refused's child */
+  if (!getenv("MPL_TEST_OPENMP_CHILD"))
+    return; /* only as openmp_refused's child */
   CHECK_EQ_INT(openblas_get_parallel(), 2);
   mpl_mat *a = filled(400, 400, 1), *b = filled(400, 400, 2), *c;
   CHECK(mpl_mat_new(&c, 400, 400) == 0);

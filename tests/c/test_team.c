@@ -56,8 +56,18 @@ static int count_children(void) {
 /* What a test's workers do.  Items other than `at` are echoed back (item
 ** * 3 + 1, and the worker's number) unless `hang_others` is set; item `at`
 ** does `what`.  `flag` is shared memory the test may use. */
-enum { DO_ECHO, DO_KILL, DO_EXIT, DO_ERROR, DO_HANG, DO_WAIT_FLAG, DO_BIG,
-       DO_HUGE_FRAME, DO_PRINT, DO_RESERVE_TOO_MUCH };
+enum {
+  DO_ECHO,
+  DO_KILL,
+  DO_EXIT,
+  DO_ERROR,
+  DO_HANG,
+  DO_WAIT_FLAG,
+  DO_BIG,
+  DO_HUGE_FRAME,
+  DO_PRINT,
+  DO_RESERVE_TOO_MUCH
+};
 
 typedef struct spec {
   int what;
@@ -101,11 +111,13 @@ static int body(mpl__team *t, int w, void *ctx) {
         case DO_BIG: {
           size_t off;
           void *p;
-          if (mpl__team_reserve(t, 256 * 256 * sizeof(double), &off, &p)) return 3;
+          if (mpl__team_reserve(t, 256 * 256 * sizeof(double), &off, &p))
+            return 3;
           double *d = p;
           for (size_t k = 0; k < 256 * 256; k++) d[k] = (double)i + (double)k;
           uint64_t msg[3] = {off, 256, 256};
-          if (mpl__team_send(t, MPL__FRAME_RESULT, i, msg, sizeof msg)) return 3;
+          if (mpl__team_send(t, MPL__FRAME_RESULT, i, msg, sizeof msg))
+            return 3;
           mpl__team_running(t, SIZE_MAX);
           continue;
         }
@@ -267,8 +279,10 @@ static void *do_later(void *p) {
   later *l = p;
   usleep((useconds_t)(l->delay * 1e6));
   l->at = now();
-  if (l->pid) kill(l->pid, SIGKILL);
-  else mpl_interrupt();
+  if (l->pid)
+    kill(l->pid, SIGKILL);
+  else
+    mpl_interrupt();
   return NULL;
 }
 
@@ -301,7 +315,8 @@ static void test_worker_killed_from_outside(void) {
   int pids[4];
   CHECK_EQ_INT(hung_team_with(&l, 1, pids), MPL_EWORKER);
   char want[96];
-  snprintf(want, sizeof want, "worker 2 (pid %d) was killed by signal 9", pids[1]);
+  snprintf(want, sizeof want, "worker 2 (pid %d) was killed by signal 9",
+           pids[1]);
   expect_msg(want);
   CHECK(strncmp(mpl_errmsg(), "item ", 5) == 0); /* it held an item */
 }
@@ -391,7 +406,8 @@ static void test_fork_fails_partway(void) {
   mpl__team *t = (mpl__team *)&s;
   CHECK_EQ_INT(mpl__team_start(&t, 10, 3, 0, body, &s), MPL_ESYS);
   CHECK(t == NULL);
-  expect_msg("cannot start 3 worker processes: Resource temporarily unavailable");
+  expect_msg(
+      "cannot start 3 worker processes: Resource temporarily unavailable");
   CHECK_EQ_INT(count_user_procs(me), base);
   rl.rlim_cur = rl.rlim_max;
   CHECK(setrlimit(RLIMIT_NPROC, &rl) == 0);
@@ -413,7 +429,8 @@ static void test_big_results_in_region(void) {
     uint64_t msg[3];
     CHECK_EQ_INT(ev.len, sizeof msg);
     memcpy(msg, ev.data, sizeof msg);
-    CHECK_EQ_INT(mpl__team_result_mat(t, &m[ev.item], msg[0], msg[1], msg[2]), 0);
+    CHECK_EQ_INT(mpl__team_result_mat(t, &m[ev.item], msg[0], msg[1], msg[2]),
+                 0);
     mpl_mat *bad;
     CHECK_EQ_INT(mpl__team_result_mat(t, &bad, msg[0] + 8, 2, 2), MPL_EINVAL);
   }
@@ -422,7 +439,8 @@ static void test_big_results_in_region(void) {
   for (int i = 0; i < 6; i++) {
     CHECK(m[i] && mpl_mat_rows(m[i]) == 256 && mpl_mat_cols(m[i]) == 256);
     double *d = mpl_mat_data(m[i]);
-    for (size_t k = 0; k < 256 * 256; k += 97) CHECK(d[k] == (double)i + (double)k);
+    for (size_t k = 0; k < 256 * 256; k += 97)
+      CHECK(d[k] == (double)i + (double)k);
     CHECK(!mpl_mat_is_shared(m[i]));
   }
   for (int i = 0; i < 6; i++) mpl_mat_release(m[i]);
@@ -505,8 +523,10 @@ static void test_many_calls_no_leaks(void) {
   spec ok = {DO_ECHO, SIZE_MAX, 0, NULL};
   CHECK_EQ_INT(run(50, 2, 0, &ok, NULL, NULL), MPL__TEAM_DONE);
   int fds = count_dir("/proc/self/fd"), maps = shared_maps();
-  spec bad[] = {{DO_KILL, 3, 0, NULL}, {DO_ERROR, 1, 0, NULL},
-                {DO_EXIT, 0, 0, NULL}, {DO_BIG, SIZE_MAX, 0, NULL}};
+  spec bad[] = {{DO_KILL, 3, 0, NULL},
+                {DO_ERROR, 1, 0, NULL},
+                {DO_EXIT, 0, 0, NULL},
+                {DO_BIG, SIZE_MAX, 0, NULL}};
   for (int i = 0; i < 200; i++) {
     int rc = run(20, 1 + i % 3, (size_t)(i % 4), i % 2 ? &ok : &bad[i / 2 % 4],
                  NULL, NULL);
@@ -518,24 +538,24 @@ static void test_many_calls_no_leaks(void) {
 }
 
 static const ctest tests[] = {
-  {"every_item_once", test_every_item_once},
-  {"fixed_chunks", test_fixed_chunks},
-  {"uneven_items_balance", test_uneven_items_balance},
-  {"error_frame_stops_the_others", test_error_frame_stops_the_others},
-  {"worker_killed_names_item", test_worker_killed_names_item},
-  {"worker_killed_from_outside", test_worker_killed_from_outside},
-  {"exit_status", test_exit_status},
-  {"interrupt", test_interrupt},
-  {"sigchld_ignored", test_sigchld_ignored},
-  {"host_reaps_children", test_host_reaps_children},
-  {"caller_killed", test_caller_killed},
-  {"fork_fails_partway", test_fork_fails_partway},
-  {"big_results_in_region", test_big_results_in_region},
-  {"reserve_too_much", test_reserve_too_much},
-  {"huge_frames", test_huge_frames},
-  {"stdio_not_duplicated", test_stdio_not_duplicated},
-  {"bad_arguments", test_bad_arguments},
-  {"many_calls_no_leaks", test_many_calls_no_leaks},
+    {"every_item_once", test_every_item_once},
+    {"fixed_chunks", test_fixed_chunks},
+    {"uneven_items_balance", test_uneven_items_balance},
+    {"error_frame_stops_the_others", test_error_frame_stops_the_others},
+    {"worker_killed_names_item", test_worker_killed_names_item},
+    {"worker_killed_from_outside", test_worker_killed_from_outside},
+    {"exit_status", test_exit_status},
+    {"interrupt", test_interrupt},
+    {"sigchld_ignored", test_sigchld_ignored},
+    {"host_reaps_children", test_host_reaps_children},
+    {"caller_killed", test_caller_killed},
+    {"fork_fails_partway", test_fork_fails_partway},
+    {"big_results_in_region", test_big_results_in_region},
+    {"reserve_too_much", test_reserve_too_much},
+    {"huge_frames", test_huge_frames},
+    {"stdio_not_duplicated", test_stdio_not_duplicated},
+    {"bad_arguments", test_bad_arguments},
+    {"many_calls_no_leaks", test_many_calls_no_leaks},
 };
 
 CTEST_MAIN(tests, 60)

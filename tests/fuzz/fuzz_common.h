@@ -36,8 +36,8 @@ static inline void fuzz_check(int ok, const char *what) {
 }
 
 /* Load data as format with opts and check the outcome. */
-static inline void fuzz_load(const uint8_t *data, size_t size, const char *format,
-                      const mpl_load_opts *opts) {
+static inline void fuzz_load(const uint8_t *data, size_t size,
+                             const char *format, const mpl_load_opts *opts) {
   mpl_mat *m = (mpl_mat *)1;
   mpl_load_info info;
   int err = mpl_load_mem(&m, data, size, format, opts, &info);
@@ -47,8 +47,7 @@ static inline void fuzz_load(const uint8_t *data, size_t size, const char *forma
     fuzz_check(info.header == NULL, "no header on failure");
     fuzz_check(info.offset <= (long long)size, "the offset is in the input");
     fuzz_check(info.line <= size + 1, "the line is in the input");
-    fuzz_check(err == MPL_EFORMAT || err == MPL_ENOMEM ||
-                   err == MPL_EOVERFLOW,
+    fuzz_check(err == MPL_EFORMAT || err == MPL_ENOMEM || err == MPL_EOVERFLOW,
                "a format, memory or size error");
     return;
   }
@@ -57,7 +56,8 @@ static inline void fuzz_load(const uint8_t *data, size_t size, const char *forma
   ptrdiff_t rs = mpl_mat_rstride(m), cs = mpl_mat_cstride(m);
   volatile double sum = 0;
   for (size_t i = 0; c && i < r; i++) /* (10^17 x 0 is a valid shape) */
-    for (size_t j = 0; j < c; j++) sum += d[(ptrdiff_t)i * rs + (ptrdiff_t)j * cs];
+    for (size_t j = 0; j < c; j++)
+      sum += d[(ptrdiff_t)i * rs + (ptrdiff_t)j * cs];
   (void)sum;
   fuzz_check((info.header != NULL) == (opts && opts->header),
              "a header exactly when asked for");

@@ -13,22 +13,22 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define CHECK(c)                                                            \
-  do {                                                                      \
-    if (!(c)) {                                                             \
-      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c); \
-      exit(1);                                                              \
-    }                                                                       \
+#define CHECK(c)                                                               \
+  do {                                                                         \
+    if (!(c)) {                                                                \
+      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c);    \
+      exit(1);                                                                 \
+    }                                                                          \
   } while (0)
 
-#define CHECK_EQ_INT(a, b)                                                  \
-  do {                                                                      \
-    long long a_ = (long long)(a), b_ = (long long)(b);                     \
-    if (a_ != b_) {                                                         \
-      fprintf(stderr, "%s:%d: %s == %lld, expected %lld\n", __FILE__,      \
-              __LINE__, #a, a_, b_);                                        \
-      exit(1);                                                              \
-    }                                                                       \
+#define CHECK_EQ_INT(a, b)                                                     \
+  do {                                                                         \
+    long long a_ = (long long)(a), b_ = (long long)(b);                        \
+    if (a_ != b_) {                                                            \
+      fprintf(stderr, "%s:%d: %s == %lld, expected %lld\n", __FILE__,          \
+              __LINE__, #a, a_, b_);                                           \
+      exit(1);                                                                 \
+    }                                                                          \
   } while (0)
 
 typedef struct ctest {
@@ -70,8 +70,10 @@ static inline int ctest_main(const ctest *tests, size_t n, int argc,
     while (pid > 0 && waitpid(pid, &status, 0) < 0) {
     }
     int ok = pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    if (ok) passed++;
-    else failed++;
+    if (ok)
+      passed++;
+    else
+      failed++;
     printf("%s %zu - %s", ok ? "ok" : "not ok", i + 1, tests[i].name);
     if (pid > 0 && WIFSIGNALED(status))
       printf(" (killed by signal %d%s)", WTERMSIG(status),
@@ -82,10 +84,10 @@ static inline int ctest_main(const ctest *tests, size_t n, int argc,
   return failed ? 1 : 0;
 }
 
-#define CTEST_MAIN(tests, seconds)                                         \
-  int main(int argc, char **argv) {                                        \
-    return ctest_main(tests, sizeof tests / sizeof tests[0], argc, argv,   \
-                      seconds);                                            \
+#define CTEST_MAIN(tests, seconds)                                             \
+  int main(int argc, char **argv) {                                            \
+    return ctest_main(tests, sizeof tests / sizeof tests[0], argc, argv,       \
+                      seconds);                                                \
   }
 
 #endif
