@@ -105,7 +105,7 @@ end)
 describe("strict options", function()
   local a = mat.eye(2)
   local cases = {
-    {function() mat.dot(a, a, {proc = 2}) end, "mat.dot: unknown option 'proc' (known: out, procs)"},
+    {function() mat.dot(a, a, {proc = 2}) end, "mat.dot: unknown option 'proc' (known: out, procs, progress)"},
     {function() mat.svd(a, {ful = true}) end, "mat.svd: unknown option 'ful' (known: full)"},
     {function() mat.lstsq(a, a, {rcnd = 1}) end, "mat.lstsq: unknown option 'rcnd' (known: rcond)"},
     {function() mat.load("x.csv", {skiprows = 1}) end,

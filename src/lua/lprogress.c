@@ -92,7 +92,11 @@ void mpl__bar_open(lua_State *L, int opts, const char *fn, const char *label,
   }
   lua_pushboolean(L, 1);
   lua_setfield(L, -2, "keep");
-  lua_call(L, 1, 1);
+  if (lua_pcall(L, 1, 1, 0) != LUA_OK) { /* a Ctrl-C's hook, or memory */
+    if (!mpl__interrupt_pending()) lua_error(L);
+    mpl__interrupt_used();
+    luaL_error(L, "%s: interrupted", fn);
+  }
   lua_replace(L, -3);
   lua_pop(L, 1);
   b->idx = lua_gettop(L);
