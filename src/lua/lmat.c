@@ -1005,7 +1005,7 @@ static int dot_into(lua_State *L, const char *fn, int opts) {
   double flops = 2.0 * (double)a->rows * (double)a->cols * (double)b->cols;
   mpl__bar bar;
   mpl__progress pr;
-  mpl__bar_open(L, opts, fn, fn, a->rows, "rows",
+  mpl__bar_open(L, opts, fn, fn, a->rows, 1, "rows",
                 flops >= mpl__parallel_min_flops, &bar, &pr);
   err = mpl__dot_progress(a, b, out, procs, pr.fn ? &pr : NULL);
   mpl__bar_close(&bar, fn, err, a->rows);

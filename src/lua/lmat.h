@@ -69,17 +69,20 @@ void mpl__push_private(lua_State *L);
 ** hook runs the bar's Lua code protected, the garbage collector stopped;
 ** an error there (Ctrl-C included) stops the core call by mpl_interrupt()
 ** and is kept.  After the call has returned and released its C resources,
-** mpl__bar_close finishes the bar on success and raises a kept error
-** ("fn: interrupted" for Ctrl-C). */
+** mpl__bar_close finishes the bar on success (done units of b->total, in
+** the hook's units) and raises a kept error ("fn: interrupted" for
+** Ctrl-C). */
 typedef struct mpl__bar {
   lua_State *L;
   int idx;       /* the bar's stack slot, 0 when there is none */
   int failed;    /* the hook's Lua code raised (error object on top) */
   int by_signal; /* ...because of a Ctrl-C */
+  size_t per;    /* the hook's units per unit shown (bytes per MB) */
+  size_t total;  /* the total the hook said last, in its units */
 } mpl__bar;
 void mpl__bar_open(lua_State *L, int opts, const char *fn, const char *label,
-                   size_t total, const char *unit, int big, mpl__bar *b,
-                   mpl__progress *pr);
+                   size_t total, size_t per, const char *unit, int big,
+                   mpl__bar *b, mpl__progress *pr);
 void mpl__bar_close(mpl__bar *b, const char *fn, int err, size_t done);
 
 /* Check the options table at idx: nil or none passes (returns 0); a table

@@ -39,13 +39,17 @@ static int l_stderr_write(lua_State *L) {
 static void bar_tick(void *ctx, size_t done, size_t total) {
   mpl__bar *b = ctx;
   lua_State *L = b->L;
-  (void)total;
   if (b->failed) return;
   int gc = lua_gc(L, LUA_GCISRUNNING); /* no finalizer under a core call */
   if (gc) lua_gc(L, LUA_GCSTOP);
+  if (total != b->total) { /* e.g. a .gz file's length once unpacked */
+    b->total = total;
+    lua_pushinteger(L, (lua_Integer)(total / b->per));
+    lua_setfield(L, b->idx, "total");
+  }
   lua_getfield(L, b->idx, "update");
   lua_pushvalue(L, b->idx);
-  lua_pushinteger(L, (lua_Integer)done);
+  lua_pushinteger(L, (lua_Integer)(done / b->per));
   if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
     b->failed = 1;
     b->by_signal = mpl__interrupt_pending();
@@ -67,10 +71,12 @@ static int read_show(lua_State *L, int opts, const char *fn) {
 }
 
 void mpl__bar_open(lua_State *L, int opts, const char *fn, const char *label,
-                   size_t total, const char *unit, int big, mpl__bar *b,
-                   mpl__progress *pr) {
+                   size_t total, size_t per, const char *unit, int big,
+                   mpl__bar *b, mpl__progress *pr) {
   int show = read_show(L, opts, fn);
   b->L = L;
+  b->per = per ? per : 1;
+  b->total = total;
   b->idx = b->failed = b->by_signal = 0;
   pr->fn = NULL;
   pr->ctx = b;
@@ -82,7 +88,7 @@ void mpl__bar_open(lua_State *L, int opts, const char *fn, const char *label,
   lua_createtable(L, 0, 5);
   lua_pushstring(L, label);
   lua_setfield(L, -2, "label");
-  lua_pushinteger(L, (lua_Integer)total);
+  lua_pushinteger(L, (lua_Integer)(total / b->per));
   lua_setfield(L, -2, "total");
   lua_pushstring(L, unit);
   lua_setfield(L, -2, "unit");
@@ -116,9 +122,11 @@ void mpl__bar_close(mpl__bar *b, const char *fn, int err, size_t done) {
     luaL_error(L, "%s: interrupted", fn);
   }
   if (err) return; /* the caller raises; the bar's slot clears its line */
+  lua_pushinteger(L, (lua_Integer)(b->total / b->per));
+  lua_setfield(L, b->idx, "total");
   lua_getfield(L, b->idx, "finish");
   lua_pushvalue(L, b->idx);
-  lua_pushinteger(L, (lua_Integer)done);
+  lua_pushinteger(L, (lua_Integer)(done / b->per));
   lua_call(L, 2, 0);
 }
 
