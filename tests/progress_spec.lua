@@ -301,3 +301,73 @@ describe("mat.dot's progress bar", function()
     assert.matches("^[^\n]*\n?false\tmat%.dot: interrupted\ttrue\nafter\nstatus=0\n$", out)
   end)
 end)
+
+describe("mat.load's and mat.save's progress bars", function()
+  it("when forced, move along a big save and show a load, bits kept", function()
+    local base = tmpname()
+    temps[#temps + 1] = base .. ".csv"
+    temps[#temps + 1] = base .. ".npy"
+    -- rows for a text save of about a second, from this run's own rate
+    local out, err, status = run(string.format([[
+      local csv, npy = %q, %q
+      local m = mat.rand(20000, 10)
+      local t = mat.clock()
+      mat.save(csv, m)
+      local rows = math.floor(20000 * 1.0 / (mat.clock() - t))
+      rows = math.max(20000, math.min(2000000, rows))
+      local big = mat.rand(rows, 10)
+      mat.save(csv, big, {progress = true})
+      io.stderr:write("|")
+      print(rows, mat.load(csv, {progress = true}) == big)
+      io.stderr:write("|")
+      mat.save(npy, big, {progress = true})
+      print(mat.load(npy, {progress = true}) == big)
+      io.stderr:write("|")
+      mat.save(csv, big) -- the default in a pipe: no bar
+      print(mat.load(csv) == big)
+      print(pcall(mat.save, csv, big, {progress = 1}))
+    ]], base .. ".csv", base .. ".npy"))
+    assert.are.equal(0, status, err)
+    local rows = out:match("^(%d+)\t")
+    assert(rows, out)
+    assert.are.equal(rows .. "\ttrue\ntrue\ntrue\nfalse\tmat.save: opts.progress "
+                     .. "must be a boolean (got number)\n", out)
+    local save, load, npy, rest = err:match("^([^|]*)|([^|]*)|([^|]*)|(.*)$")
+    assert(save, err)
+    local nsave, nload = npy:match("^([^\n]*\n)([^\n]*\n)$")
+    assert(nsave, npy)
+    -- the text save moved (a line before the end), then ended kept
+    assert.matches("\rmat%.save %[[#.]+%] %d+/" .. rows .. " +%d+%% [%d.]+ rows/s, "
+                   .. "[%d.ms]+ left", save)
+    assert.matches("mat%.save %[####################%] " .. rows .. "/" .. rows
+                   .. " 100%% [%d.]+ rows/s, [%d.]+s +\n$", save)
+    -- loads count megabytes
+    for _, l in ipairs{load, nload} do
+      assert.matches("\rmat%.load %[####################%] (%d+)/%1 100%% "
+                     .. "[%d.]+ MB/s, [%d.]+s +\n$", l)
+    end
+    assert.matches("mat%.save %[####################%] [^\n]*\n$", nsave)
+    assert.are.equal("", rest)
+  end)
+end)
+
+describe("a bar under Ctrl-C", function()
+  it("ends its line, and a save stops with 'interrupted', once, no file left", function()
+    local path = tmpname()
+    os.remove(path)
+    path = path .. ".csv"
+    temps[#temps + 1] = path
+    local out = require("proc").interrupted_run(MPL, string.format([[
+      local m = mat.rand(20000, 10)
+      local t = mat.clock()
+      mat.save(%q, m)
+      os.remove(%q)
+      local rows = math.floor(20000 * 10 / (mat.clock() - t))
+      local big = mat.rand(math.max(20000, math.min(3000000, rows)), 10)
+      io.open(mark, 'w'):close()
+      print(pcall(mat.save, %q, big, {progress = true}))
+      print('after', io.open(%q) == nil)
+    ]], path, path, path, path))
+    assert.matches("^[^\n]*\nfalse\tmat%.save: interrupted\nafter\ttrue\nstatus=0\n$", out)
+  end)
+end)

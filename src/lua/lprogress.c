@@ -110,9 +110,23 @@ void mpl__bar_open(lua_State *L, int opts, const char *fn, const char *label,
   pr->fn = bar_tick;
 }
 
+/* End the bar's line now (its __close, protected), so that an error
+** message that follows starts on a line of its own. */
+static void end_line(mpl__bar *b) {
+  lua_State *L = b->L;
+  lua_getfield(L, b->idx, "__close");
+  lua_pushvalue(L, b->idx);
+  lua_pushnil(L);
+  if (lua_pcall(L, 2, 0, 0) != LUA_OK) lua_pop(L, 1);
+}
+
 void mpl__bar_close(mpl__bar *b, const char *fn, int err, size_t done) {
   lua_State *L = b->L;
   if (!b->idx) return;
+  /* a Ctrl-C the core call made its error is delivered by that error: the
+  ** interpreter's hook then lets the bar's Lua code run */
+  if (err == MPL_EINTR && !b->failed) mpl__interrupt_used();
+  if (err || b->failed) end_line(b);
   if (b->failed) {
     if (!b->by_signal) {
       mpl__interrupt_clear(); /* the interrupt was ours, not a Ctrl-C */
