@@ -282,7 +282,10 @@ static int l_load(lua_State *L) {
   if (mpl__check_opts(L, 2, "mat.load", known))
     format = opt_format(L, 2, "mat.load");
   check_format(L, "mat.load", path, format);
-  if (mpl__format_of(path, format) == MPL__FMT_NPZ) return load_npz(L, path);
+  if (mpl__format_of(path, format) == MPL__FMT_NPZ) {
+    mpl__opt_progress(L, 2, "mat.load"); /* checked; archives show no bar */
+    return load_npz(L, path);
+  }
   lua_settop(L, 2);
   if (!lua_isnoneornil(L, 2)) {
     o.sep = opt_sep(L, 2, "mat.load");
@@ -392,8 +395,10 @@ static int l_save(lua_State *L) {
       return luaL_error(L, "mat.save: opts.compress is only for .npz files");
   }
   if (mpl__format_of(path, lua_istable(L, 3) ? opt_format(L, 3, "mat.save")
-                                             : NULL) == MPL__FMT_NPZ)
+                                             : NULL) == MPL__FMT_NPZ) {
+    mpl__opt_progress(L, 3, "mat.save"); /* checked; archives show no bar */
     return save_npz(L, path);
+  }
   if (!m) m = mpl__check_mat(L, 2, "mat.save");
   const char *format = NULL;
   mpl_save_opts o = {0, NULL};

@@ -85,6 +85,10 @@ void mpl__bar_open(lua_State *L, int opts, const char *fn, const char *label,
                    mpl__bar *b, mpl__progress *pr);
 void mpl__bar_close(mpl__bar *b, const char *fn, int err, size_t done);
 
+/* opts.progress at opts (0: none): -1 (nil: automatic), 0 (false) or 1
+** (true); anything else raises "fn: opts.progress must be a boolean". */
+int mpl__opt_progress(lua_State *L, int opts, const char *fn);
+
 /* Check the options table at idx: nil or none passes (returns 0); a table
 ** whose keys are all among the NULL-terminated known names returns 1;
 ** anything else raises "fn: opts must be a table (got x)" or "fn: unknown

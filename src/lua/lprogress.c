@@ -58,8 +58,7 @@ static void bar_tick(void *ctx, size_t done, size_t total) {
   if (gc) lua_gc(L, LUA_GCRESTART);
 }
 
-/* opts.progress at opts: -1 (nil: automatic), 0 (false) or 1 (true). */
-static int read_show(lua_State *L, int opts, const char *fn) {
+int mpl__opt_progress(lua_State *L, int opts, const char *fn) {
   if (!opts || lua_type(L, opts) != LUA_TTABLE) return -1;
   int t = lua_getfield(L, opts, "progress");
   int show = t == LUA_TNIL ? -1 : lua_toboolean(L, -1);
@@ -73,7 +72,7 @@ static int read_show(lua_State *L, int opts, const char *fn) {
 void mpl__bar_open(lua_State *L, int opts, const char *fn, const char *label,
                    size_t total, size_t per, const char *unit, int big,
                    mpl__bar *b, mpl__progress *pr) {
-  int show = read_show(L, opts, fn);
+  int show = mpl__opt_progress(L, opts, fn);
   b->L = L;
   b->per = per ? per : 1;
   b->total = total;
