@@ -134,7 +134,7 @@ void mpl__bar_close(mpl__bar *b, const char *fn, int err, size_t done) {
     mpl__interrupt_used(); /* the Ctrl-C is delivered by this error */
     luaL_error(L, "%s: interrupted", fn);
   }
-  if (err) return; /* the caller raises; the bar's slot clears its line */
+  if (err) return; /* the caller raises, the line already ended */
   lua_pushinteger(L, (lua_Integer)(b->total / b->per));
   lua_setfield(L, b->idx, "total");
   lua_getfield(L, b->idx, "finish");
