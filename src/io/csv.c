@@ -429,7 +429,15 @@ static int parse_rows(const text *t, const layout *lay, size_t k, mpl_mat *m,
   size_t line = lay->seg[k].line, r = lay->seg[k].row, cols = lay->cols;
   int hdr_pending = k == 0 && lay->hdr != NULL;
   char q1[200];
+  /* progress: segment 0, the caller's, stands for all (the others run in
+  ** threads, or after it); threads have no hook */
+  size_t ticks = 0, len = (size_t)(t->end - t->start), done;
+  size_t from = (size_t)(p - t->start), mult = k ? 1 : lay->nseg;
   while (p < stop) {
+    if ((++ticks & 255) == 0) {
+      done = from + (size_t)(p - lay->seg[k].p) * mult;
+      mpl__io_tick(done < len ? done : len, len);
+    }
     const char *q = skip_blanks(t, p);
     int c = cls(t, q);
     if (c == C_EOL || c == C_HASH || hdr_pending) {
@@ -632,6 +640,7 @@ int mpl__text_write(FILE *f, const mpl_mat *m, char sep, const char *header) {
     return MPL_EIO;
   for (size_t i = 0; i < m->rows; i++) {
     if (mpl__interrupt_pending()) return MPL_EINTR;
+    if ((i & 63) == 0) mpl__io_tick(i, m->rows);
     for (size_t j = 0; j < m->cols; j++) {
       if (j && putc(sep, f) == EOF) return MPL_EIO;
       if (fprintf(f, "%.17g", MPL_AT(m, i, j)) < 0) return MPL_EIO;

@@ -241,7 +241,8 @@ static void skip_empty(tok *t) {
 /* Parse the data rows from t->p into a growing buffer *vals (n rows). */
 static int parse_rows(tok *t, const sel *s, double **vals, size_t *n,
                       mpl_load_info *info) {
-  size_t cap = 0, first = t->line;
+  size_t cap = 0, first = t->line, len = (size_t)(t->end - t->p);
+  const char *from = t->p;
   int err = 0;
   for (skip_empty(t); t->p < t->end && !err; skip_empty(t)) {
     if ((*n + 1) * s->nsel > cap) {
@@ -255,6 +256,7 @@ static int parse_rows(tok *t, const sel *s, double **vals, size_t *n,
     if (!err) ++*n, end_line(t);
     if (!err && mpl__interrupt_pending())
       err = mpl__fail(info, MPL_EINTR, 0, -1, "interrupted");
+    if ((*n & 255) == 0) mpl__io_tick((size_t)(t->p - from), len);
   }
   return err;
 }

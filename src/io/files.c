@@ -549,6 +549,22 @@ static int parse_mem(int fmt, const char *buf, size_t len,
 
 enum { READ_CHUNK = 1 << 20, READ_CHECK = 64 << 20 };
 
+static _Thread_local const mpl__progress *io_hook;
+static _Thread_local long io_last;
+
+void mpl__io_progress_set(const mpl__progress *pr) {
+  io_hook = pr && pr->fn ? pr : NULL;
+  io_last = mpl__now_ns();
+}
+
+void mpl__io_tick(size_t done, size_t total) {
+  if (!io_hook) return;
+  long now = mpl__now_ns();
+  if (now - io_last < MPL__PROGRESS_MS * 1000000L) return;
+  io_last = now;
+  io_hook->fn(io_hook->ctx, done, total);
+}
+
 /* One read(2) of at most n bytes into b, retried when a signal cut it
 ** short unless mpl_interrupt() asked to stop (then -2). */
 static ssize_t read_some(int fd, char *b, size_t n) {

@@ -53,6 +53,16 @@ int mpl__vfail(mpl_load_info *info, int code, size_t line, long long off,
 ** printable ASCII and marking a cut with "...". */
 const char *mpl__quote(char out[200], const char *s, size_t n);
 
+/* The progress hook of the load or save the calling thread runs (pr NULL:
+** none), set by the binding around the call.  Loaders and writers call
+** mpl__io_tick(done, total) now and then (every few dozen lines or rows,
+** or per chunk read), and it calls the hook at most every
+** MPL__PROGRESS_MS.  Thread-local: threads a loader starts never call it.
+** Units: bytes for loads (of the text parsed, or of the .npy file read),
+** rows for saves. */
+void mpl__io_progress_set(const mpl__progress *pr);
+void mpl__io_tick(size_t done, size_t total);
+
 /* ---- csv.c: numbers and delimited text ---- */
 
 typedef struct mpl__text_opts mpl__text_opts;

@@ -430,6 +430,7 @@ int mpl__mtx_write(FILE *f, const mpl_mat *m) {
   for (size_t j = 0; j < m->cols && m->rows; j++) /* 0 x N: no data */
     for (size_t i = 0; i < m->rows; i++) {
       if (!(i & 1023) && mpl__interrupt_pending()) return MPL_EINTR;
+      if (!(i & 1023)) mpl__io_tick((j * m->rows + i) / m->cols, m->rows);
       if (fprintf(f, "%.17g\n", MPL_AT(m, i, j)) < 0) return MPL_EIO;
     }
   return 0;

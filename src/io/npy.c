@@ -313,8 +313,9 @@ static int read_at(const mpl__src *src, size_t off, void *dst, size_t n,
   }
   char *d = dst;
   while (n) {
-    ssize_t k = pread(src->fd, d, n > ((size_t)1 << 30) ? (size_t)1 << 30 : n,
-                      (off_t)off);
+    mpl__io_tick(off, src->size);
+    ssize_t k = pread(src->fd, d, n > ((size_t)1 << 26) ? (size_t)1 << 26 : n,
+                      (off_t)off); /* 64 MiB at a time, for the hook */
     if (k < 0 && errno == EINTR) continue;
     if (k < 0)
       return mpl__fail(info, MPL_EIO, 0, (long long)off, "read error: %s",
@@ -791,6 +792,7 @@ int mpl__npy_write(FILE *f, const mpl_mat *m) {
   if (fwrite(h, 1, hn, f) != hn) return MPL_EIO;
   for (size_t i = 0; i < m->rows && m->cols; i++) { /* N x 0: no data */
     if (mpl__interrupt_pending()) return MPL_EINTR;
+    if ((i & 63) == 0) mpl__io_tick(i, m->rows);
     const double *row = &m->data[(ptrdiff_t)i * m->rs];
     if (m->cs == 1) {
       if (fwrite(row, sizeof(double), m->cols, f) != m->cols) return MPL_EIO;

@@ -11,12 +11,17 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <lauxlib.h>
 #include <lua.h>
 
 #include "files.h"
 #include "lmat.h"
+
+/* Loads and saves of at least this many bytes may show a progress bar
+** when they run long (smaller ones cannot take two seconds). */
+#define BIG_FILE ((size_t)8 << 20)
 
 #define BOX_MT "mat.loadbox"
 
@@ -271,12 +276,16 @@ static int l_load(lua_State *L) {
   mpl_load_opts o = {0, 0, 0};
   mpl__text_opts x;
   memset(&x, 0, sizeof x);
-  static const char *const known[] = {"cols", "format", "header", "mmap", "na",
-                                      "name", "sep",    "skip",   NULL};
+  static const char *const known[] = {"cols", "format", "header",   "mmap",
+                                      "na",   "name",   "progress", "sep",
+                                      "skip", NULL};
   if (mpl__check_opts(L, 2, "mat.load", known))
     format = opt_format(L, 2, "mat.load");
   check_format(L, "mat.load", path, format);
-  if (mpl__format_of(path, format) == MPL__FMT_NPZ) return load_npz(L, path);
+  if (mpl__format_of(path, format) == MPL__FMT_NPZ) {
+    mpl__opt_progress(L, 2, "mat.load"); /* checked; archives show no bar */
+    return load_npz(L, path);
+  }
   lua_settop(L, 2);
   if (!lua_isnoneornil(L, 2)) {
     o.sep = opt_sep(L, 2, "mat.load");
@@ -290,8 +299,17 @@ static int l_load(lua_State *L) {
   b->header = NULL;
   luaL_setmetatable(L, BOX_MT);
 
+  struct stat st;
+  size_t size = stat(path, &st) == 0 ? (size_t)st.st_size : 0;
+  mpl__bar bar;
+  mpl__progress pr;
+  mpl__bar_open(L, 2, "mat.load", "mat.load", size, 1000000, "MB",
+                size >= BIG_FILE, &bar, &pr);
   mpl_load_info info;
+  mpl__io_progress_set(&pr);
   int err = mpl__load_x(&b->m, path, format, &o, &x, &info);
+  mpl__io_progress_set(NULL);
+  mpl__bar_close(&bar, "mat.load", err, bar.total); /* b->m: the box's */
   if (err) return load_error(L, path, &info); /* nothing was allocated */
   b->header = info.header;
   mpl_push(L, b->m); /* with its own reference; the box keeps ours until
@@ -366,8 +384,8 @@ static int l_save(lua_State *L) {
   const char *path = lua_tostring(L, 1);
   /* the matrix is taken (pinned) before opts' metamethods can run */
   mpl_mat *m = lua_istable(L, 2) ? NULL : mpl__check_mat(L, 2, "mat.save");
-  static const char *const known[] = {"compress", "format", "header", "sep",
-                                      NULL};
+  static const char *const known[] = {"compress", "format", "header",
+                                      "progress", "sep",    NULL};
   mpl__check_opts(L, 3, "mat.save", known);
   if (lua_istable(L, 3)) {
     int compress = lua_getfield(L, 3, "compress") != LUA_TNIL;
@@ -377,8 +395,10 @@ static int l_save(lua_State *L) {
       return luaL_error(L, "mat.save: opts.compress is only for .npz files");
   }
   if (mpl__format_of(path, lua_istable(L, 3) ? opt_format(L, 3, "mat.save")
-                                             : NULL) == MPL__FMT_NPZ)
+                                             : NULL) == MPL__FMT_NPZ) {
+    mpl__opt_progress(L, 3, "mat.save"); /* checked; archives show no bar */
     return save_npz(L, path);
+  }
   if (!m) m = mpl__check_mat(L, 2, "mat.save");
   const char *format = NULL;
   mpl_save_opts o = {0, NULL};
@@ -403,7 +423,14 @@ static int l_save(lua_State *L) {
   if (o.header && fmt > MPL__FMT_TXT)
     return luaL_error(L, "mat.save: opts.header is only for text files "
                          "(.csv, .tsv, .txt)");
+  mpl__bar bar;
+  mpl__progress pr;
+  mpl__bar_open(L, 3, "mat.save", "mat.save", m->rows, 1, "rows",
+                (double)m->rows * (double)m->cols * 8 >= BIG_FILE, &bar, &pr);
+  mpl__io_progress_set(&pr);
   int err = mpl_save_ex(path, m, format, &o);
+  mpl__io_progress_set(NULL);
+  mpl__bar_close(&bar, "mat.save", err, m->rows);
   if (err == MPL_EIO || err == MPL_EINTR || err == MPL_EINVAL ||
       err == MPL_ENOMEM) /* the core said which file and why */
     return luaL_error(L, "mat.save: %s", mpl_errmsg());

@@ -371,7 +371,7 @@ void mpl__register(lua_State *L, int mod, int methods, const luaL_Reg *both,
 ** when called. */
 static char private_key;
 
-static void push_private(lua_State *L) {
+void mpl__push_private(lua_State *L) {
   if (lua_rawgetp(L, LUA_REGISTRYINDEX, &private_key) != LUA_TNIL) return;
   lua_pop(L, 1);
   lua_newtable(L);
@@ -380,7 +380,7 @@ static void push_private(lua_State *L) {
 }
 
 void mpl__setprivate(lua_State *L, const luaL_Reg *l) {
-  push_private(L);
+  mpl__push_private(L);
   mpl__setfuncs(L, l);
   lua_pop(L, 1);
 }
@@ -1033,8 +1033,8 @@ static int l_newindex(lua_State *L) {
 ** returned), else into a new matrix. */
 static int dot_into(lua_State *L, const char *fn, int opts) {
   mpl_mat *a = mpl__check_mat(L, 1, fn), *b = mpl__check_mat(L, 2, fn), *out = NULL;
-  int procs = 0;
-  static const char *const known[] = {"out", "procs", NULL};
+  int procs = 0, out_idx = 0;
+  static const char *const known[] = {"out", "procs", "progress", NULL};
   if (opts && mpl__check_opts(L, opts, fn, known)) {
     if (lua_getfield(L, opts, "procs") != LUA_TNIL) {
       lua_Integer p = mpl__check_int(L, -1, fn, "opts.procs");
@@ -1048,8 +1048,8 @@ static int dot_into(lua_State *L, const char *fn, int opts) {
       if (!u)
         luaL_error(L, "%s: opts.out must be a matrix (got %s)", fn,
                    mpl__typename(L, -1));
-      out = mpl__check_mat(L, lua_gettop(L), fn);
-      lua_pushvalue(L, -1); /* the result is out itself */
+      out_idx = lua_gettop(L);
+      out = mpl__check_mat(L, out_idx, fn);
     }
   }
   int err = mpl__dot_check(a, b, out);
@@ -1062,8 +1062,18 @@ static int dot_into(lua_State *L, const char *fn, int opts) {
                       (LUAI_UACINT)a->rows, (LUAI_UACINT)a->cols,
                       (LUAI_UACINT)b->rows, (LUAI_UACINT)b->cols);
   if (err) return luaL_error(L, "%s: %s", fn, mpl_strerror(err));
-  if (!out) out = mpl__new_mat(L, fn, a->rows, b->cols, 0);
-  err = mpl_dot(a, b, out, procs);
+  if (!out) {
+    out = mpl__new_mat(L, fn, a->rows, b->cols, 0);
+    out_idx = lua_gettop(L);
+  }
+  double flops = 2.0 * (double)a->rows * (double)a->cols * (double)b->cols;
+  mpl__bar bar;
+  mpl__progress pr;
+  mpl__bar_open(L, opts, fn, fn, a->rows, 1, "rows",
+                flops >= mpl__parallel_min_flops, &bar, &pr);
+  err = mpl__dot_progress(a, b, out, procs, pr.fn ? &pr : NULL);
+  mpl__bar_close(&bar, fn, err, a->rows);
+  lua_pushvalue(L, out_idx); /* the result: out, or the new matrix */
   if (err == MPL_EINTR) return luaL_error(L, "%s: interrupted", fn);
   if (err == MPL_EWORKER || err == MPL_ESYS)
     return luaL_error(L, "%s: %s", fn, mpl_errmsg());
@@ -1234,7 +1244,7 @@ int luaopen_mat(lua_State *L) {
     if (luaL_loadbufferx(L, c->code, c->len, c->name, "t") != LUA_OK)
       return lua_error(L);
     lua_pushvalue(L, mod);
-    push_private(L);
+    mpl__push_private(L);
     lua_call(L, 2, 0);
   }
   return 1;

@@ -77,6 +77,37 @@ void mpl__register(lua_State *L, int mod, int methods, const luaL_Reg *both,
 ** arguments, the module table and this private table. */
 void mpl__setprivate(lua_State *L, const luaL_Reg *l);
 
+/* Push the module's private table (the Lua parts' second argument). */
+void mpl__push_private(lua_State *L);
+
+/* A progress bar (lua/progress.lua) driven from C for a long core call
+** (lprogress.c).  mpl__bar_open reads opts.progress at opts (0: none given)
+** and, when a bar may be drawn (forced, or stderr a terminal and big set),
+** pushes one marked to-be-closed and fills *pr with a hook that updates it
+** at most every ~100 ms; else pushes nothing and leaves pr->fn NULL.  The
+** hook runs the bar's Lua code protected, the garbage collector stopped;
+** an error there (Ctrl-C included) stops the core call by mpl_interrupt()
+** and is kept.  After the call has returned and released its C resources,
+** mpl__bar_close finishes the bar on success (done units of b->total, in
+** the hook's units) and raises a kept error ("fn: interrupted" for
+** Ctrl-C). */
+typedef struct mpl__bar {
+  lua_State *L;
+  int idx;       /* the bar's stack slot, 0 when there is none */
+  int failed;    /* the hook's Lua code raised (error object on top) */
+  int by_signal; /* ...because of a Ctrl-C */
+  size_t per;    /* the hook's units per unit shown (bytes per MB) */
+  size_t total;  /* the total the hook said last, in its units */
+} mpl__bar;
+void mpl__bar_open(lua_State *L, int opts, const char *fn, const char *label,
+                   size_t total, size_t per, const char *unit, int big,
+                   mpl__bar *b, mpl__progress *pr);
+void mpl__bar_close(mpl__bar *b, const char *fn, int err, size_t done);
+
+/* opts.progress at opts (0: none): -1 (nil: automatic), 0 (false) or 1
+** (true); anything else raises "fn: opts.progress must be a boolean". */
+int mpl__opt_progress(lua_State *L, int opts, const char *fn);
+
 /* Check the options table at idx: nil or none passes (returns 0); a table
 ** whose keys are all among the NULL-terminated known names returns 1;
 ** anything else raises "fn: opts must be a table (got x)" or "fn: unknown

@@ -195,3 +195,179 @@ describe("the progress module", function()
     assert.are.equal(1, select(2, pane:gsub("quiet %[", "")))
   end)
 end)
+
+-- Script code: product_side(seconds), the side n of a square product that
+-- takes about `seconds` on two workers, from the rate of a single-threaded
+-- product measured in the script itself (its CPU, kernel and load), kept
+-- between 300 and 6000.
+local SIDE = [[
+local function product_side(seconds)
+  local a = mat.rand(400, 400)
+  mat.dot(a, a, {procs = 1})
+  local best = math.huge
+  for _ = 1, 3 do
+    local t = mat.clock()
+    mat.dot(a, a, {procs = 1})
+    best = math.min(best, mat.clock() - t)
+  end
+  local n = math.floor((2 * 400 ^ 3 / best * 2 * seconds / 2) ^ (1 / 3))
+  return math.max(300, math.min(6000, n))
+end
+]]
+
+describe("mat.dot's progress bar", function()
+  it("appears on a terminal once a product has run two seconds, and moves", function()
+    if not HAVE_TMUX then return pending("tmux not installed") end
+    local s = on_terminal(SIDE .. [[
+      mat.procs(2)
+      local n = product_side(5)
+      local a = mat.rand(n, n)
+      local c = mat.dot(a, a)
+      print("done " .. (c:shape() == n and "n" or "?"))
+    ]])
+    local pane = s:expect("mat%.dot %[[#.]+%] %d+/%d+ +%d+%% [%d.]+ rows/s, [%d.ms?]+ left", 60)
+    local done, n = pane:match("%] (%d+)/(%d+) ")
+    assert.is_true(tonumber(done) < tonumber(n))
+    s:expect("mat%.dot %[####################%] " .. n .. "/" .. n
+             .. " 100%% [%d.]+ rows/s, [%d.]+s *\ndone n\nstatus=0\n", 60)
+  end)
+
+  it("never appears on a terminal for a quick product", function()
+    if not HAVE_TMUX then return pending("tmux not installed") end
+    local s = on_terminal([[
+      mat.procs(2)
+      local a = mat.rand(500, 500)
+      for _ = 1, 3 do a = mat.dot(a, a) * 0.01 end
+      print("done")
+    ]])
+    local pane = s:expect("status=0\n", 60)
+    assert.matches("^done\nstatus=0\n", pane)
+  end)
+
+  it("when forced, moves along a short product and clears on Ctrl-C", function()
+    if not HAVE_TMUX then return pending("tmux not installed") end
+    local s = on_terminal(SIDE .. [[
+      mat.procs(2)
+      local n = product_side(30)
+      local a = mat.rand(n, n)
+      io.stderr:write("start\n")
+      local c = mat.dot(a, a, {progress = true})
+      print("finished")
+    ]])
+    s:expect("start\nmat%.dot %[[#.]+%] %d+/%d+ [^\n]* rows/s, [%d.hms?]+ left", 60)
+    s:keys("C-c")
+    -- stopped long before the 30 s the product would take
+    local pane = s:expect("status=%d+\n", 10)
+    assert.matches("left *%^?C?\n[^\n]*mat%.dot: interrupted\n", pane)
+    assert.is_nil(pane:find("finished", 1, true))
+    assert.is_nil(pane:find("status=0\n", 1, true))
+  end)
+
+  it("gives the same bits with and without the bar, procs 1 or 2", function()
+    local out, err, status = run([[
+      local a, b = mat.randn(700, 600), mat.randn(600, 500)
+      for _, p in ipairs{1, 2} do
+        local plain = mat.dot(a, b, {procs = p, progress = false})
+        local barred = mat.dot(a, b, {procs = p, progress = true})
+        local into = mat.new(700, 500)
+        local r = mat.dot(a, b, {procs = p, progress = true, out = into})
+        print(p, plain == barred, rawequal(r, into), into == plain)
+      end
+      print(mat.dot(a, b) == a * b)
+      print(pcall(mat.dot, a, b, {progress = "yes"}))
+    ]])
+    assert.are.equal(0, status, err)
+    assert.are.equal("1\ttrue\ttrue\ttrue\n2\ttrue\ttrue\ttrue\ntrue\n"
+                     .. "false\tmat.dot: opts.progress must be a boolean (got string)\n",
+                     out)
+    -- forced in a pipe: four kept final lines, nothing from the others
+    local finals = select(2, err:gsub("mat%.dot %[####################%] 700/700 100%% "
+                                      .. "[%d.]+ rows/s, [%d.]+s +\n", ""))
+    assert.are.equal(4, finals, err)
+  end)
+
+  it("lets Ctrl-C stop a product with a bar once, in a pcall", function()
+    local out = require("proc").interrupted_run(MPL, SIDE .. [[
+      mat.procs(2)
+      local n = product_side(20)
+      local A = mat.rand(n, n)
+      io.open(mark, 'w'):close()
+      local t = mat.clock()
+      local ok, e = pcall(mat.dot, A, A, {procs = 2, progress = true})
+      print(ok, e, mat.clock() - t < 20)
+      print('after')
+    ]])
+    -- the bar's line (if drawn by then) ended, then the error, once
+    assert.matches("^[^\n]*\n?false\tmat%.dot: interrupted\ttrue\nafter\nstatus=0\n$", out)
+  end)
+end)
+
+describe("mat.load's and mat.save's progress bars", function()
+  it("when forced, move along a big save and show a load, bits kept", function()
+    local base = tmpname()
+    temps[#temps + 1] = base .. ".csv"
+    temps[#temps + 1] = base .. ".npy"
+    -- rows for a text save of about a second, from this run's own rate
+    local out, err, status = run(string.format([[
+      local csv, npy = %q, %q
+      local m = mat.rand(20000, 10)
+      local t = mat.clock()
+      mat.save(csv, m)
+      local rows = math.floor(20000 * 1.0 / (mat.clock() - t))
+      rows = math.max(20000, math.min(2000000, rows))
+      local big = mat.rand(rows, 10)
+      mat.save(csv, big, {progress = true})
+      io.stderr:write("|")
+      print(rows, mat.load(csv, {progress = true}) == big)
+      io.stderr:write("|")
+      mat.save(npy, big, {progress = true})
+      print(mat.load(npy, {progress = true}) == big)
+      io.stderr:write("|")
+      mat.save(csv, big) -- the default in a pipe: no bar
+      print(mat.load(csv) == big)
+      print(pcall(mat.save, csv, big, {progress = 1}))
+    ]], base .. ".csv", base .. ".npy"))
+    assert.are.equal(0, status, err)
+    local rows = out:match("^(%d+)\t")
+    assert(rows, out)
+    assert.are.equal(rows .. "\ttrue\ntrue\ntrue\nfalse\tmat.save: opts.progress "
+                     .. "must be a boolean (got number)\n", out)
+    local save, load, npy, rest = err:match("^([^|]*)|([^|]*)|([^|]*)|(.*)$")
+    assert(save, err)
+    local nsave, nload = npy:match("^([^\n]*\n)([^\n]*\n)$")
+    assert(nsave, npy)
+    -- the text save moved (a line before the end), then ended kept
+    assert.matches("\rmat%.save %[[#.]+%] %d+/" .. rows .. " +%d+%% [%d.]+ rows/s, "
+                   .. "[%d.ms]+ left", save)
+    assert.matches("mat%.save %[####################%] " .. rows .. "/" .. rows
+                   .. " 100%% [%d.]+ rows/s, [%d.]+s +\n$", save)
+    -- loads count megabytes
+    for _, l in ipairs{load, nload} do
+      assert.matches("\rmat%.load %[####################%] (%d+)/%1 100%% "
+                     .. "[%d.]+ MB/s, [%d.]+s +\n$", l)
+    end
+    assert.matches("mat%.save %[####################%] [^\n]*\n$", nsave)
+    assert.are.equal("", rest)
+  end)
+end)
+
+describe("a bar under Ctrl-C", function()
+  it("ends its line, and a save stops with 'interrupted', once, no file left", function()
+    local path = tmpname()
+    os.remove(path)
+    path = path .. ".csv"
+    temps[#temps + 1] = path
+    local out = require("proc").interrupted_run(MPL, string.format([[
+      local m = mat.rand(20000, 10)
+      local t = mat.clock()
+      mat.save(%q, m)
+      os.remove(%q)
+      local rows = math.floor(20000 * 10 / (mat.clock() - t))
+      local big = mat.rand(math.max(20000, math.min(3000000, rows)), 10)
+      io.open(mark, 'w'):close()
+      print(pcall(mat.save, %q, big, {progress = true}))
+      print('after', io.open(%q) == nil)
+    ]], path, path, path, path))
+    assert.matches("^[^\n]*\nfalse\tmat%.save: interrupted\nafter\ttrue\nstatus=0\n$", out)
+  end)
+end)

@@ -105,13 +105,13 @@ end)
 describe("strict options", function()
   local a = mat.eye(2)
   local cases = {
-    {function() mat.dot(a, a, {proc = 2}) end, "mat.dot: unknown option 'proc' (known: out, procs)"},
+    {function() mat.dot(a, a, {proc = 2}) end, "mat.dot: unknown option 'proc' (known: out, procs, progress)"},
     {function() mat.svd(a, {ful = true}) end, "mat.svd: unknown option 'ful' (known: full)"},
     {function() mat.lstsq(a, a, {rcnd = 1}) end, "mat.lstsq: unknown option 'rcnd' (known: rcond)"},
     {function() mat.load("x.csv", {skiprows = 1}) end,
-     "mat.load: unknown option 'skiprows' (known: cols, format, header, mmap, na, name, sep, skip)"},
+     "mat.load: unknown option 'skiprows' (known: cols, format, header, mmap, na, name, progress, sep, skip)"},
     {function() mat.save(os.tmpname(), a, {seperator = ","}) end,
-     "mat.save: unknown option 'seperator' (known: compress, format, header, sep)"},
+     "mat.save: unknown option 'seperator' (known: compress, format, header, progress, sep)"},
     {function() mat.exp(a, {ot = a}) end, "mat.exp: unknown option 'ot' (known: out)"},
     {function() mat.exp(1, {ot = a}) end, "mat.exp: unknown option 'ot' (known: out)"},
     {function() a:add(1, {outt = a}) end, "m:add: unknown option 'outt' (known: out)"},
