@@ -206,9 +206,9 @@ static void print_usage(const char *badoption, int needs_arg) {
 enum { OPT_NEXT, OPT_STOP, OPT_UNKNOWN, OPT_MISSING };
 
 /* "--", "--help", "--procs=N" or "--procs N" at argv[*i] (for collect_args,
-*which
-** goes on at *i + 1): OPT_STOP after "--" (the script is the next
-** argument, if any), else OPT_NEXT, OPT_UNKNOWN or OPT_MISSING. */
+ *which
+ ** goes on at *i + 1): OPT_STOP after "--" (the script is the next
+ ** argument, if any), else OPT_NEXT, OPT_UNKNOWN or OPT_MISSING. */
 static int long_option(char **argv, int *i, struct cli_args *a) {
   const char *opt = argv[*i];
   if (opt[2] == '\0') {

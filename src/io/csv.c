@@ -45,8 +45,8 @@
 
 #include "files.h"
 
-#define MAX_SIG 19       /* significant digits that always fit a uint64 */
-#define SLOW_DIGITS 800  /* enough to decide the rounding of any double */
+#define MAX_SIG 19      /* significant digits that always fit a uint64 */
+#define SLOW_DIGITS 800 /* enough to decide the rounding of any double */
 
 #if (defined(__x86_64__) || defined(__i386__)) && LDBL_MANT_DIG == 64
 #define HAVE_X87_LDBL 1
@@ -114,8 +114,10 @@ static double slow_num(const char *s, const char *end, locale_t loc) {
       continue;
     }
     if (!seen_point) point++;
-    if (nd < SLOW_DIGITS) dig[nd++] = c;
-    else if (c != '0') sticky = 1;
+    if (nd < SLOW_DIGITS)
+      dig[nd++] = c;
+    else if (c != '0')
+      sticky = 1;
   }
   if (nd == 0) return 0.0;
   if (sticky) dig[nd++] = '1';
@@ -165,9 +167,8 @@ static inline uint64_t value8(uint64_t x) {
 }
 #endif
 
-static const uint64_t p10u[] = {1,       10,       100,       1000,
-                                10000,   100000,   1000000,   10000000,
-                                100000000};
+static const uint64_t p10u[] = {1,      10,      100,      1000,     10000,
+                                100000, 1000000, 10000000, 100000000};
 
 /* The end of the run of digits at p.  Eight bytes at a time, the first
 ** non-digit found by counting trailing zero bits: no branch per digit,
@@ -234,8 +235,7 @@ const char *mpl__parse_num(const char *s, const char *end, locale_t loc,
     f0 = p + 1;
     f1 = p = scan_digits(f0, end);
   }
-  if (i1 == i0 && f1 == f0)
-    return p == m0 ? special(m0, end, neg, out) : NULL;
+  if (i1 == i0 && f1 == f0) return p == m0 ? special(m0, end, neg, out) : NULL;
   int64_t e = 0;
   if (p < end && (*p == 'e' || *p == 'E') && !(p = scan_exponent(p, end, &e)))
     return NULL;
@@ -350,10 +350,10 @@ _Static_assert(MAX_SEGS <= MPL__MAX_TASKS, "segments are tasks");
 ** and up to MAX_SEGS segments of about equal bytes for parallel parsing. */
 typedef struct layout {
   size_t rows, cols;
-  size_t first_line;          /* line number of the first data row */
-  const char *hdr;            /* header line, or NULL */
+  size_t first_line; /* line number of the first data row */
+  const char *hdr;   /* header line, or NULL */
   size_t hdr_line;
-  size_t nseg;                /* segments; seg[nseg] marks the end */
+  size_t nseg; /* segments; seg[nseg] marks the end */
   seg seg[MAX_SEGS + 1];
 } layout;
 
@@ -453,8 +453,8 @@ static int parse_rows(const text *t, const layout *lay, size_t k, mpl_mat *m,
     for (;;) {
       const char *f = q;
       double v = 0;
-      const char *e = cls(t, q) == C_OTHER ? mpl__parse_num(q, t->end, t->loc, &v)
-                                           : NULL;
+      const char *e =
+          cls(t, q) == C_OTHER ? mpl__parse_num(q, t->end, t->loc, &v) : NULL;
       if (!e) {
         c = cls(t, q);
         if (c == C_SEP || c == C_EOL || c == C_HASH)
@@ -466,8 +466,7 @@ static int parse_rows(const text *t, const layout *lay, size_t k, mpl_mat *m,
       c = cls(t, q);
       if (!t->sep && q == e && c != C_EOL && c != C_HASH) goto not_a_number;
       if (t->sep && c != C_SEP && c != C_EOL && c != C_HASH) goto not_a_number;
-      if (j == cols)
-        return bad_length(info, line, count_fields(t, p), lay);
+      if (j == cols) return bad_length(info, line, count_fields(t, p), lay);
       if (row) row[j] = v;
       j++;
       if (c == C_EOL || c == C_HASH) break;

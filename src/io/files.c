@@ -114,7 +114,10 @@ const char *mpl__quote(char out[200], const char *s, size_t n) {
     } else {
       out[k++] = '\\';
       if (c == '\n' || c == '\r' || c == '\t' || c == '\\' || c == '\'') {
-        out[k++] = c == '\n' ? 'n' : c == '\r' ? 'r' : c == '\t' ? 't' : (char)c;
+        out[k++] = c == '\n'   ? 'n'
+                   : c == '\r' ? 'r'
+                   : c == '\t' ? 't'
+                               : (char)c;
       } else {
         out[k++] = 'x';
         out[k++] = hex[c >> 4];
@@ -479,8 +482,7 @@ int mpl__save_npz(const char *path, const mpl__named *v, size_t n,
   return err;
 }
 
-int mpl_save(const char *path, const mpl_mat *m, const char *format,
-             char sep) {
+int mpl_save(const char *path, const mpl_mat *m, const char *format, char sep) {
   mpl_save_opts o = {sep, NULL};
   return mpl_save_ex(path, m, format, &o);
 }
@@ -543,7 +545,10 @@ static int parse_mem(int fmt, const char *buf, size_t len,
     mpl__src src = {(const unsigned char *)buf, -1, len, NULL};
     return mpl__npy_read(&src, 0, out, info);
   }
-  char sep = o->sep ? o->sep : fmt == MPL__FMT_CSV ? ',' : fmt == MPL__FMT_TSV ? '\t' : 0;
+  char sep = o->sep                ? o->sep
+             : fmt == MPL__FMT_CSV ? ','
+             : fmt == MPL__FMT_TSV ? '\t'
+                                   : 0;
   return mpl__text_read(buf, len, sep, o->header, x, loc, out, info);
 }
 
@@ -720,7 +725,8 @@ static int open_load(const char *path, int map, int *fdp, struct stat *st,
     if (map && (e == EACCES || e == EROFS || e == EPERM))
       mpl__fail(info, MPL_EIO, 0, -1,
                 "the mmap option maps the file read-write, and it is not "
-                "writable (%s); load it without mmap", strerror(e));
+                "writable (%s); load it without mmap",
+                strerror(e));
     else
       mpl__fail(info, MPL_EIO, 0, -1, "cannot open: %s", strerror(e));
     errno = e;
@@ -889,9 +895,8 @@ int mpl__load_npz(const char *path, const char *name, mpl__named **v, size_t *n,
   return err;
 }
 
-int mpl_load_mem(mpl_mat **out, const void *buf, size_t len,
-                 const char *format, const mpl_load_opts *opts,
-                 mpl_load_info *info) {
+int mpl_load_mem(mpl_mat **out, const void *buf, size_t len, const char *format,
+                 const mpl_load_opts *opts, mpl_load_info *info) {
   mpl_load_info scratch;
   int err = load_begin(out, &info, &scratch, &opts);
   if (err) return err;

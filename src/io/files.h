@@ -43,8 +43,7 @@ int mpl__mtx_write(FILE *f, const mpl_mat *m);
 /* Record a failure in info (line: 1-based text line or 0; off: byte
 ** offset or -1) and return code.  The message is printf-formatted. */
 int mpl__fail(mpl_load_info *info, int code, size_t line, long long off,
-              const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
+              const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 int mpl__vfail(mpl_load_info *info, int code, size_t line, long long off,
                const char *fmt, va_list ap);

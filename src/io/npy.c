@@ -51,8 +51,8 @@
 
 #define MAX_HEADER 10000
 #define MAX_DIMS 64
-#define FILL_MIN ((size_t)64 << 10) /* bytes: fill through the arena fd */
-#define FILL_CHUNK ((size_t)32768)  /* doubles converted per write */
+#define FILL_MIN ((size_t)64 << 10)  /* bytes: fill through the arena fd */
+#define FILL_CHUNK ((size_t)32768)   /* doubles converted per write */
 #define SPLIT_MIN ((size_t)32 << 20) /* bytes worth a second thread */
 
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -72,8 +72,8 @@ enum { K_F8, K_F4, K_I8, K_I4, K_U1, K_I1, K_B1, K_F16 };
 typedef struct dtype {
   int kind;
   size_t size;
-  int swap;      /* bytes are in the other order */
-  char name[5];  /* as written: "<f8" */
+  int swap;     /* bytes are in the other order */
+  char name[5]; /* as written: "<f8" */
 } dtype;
 
 /* ---------------------------------------------------------------------- */
@@ -81,9 +81,9 @@ typedef struct dtype {
 /* ---------------------------------------------------------------------- */
 
 typedef struct hdr {
-  const char *s;   /* header text (not terminated) */
-  size_t n, i;     /* length, position */
-  size_t base;     /* file offset of s[0] */
+  const char *s; /* header text (not terminated) */
+  size_t n, i;   /* length, position */
+  size_t base;   /* file offset of s[0] */
   mpl_load_info *info;
   /* results */
   int has_descr, has_fortran, has_shape;
@@ -100,15 +100,14 @@ static int hfail(hdr *h, const char *fmt, ...)
 static int hfail(hdr *h, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  int err = mpl__vfail(h->info, MPL_EFORMAT, 0, (long long)(h->base + h->i),
-                       fmt, ap);
+  int err =
+      mpl__vfail(h->info, MPL_EFORMAT, 0, (long long)(h->base + h->i), fmt, ap);
   va_end(ap);
   return err;
 }
 
 static void hws(hdr *h) {
-  while (h->i < h->n && strchr(" \t\n\r\f\v", h->s[h->i]) && h->s[h->i])
-    h->i++;
+  while (h->i < h->n && strchr(" \t\n\r\f\v", h->s[h->i]) && h->s[h->i]) h->i++;
 }
 
 static int hpeek(hdr *h) {
@@ -126,11 +125,13 @@ static int hexpect(hdr *h, char c, const char *what) {
 /* A quoted string without escapes: [*s, *s + *n). */
 static int hstring(hdr *h, const char **s, size_t *n, const char *what) {
   int q = hpeek(h);
-  if (q != '\'' && q != '"') return hfail(h, "expected %s (a quoted string)", what);
+  if (q != '\'' && q != '"')
+    return hfail(h, "expected %s (a quoted string)", what);
   size_t b = ++h->i;
   while (h->i < h->n && h->s[h->i] != q) {
     if (h->s[h->i] == '\n') return hfail(h, "unterminated string in %s", what);
-    if (h->s[h->i] == '\\') return hfail(h, "escapes are not supported in %s", what);
+    if (h->s[h->i] == '\\')
+      return hfail(h, "escapes are not supported in %s", what);
     h->i++;
   }
   if (h->i >= h->n) return hfail(h, "unterminated string in %s", what);
@@ -176,9 +177,12 @@ static int parse_descr(hdr *h) {
                  "unsupported dtype %s (supported: float64, float32, "
                  "int64, int32, uint8, int8, bool, float128)",
                  q);
-  static const struct { char k, sz; int kind; } kinds[] = {
-    {'f', '8', K_F8}, {'f', '4', K_F4}, {'i', '8', K_I8}, {'i', '4', K_I4},
-    {'u', '1', K_U1}, {'i', '1', K_I1}, {'b', '1', K_B1}};
+  static const struct {
+    char k, sz;
+    int kind;
+  } kinds[] = {{'f', '8', K_F8}, {'f', '4', K_F4}, {'i', '8', K_I8},
+               {'i', '4', K_I4}, {'u', '1', K_U1}, {'i', '1', K_I1},
+               {'b', '1', K_B1}};
   for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
     if (s[1] != kinds[k].k || s[2] != kinds[k].sz) continue;
     size_t size = (size_t)(s[2] - '0');
@@ -192,8 +196,10 @@ static int parse_descr(hdr *h) {
     h->i = after;
     return 0;
   }
-  return hfail(h, "unsupported dtype %s (supported: float64, float32, int64, "
-                  "int32, uint8, int8, bool)", q);
+  return hfail(h,
+               "unsupported dtype %s (supported: float64, float32, int64, "
+               "int32, uint8, int8, bool)",
+               q);
 }
 
 static int parse_fortran(hdr *h) {
@@ -269,13 +275,18 @@ static int parse_header(hdr *h) {
     size_t kn, at = h->i;
     if ((err = hstring(h, &k, &kn, "a key")) != 0) return err;
     int *seen;
-    if (kn == 5 && !memcmp(k, "descr", 5)) seen = &h->has_descr;
-    else if (kn == 13 && !memcmp(k, "fortran_order", 13)) seen = &h->has_fortran;
-    else if (kn == 5 && !memcmp(k, "shape", 5)) seen = &h->has_shape;
+    if (kn == 5 && !memcmp(k, "descr", 5))
+      seen = &h->has_descr;
+    else if (kn == 13 && !memcmp(k, "fortran_order", 13))
+      seen = &h->has_fortran;
+    else if (kn == 5 && !memcmp(k, "shape", 5))
+      seen = &h->has_shape;
     else {
       h->i = at;
-      return hfail(h, "unexpected key %s (a header has 'descr', "
-                      "'fortran_order' and 'shape')", mpl__quote(q, k, kn));
+      return hfail(h,
+                   "unexpected key %s (a header has 'descr', "
+                   "'fortran_order' and 'shape')",
+                   mpl__quote(q, k, kn));
     }
     if (*seen) {
       h->i = at;
@@ -284,18 +295,24 @@ static int parse_header(hdr *h) {
     *seen = 1;
     if ((err = hexpect(h, ':', "':' after a key")) != 0) return err;
     hws(h);
-    if (seen == &h->has_descr) err = parse_descr(h);
-    else if (seen == &h->has_fortran) err = parse_fortran(h);
-    else err = parse_shape(h);
+    if (seen == &h->has_descr)
+      err = parse_descr(h);
+    else if (seen == &h->has_fortran)
+      err = parse_fortran(h);
+    else
+      err = parse_shape(h);
     if (err) return err;
     int c = hpeek(h);
-    if (c == ',') h->i++;
-    else if (c != '}') return hfail(h, "expected ',' or '}' in the header");
+    if (c == ',')
+      h->i++;
+    else if (c != '}')
+      return hfail(h, "expected ',' or '}' in the header");
   }
   if (hpeek(h) != -1) return hfail(h, "unexpected text after the header dict");
-  const char *missing = !h->has_descr ? "descr"
+  const char *missing = !h->has_descr     ? "descr"
                         : !h->has_fortran ? "fortran_order"
-                        : !h->has_shape ? "shape" : NULL;
+                        : !h->has_shape   ? "shape"
+                                          : NULL;
   if (missing) return hfail(h, "the header has no '%s' key", missing);
   return 0;
 }
@@ -376,13 +393,34 @@ static size_t convert(const dtype *dt, const unsigned char *src, double *dst,
   for (size_t k = 0; k < n; k++, src += dt->size) {
     uint64_t b = load_u64(src, dt->size, dt->swap);
     switch (dt->kind) {
-      case K_F8: { double d; memcpy(&d, &b, 8); dst[k] = d; break; }
-      case K_F4: { uint32_t w = (uint32_t)b; float f; memcpy(&f, &w, 4); dst[k] = f; break; }
-      case K_I8: dst[k] = (double)(int64_t)b; break;
-      case K_I4: dst[k] = (double)(int32_t)(uint32_t)b; break;
-      case K_U1: dst[k] = (double)(uint8_t)b; break;
-      case K_I1: dst[k] = (double)(int8_t)(uint8_t)b; break;
-      default: dst[k] = b != 0; break; /* bool */
+    case K_F8: {
+      double d;
+      memcpy(&d, &b, 8);
+      dst[k] = d;
+      break;
+    }
+    case K_F4: {
+      uint32_t w = (uint32_t)b;
+      float f;
+      memcpy(&f, &w, 4);
+      dst[k] = f;
+      break;
+    }
+    case K_I8:
+      dst[k] = (double)(int64_t)b;
+      break;
+    case K_I4:
+      dst[k] = (double)(int32_t)(uint32_t)b;
+      break;
+    case K_U1:
+      dst[k] = (double)(uint8_t)b;
+      break;
+    case K_I1:
+      dst[k] = (double)(int8_t)(uint8_t)b;
+      break;
+    default:
+      dst[k] = b != 0;
+      break; /* bool */
     }
   }
   return n;
@@ -578,8 +616,7 @@ static int load_data(const mpl__src *src, const dtype *dt, size_t off,
   ** read into memory, which is cheaper there */
   size_t n = rows * cols, e1 = hi / 8;
   err = fill_range(src, dt, off, d, lo / 8, e1, rows, cols, info);
-  if (!err)
-    err = read_data(src, dt, off + e1 * dt->size, d + e1, n - e1, info);
+  if (!err) err = read_data(src, dt, off + e1 * dt->size, d + e1, n - e1, info);
   if (!err) {
     mpl__arena_filled(d);
     err = mpl__mat_external(out, d, mbytes, r, c, (ptrdiff_t)c, 1, NULL, NULL,
@@ -776,7 +813,14 @@ size_t mpl__npy_header(unsigned char out[MPL__NPY_HEADER_MAX], size_t rows,
   size_t total = 10 + (size_t)n + 1; /* magic, version, length, dict, \n */
   size_t pad = (64 - total % 64) % 64;
   size_t hlen = (size_t)n + pad + 1;
-  unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0,
+  unsigned char pre[10] = {0x93,
+                           'N',
+                           'U',
+                           'M',
+                           'P',
+                           'Y',
+                           1,
+                           0,
                            (unsigned char)(hlen & 0xff),
                            (unsigned char)(hlen >> 8)};
   memcpy(out, pre, 10);

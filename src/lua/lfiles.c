@@ -310,7 +310,7 @@ static int l_load(lua_State *L) {
   int err = mpl__load_x(&b->m, path, format, &o, &x, &info);
   mpl__io_progress_set(NULL);
   mpl__bar_close(&bar, "mat.load", err, bar.total); /* b->m: the box's */
-  if (err) return load_error(L, path, &info); /* nothing was allocated */
+  if (err) return load_error(L, path, &info);       /* nothing was allocated */
   b->header = info.header;
   mpl_push(L, b->m); /* with its own reference; the box keeps ours until
                         here, so a memory error cannot leak it */
@@ -324,7 +324,8 @@ static int l_load(lua_State *L) {
                                    : 0;
   if (b->header)
     push_names(L, b->header, sep);
-  else lua_pushnil(L);
+  else
+    lua_pushnil(L);
   free(b->header);
   b->header = NULL;
   return 2;

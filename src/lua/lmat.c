@@ -34,7 +34,6 @@ typedef struct lmat {
 
 static int rng_key; /* registry key (its address) of the generator */
 
-
 /* ---------------------------------------------------------------------- */
 /* argument checking                                                      */
 /* ---------------------------------------------------------------------- */
@@ -68,17 +67,18 @@ const char *mpl__got(lua_State *L, int idx) {
 /* An integer-valued number (3 or 3.0) at idx, else an error naming fn and
 ** what the argument is. */
 lua_Integer mpl__check_int(lua_State *L, int idx, const char *fn,
-                             const char *what) {
+                           const char *what) {
   int ok = 0;
   lua_Integer v = 0;
   if (lua_type(L, idx) == LUA_TNUMBER) v = lua_tointegerx(L, idx, &ok);
   if (!ok)
-    luaL_error(L, "%s: %s must be an integer (got %s)", fn, what, mpl__got(L, idx));
+    luaL_error(L, "%s: %s must be an integer (got %s)", fn, what,
+               mpl__got(L, idx));
   return v;
 }
 
 size_t mpl__check_size(lua_State *L, int idx, const char *fn,
-                         const char *what) {
+                       const char *what) {
   int ok = 0;
   lua_Integer v = 0;
   if (lua_type(L, idx) == LUA_TNUMBER) v = lua_tointegerx(L, idx, &ok);
@@ -88,10 +88,10 @@ size_t mpl__check_size(lua_State *L, int idx, const char *fn,
   return (size_t)v;
 }
 
-double mpl__check_num(lua_State *L, int idx, const char *fn,
-                        const char *what) {
+double mpl__check_num(lua_State *L, int idx, const char *fn, const char *what) {
   if (lua_type(L, idx) != LUA_TNUMBER)
-    luaL_error(L, "%s: %s must be a number (got %s)", fn, what, mpl__got(L, idx));
+    luaL_error(L, "%s: %s must be a number (got %s)", fn, what,
+               mpl__got(L, idx));
   return lua_tonumber(L, idx);
 }
 
@@ -122,9 +122,9 @@ double mpl__check_num(lua_State *L, int idx, const char *fn,
 
 typedef struct pinframe {
   unsigned long long magic;
-  int busy; /* a call is using it (the cached frame of a guard) */
-  int main; /* that call runs in the main thread, else in the
-               thread that is the frame's user value */
+  int busy;         /* a call is using it (the cached frame of a guard) */
+  int main;         /* that call runs in the main thread, else in the
+                       thread that is the frame's user value */
   const char *name; /* what the user called ("mat.max", "m:max") or NULL */
   size_t n, cap;
   mpl_mat *inl[FRAME_INLINE]; /* the first pins */
@@ -427,8 +427,8 @@ static lmat *push_closed(lua_State *L) {
 static int creation_error(lua_State *L, const char *fn, int err, size_t r,
                           size_t c) {
   if (err == MPL_EOVERFLOW)
-    return luaL_error(L, "%s: %Ix%I matrix is too large", fn,
-                      (LUAI_UACINT)r, (LUAI_UACINT)c);
+    return luaL_error(L, "%s: %Ix%I matrix is too large", fn, (LUAI_UACINT)r,
+                      (LUAI_UACINT)c);
   if (err == MPL_ENOMEM)
     return luaL_error(L, "%s: not enough memory for a %Ix%I matrix", fn,
                       (LUAI_UACINT)r, (LUAI_UACINT)c);
@@ -437,12 +437,13 @@ static int creation_error(lua_State *L, const char *fn, int err, size_t r,
 
 /* Push a new r x c matrix (zero-filled when zero is set) and return it. */
 mpl_mat *mpl__new_mat(lua_State *L, const char *fn, size_t r, size_t c,
-                        int zero) {
+                      int zero) {
   lmat *u = push_closed(L);
   /* Let Lua's collector know a large result exists (Lua sees only the
   ** small userdata), so dropped temporaries are collected, and their
   ** memory reused, before new pages have to be faulted in. */
-  if (r * c >= 512) lua_gc(L, LUA_GCSTEP, (int)(r * c / 128 > INT_MAX ? INT_MAX : r * c / 128));
+  if (r * c >= 512)
+    lua_gc(L, LUA_GCSTEP, (int)(r * c / 128 > INT_MAX ? INT_MAX : r * c / 128));
   int err = zero ? mpl_mat_new(&u->m, r, c) : mpl__mat_alloc(&u->m, r, c);
   if (err) creation_error(L, fn, err, r, c);
   return u->m;
@@ -485,7 +486,8 @@ void mpl__push_result(lua_State *L, const char *fn, int err, mpl_mat *m) {
 static int l_new(lua_State *L) {
   size_t r = mpl__check_size(L, 1, "mat.new", "rows");
   size_t c = mpl__check_size(L, 2, "mat.new", "cols");
-  double v = lua_isnoneornil(L, 3) ? 0 : mpl__check_num(L, 3, "mat.new", "fill value");
+  double v =
+      lua_isnoneornil(L, 3) ? 0 : mpl__check_num(L, 3, "mat.new", "fill value");
   mpl_mat *m = mpl__new_mat(L, "mat.new", r, c, v == 0);
   if ((v != 0 || signbit(v)) && mpl_mat_fill(m, v))
     return luaL_error(L, "mat.new: interrupted");
@@ -494,14 +496,17 @@ static int l_new(lua_State *L) {
 
 static int l_eye(lua_State *L) {
   size_t r = mpl__check_size(L, 1, "mat.eye", "size");
-  size_t c = lua_isnoneornil(L, 2) ? r : mpl__check_size(L, 2, "mat.eye", "cols");
+  size_t c =
+      lua_isnoneornil(L, 2) ? r : mpl__check_size(L, 2, "mat.eye", "cols");
   mpl_mat *m = mpl__new_mat(L, "mat.eye", r, c, 1);
   for (size_t i = 0; i < r && i < c; i++) MPL_AT(m, i, i) = 1;
   return 1;
 }
 
 /* "1 element" / "3 elements". */
-static const char *elements(size_t n) { return n == 1 ? "element" : "elements"; }
+static const char *elements(size_t n) {
+  return n == 1 ? "element" : "elements";
+}
 
 /* Copy row `row` of m from the table of numbers or vector matrix at idx;
 ** errors are named fn, and name the row when the source is nested. */
@@ -523,14 +528,14 @@ static void from_row(lua_State *L, const char *fn, int idx, mpl_mat *m,
                  nested ? where : "value ", (LUAI_UACINT)n, elements(n),
                  (LUAI_UACINT)c);
     ptrdiff_t st = v->rows == 1 ? v->cs : v->rs;
-    for (size_t j = 0; j < c; j++) MPL_AT(m, row, j) = v->data[(ptrdiff_t)j * st];
+    for (size_t j = 0; j < c; j++)
+      MPL_AT(m, row, j) = v->data[(ptrdiff_t)j * st];
     return;
   }
   size_t n = (size_t)lua_rawlen(L, idx);
   if (n != c)
-    luaL_error(L, "%s: %shas %I %s, expected %I", fn,
-               nested ? where : "value ", (LUAI_UACINT)n, elements(n),
-               (LUAI_UACINT)c);
+    luaL_error(L, "%s: %shas %I %s, expected %I", fn, nested ? where : "value ",
+               (LUAI_UACINT)n, elements(n), (LUAI_UACINT)c);
   for (size_t j = 0; j < c; j++) {
     lua_rawgeti(L, idx, (lua_Integer)j + 1);
     if (lua_type(L, -1) != LUA_TNUMBER) {
@@ -570,7 +575,8 @@ static int l_from(lua_State *L) {
   if (nested) {
     lmat *u = luaL_testudata(L, -1, MT);
     c = u ? (u->m && (u->m->rows == 1 || u->m->cols == 1)
-                 ? u->m->rows * u->m->cols : 0)
+                 ? u->m->rows * u->m->cols
+                 : 0)
           : (size_t)lua_rawlen(L, -1);
   }
   lua_pop(L, 1);
@@ -607,7 +613,8 @@ static int arith_row(lua_State *L, const char *fn, size_t n, double a,
 static int l_range(lua_State *L) {
   double a = mpl__check_num(L, 1, "mat.range", "start");
   double b = mpl__check_num(L, 2, "mat.range", "stop");
-  double step = lua_isnoneornil(L, 3) ? 1 : mpl__check_num(L, 3, "mat.range", "step");
+  double step =
+      lua_isnoneornil(L, 3) ? 1 : mpl__check_num(L, 3, "mat.range", "step");
   if (step == 0) return luaL_error(L, "mat.range: step must not be zero");
   if (!isfinite(a) || !isfinite(b) || !isfinite(step))
     return luaL_error(L, "mat.range: start, stop and step must be finite");
@@ -630,7 +637,8 @@ static int l_linspace(lua_State *L) {
   double b = mpl__check_num(L, 2, "mat.linspace", "stop");
   size_t n = mpl__check_size(L, 3, "mat.linspace", "count");
   if (n == 1) return arith_row(L, "mat.linspace", 1, a, 0, a);
-  return arith_row(L, "mat.linspace", n, a, n ? (b - a) / (double)(n - 1) : 0, b);
+  return arith_row(L, "mat.linspace", n, a, n ? (b - a) / (double)(n - 1) : 0,
+                   b);
 }
 
 static int l_zeros(lua_State *L) {
@@ -688,8 +696,10 @@ static int l_procs(lua_State *L) {
   if (!lua_isnoneornil(L, 1)) {
     lua_Integer n = mpl__check_int(L, 1, "mat.procs", "worker count");
     if (n < 1 || n > MPL_MAX_PROCS)
-      return luaL_error(L, "mat.procs: worker count must be between 1 and "
-                           "%d (got %I)", MPL_MAX_PROCS, (LUAI_UACINT)n);
+      return luaL_error(L,
+                        "mat.procs: worker count must be between 1 and "
+                        "%d (got %I)",
+                        MPL_MAX_PROCS, (LUAI_UACINT)n);
     mpl_set_procs((int)n);
     int err = mpl__pool_start((int)n); /* start the workers now */
     if (err) return luaL_error(L, "mat.procs: %s", start_error(err));
@@ -802,9 +812,11 @@ static int l_sub(lua_State *L) {
   lua_Integer c2 = mpl__check_int(L, 5, "m:sub", "last column");
   if (r1 < 1 || r2 < r1 - 1 || r2 > (lua_Integer)m->rows || c1 < 1 ||
       c2 < c1 - 1 || c2 > (lua_Integer)m->cols)
-    return luaL_error(L, "m:sub: rows %I..%I, columns %I..%I out of range for "
-                         "a %Ix%I matrix", (LUAI_UACINT)r1, (LUAI_UACINT)r2,
-                      (LUAI_UACINT)c1, (LUAI_UACINT)c2, (LUAI_UACINT)m->rows,
+    return luaL_error(L,
+                      "m:sub: rows %I..%I, columns %I..%I out of range for "
+                      "a %Ix%I matrix",
+                      (LUAI_UACINT)r1, (LUAI_UACINT)r2, (LUAI_UACINT)c1,
+                      (LUAI_UACINT)c2, (LUAI_UACINT)m->rows,
                       (LUAI_UACINT)m->cols);
   int err = mpl_mat_sub(&v, m, (size_t)r1 - 1, (size_t)c1 - 1,
                         (size_t)(r2 - r1 + 1), (size_t)(c2 - c1 + 1));
@@ -1032,7 +1044,8 @@ static int l_newindex(lua_State *L) {
 /* The product of the matrices at 1 and 2, into opts.out when given (then
 ** returned), else into a new matrix. */
 static int dot_into(lua_State *L, const char *fn, int opts) {
-  mpl_mat *a = mpl__check_mat(L, 1, fn), *b = mpl__check_mat(L, 2, fn), *out = NULL;
+  mpl_mat *a = mpl__check_mat(L, 1, fn), *b = mpl__check_mat(L, 2, fn),
+          *out = NULL;
   int procs = 0, out_idx = 0;
   static const char *const known[] = {"out", "procs", "progress", NULL};
   if (opts && mpl__check_opts(L, opts, fn, known)) {

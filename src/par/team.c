@@ -75,10 +75,11 @@
 
 #include "team.h"
 
-#define FRAME_MAGIC 0x4d6c706du        /* "mplM" little-endian */
-#define FLUSH_BYTES ((size_t)64 << 10) /* a worker writes when this piled up   \
-                                        */
-#define FLUSH_NS 20000000L             /* ... or this long passed */
+#define FRAME_MAGIC 0x4d6c706du /* "mplM" little-endian */
+#define FLUSH_BYTES                                                            \
+  ((size_t)64 << 10)       /* a worker writes when this piled up               \
+                            */
+#define FLUSH_NS 20000000L /* ... or this long passed */
 #define READ_STEP ((size_t)64 << 10)
 #define READ_MAX ((size_t)4 << 20) /* per pipe per wakeup: fairness */
 #define MAX_FRAME ((uint64_t)1 << 40)
