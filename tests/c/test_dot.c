@@ -505,9 +505,13 @@ static void test_progress_hook(void) {
   for (int p = 1; p <= 2; p++) {
     seen s = {0, 0, 0, 0, LONG_MAX, 0};
     mpl__progress pr = {on_progress, &s};
+    long start = mpl__now_ns();
     CHECK_EQ_INT(mpl__dot_progress(a, b, h, p, &pr), 0);
+    long took = mpl__now_ns() - start;
     CHECK(bits_equal(ref, h));
-    CHECK(s.calls >= 1);
+    /* a call reaches the hook once it has run a few of its periods (a
+    ** loaded machine may have sized this product short) */
+    CHECK(s.calls >= 1 || took < 3 * MPL__PROGRESS_MS * 1000000L);
     CHECK(!s.bad);
     CHECK(s.total == m);
     CHECK(s.calls < 2 || s.min_gap >= MPL__PROGRESS_MS * 1000000L);
