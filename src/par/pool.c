@@ -215,14 +215,17 @@ static void tick(watch *w, const job *j, queue *q) {
 }
 
 /* Run the job's items taken from q in this process, until none is left;
-** the caller (w set) looks at its progress hook between items. */
-static void run_items(const job *j, queue *q, watch *w) {
+** the caller (w set) looks at its progress hook between items, and when
+** stoppable at mpl_interrupt() (then MPL_EINTR, items left undone). */
+static int run_items(const job *j, queue *q, watch *w, int stoppable) {
   size_t i;
   while ((i = atomic_fetch_add(&q->next, 1)) < j->items) {
+    if (stoppable && mpl__interrupt_pending()) return MPL_EINTR;
     j->op(j->arg, i);
     atomic_fetch_add(&q->finished, 1);
     tick(w, j, q);
   }
+  return 0;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -273,7 +276,7 @@ static void worker_main(ctl *c, int w, pid_t server) {
     last = atomic_load(&s->post);
     atomic_store(&s->taken, last);
     job j = c->job;
-    run_items(&j, &c->queue, NULL);
+    run_items(&j, &c->queue, NULL, 0);
     atomic_store(&s->done, last);
     if (atomic_load(&c->waiting)) {
       atomic_fetch_add(&c->wake, 1);
@@ -679,11 +682,13 @@ static int wait_done(int n, int *lost, watch *wt) {
   }
 }
 
-/* Run a job's items in-process. */
+/* Run a job's items in-process; mpl_interrupt() stops it between items
+** (MPL_EINTR), as it stops the workers' path, so a long product with one
+** process still ends within an item's time of Ctrl-C. */
 static int run_here(const job *j, watch *w) {
   queue q = {0, 0};
-  run_items(j, &q, w);
-  return 0;
+  mpl__interrupt_clear();
+  return run_items(j, &q, w, 1) ? mpl__interrupt_check() : 0;
 }
 
 /* Post the job in the control block to workers 0..n-1 and wait for them;
@@ -702,7 +707,7 @@ static int post_and_wait(int n, watch *wt) {
   if (err)
     stop_all(); /* the others are mid-job: stop them now */
   else if (lost)
-    run_items(&c->job, &c->queue, wt); /* items nobody took */
+    run_items(&c->job, &c->queue, wt, 0); /* items nobody took */
   return err;
 }
 

@@ -241,6 +241,16 @@ describe("the worker pool", function()
     assert.is_truthy(out:find("^false\t.*interrupted!\nafter\nstatus=0\n$"), out)
   end)
 
+  it("stops a product in one process at Ctrl-C, between its row blocks", function()
+    local n = busy_side(40) -- about 40 s of work in one process
+    local out = interrupted_run(string.format(
+      "local A, C = mat.rand(%d, %d), mat.new(%d, %d) " ..
+      "io.open(mark, 'w'):close() local t = mat.clock() " ..
+      "local ok, e = pcall(mat.dot, A, A, {procs = 1, out = C}) " ..
+      "print(ok, e, mat.clock() - t < 15) print('after')", n, n, n, n))
+    assert.are.equal("false\tmat.dot: interrupted\ttrue\nafter\nstatus=0\n", out)
+  end)
+
   it("leaves no worker behind when the script ends", function()
     local out = mpl("-p 2", [[
       mat.procs(2)
