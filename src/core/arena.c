@@ -88,10 +88,10 @@
 ** any free block below it); the whole pages inside a free block's body are
 ** all populated, or all holes when F_PUNCHED is set; pages above top are
 ** holes except the warm zone.  A header is never touched after its page
-** was punched (a read would populate it again).  Allocator metadata lives in
-*the arena
-** headers and this process's private state, guarded by a mutex: only the
-** process that created the arena (and its threads) allocates from it.
+** was punched (a read would populate it again).  Allocator metadata lives
+** in the arena headers and this process's private state, guarded by a
+** mutex: only the process that created the arena (and its threads)
+** allocates from it.
 **
 ** A forked child inherits the mapping, so it reads and writes every matrix
 ** its parent had, but it must not allocate from the parent's arena: its copy

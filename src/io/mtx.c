@@ -11,10 +11,9 @@
 ** ignored); entries of a symmetric or skew-symmetric matrix are mirrored
 ** from either side of the diagonal, and a skew-symmetric diagonal entry is
 ** kept, as SciPy reads such files.  A '%' after an entry starts a comment.
-*Tokens are
-** slices of the buffer, never copied, so no token can overflow anything;
-** counts announced by the file are compared with the bytes left before any
-** allocation that depends on them.
+** Tokens are slices of the buffer, never copied, so no token can overflow
+** anything; counts announced by the file are compared with the bytes left
+** before any allocation that depends on them.
 **
 ** Writing: a dense `array real general` matrix, values column by column.
 */

@@ -1,9 +1,9 @@
 /*
 ** lopts.c: options tables.  Every function that takes an options table
 ** refuses keys it does not know, so a misspelt option is an error instead
-** of a silent default; the message lists the keys it knows, sorted.  The check
-*is
-** also a private helper of the Lua parts of the module (C.check_opts).
+** of a silent default; the message lists the keys it knows, sorted.  The
+** check is also a private helper of the Lua parts of the module
+** (C.check_opts).
 */
 #include <stdlib.h>
 #include <string.h>
@@ -41,11 +41,11 @@ static void push_known(lua_State *L, const char *const known[]) {
 static int unknown(lua_State *L, const char *fn, int keyidx,
                    const char *const known[]) {
   push_known(L, known);
+  const char *names = known[0] ? lua_tostring(L, -1) : "none";
   const char *what = lua_type(L, keyidx) == LUA_TSTRING
                          ? lua_pushfstring(L, "'%s'", lua_tostring(L, keyidx))
                          : mpl__got(L, keyidx);
-  return luaL_error(L, "%s: unknown option %s (known: %s)", fn, what,
-                    known[0] ? lua_tostring(L, -2) : "none");
+  return luaL_error(L, "%s: unknown option %s (known: %s)", fn, what, names);
 }
 
 int mpl__check_opts(lua_State *L, int idx, const char *fn,

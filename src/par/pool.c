@@ -35,9 +35,9 @@
 ** not an error: items nobody took are run by the caller, and the
 ** forkserver forks a worker into the dead one's slot; a worker already
 ** known dead is replaced that way before the job is posted.  Ctrl-C
-*(mpl_interrupt) is handled the same way:
-** the workers are killed mid-job and forked afresh on the next call, which
-** is cheap from the small forkserver.  Workers carry PR_SET_PDEATHSIG to
+** (mpl_interrupt) is handled the same way: the workers are killed mid-job
+** and forked afresh on the next call, which is cheap from the small
+** forkserver.  Workers carry PR_SET_PDEATHSIG to
 ** their (single-threaded) forkserver; the forkserver sees its creator die
 ** as EOF on its socket, and both check their parent every 250 ms while
 ** idle, so none outlives the process that started them.  Where
