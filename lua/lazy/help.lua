@@ -8,7 +8,7 @@
 -- heading and of the first cell of its table rows that start with
 -- `mat.name` or `m:name` (a method), and the names listed on a
 -- `<!-- help: ... -->` line.  help(x) prints the entry of x's name;
--- tests/help_spec.lua checks that every function and method has one.
+-- tests/spec/help_spec.lua checks that every function and method has one.
 -- Called with the module, the private C helpers and the REPL's table
 -- (whose `timing` the \time command sets); returns the functions.
 local mat, C, repl = ...
