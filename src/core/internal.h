@@ -312,8 +312,9 @@ typedef struct mpl__rng {
 void mpl__rng_seed(mpl__rng *r, uint64_t seed, uint64_t stream);
 uint64_t mpl__rng_next(mpl__rng *r);
 double mpl__rng_uniform(mpl__rng *r); /* [0, 1), 53 random bits */
-double mpl__rng_normal(mpl__rng *r);  /* mean 0, variance 1 */
-uint64_t mpl__rng_entropy(void);      /* a seed from the OS */
+void mpl__rng_fill_uniform(mpl__rng *r, double *out, size_t n);
+double mpl__rng_normal(mpl__rng *r); /* mean 0, variance 1 */
+uint64_t mpl__rng_entropy(void);     /* a seed from the OS */
 
 /* ---- arena.c: retention of freed memory (arithmetic issue) ---- */
 

@@ -67,7 +67,7 @@ mpl_mat *mpl__opt_out(lua_State *L, int idx, const char *fn) {
     lua_pop(L, 1);
     return NULL;
   }
-  if (!luaL_testudata(L, -1, MPL_MT))
+  if (!mpl__matud(L, -1))
     luaL_error(L, "%s: opts.out must be a matrix (got %s)", fn,
                mpl__typename(L, -1));
   return mpl__check_mat(L, lua_gettop(L), fn);
@@ -80,7 +80,7 @@ mpl__arg mpl__operand(lua_State *L, int idx, const char *fn) {
     a.s = lua_tonumber(L, idx);
     return a;
   }
-  if (!luaL_testudata(L, idx, MPL_MT))
+  if (!mpl__matud(L, idx))
     luaL_error(L, "%s: bad argument #%d (matrix or number expected, got %s)",
                fn, idx, mpl__typename(L, idx));
   a.m = mpl__check_mat(L, idx, fn);
@@ -141,7 +141,7 @@ static int mm_pow(lua_State *L) {
 ** refused: with * the matrix product, it could mean a * inv(b). */
 static int mm_div(lua_State *L) {
   lua_settop(L, 2);
-  if (luaL_testudata(L, 1, MPL_MT) && luaL_testudata(L, 2, MPL_MT))
+  if (mpl__matud(L, 1) && mpl__matud(L, 2))
     return luaL_error(L, "a / b: both operands are matrices (use a:div(b) to "
                          "divide element by element, mat.solve for a linear "
                          "system)");

@@ -36,7 +36,7 @@ int mpl_lua_newstate(lua_State **out) {
 /* Tell "not a matrix" (a type error naming the argument, as luaL_check*
 ** functions do) from "a closed matrix" (the module's usual message). */
 mpl_mat *mpl_checkmat(lua_State *L, int idx) {
-  if (!luaL_testudata(L, idx, MPL_MT)) luaL_typeerror(L, idx, "matrix");
+  if (!mpl__matud(L, idx)) luaL_typeerror(L, idx, "matrix");
   mpl_mat *m = mpl_tomat(L, idx);
   if (!m) luaL_error(L, "attempt to use a closed matrix");
   return m;

@@ -182,7 +182,7 @@ static int mask_get(lua_State *L, mpl_mat *m) {
 int mpl__index_get(lua_State *L) {
   mpl_mat *m = mpl__check_mat(L, 1, "m[k]");
   if (lua_type(L, 2) != LUA_TTABLE) {
-    if (!luaL_testudata(L, 2, MPL_MT)) {
+    if (!mpl__matud(L, 2)) {
       lua_pushnil(L);
       return 1;
     }
@@ -204,7 +204,7 @@ static void assign_into(lua_State *L, mpl_mat *dst, int idx, const char *fn) {
   if (lua_type(L, idx) == LUA_TNUMBER) {
     err = mpl_mat_fill(dst, lua_tonumber(L, idx));
   } else {
-    if (!luaL_testudata(L, idx, MPL_MT))
+    if (!mpl__matud(L, idx))
       luaL_error(L, "%s: value must be a number or a matrix (got %s)", fn,
                  mpl__typename(L, idx));
     mpl_mat *src = mpl__check_mat(L, idx, fn);
@@ -227,7 +227,7 @@ static int mask_set(lua_State *L, mpl_mat *m) {
   mpl__arg args[3] = {{mask, 0}, {NULL, 0}, {m, 0}};
   if (lua_type(L, 3) == LUA_TNUMBER) {
     args[1].s = lua_tonumber(L, 3);
-  } else if (luaL_testudata(L, 3, MPL_MT)) {
+  } else if (mpl__matud(L, 3)) {
     mpl_mat *src = mpl__check_mat(L, 3, fn);
     if (src->rows != m->rows || src->cols != m->cols) {
       size_t k, n = src->rows * src->cols;

@@ -195,7 +195,7 @@ static int enc_value(enc *e, int idx, int depth) {
   case LUA_TTABLE:
     return enc_table(e, idx, depth);
   case LUA_TUSERDATA:
-    if (luaL_testudata(L, idx, MPL_MT)) {
+    if (mpl__matud(L, idx)) {
       mpl_mat *m = mpl_tomat(L, idx);
       if (!m) return enc_fail(e, "cannot return a closed matrix");
       int known = enc_ref(e, idx);

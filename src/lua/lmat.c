@@ -33,6 +33,7 @@ typedef struct lmat {
 } lmat;
 
 static int rng_key; /* registry key (its address) of the generator */
+static int mt_key;  /* registry key (its address) of the metatable */
 
 /* ---------------------------------------------------------------------- */
 /* argument checking                                                      */
@@ -42,7 +43,7 @@ static int rng_key; /* registry key (its address) of the generator */
 ** __name ("mat.ragged"), else Lua's type name. */
 const char *mpl__typename(lua_State *L, int idx) {
   if (lua_type(L, idx) == LUA_TUSERDATA) {
-    if (luaL_testudata(L, idx, MT)) return "matrix";
+    if (mpl__matud(L, idx)) return "matrix";
     int t = luaL_getmetafield(L, idx, "__name");
     if (t == LUA_TSTRING) return lua_tostring(L, -1); /* left pushed */
     if (t != LUA_TNIL) lua_pop(L, 1);
@@ -385,9 +386,28 @@ void mpl__setprivate(lua_State *L, const luaL_Reg *l) {
   lua_pop(L, 1);
 }
 
+/* The matrix userdata at idx, or NULL.  luaL_testudata finds the
+** metatable by its name, a string lookup on every call; this compares it
+** with the one kept under a light key, which the hot paths (every method
+** call and operand) can afford. */
+void *mpl__matud(lua_State *L, int idx) {
+  void *p = lua_touserdata(L, idx);
+  if (!p || !lua_getmetatable(L, idx)) return NULL;
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &mt_key);
+  int same = lua_rawequal(L, -1, -2);
+  lua_pop(L, 2);
+  return same ? p : NULL;
+}
+
+static lmat *check_ud(lua_State *L, int idx) {
+  lmat *u = mpl__matud(L, idx);
+  if (!u) luaL_typeerror(L, idx, MT);
+  return u;
+}
+
 /* The open matrix at idx, or NULL when idx holds no matrix; pinned. */
 mpl_mat *mpl__test_mat(lua_State *L, int idx) {
-  lmat *u = luaL_testudata(L, idx, MT);
+  lmat *u = mpl__matud(L, idx);
   if (!u) return NULL;
   if (!u->m) luaL_error(L, "attempt to use a closed matrix");
   pin(L, u->m);
@@ -515,7 +535,7 @@ static void from_row(lua_State *L, const char *fn, int idx, mpl_mat *m,
   size_t c = m->cols;
   char where[48] = "";
   if (nested) snprintf(where, sizeof where, "row %zu ", row + 1);
-  lmat *u = luaL_testudata(L, idx, MT);
+  lmat *u = mpl__matud(L, idx);
   if (u) {
     if (!u->m) luaL_error(L, "attempt to use a closed matrix");
     mpl_mat *v = u->m;
@@ -552,12 +572,12 @@ static void from_row(lua_State *L, const char *fn, int idx, mpl_mat *m,
 }
 
 static int is_rowlike(lua_State *L, int idx) {
-  return lua_type(L, idx) == LUA_TTABLE || luaL_testudata(L, idx, MT) != NULL;
+  return lua_type(L, idx) == LUA_TTABLE || mpl__matud(L, idx) != NULL;
 }
 
 /* A nested table (or table of vectors) gives r x c; a flat one 1 x n. */
 static int l_from(lua_State *L) {
-  lmat *src = luaL_testudata(L, 1, MT);
+  lmat *src = mpl__matud(L, 1);
   if (src) {
     mpl_mat *m;
     if (!src->m) return luaL_error(L, "attempt to use a closed matrix");
@@ -573,7 +593,7 @@ static int l_from(lua_State *L) {
   int nested = r > 0 && is_rowlike(L, -1);
   size_t c = 0;
   if (nested) {
-    lmat *u = luaL_testudata(L, -1, MT);
+    lmat *u = mpl__matud(L, -1);
     c = u ? (u->m && (u->m->rows == 1 || u->m->cols == 1)
                  ? u->m->rows * u->m->cols
                  : 0)
@@ -669,8 +689,10 @@ static int fill_random(lua_State *L, const char *fn, int normal) {
   mpl__rng *g = mpl__get_rng(L);
   mpl_mat *m = mpl__new_mat(L, fn, r, c, 0);
   size_t n = r * c;
-  for (size_t i = 0; i < n; i++)
-    m->data[i] = normal ? mpl__rng_normal(g) : mpl__rng_uniform(g);
+  if (!normal)
+    mpl__rng_fill_uniform(g, m->data, n);
+  else
+    for (size_t i = 0; i < n; i++) m->data[i] = mpl__rng_normal(g);
   return 1;
 }
 
@@ -730,7 +752,7 @@ static int l_clock(lua_State *L) {
 }
 
 static int l_ismatrix(lua_State *L) {
-  lua_pushboolean(L, luaL_testudata(L, 1, MT) != NULL);
+  lua_pushboolean(L, mpl__matud(L, 1) != NULL);
   return 1;
 }
 
@@ -888,7 +910,7 @@ static int l_totable(lua_State *L) {
 ** still using the matrix holds its own reference (a pin), so the memory
 ** goes when that call returns. */
 static int l_gc(lua_State *L) {
-  lmat *u = luaL_checkudata(L, 1, MT);
+  lmat *u = check_ud(L, 1);
   mpl_mat *m = u->m;
   u->m = NULL;
   mpl_mat_release(m);
@@ -897,7 +919,7 @@ static int l_gc(lua_State *L) {
 
 /* m:close(); m.close() and close(x) say what went wrong. */
 static int l_close(lua_State *L) {
-  if (!luaL_testudata(L, 1, MT))
+  if (!mpl__matud(L, 1))
     return luaL_error(L,
                       "m:close: bad argument #1 (matrix expected, got %s; "
                       "call it as m:close())",
@@ -913,7 +935,7 @@ static int push_string_f(lua_State *L) {
 /* The text is malloc'd: it is pushed in protected mode and freed before
 ** an error (Lua out of memory) goes on. */
 static int l_tostring(lua_State *L) {
-  lmat *u = luaL_checkudata(L, 1, MT);
+  lmat *u = check_ud(L, 1);
   if (!u->m) {
     lua_pushliteral(L, "mat (closed)");
     return 1;
@@ -929,7 +951,7 @@ static int l_tostring(lua_State *L) {
 }
 
 static int l_eq(lua_State *L) {
-  lmat *a = luaL_testudata(L, 1, MT), *b = luaL_testudata(L, 2, MT);
+  lmat *a = mpl__matud(L, 1), *b = mpl__matud(L, 2);
   if (!a || !b) {
     lua_pushboolean(L, 0);
     return 1;
@@ -957,7 +979,7 @@ static double *vec_elem(mpl_mat *m, size_t k) {
 ** range; string keys are the fields rows and cols and the methods; table
 ** and matrix keys go to lindex.c (upvalue 2, guarded). */
 static int l_index(lua_State *L) {
-  lmat *u = luaL_checkudata(L, 1, MT);
+  lmat *u = check_ud(L, 1);
   int t = lua_type(L, 2);
   if (t == LUA_TNUMBER) {
     if (!u->m) return luaL_error(L, "attempt to use a closed matrix");
@@ -975,15 +997,14 @@ static int l_index(lua_State *L) {
     }
     return 1;
   }
-  if (t == LUA_TSTRING) {
+  if (t == LUA_TSTRING) { /* methods first: they are the common case */
+    lua_pushvalue(L, 2);
+    if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) return 1;
     const char *k = lua_tostring(L, 2);
     if (strcmp(k, "rows") == 0 || strcmp(k, "cols") == 0) {
       if (!u->m) return luaL_error(L, "attempt to use a closed matrix");
       lua_pushinteger(L, (lua_Integer)(k[0] == 'r' ? u->m->rows : u->m->cols));
-      return 1;
     }
-    lua_pushvalue(L, 2);
-    lua_rawget(L, lua_upvalueindex(1));
     return 1;
   }
   if (t == LUA_TTABLE || t == LUA_TUSERDATA) { /* slices, masks */
@@ -999,13 +1020,13 @@ static int l_index(lua_State *L) {
 /* v[i] = x writes an element of a vector; m[i] = x fills row i with a
 ** number, or copies a table or vector of c numbers into it. */
 static int l_newindex(lua_State *L) {
-  lmat *u = luaL_checkudata(L, 1, MT);
+  lmat *u = check_ud(L, 1);
   int t = lua_type(L, 2);
   if (t != LUA_TNUMBER) {
     if (t == LUA_TSTRING)
       return luaL_error(L, "m[k] = v: cannot set field '%s' of a matrix",
                         lua_tostring(L, 2));
-    if (t == LUA_TTABLE || luaL_testudata(L, 2, MT))
+    if (t == LUA_TTABLE || mpl__matud(L, 2))
       return mpl__index_set(L); /* slices, masks */
     return luaL_error(L, "m[k] = v: index must be an integer (got %s)",
                       mpl__got(L, 2));
@@ -1057,7 +1078,7 @@ static int dot_into(lua_State *L, const char *fn, int opts) {
       procs = (int)p;
     }
     if (lua_getfield(L, opts, "out") != LUA_TNIL) {
-      lmat *u = luaL_testudata(L, -1, MT);
+      lmat *u = mpl__matud(L, -1);
       if (!u)
         luaL_error(L, "%s: opts.out must be a matrix (got %s)", fn,
                    mpl__typename(L, -1));
@@ -1127,7 +1148,7 @@ int mpl_push(lua_State *L, mpl_mat *m) {
 }
 
 mpl_mat *mpl_tomat(lua_State *L, int idx) {
-  lmat *u = luaL_testudata(L, idx, MT);
+  lmat *u = mpl__matud(L, idx);
   return u ? u->m : NULL;
 }
 
@@ -1210,6 +1231,8 @@ int luaopen_mat(lua_State *L) {
 
   luaL_newmetatable(L, MT);
   int mt = lua_gettop(L);
+  lua_pushvalue(L, mt);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &mt_key);
   mpl__setfuncs(L, meta);
   luaL_setfuncs(L, meta_raw, 0);
   lua_newtable(L);

@@ -39,6 +39,7 @@ mpl_mat *mpl__check_mat(lua_State *L, int idx, const char *fn);
 
 /* The same for an optional matrix: NULL when idx holds no matrix; a
 ** closed one raises "attempt to use a closed matrix". */
+void *mpl__matud(lua_State *L, int idx); /* the matrix userdata, or NULL */
 mpl_mat *mpl__test_mat(lua_State *L, int idx);
 
 /* luaL_error, with the position of the Lua code that called the guarded

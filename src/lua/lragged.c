@@ -69,7 +69,7 @@ static int from_values(lua_State *L) {
   } else if (lm && (lm->rows == 1 || lm->cols == 1)) {
     n = lm->rows * lm->cols;
   } else {
-    if (luaL_testudata(L, 2, MPL_MT) && !lm)
+    if (mpl__matud(L, 2) && !lm)
       return luaL_error(L, "attempt to use a closed matrix");
     return luaL_error(L,
                       "mat.ragged: bad argument #2 (table or vector of "
@@ -126,7 +126,7 @@ static int bad_item(lua_State *L, size_t i, const char *what, size_t a,
 static size_t item_length(lua_State *L, mpl_mat **m) {
   *m = NULL;
   if (lua_type(L, -1) == LUA_TTABLE) return (size_t)lua_rawlen(L, -1);
-  if (!luaL_testudata(L, -1, MPL_MT)) return SIZE_MAX;
+  if (!mpl__matud(L, -1)) return SIZE_MAX;
   *m = mpl__test_mat(L, -1); /* a closed matrix raises */
   return (*m)->rows == 1 || (*m)->cols == 1 ? (*m)->rows * (*m)->cols
                                             : SIZE_MAX;

@@ -42,7 +42,7 @@ static int join(lua_State *L, int t, int dim, const char *fn,
     if (lua_type(L, -1) == LUA_TNUMBER) {
       along++;
     } else {
-      if (!luaL_testudata(L, -1, MPL_MT))
+      if (!mpl__matud(L, -1))
         luaL_error(L, "%s: %s %I must be a matrix or a number (got %s)", fn,
                    item, (LUAI_UACINT)k, mpl__typename(L, -1));
       mpl_mat *m = mpl__check_mat(L, lua_gettop(L), fn);
@@ -166,7 +166,7 @@ static int triangle(lua_State *L, const char *fn, int upper) {
       opts == 2 || lua_isnoneornil(L, 2) ? 0 : mpl__check_int(L, 2, fn, "k");
   if (mpl__check_opts(L, opts, fn, known) &&
       lua_getfield(L, opts, "out") != LUA_TNIL) {
-    if (!luaL_testudata(L, -1, MPL_MT))
+    if (!mpl__matud(L, -1))
       return luaL_error(L, "%s: opts.out must be a matrix (got %s)", fn,
                         mpl__typename(L, -1));
     out = mpl__check_mat(L, lua_gettop(L), fn); /* pushed: the result */

@@ -155,7 +155,7 @@ static mpl_mat *shaped_result(lua_State *L, const mpl_mat *m, int dim, int opts,
   size_t r = m->rows, c = m->cols;
   if (!dim && r != 1 && c != 1) r = 1, c = m->rows * m->cols;
   if (lua_istable(L, opts) && lua_getfield(L, opts, "out") != LUA_TNIL) {
-    if (!luaL_testudata(L, -1, MPL_MT))
+    if (!mpl__matud(L, -1))
       luaL_error(L, "%s: opts.out must be a matrix (got %s)", fn,
                  mpl__typename(L, -1));
     mpl_mat *out = mpl__check_mat(L, lua_gettop(L), fn);

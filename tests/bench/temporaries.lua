@@ -17,8 +17,9 @@
 --    the speedup of procs = 2, and the total PSS of mpl and its workers
 --    (sampled from /proc by the workers) over the data's size.
 -- Targets: mpl <= 0.8x Python's time, speedup >= 1.8 on two free cores,
--- PSS <= 1.10x the data (sampled by the workers every half second from a
--- second into the call: the memory of the call in its steady state).
+-- PSS <= 1.10x the data (sampled by the workers every quarter second from
+-- a quarter second into the call: the memory of the call once its workers
+-- run).
 --   MPL_BENCH_TEMP_REPS  runs per configuration (default 3)
 --   MPL_BENCH_PYTHON     the Python with NumPy (default /usr/bin/python3, else python3)
 local mpl = arg and arg[-1] or "mpl"
@@ -156,8 +157,8 @@ if arg and arg[1] == "--variant" then
       s = s + x:mul(w):sum() / w:sum()
     end
     local now, pss = mat.clock(), nil
-    last = last or now + 0.5 -- the first sample a second into the call
-    if now - last > 0.5 then
+    last = last or now -- the first sample a quarter second into the call
+    if now - last > 0.25 then
       last = now
       pss = family_pss(caller)
     end

@@ -59,8 +59,8 @@ def item(i):
     pss = 0
     now = time.monotonic()
     if LAST[0] is None:
-        LAST[0] = now + 0.5  # the first sample a second into the call
-    if now - LAST[0] > 0.5:
+        LAST[0] = now  # the first sample a quarter second into the call
+    if now - LAST[0] > 0.25:
         LAST[0] = now
         pss = family_pss(os.getppid())
     return s, pss

@@ -416,6 +416,16 @@ describe("reductions", function()
     assert.is_true(math.abs(plain - 1e5) > 1e-7) -- what a running sum loses
   end)
 
+  it("sum a contiguous run to the same bits as the same numbers strided", function()
+    for _, n in ipairs({ 7, 8, 9, 127, 128, 129, 1000, 100003 }) do
+      local m = mat.randn(n, 2)
+      local strided = m:col(1)
+      local packed = strided:copy()
+      assert.equal(("%a"):format(strided:sum()), ("%a"):format(packed:sum()))
+      assert.equal(("%a"):format(m:col(2):sum()), ("%a"):format(m:col(2):copy():sum()))
+    end
+  end)
+
   it("propagate NaN in min and max", function()
     local m = M { { 1, nan, 3 }, { 4, 5, 6 } }
     assert.is_true(m:min() ~= m:min())
