@@ -20,9 +20,12 @@
 ** written: a histogram of the keys' top 11 bits finds the bucket holding
 ** the wanted rank, a second read the next 11 bits within it, a third
 ** copies the elements of that narrow bucket out, and quickselect finishes
-** there; a last read finds the next element up (for the interpolation) as
-** the smallest key above the one selected, unless ties make it the same.
-** A NaN seen on the way makes the result NaN.  A short line is copied and
+** there; the next element up (for the interpolation) is the smallest of
+** the bucket's elements above the one selected, and only when there are
+** none does a last read look for the smallest key above it.  The reads are
+** shared over the helper threads (histogram counts and the set of copied
+** elements do not depend on the split, so neither does the result).  A
+** NaN seen on the way makes the result NaN.  A short line is copied and
 ** quickselect (median of three, Hoare partition; after 2 log2(n) rounds
 ** without converging the rest is sorted instead) puts the element of rank
 ** floor((n-1) q) in place; the next one up is the smallest of the part
@@ -30,6 +33,7 @@
 ** formula, operation for operation, so the results are its bits.
 */
 #include <math.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -334,47 +338,164 @@ static void select_k(double *a, size_t n, size_t k) {
   if (hi == lo + 1 && a[hi] < a[lo]) swapd(&a[lo], &a[hi]);
 }
 
-/* The top-down radix selection of a long line (see DESIGN): the elements
-** of rank k and k + 1 (k + 1 < n) into *a and *b; 1 when the line holds a
-** NaN, MPL_ENOMEM, else 0. */
+/* The top-down radix selection of a long line (see DESIGN), its reads
+** shared out over the helper threads in pieces (the counts and the set of
+** elements copied do not depend on the split).  A level's histogram has
+** 2048 buckets of 11 key bits, plus bucket 2048 for the keys outside the
+** prefix chosen so far. */
+#define RS_BUCKETS 2048
+#define RS_GRAIN ((size_t)1 << 18)
+
+typedef struct rsjob {
+  const double *x;
+  ptrdiff_t xs;
+  int level;    /* 0: top 11 bits; 1: the next 11 within pre */
+  uint64_t pre; /* the prefix chosen so far (level 1, copy) */
+  _Atomic size_t h[RS_BUCKETS + 1];
+  atomic_int nan;      /* a NaN was seen */
+  double *buf;         /* copy: the elements whose top 22 bits are pre */
+  atomic_size_t taken; /* copy: slots of buf handed out */
+  uint64_t above;      /* next: keys above it count */
+  _Atomic uint64_t up; /* next: the smallest key above `above` */
+} rsjob;
+
+/* key_of without branches, for the histogram reads: a NaN's key is
+** wrong, but a NaN ends the selection anyway. */
+static inline uint64_t rs_key(double v) {
+  uint64_t b;
+  memcpy(&b, &v, sizeof b);
+  b = b == SIGN ? 0 : b; /* -0 as +0 */
+  return b ^ ((uint64_t)((int64_t)b >> 63) | SIGN);
+}
+
+/* The bucket of key at this level; RS_BUCKETS when outside the prefix. */
+static inline size_t rs_bucket(int level, uint64_t pre, uint64_t key) {
+  if (!level) return (size_t)(key >> 53);
+  uint64_t t = key >> 42;
+  return t >> 11 == pre ? (size_t)(t & (RS_BUCKETS - 1)) : RS_BUCKETS;
+}
+
+/* Count x[lo..hi) (step xs) into four sub-histograms, element e into
+** h[e % 4], so that a run of equal buckets (half of uniform data share the
+** top 11 bits) does not make every increment wait for the one before.
+** Returns whether a NaN was seen. */
+static int rs_count(const double *x, ptrdiff_t xs, size_t lo, size_t hi,
+                    int level, uint64_t pre, uint32_t (*h)[RS_BUCKETS + 1]) {
+  int nan = 0;
+  size_t e = lo;
+  for (; e + 4 <= hi; e += 4)
+    for (int q = 0; q < 4; q++) {
+      double v = x[(ptrdiff_t)(e + (size_t)q) * xs];
+      nan |= v != v;
+      h[q][rs_bucket(level, pre, rs_key(v))]++;
+    }
+  for (; e < hi; e++) {
+    double v = x[(ptrdiff_t)e * xs];
+    nan |= v != v;
+    h[0][rs_bucket(level, pre, rs_key(v))]++;
+  }
+  return nan;
+}
+
+/* Count a piece, in 32-bit counts added up every 2^28 elements. */
+static void rs_hist(void *ctx, size_t lo, size_t hi) {
+  rsjob *j = ctx;
+  static _Thread_local uint32_t h[4][RS_BUCKETS + 1];
+  int nan = 0;
+  for (size_t b0 = lo; b0 < hi; b0 += (size_t)1 << 28) {
+    size_t b1 = hi - b0 > (size_t)1 << 28 ? b0 + ((size_t)1 << 28) : hi;
+    memset(h, 0, sizeof h);
+    if (j->xs == 1)
+      nan |= rs_count(j->x, 1, b0, b1, j->level, j->pre, h);
+    else
+      nan |= rs_count(j->x, j->xs, b0, b1, j->level, j->pre, h);
+    for (size_t d = 0; d <= RS_BUCKETS; d++) {
+      size_t c = (size_t)h[0][d] + h[1][d] + h[2][d] + h[3][d];
+      if (c) atomic_fetch_add_explicit(&j->h[d], c, memory_order_relaxed);
+    }
+  }
+  if (nan) atomic_store(&j->nan, 1);
+}
+
+/* Move a batch of copied elements into buf at slots reserved at once. */
+static void rs_flush(rsjob *j, const double *batch, size_t nb) {
+  size_t at = atomic_fetch_add_explicit(&j->taken, nb, memory_order_relaxed);
+  memcpy(j->buf + at, batch, nb * sizeof *batch);
+}
+
+/* Copy a piece's elements in the chosen bucket into buf (in any order:
+** selection does not care). */
+static void rs_copy(void *ctx, size_t lo, size_t hi) {
+  rsjob *j = ctx;
+  double batch[256];
+  size_t nb = 0;
+  for (size_t e = lo; e < hi; e++) {
+    double v = j->x[(ptrdiff_t)e * j->xs];
+    if (rs_key(v) >> 42 != j->pre) continue;
+    batch[nb++] = v;
+    if (nb == 256) rs_flush(j, batch, nb), nb = 0;
+  }
+  if (nb) rs_flush(j, batch, nb);
+}
+
+/* The smallest key above j->above in a piece, folded into j->up. */
+static void rs_next(void *ctx, size_t lo, size_t hi) {
+  rsjob *j = ctx;
+  uint64_t up = UINT64_MAX;
+  for (size_t e = lo; e < hi; e++) {
+    uint64_t key = key_of(j->x[(ptrdiff_t)e * j->xs], 0);
+    if (key > j->above && key < up) up = key;
+  }
+  uint64_t cur = atomic_load(&j->up);
+  while (up < cur && !atomic_compare_exchange_weak(&j->up, &cur, up)) {
+  }
+}
+
+/* One histogram read at `level`: the bucket holding rank *base, whose
+** rank within it replaces *base; its count in *cnt.  1 for a NaN. */
+static int rs_level(rsjob *j, size_t n, int level, size_t *base, size_t *d,
+                    size_t *cnt) {
+  j->level = level;
+  for (size_t i = 0; i <= RS_BUCKETS; i++) atomic_init(&j->h[i], 0);
+  int err = mpl__parfor(n, RS_GRAIN, 1, rs_hist, j);
+  if (err) return err;
+  if (atomic_load(&j->nan)) return 1;
+  size_t k = 0;
+  while (*base >= j->h[k]) *base -= j->h[k++];
+  *d = k;
+  *cnt = j->h[k];
+  return 0;
+}
+
+/* The elements of rank k and k + 1 (k + 1 < n) of a long line into *a and
+** *b; 1 when the line holds a NaN, a negative MPL_E* code, else 0. */
 static int radix_select(const double *x, ptrdiff_t xs, size_t n, size_t k,
                         double *a, double *b) {
-  size_t h[2048], base = k;
-  uint64_t pre = 0;
-  for (int level = 0; level < 2; level++) {
-    int sh = level ? 42 : 53;
-    memset(h, 0, sizeof h);
-    for (size_t e = 0; e < n; e++) {
-      double v = x[(ptrdiff_t)e * xs];
-      if (v != v) return 1;
-      uint64_t key = key_of(v, 0);
-      if (!level || key >> 53 == pre) h[(key >> sh) & 2047]++;
-    }
-    size_t d = 0;
-    while (base >= h[d]) base -= h[d++];
-    pre = level ? (pre << 11) | d : d;
+  rsjob *j = calloc(1, sizeof *j);
+  if (!j) return MPL_ENOMEM;
+  j->x = x, j->xs = xs;
+  size_t base = k, d0, d1, cnt;
+  int r = rs_level(j, n, 0, &base, &d0, &cnt);
+  j->pre = d0;
+  if (!r) r = rs_level(j, n, 1, &base, &d1, &cnt);
+  j->pre = (d0 << 11) | d1;
+  if (!r && !(j->buf = malloc(cnt * sizeof *j->buf))) r = MPL_ENOMEM;
+  if (!r) r = mpl__parfor(n, RS_GRAIN, 1, rs_copy, j);
+  if (!r) {
+    select_k(j->buf, cnt, base);
+    *a = *b = j->buf[base];
+    for (size_t e = base + 1; e < cnt; e++) /* after base: all >= *a */
+      if (e == base + 1 || j->buf[e] < *b) *b = j->buf[e];
   }
-  size_t cnt = 0, m = 0;
-  for (size_t e = 0; e < n; e++)
-    cnt += key_of(x[(ptrdiff_t)e * xs], 0) >> 42 == pre;
-  double *buf = malloc(cnt * sizeof *buf);
-  if (!buf) return MPL_ENOMEM;
-  for (size_t e = 0; e < n; e++) {
-    double v = x[(ptrdiff_t)e * xs];
-    if (key_of(v, 0) >> 42 == pre) buf[m++] = v;
+  if (!r && base + 1 == cnt) { /* rank k + 1 is in a later bucket */
+    j->above = key_of(*a, 0);
+    atomic_init(&j->up, UINT64_MAX);
+    r = mpl__parfor(n, RS_GRAIN, 1, rs_next, j);
+    *b = val_of(atomic_load(&j->up), 0);
   }
-  select_k(buf, m, base);
-  *a = buf[base];
-  free(buf);
-  uint64_t ka = key_of(*a, 0), up = UINT64_MAX;
-  size_t le = 0;
-  for (size_t e = 0; e < n; e++) {
-    uint64_t key = key_of(x[(ptrdiff_t)e * xs], 0);
-    le += key <= ka;
-    if (key > ka && key < up) up = key;
-  }
-  *b = le >= k + 2 ? *a : val_of(up, 0);
-  return 0;
+  free(j->buf);
+  free(j);
+  return r;
 }
 
 /* NumPy's _lerp, operation for operation. */

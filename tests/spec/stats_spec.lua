@@ -257,6 +257,49 @@ describe("long reductions (vectorised, split over helper threads)", function()
   end)
 end)
 
+describe("long quantiles (radix selection, split over helper threads)", function()
+  -- the quantile from a sorted copy, NumPy's interpolation
+  local function by_sort(x, q)
+    local s, n = x:sort(), #x
+    local vi = (n - 1) * q
+    local lo = math.floor(vi)
+    local a, b = s[lo + 1], s[math.min(lo + 2, n)]
+    local t = vi - lo
+    return t >= 0.5 and b - (b - a) * (1 - t) or a + (b - a) * t
+  end
+
+  it("match a sorted copy for every procs, strided lines, ties and zeros", function()
+    mat.seed(9)
+    local n = 200001
+    local cases = {
+      mat.randn(1, n),                        -- both signs
+      mat.randint(-3, 3, 1, n) * 0.5,         -- ties, +0 and -0 below
+      mat.hcat(mat.ones(1, n - 1), 2), -- the next rank in another bucket
+      mat.hcat(mat.new(1, 100000, 1), mat.new(1, 100000, 2)),
+    }
+    local z = cases[2]
+    for i = 1, n, 3 do if z[i] == 0 then z[i] = -0.0 end end
+    for _, x in ipairs(cases) do
+      for _, q in ipairs({ 0, 0.25, 0.5, 0.999, 1 }) do
+        local want = by_sort(x, q)
+        for procs = 1, 2 do
+          mat.procs(procs)
+          assert.are.equal(want, x:quantile(q))
+        end
+      end
+      local s = x:sort()
+      local n2 = #x
+      local want = n2 % 2 == 1 and s[(n2 + 1) // 2] or (s[n2 // 2] + s[n2 // 2 + 1]) / 2
+      assert.are.equal(want, x:median())
+      local cols = mat.vcat(x, x):t() -- lines of stride 2
+      assert.are.equal(want, cols:col(2):median())
+      assert.are.equal(want, cols:median(1)[2])
+      assert.are.equal(by_sort(x, 0.3), cols:quantile(0.3, 1)[1])
+    end
+    mat.procs(2)
+  end)
+end)
+
 describe("N x 0 of any N", function()
   it("takes no time", function()
     local z = mat.zeros(1 << 62, 0)
