@@ -474,7 +474,7 @@ static int radix_select(const double *x, ptrdiff_t xs, size_t n, size_t k,
   rsjob *j = calloc(1, sizeof *j);
   if (!j) return MPL_ENOMEM;
   j->x = x, j->xs = xs;
-  size_t base = k, d0, d1, cnt;
+  size_t base = k, d0 = 0, d1 = 0, cnt = 0;
   int r = rs_level(j, n, 0, &base, &d0, &cnt);
   j->pre = d0;
   if (!r) r = rs_level(j, n, 1, &base, &d1, &cnt);
