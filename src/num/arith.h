@@ -139,6 +139,12 @@ int mpl__ew_must_copy(const mpl_mat *m, const mpl_mat *out);
 ** eight accumulators, then halves added recursively); 0 when empty. */
 int mpl__sum(const mpl_mat *m, double *res);
 
+/* The pairwise sum of x[0], x[s], ..., x[(n-1)s] -- of (x - mu)^2 when sq
+** (squares when mu is 0) -- the tree of mpl__sum, its top subtrees on the
+** helper threads when n is large (the bits do not change).  0 when
+** mpl_interrupt() stopped it; the caller checks. */
+double mpl__pairwise(const double *x, ptrdiff_t s, size_t n, int sq, double mu);
+
 /* Per-column sums into the 1 x c out (dim 1) or per-row sums into the
 ** r x 1 out (dim 2), pairwise in both directions. */
 int mpl__sum_dim(const mpl_mat *m, int dim, mpl_mat *out);

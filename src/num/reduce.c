@@ -64,30 +64,31 @@ static double leaf_run(const double *x, size_t n) {
   return t;
 }
 
-/* A leaf: eight interleaved accumulators, then the rest. */
-static double leaf(const double *x, ptrdiff_t s, size_t n, int sq) {
+/* A leaf: eight interleaved accumulators, then the rest.  With sq, the
+** terms are (v - mu)^2: squares when mu is 0 (exactly: v - 0 is v). */
+static double leaf(const double *x, ptrdiff_t s, size_t n, int sq, double mu) {
   if (s == 1 && !sq) return leaf_run(x, n);
   double a[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   size_t i = 0;
   for (; i + 8 <= n; i += 8)
     for (int k = 0; k < 8; k++) {
       double v = x[(ptrdiff_t)(i + (size_t)k) * s];
-      a[k] += sq ? v * v : v;
+      a[k] += sq ? (v - mu) * (v - mu) : v;
     }
   double t = ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
   for (; i < n; i++) {
     double v = x[(ptrdiff_t)i * s];
-    t += sq ? v * v : v;
+    t += sq ? (v - mu) * (v - mu) : v;
   }
   return t;
 }
 
-/* Pairwise sum of x[0], x[s], ... (of squares when sq). */
-static double pw(const double *x, ptrdiff_t s, size_t n, int sq) {
-  if (n <= BLOCK) return leaf(x, s, n, sq);
+/* Pairwise sum of x[0], x[s], ... (of (x - mu)^2 when sq). */
+static double pw(const double *x, ptrdiff_t s, size_t n, int sq, double mu) {
+  if (n <= BLOCK) return leaf(x, s, n, sq, mu);
   if (n >= MPL__TICK && mpl__interrupt_pending()) return 0; /* abandoned */
   size_t h = cut(n);
-  return pw(x, s, h, sq) + pw(x + (ptrdiff_t)h * s, s, n - h, sq);
+  return pw(x, s, h, sq, mu) + pw(x + (ptrdiff_t)h * s, s, n - h, sq, mu);
 }
 
 /* The same sum with the subtrees `depth` levels down computed by helper
@@ -96,6 +97,7 @@ typedef struct pwjob {
   const double *x;
   ptrdiff_t s;
   int sq, nleaf;
+  double mu;
   size_t off[64], len[64];
   double res[64];
 } pwjob;
@@ -124,18 +126,21 @@ static double pw_combine(pwjob *j, size_t n, int depth, int *k) {
 static void pw_piece(void *ctx, size_t lo, size_t hi) {
   pwjob *j = ctx;
   for (size_t i = lo; i < hi; i++)
-    j->res[i] = pw(j->x + (ptrdiff_t)j->off[i] * j->s, j->s, j->len[i], j->sq);
+    j->res[i] =
+        pw(j->x + (ptrdiff_t)j->off[i] * j->s, j->s, j->len[i], j->sq, j->mu);
 }
 
-static double pw_par(const double *x, ptrdiff_t s, size_t n, int sq) {
+double mpl__pairwise(const double *x, ptrdiff_t s, size_t n, int sq,
+                     double mu) {
   int parts = mpl__parfor_parts(n, PAR_MIN / 2);
-  if (parts <= 1) return pw(x, s, n, sq);
+  if (parts <= 1) return pw(x, s, n, sq, mu);
   int depth = 0; /* several subtrees per thread, taken in turn */
   while ((1 << depth) < 8 * parts && depth < 6) depth++;
   pwjob j;
   j.x = x;
   j.s = s;
   j.sq = sq;
+  j.mu = mu;
   j.nleaf = 0;
   pw_collect(&j, 0, n, depth);
   mpl__parfor((size_t)j.nleaf, 1, 1, pw_piece, &j);
@@ -177,7 +182,7 @@ static int line_sums(const double *p, size_t K, ptrdiff_t sk, size_t L,
   if (L == 0 || K == 1 || absd(sa) <= absd(sk)) {
     for (size_t k = 0; k < K; k++) {
       if (!(k & mask) && mpl__interrupt_pending()) break;
-      o[(ptrdiff_t)k * os] = pw(p + (ptrdiff_t)k * sk, sa, L, sq);
+      o[(ptrdiff_t)k * os] = pw(p + (ptrdiff_t)k * sk, sa, L, sq, 0);
     }
     return 0;
   }
@@ -199,10 +204,12 @@ static int line_sums(const double *p, size_t K, ptrdiff_t sk, size_t L,
 static double sum_all(const mpl_mat *m, int sq) {
   size_t r = m->rows, c = m->cols, n = r * c;
   if (n == 0) return 0;
-  if (r == 1) return pw_par(m->data, m->cs, c, sq);
-  if (c == 1) return pw_par(m->data, m->rs, r, sq);
-  if (m->rs == (ptrdiff_t)c * m->cs) return pw_par(m->data, m->cs, n, sq);
-  if (m->cs == (ptrdiff_t)r * m->rs) return pw_par(m->data, m->rs, n, sq);
+  if (r == 1) return mpl__pairwise(m->data, m->cs, c, sq, 0);
+  if (c == 1) return mpl__pairwise(m->data, m->rs, r, sq, 0);
+  if (m->rs == (ptrdiff_t)c * m->cs)
+    return mpl__pairwise(m->data, m->cs, n, sq, 0);
+  if (m->cs == (ptrdiff_t)r * m->rs)
+    return mpl__pairwise(m->data, m->rs, n, sq, 0);
   /* lines along the fast axis, then their sums */
   int rows = absd(m->cs) <= absd(m->rs);
   size_t K = rows ? r : c, L = rows ? c : r;
@@ -213,15 +220,15 @@ static double sum_all(const mpl_mat *m, int sq) {
     double s = 0;
     for (size_t k = 0; k < K; k++) {
       if (!(k & mask) && mpl__interrupt_pending()) break;
-      s += pw(m->data + (ptrdiff_t)k * sk, sa, L, sq);
+      s += pw(m->data + (ptrdiff_t)k * sk, sa, L, sq, 0);
     }
     return s;
   }
   for (size_t k = 0; k < K; k++) {
     if (!(k & mask) && mpl__interrupt_pending()) break;
-    t[k] = pw(m->data + (ptrdiff_t)k * sk, sa, L, sq);
+    t[k] = pw(m->data + (ptrdiff_t)k * sk, sa, L, sq, 0);
   }
-  double s = pw(t, 1, K, 0);
+  double s = pw(t, 1, K, 0, 0);
   free(t);
   return s;
 }
@@ -461,7 +468,7 @@ int mpl__norm(const mpl_mat *m, double *res) {
 
 double mpl__trace(const mpl_mat *m) {
   size_t n = m->rows < m->cols ? m->rows : m->cols;
-  return pw(m->data, m->rs + m->cs, n, 0);
+  return pw(m->data, m->rs + m->cs, n, 0, 0);
 }
 
 int mpl__allclose(mpl__arg a, mpl__arg b, double rtol, double atol,

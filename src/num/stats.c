@@ -6,7 +6,9 @@
 ** the pairwise sum of the squared deviations, over max(n - ddof, 0).  The
 ** pairwise tree is the one reduce.c and NumPy use (leaves of at most 128
 ** elements added with eight accumulators, longer runs cut in two at a
-** multiple of 8), so a whole contiguous matrix gives NumPy's bits.
+** multiple of 8), so a whole contiguous matrix gives NumPy's bits; it is
+** reduce.c's own (mpl__pairwise), so long lines share out their subtrees
+** over the helper threads as sums do, without changing a bit.
 ** Products use eight accumulators too (a chain of dependent multiplies
 ** would run at a quarter of the speed); running sums and products are
 ** sequential, as NumPy's, and so are their bits.  Covariance centres a
@@ -17,42 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arith.h"
 #include "blas.h"
 #include "order.h"
-
-/* Pairwise sum of x[0], x[s], ... (dev: of (x - mu)^2). */
-static double pws(const double *x, ptrdiff_t s, size_t n, int dev, double mu) {
-  if (n > 128) {
-    size_t h = n / 2;
-    h -= h % 8;
-    return pws(x, s, h, dev, mu) + pws(x + (ptrdiff_t)h * s, s, n - h, dev, mu);
-  }
-  double a[8] = {0, 0, 0, 0, 0, 0, 0, 0}, t;
-  size_t i = 0;
-  if (n < 8) {
-    t = 0; /* fewer than eight: added in order */
-    for (; i < n; i++) {
-      double v = x[(ptrdiff_t)i * s];
-      t += dev ? (v - mu) * (v - mu) : v;
-    }
-    return t;
-  }
-  for (int k = 0; k < 8; k++) {
-    double v = x[(ptrdiff_t)k * s];
-    a[k] = dev ? (v - mu) * (v - mu) : v;
-  }
-  for (i = 8; i + 8 <= n; i += 8)
-    for (int k = 0; k < 8; k++) {
-      double v = x[(ptrdiff_t)(i + (size_t)k) * s];
-      a[k] += dev ? (v - mu) * (v - mu) : v;
-    }
-  t = ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
-  for (; i < n; i++) {
-    double v = x[(ptrdiff_t)i * s];
-    t += dev ? (v - mu) * (v - mu) : v;
-  }
-  return t;
-}
 
 static double line_prod(const double *x, ptrdiff_t s, size_t n) {
   double a[8] = {1, 1, 1, 1, 1, 1, 1, 1};
@@ -65,9 +34,9 @@ static double line_prod(const double *x, ptrdiff_t s, size_t n) {
 }
 
 static double line_var(const double *x, ptrdiff_t s, size_t n, double ddof) {
-  double mu = pws(x, s, n, 0, 0) / (double)n;
+  double mu = mpl__pairwise(x, s, n, 0, 0) / (double)n;
   double d = (double)n - ddof;
-  return pws(x, s, n, 1, mu) / (d > 0 ? d : 0);
+  return mpl__pairwise(x, s, n, 1, mu) / (d > 0 ? d : 0);
 }
 
 /* One result per line of m, by f (0: product, 1: variance). */
@@ -172,7 +141,7 @@ int mpl__cov(const mpl_mat *m, int corr, mpl_mat *out) {
     return MPL_ENOMEM;
   }
   for (size_t j = 0; j < c; j++) {
-    double mu = pws(&MPL_AT(m, 0, j), m->rs, r, 0, 0) / (double)r;
+    double mu = mpl__pairwise(&MPL_AT(m, 0, j), m->rs, r, 0, 0) / (double)r;
     for (size_t i = 0; i < r; i++) x[i * c + j] = MPL_AT(m, i, j) - mu;
   }
   if (c)

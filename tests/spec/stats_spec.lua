@@ -249,6 +249,15 @@ describe("long reductions (vectorised, split over helper threads)", function()
     assert.is_true(m1 ~= m1 and m2 ~= m2)
     assert.are.equal(1500000, a:argmax())
     assert.are.equal(1500000, a:argmin())
+    -- sums and variances have the same bits on 1 and 2 threads
+    local c = a:copy()
+    c:set(1, 1500000, 0.5)
+    local bits = {}
+    for procs = 1, 2 do
+      mat.procs(procs)
+      bits[procs] = ("%a %a %a"):format(c:sum(), c:var(), c:std({ ddof = 1 }))
+    end
+    assert.are.equal(bits[1], bits[2])
     -- the same on a 2-D contiguous matrix and a transposed view
     local b = a:sub(1, 1, 1, 2 ^ 21):reshape(1024, 2048)
     assert.is_true(b:max() ~= b:max())
