@@ -109,19 +109,24 @@ static void kernel(const sjob *j, const double *x, const double *y,
 }
 
 /* Operand k's n elements from p with stride s, contiguous: in place when
-** s is 1, else gathered into buf. */
-static const double *contig(const double *p, ptrdiff_t s, double *buf,
-                            size_t n) {
+** s is 1, else gathered into buf; a broadcast operand (s 0) fills buf on
+** the line's first chunk only (first), the same value every time. */
+static const double *contig(const double *p, ptrdiff_t s, double *buf, size_t n,
+                            int first) {
   if (s == 1) return p;
-  if (s == 0)
-    for (size_t i = 0; i < n; i++) buf[i] = *p;
-  else
+  if (s == 0) {
+    if (first)
+      for (size_t i = 0; i < CHUNK; i++) buf[i] = *p;
+  } else {
     for (size_t i = 0; i < n; i++) buf[i] = p[(ptrdiff_t)i * s];
+  }
   return buf;
 }
 
 /* n elements of one line: operands from p[k] with inner strides s[k], the
-** result to o with stride os. */
+** result to o with stride os -- straight into o when it is contiguous (an
+** element's inputs are read before its result is stored, so o may be an
+** operand itself), else through bo. */
 static void line(const sjob *j, const double *const p[3], const ptrdiff_t s[3],
                  double *o, ptrdiff_t os, size_t n) {
   double buf[3][CHUNK], bo[CHUNK];
@@ -129,12 +134,10 @@ static void line(const sjob *j, const double *const p[3], const ptrdiff_t s[3],
     size_t m = n - k < CHUNK ? n - k : CHUNK;
     const double *q[3] = {bo, bo, bo};
     for (int a = 0; a < j->nin; a++)
-      q[a] = contig(p[a] + (ptrdiff_t)k * s[a], s[a], buf[a], m);
-    kernel(j, q[0], q[1], q[2], bo, m);
+      q[a] = contig(p[a] + (ptrdiff_t)k * s[a], s[a], buf[a], m, k == 0);
     double *d = o + (ptrdiff_t)k * os;
-    if (os == 1)
-      memcpy(d, bo, m * sizeof(double));
-    else
+    kernel(j, q[0], q[1], q[2], os == 1 ? d : bo, m);
+    if (os != 1)
       for (size_t i = 0; i < m; i++) d[(ptrdiff_t)i * os] = bo[i];
   }
 }

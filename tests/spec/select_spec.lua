@@ -36,6 +36,17 @@ describe("comparisons", function()
     assert.same({{0, 0, 0}, {0, 1, 1}}, out:totable())
     m:gt(2, {out = m})
     assert.same({{0, 0, 1}, {1, 1, 1}}, m:totable())
+    -- out overlapping an operand one element further on, over many chunks
+    local v = mat.range(1, 2001)
+    local want = v:sub(1, 1, 1, 2000):lt(1000)
+    mat.lt(v:sub(1, 1, 1, 2000), 1000, {out = v:sub(1, 1, 2, 2001)})
+    assert.equal(want, v:sub(1, 1, 2, 2001))
+    local w = mat.range(1, 2001)
+    mat.where(w:sub(1, 1, 2, 2001):gt(500), w:sub(1, 1, 2, 2001), 0,
+              {out = w:sub(1, 1, 1, 2000)})
+    assert.equal(0, w[1])
+    assert.equal(502, w[501])
+    assert.equal(2001, w[2000])
   end)
 
   it("errors name the function and the shapes", function()
