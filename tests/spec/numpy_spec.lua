@@ -76,6 +76,8 @@ def base(dt, shape):
         v = np.arange(n) % 3 == 0
     elif dt == '|u1':
         v = (np.arange(n) * 37) % 256
+    elif dt == '|i1':
+        v = (np.arange(n) * 37) % 256 - 128
     else:
         big = 2**31 - 1 if dt[2] == '4' else 2**62 + 1
         v = (np.arange(n) - n // 2) * 12345
@@ -87,7 +89,7 @@ def put(name, a, version=None):
     two = a.reshape(1, -1) if a.ndim < 2 else a
     print(name, two.shape[0], two.shape[1],
           np.ascontiguousarray(two.astype('<f8')).tobytes().hex())
-for dt in ['<f8', '>f8', '<f4', '<i4', '<i8', '|u1', '|b1']:
+for dt in ['<f8', '>f8', '<f4', '<i4', '<i8', '|u1', '|i1', '|b1']:
     tag = dt[1:] + ('be' if dt[0] == '>' else '')
     a = base(dt, (5, 7))
     for version in [(1, 0), (2, 0), (3, 0)]:
@@ -119,7 +121,7 @@ describe("NumPy writes, mpl reads", function()
       assert.equal(h, mhex(m), name)
       n = n + 1
     end
-    assert.equal(7 * 9 + 6, n)
+    assert.equal(8 * 9 + 6, n)
   end)
 
   it("maps NumPy's float64 files in place", function()
