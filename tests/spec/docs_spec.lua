@@ -11,22 +11,8 @@
 local MPL = os.getenv("MPL_BIN") or "mpl"
 local SRC = os.getenv("MPL_SOURCE_DIR") or ".."
 
-local function shquote(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
-
-local function readfile(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
-local function writefile(path, s)
-  local f = assert(io.open(path, "wb"))
-  f:write(s)
-  f:close()
-end
+local util = require "util"
+local shquote, readfile, writefile = util.shquote, util.mustread, util.writefile
 
 -- The user-facing Markdown pages, relative to the source directory.
 local function pages()

@@ -9,23 +9,8 @@ local HOSTILE = here .. "../fuzz/hostile/"
 local CORPUS = here .. "../fuzz/corpus/"
 local MPL = os.getenv("MPL_BIN")
 
-local function shquote(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
-
-local function readfile(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
-local function writefile(path, s)
-  local f = assert(io.open(path, "wb"))
-  f:write(s)
-  f:close()
-  return path
-end
+local util = require "util"
+local shquote, readfile, writefile = util.shquote, util.mustread, util.writefile
 
 local tmp
 local function T(name) return tmp .. "/" .. name end
