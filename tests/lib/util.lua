@@ -56,12 +56,19 @@ end
 -- The Python the specs compare with (MPL_PYTHON, else Debian's python3).
 M.PY = os.getenv("MPL_PYTHON") or "/usr/bin/python3"
 
--- Whether PY has NumPy (checked once, when this file is required), and an
+-- Whether PY has NumPy (asked once, on first use); need_numpy raises an
 -- error saying how to get it when it does not.
-M.have_numpy = os.execute(M.shquote(M.PY) .. " -c 'import numpy' 2>/dev/null")
+local have_numpy
+
+function M.have_numpy()
+  if have_numpy == nil then
+    have_numpy = os.execute(M.shquote(M.PY) .. " -c 'import numpy' 2>/dev/null") == true
+  end
+  return have_numpy
+end
 
 function M.need_numpy()
-  assert(M.have_numpy, M.PY .. " with numpy is needed (Debian: apt-get install python3-numpy)")
+  assert(M.have_numpy(), M.PY .. " with numpy is needed (Debian: apt-get install python3-numpy)")
 end
 
 -- Run the Python script code with arguments; its stdout, or an error with

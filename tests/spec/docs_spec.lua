@@ -46,15 +46,13 @@ end
 -- Run shell command cmd in a fresh temporary directory, under a timeout;
 -- returns the exit code and the output (stdout and stderr).
 local function run_in_tmp(cmd, stdin)
-  local dir = os.tmpname()
-  os.remove(dir)
-  assert(os.execute("mkdir " .. shquote(dir)))
+  local dir = util.tmpdir()
   writefile(dir .. "/stdin", stdin or "")
   local full = "cd " .. shquote(dir) .. " && env -u LUA_INIT -u LUA_INIT_5_4"
     .. " MPL_PROCS=2 MPL_HISTORY= timeout 60 " .. cmd .. " <stdin >out 2>&1"
   local _, _, code = os.execute(full)
   local out = readfile(dir .. "/out")
-  os.execute("rm -rf " .. shquote(dir))
+  util.rmtree(dir)
   return code, out
 end
 

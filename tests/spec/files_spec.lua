@@ -38,15 +38,9 @@ local specials = {0.1, -0.0, 0.0, 1e-310, 5e-324, 2.2250738585072014e-308,
                   1.7976931348623157e308, -math.huge, math.huge, 1 / 3,
                   -123456789.125, 2 ^ 53 + 2, 1e22, 1e23}
 
-setup(function()
-  tmp = os.tmpname()
-  os.remove(tmp)
-  assert(os.execute("mkdir " .. shquote(tmp)))
-end)
+setup(function() tmp = util.tmpdir() end)
 
-teardown(function()
-  os.execute("rm -rf " .. shquote(tmp))
-end)
+teardown(function() util.rmtree(tmp) end)
 
 describe("round trips", function()
   local function sample(r, c)

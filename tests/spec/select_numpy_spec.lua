@@ -5,7 +5,7 @@
 -- -0 included; any NaN matches any NaN).
 
 local util = require "util"
-local PY, shquote, python = util.PY, util.shquote, util.python
+local python = util.python
 
 -- The inputs, built the same way on both sides: A (4x5) with a NaN and an
 -- infinity, B (4x5) small integers with ties, S (2x3), T (2x2).
@@ -143,12 +143,10 @@ local function same_bits(x, y)
   return x == y and (x ~= 0 or 1 / x == 1 / y)
 end
 
-local have_numpy = os.execute(shquote(PY) .. " -c 'import numpy' 2>/dev/null")
-
 describe("against NumPy", function()
   local expect
   setup(function()
-    assert(have_numpy, PY .. " with numpy is needed (Debian: apt-get install python3-numpy)")
+    util.need_numpy()
     expect = numpy_results()
     assert.equal(#CASES, #expect)
   end)
