@@ -379,6 +379,27 @@ static size_t convert_f16(const dtype *dt, const unsigned char *src,
 }
 #endif
 
+/* The value of an element of kind k (not float128) whose bits, in
+** native order, are b. */
+static double value_of(int k, uint64_t b) {
+  if (k == K_F8) {
+    double d;
+    memcpy(&d, &b, 8);
+    return d;
+  }
+  if (k == K_F4) {
+    uint32_t w = (uint32_t)b;
+    float f;
+    memcpy(&f, &w, 4);
+    return f;
+  }
+  return k == K_I8   ? (double)(int64_t)b
+         : k == K_I4 ? (double)(int32_t)(uint32_t)b
+         : k == K_U1 ? (double)(uint8_t)b
+         : k == K_I1 ? (double)(int8_t)(uint8_t)b
+                     : (double)(b != 0); /* bool */
+}
+
 /* Convert n elements of dtype dt at src to doubles at dst; returns the
 ** index of the first that does not fit a double (float128), or n. */
 static size_t convert(const dtype *dt, const unsigned char *src, double *dst,
@@ -391,37 +412,7 @@ static size_t convert(const dtype *dt, const unsigned char *src, double *dst,
   if (dt->kind == K_F16) return convert_f16(dt, src, dst, n);
 #endif
   for (size_t k = 0; k < n; k++, src += dt->size) {
-    uint64_t b = load_u64(src, dt->size, dt->swap);
-    switch (dt->kind) {
-    case K_F8: {
-      double d;
-      memcpy(&d, &b, 8);
-      dst[k] = d;
-      break;
-    }
-    case K_F4: {
-      uint32_t w = (uint32_t)b;
-      float f;
-      memcpy(&f, &w, 4);
-      dst[k] = f;
-      break;
-    }
-    case K_I8:
-      dst[k] = (double)(int64_t)b;
-      break;
-    case K_I4:
-      dst[k] = (double)(int32_t)(uint32_t)b;
-      break;
-    case K_U1:
-      dst[k] = (double)(uint8_t)b;
-      break;
-    case K_I1:
-      dst[k] = (double)(int8_t)(uint8_t)b;
-      break;
-    default:
-      dst[k] = b != 0;
-      break; /* bool */
-    }
+    dst[k] = value_of(dt->kind, load_u64(src, dt->size, dt->swap));
   }
   return n;
 }

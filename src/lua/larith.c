@@ -259,26 +259,11 @@ static int l_apply(lua_State *L) {
 /* reductions                                                             */
 /* ---------------------------------------------------------------------- */
 
-/* The optional dim at idx: 0 (none), 1 or 2. */
-static int dim_arg(lua_State *L, int idx, const char *fn) {
-  if (lua_isnoneornil(L, idx)) return 0;
-  lua_Integer d = mpl__check_int(L, idx, fn, "dim");
-  if (d != 1 && d != 2)
-    luaL_error(L, "%s: dim must be 1 or 2 (got %I)", fn, (LUAI_UACINT)d);
-  return (int)d;
-}
-
-/* The 1 x c (dim 1) or r x 1 (dim 2) result of a reduction, pushed. */
-static mpl_mat *dim_result(lua_State *L, mpl_mat *m, int dim, const char *fn) {
-  return dim == 1 ? mpl__new_mat(L, fn, 1, m->cols, 0)
-                  : mpl__new_mat(L, fn, m->rows, 1, 0);
-}
-
 /* m:sum([dim]) and m:mean([dim]): a number, or per-column / per-row
 ** results; the mean of nothing is NaN, as in NumPy. */
 static int sum_or_mean(lua_State *L, const char *fn, int mean) {
   mpl_mat *m = mpl__check_mat(L, 1, fn);
-  int dim = dim_arg(L, 2, fn);
+  int dim = mpl__check_dim(L, 2, fn);
   if (!dim) {
     size_t n = m->rows * m->cols;
     double s = 0;
@@ -287,7 +272,7 @@ static int sum_or_mean(lua_State *L, const char *fn, int mean) {
     lua_pushnumber(L, !mean ? s : n ? s / (double)n : NAN);
     return 1;
   }
-  mpl_mat *out = dim_result(L, m, dim, fn);
+  mpl_mat *out = mpl__dim_result(L, m, dim, fn);
   int err = mpl__sum_dim(m, dim, out);
   if (!err && mean) {
     mpl__arg o = {out, 0}, len = {NULL, (double)(dim == 1 ? m->rows : m->cols)};
@@ -304,7 +289,7 @@ static int l_mean(lua_State *L) { return sum_or_mean(L, "m:mean", 1); }
 ** extreme, so it is an error (NumPy raises too). */
 static int minmax(lua_State *L, const char *fn, int max) {
   mpl_mat *m = mpl__check_mat(L, 1, fn);
-  int dim = dim_arg(L, 2, fn);
+  int dim = mpl__check_dim(L, 2, fn);
   size_t len = dim == 1 ? m->rows : dim == 2 ? m->cols : m->rows * m->cols;
   size_t count = dim == 1 ? m->cols : dim == 2 ? m->rows : 1;
   if (count && !len)
@@ -316,7 +301,7 @@ static int minmax(lua_State *L, const char *fn, int max) {
     lua_pushnumber(L, v);
     return 1;
   }
-  mpl_mat *out = dim_result(L, m, dim, fn);
+  mpl_mat *out = mpl__dim_result(L, m, dim, fn);
   int err = mpl__minmax_dim(m, dim, max, out);
   if (err) return luaL_error(L, "%s: %s", fn, mpl_strerror(err));
   return 1;

@@ -52,10 +52,8 @@ static int out_of_range(lua_State *L, const char *fn, const char *what,
 ** (-1 is n), not range-checked. */
 static lua_Integer entry(lua_State *L, int idx, const char *fn,
                          const char *what, size_t n) {
-  int ok = 0;
   lua_Integer v = 0;
-  if (lua_type(L, idx) == LUA_TNUMBER) v = lua_tointegerx(L, idx, &ok);
-  if (!ok)
+  if (!mpl__to_int(L, idx, &v))
     luaL_error(L, "%s: %s index must be an integer (got %s)", fn, what,
                mpl__got(L, idx));
   return v < 0 ? v + (lua_Integer)n + 1 : v;

@@ -52,34 +52,48 @@ static void need_square(lua_State *L, const mpl_mat *a, const char *fn) {
     luaL_error(L, "%s: matrix is not square (%Ix%I)", fn, SHAPE(a));
 }
 
+/* The matrix at 1, which must be square. */
+static mpl_mat *check_square(lua_State *L, const char *fn) {
+  mpl_mat *a = mpl__check_mat(L, 1, fn);
+  need_square(L, a, fn);
+  return a;
+}
+
+/* The operands of mat.solve and mat.lstsq must have as many rows. */
+static void same_rows(lua_State *L, const mpl_mat *a, const mpl_mat *b,
+                      const char *fn) {
+  if (b->rows != a->rows)
+    luaL_error(L, "%s: shape mismatch: %Ix%I and %Ix%I", fn, SHAPE(a),
+               SHAPE(b));
+}
+
+/* m:inv and mat.chol: op from a square A to a result of its shape. */
+static int square_op(lua_State *L, const char *fn,
+                     int (*op)(const mpl_mat *, mpl_mat *, mpl__la_info *)) {
+  mpl_mat *a = check_square(L, fn);
+  mpl_mat *x = mpl__new_mat(L, fn, a->rows, a->cols, 0);
+  mpl__la_info info;
+  int err = op(a, x, &info);
+  return err ? la_error(L, fn, err, &info) : 1;
+}
+
 /* mat.solve(A, B): X with A X = B. */
 static int l_solve(lua_State *L) {
   const char *fn = "mat.solve";
   mpl_mat *a = mpl__check_mat(L, 1, fn), *b = mpl__check_mat(L, 2, fn);
   need_square(L, a, fn);
-  if (b->rows != a->rows)
-    return luaL_error(L, "%s: shape mismatch: %Ix%I and %Ix%I", fn, SHAPE(a),
-                      SHAPE(b));
+  same_rows(L, a, b, fn);
   mpl_mat *x = mpl__new_mat(L, fn, a->cols, b->cols, 0);
   mpl__la_info info;
   int err = mpl__la_solve(a, b, x, &info);
   return err ? la_error(L, fn, err, &info) : 1;
 }
 
-static int l_inv(lua_State *L) {
-  const char *fn = "m:inv";
-  mpl_mat *a = mpl__check_mat(L, 1, fn);
-  need_square(L, a, fn);
-  mpl_mat *x = mpl__new_mat(L, fn, a->rows, a->cols, 0);
-  mpl__la_info info;
-  int err = mpl__la_inv(a, x, &info);
-  return err ? la_error(L, fn, err, &info) : 1;
-}
+static int l_inv(lua_State *L) { return square_op(L, "m:inv", mpl__la_inv); }
 
 static int l_det(lua_State *L) {
   const char *fn = "m:det";
-  mpl_mat *a = mpl__check_mat(L, 1, fn);
-  need_square(L, a, fn);
+  mpl_mat *a = check_square(L, fn);
   mpl__la_info info;
   double d = 0;
   int err = mpl__la_det(a, &d, &info);
@@ -90,20 +104,13 @@ static int l_det(lua_State *L) {
 
 /* mat.chol(A): upper triangular R with R^T R = A. */
 static int l_chol(lua_State *L) {
-  const char *fn = "mat.chol";
-  mpl_mat *a = mpl__check_mat(L, 1, fn);
-  need_square(L, a, fn);
-  mpl_mat *r = mpl__new_mat(L, fn, a->rows, a->cols, 0);
-  mpl__la_info info;
-  int err = mpl__la_chol(a, r, &info);
-  return err ? la_error(L, fn, err, &info) : 1;
+  return square_op(L, "mat.chol", mpl__la_chol);
 }
 
 /* mat.eigh(A): eigenvalues (1 x n, ascending), eigenvectors (columns). */
 static int l_eigh(lua_State *L) {
   const char *fn = "mat.eigh";
-  mpl_mat *a = mpl__check_mat(L, 1, fn);
-  need_square(L, a, fn);
+  mpl_mat *a = check_square(L, fn);
   mpl_mat *w = mpl__new_mat(L, fn, 1, a->rows, 0);
   mpl_mat *v = mpl__new_mat(L, fn, a->rows, a->rows, 0);
   mpl__la_info info;
@@ -151,9 +158,7 @@ static int l_lstsq(lua_State *L) {
     }
     lua_pop(L, 1);
   }
-  if (b->rows != a->rows)
-    return luaL_error(L, "%s: shape mismatch: %Ix%I and %Ix%I", fn, SHAPE(a),
-                      SHAPE(b));
+  same_rows(L, a, b, fn);
   size_t k = a->rows < a->cols ? a->rows : a->cols;
   mpl_mat *x = mpl__new_mat(L, fn, a->cols, b->cols, 0);
   lua_pushnil(L); /* the rank's place */
@@ -183,8 +188,7 @@ static int l_qr(lua_State *L) {
 ** eigenvectors as real and imaginary parts. */
 static int l_eig(lua_State *L) {
   const char *fn = "mat.eig";
-  mpl_mat *a = mpl__check_mat(L, 1, fn);
-  need_square(L, a, fn);
+  mpl_mat *a = check_square(L, fn);
   size_t n = a->rows;
   mpl_mat *wr = mpl__new_mat(L, fn, 1, n, 0),
           *wi = mpl__new_mat(L, fn, 1, n, 0);

@@ -69,20 +69,24 @@ const char *mpl__got(lua_State *L, int idx) {
 ** what the argument is. */
 lua_Integer mpl__check_int(lua_State *L, int idx, const char *fn,
                            const char *what) {
-  int ok = 0;
   lua_Integer v = 0;
-  if (lua_type(L, idx) == LUA_TNUMBER) v = lua_tointegerx(L, idx, &ok);
-  if (!ok)
+  if (!mpl__to_int(L, idx, &v))
     luaL_error(L, "%s: %s must be an integer (got %s)", fn, what,
                mpl__got(L, idx));
   return v;
 }
 
+int mpl__to_int(lua_State *L, int idx, lua_Integer *v) {
+  int ok = 0;
+  *v = 0;
+  if (lua_type(L, idx) == LUA_TNUMBER) *v = lua_tointegerx(L, idx, &ok);
+  return ok;
+}
+
 size_t mpl__check_size(lua_State *L, int idx, const char *fn,
                        const char *what) {
-  int ok = 0;
   lua_Integer v = 0;
-  if (lua_type(L, idx) == LUA_TNUMBER) v = lua_tointegerx(L, idx, &ok);
+  int ok = mpl__to_int(L, idx, &v);
   if (!ok || v < 0)
     luaL_error(L, "%s: %s must be a non-negative integer (got %s)", fn, what,
                mpl__got(L, idx));
@@ -94,6 +98,20 @@ double mpl__check_num(lua_State *L, int idx, const char *fn, const char *what) {
     luaL_error(L, "%s: %s must be a number (got %s)", fn, what,
                mpl__got(L, idx));
   return lua_tonumber(L, idx);
+}
+
+int mpl__check_dim(lua_State *L, int idx, const char *fn) {
+  if (lua_isnoneornil(L, idx)) return 0;
+  lua_Integer d = mpl__check_int(L, idx, fn, "dim");
+  if (d != 1 && d != 2)
+    luaL_error(L, "%s: dim must be 1 or 2 (got %I)", fn, (LUAI_UACINT)d);
+  return (int)d;
+}
+
+mpl_mat *mpl__dim_result(lua_State *L, const mpl_mat *m, int dim,
+                         const char *fn) {
+  return dim == 1 ? mpl__new_mat(L, fn, 1, m->cols, 0)
+                  : mpl__new_mat(L, fn, m->rows, 1, 0);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -846,12 +864,16 @@ static int l_sub(lua_State *L) {
   return 1;
 }
 
-static int l_t(lua_State *L) {
-  mpl_mat *m = mpl__check_mat(L, 1, "m:t"), *v;
-  int err = mpl_mat_transpose(&v, m);
-  mpl__push_result(L, "m:t", err, v);
+/* m:t and m:copy: the new handle op makes from m. */
+static int derived(lua_State *L, const char *fn,
+                   int (*op)(mpl_mat **, const mpl_mat *)) {
+  mpl_mat *m = mpl__check_mat(L, 1, fn), *v;
+  int err = op(&v, m);
+  mpl__push_result(L, fn, err, v);
   return 1;
 }
+
+static int l_t(lua_State *L) { return derived(L, "m:t", mpl_mat_transpose); }
 
 /* A view when m is contiguous, else a reshaped copy. */
 static int l_reshape(lua_State *L) {
@@ -876,12 +898,7 @@ static int l_reshape(lua_State *L) {
   return 1;
 }
 
-static int l_copy(lua_State *L) {
-  mpl_mat *m = mpl__check_mat(L, 1, "m:copy"), *v;
-  int err = mpl_mat_copy(&v, m);
-  mpl__push_result(L, "m:copy", err, v);
-  return 1;
-}
+static int l_copy(lua_State *L) { return derived(L, "m:copy", mpl_mat_copy); }
 
 static int l_totable(lua_State *L) {
   mpl_mat *m = mpl__check_mat(L, 1, "m:totable");
@@ -919,12 +936,15 @@ static int l_gc(lua_State *L) {
 
 /* m:close(); m.close() and close(x) say what went wrong. */
 static int l_close(lua_State *L) {
-  if (!mpl__matud(L, 1))
-    return luaL_error(L,
-                      "m:close: bad argument #1 (matrix expected, got %s; "
-                      "call it as m:close())",
-                      mpl__got(L, 1));
+  if (!mpl__matud(L, 1)) return mpl__close_misuse(L, "m", "matrix");
   return l_gc(L);
+}
+
+int mpl__close_misuse(lua_State *L, const char *obj, const char *what) {
+  return luaL_error(L,
+                    "%s:close: bad argument #1 (%s expected, got %s; call "
+                    "it as %s:close())",
+                    obj, what, mpl__got(L, 1), obj);
 }
 
 static int push_string_f(lua_State *L) {

@@ -122,11 +122,28 @@ const char *mpl__got(lua_State *L, int idx);
 /* "matrix", a userdata's __name or Lua's type name, for messages. */
 const char *mpl__typename(lua_State *L, int idx);
 
+/* Raise "obj:close: bad argument #1 (what expected, got x; call it as
+** obj:close())": a close method called with a dot or on something else. */
+int mpl__close_misuse(lua_State *L, const char *obj, const char *what);
+
 /* Checked arguments, raising "fn: what must be ... (got x)". */
 lua_Integer mpl__check_int(lua_State *L, int idx, const char *fn,
                            const char *what);
 size_t mpl__check_size(lua_State *L, int idx, const char *fn, const char *what);
 double mpl__check_num(lua_State *L, int idx, const char *fn, const char *what);
+
+/* Whether idx holds an integer-valued number (3 or 3.0), stored in *v;
+** for checks with their own message. */
+int mpl__to_int(lua_State *L, int idx, lua_Integer *v);
+
+/* The optional dim of a reduction at idx: 0 (absent), 1 or 2; raises
+** "fn: dim must be 1 or 2 (got d)". */
+int mpl__check_dim(lua_State *L, int idx, const char *fn);
+
+/* Push and return the 1 x c (dim 1) or r x 1 (dim 2) result of a
+** reduction of m along dim. */
+mpl_mat *mpl__dim_result(lua_State *L, const mpl_mat *m, int dim,
+                         const char *fn);
 
 /* Push a new r x c matrix (zero-filled when zero is set) and return it;
 ** raises "fn: not enough memory ..." and the like on failure. */

@@ -83,10 +83,8 @@ static int from_values(lua_State *L) {
       lua_pushnumber(L, lm->rows == 1 ? MPL_AT(lm, 0, i) : MPL_AT(lm, i, 0));
     else
       lua_rawgeti(L, 2, (lua_Integer)i + 1);
-    int ok = 0;
     lua_Integer len = 0;
-    if (lua_type(L, -1) == LUA_TNUMBER) len = lua_tointegerx(L, -1, &ok);
-    if (!ok || len < 0)
+    if (!mpl__to_int(L, -1, &len) || len < 0)
       return luaL_error(L,
                         "mat.ragged: length %I must be a non-negative "
                         "integer (got %s)",
@@ -258,10 +256,7 @@ static int r_gc(lua_State *L) {
 /* R:close(); R.close() says how to call it. */
 static int r_close(lua_State *L) {
   if (!luaL_testudata(L, 1, RAGGED_MT))
-    return luaL_error(L,
-                      "R:close: bad argument #1 (mat.ragged expected, "
-                      "got %s; call it as R:close())",
-                      mpl__got(L, 1));
+    return mpl__close_misuse(L, "R", "mat.ragged");
   return r_gc(L);
 }
 

@@ -54,34 +54,23 @@ static int run_op(lua_State *L, int op, int n, const char *fn, double lo,
   return 1;
 }
 
-#define BINARY(name, OP)                                                       \
+/* l_<name>: op over n operands at 1..n, opts at n + 1. */
+#define FIXED(name, fn, OP, n)                                                 \
   static int l_##name(lua_State *L) {                                          \
-    return run_op(L, OP, 2, "m:" #name, 0, 0, 3);                              \
+    return run_op(L, OP, n, fn, 0, 0, n + 1);                                  \
   }
-BINARY(lt, MPL__S_LT)
-BINARY(le, MPL__S_LE)
-BINARY(gt, MPL__S_GT)
-BINARY(ge, MPL__S_GE)
-BINARY(eq, MPL__S_EQ)
-BINARY(ne, MPL__S_NE)
-
-static int l_maximum(lua_State *L) {
-  return run_op(L, MPL__S_MAX, 2, "mat.maximum", 0, 0, 3);
-}
-static int l_minimum(lua_State *L) {
-  return run_op(L, MPL__S_MIN, 2, "mat.minimum", 0, 0, 3);
-}
-static int l_where(lua_State *L) {
-  return run_op(L, MPL__S_WHERE, 3, "mat.where", 0, 0, 4);
-}
-
-#define TEST(name, OP)                                                         \
-  static int l_##name(lua_State *L) {                                          \
-    return run_op(L, OP, 1, "mat." #name, 0, 0, 2);                            \
-  }
-TEST(isnan, MPL__S_ISNAN)
-TEST(isinf, MPL__S_ISINF)
-TEST(isfinite, MPL__S_ISFINITE)
+FIXED(lt, "m:lt", MPL__S_LT, 2)
+FIXED(le, "m:le", MPL__S_LE, 2)
+FIXED(gt, "m:gt", MPL__S_GT, 2)
+FIXED(ge, "m:ge", MPL__S_GE, 2)
+FIXED(eq, "m:eq", MPL__S_EQ, 2)
+FIXED(ne, "m:ne", MPL__S_NE, 2)
+FIXED(maximum, "mat.maximum", MPL__S_MAX, 2)
+FIXED(minimum, "mat.minimum", MPL__S_MIN, 2)
+FIXED(where, "mat.where", MPL__S_WHERE, 3)
+FIXED(isnan, "mat.isnan", MPL__S_ISNAN, 1)
+FIXED(isinf, "mat.isinf", MPL__S_ISINF, 1)
+FIXED(isfinite, "mat.isfinite", MPL__S_ISFINITE, 1)
 
 /* m:clip(lo, hi [, opts]): either bound may be nil (none on that side). */
 static int l_clip(lua_State *L) {
@@ -94,20 +83,11 @@ static int l_clip(lua_State *L) {
   return run_op(L, MPL__S_CLIP, 1, fn, lo, hi, 4);
 }
 
-/* The optional dim at idx: 0 (none), 1 or 2. */
-static int dim_arg(lua_State *L, int idx, const char *fn) {
-  if (lua_isnoneornil(L, idx)) return 0;
-  lua_Integer d = mpl__check_int(L, idx, fn, "dim");
-  if (d != 1 && d != 2)
-    luaL_error(L, "%s: dim must be 1 or 2 (got %I)", fn, (LUAI_UACINT)d);
-  return (int)d;
-}
-
 /* kind 0: count, 1: any, 2: all.  Without dim a number (count) or a
 ** boolean; with dim a 1 x c or r x 1 matrix of counts or 0/1. */
 static int counting(lua_State *L, const char *fn, int kind) {
   mpl_mat *m = mpl__check_mat(L, 1, fn);
-  int dim = dim_arg(L, 2, fn);
+  int dim = mpl__check_dim(L, 2, fn);
   size_t len = dim == 1 ? m->rows : dim == 2 ? m->cols : m->rows * m->cols;
   if (!dim) {
     size_t k;
@@ -119,8 +99,7 @@ static int counting(lua_State *L, const char *fn, int kind) {
       lua_pushboolean(L, kind == 1 ? k > 0 : k == len);
     return 1;
   }
-  mpl_mat *out = dim == 1 ? mpl__new_mat(L, fn, 1, m->cols, 0)
-                          : mpl__new_mat(L, fn, m->rows, 1, 0);
+  mpl_mat *out = mpl__dim_result(L, m, dim, fn);
   int err = mpl__count_nz_dim(m, dim, out);
   if (!err && kind) {
     mpl__arg args[2] = {{out, 0}, {NULL, kind == 1 ? 0 : (double)len}};

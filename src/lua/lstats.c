@@ -29,23 +29,12 @@ static int dim_at(lua_State *L, int idx, const char *fn, int *opts) {
     *opts = idx;
     return 0;
   }
-  if (lua_isnoneornil(L, idx)) return 0;
-  lua_Integer d = mpl__check_int(L, idx, fn, "dim");
-  if (d != 1 && d != 2)
-    luaL_error(L, "%s: dim must be 1 or 2 (got %I)", fn, (LUAI_UACINT)d);
-  return (int)d;
+  return mpl__check_dim(L, idx, fn);
 }
 
 static void check(lua_State *L, const char *fn, int err) {
   if (err == MPL_EINTR) luaL_error(L, "%s: interrupted", fn);
   if (err) luaL_error(L, "%s: %s", fn, mpl_strerror(err));
-}
-
-/* The 1 x c (dim 1) or r x 1 (dim 2) result of a per-line reduction. */
-static mpl_mat *line_result(lua_State *L, const mpl_mat *m, int dim,
-                            const char *fn) {
-  return dim == 1 ? mpl__new_mat(L, fn, 1, m->cols, 0)
-                  : mpl__new_mat(L, fn, m->rows, 1, 0);
 }
 
 /* Raise when a line to reduce is empty (there is no extreme or
@@ -62,7 +51,7 @@ static int reduce_prod(lua_State *L) {
   mpl_mat *m = mpl__check_mat(L, 1, fn);
   int dim = dim_at(L, 2, fn, NULL);
   double v = 0;
-  mpl_mat *out = dim ? line_result(L, m, dim, fn) : NULL;
+  mpl_mat *out = dim ? mpl__dim_result(L, m, dim, fn) : NULL;
   check(L, fn, mpl__prod(m, dim, &v, out));
   if (!dim) lua_pushnumber(L, v);
   return 1;
@@ -82,7 +71,7 @@ static int var_or_std(lua_State *L, const char *fn, int sd) {
                  mpl__got(L, -1));
   }
   double v = 0;
-  mpl_mat *out = dim ? line_result(L, m, dim, fn) : NULL;
+  mpl_mat *out = dim ? mpl__dim_result(L, m, dim, fn) : NULL;
   check(L, fn, mpl__var(m, dim, ddof, &v, out));
   if (!dim) {
     lua_pushnumber(L, sd ? sqrt(v) : v);
@@ -109,14 +98,14 @@ static int quantile(lua_State *L, const char *fn, double q, int dim_idx) {
         lua_pushnumber(L, NAN);
         return 1;
       }
-      check(L, fn, mpl_mat_fill(line_result(L, m, dim, fn), NAN));
+      check(L, fn, mpl_mat_fill(mpl__dim_result(L, m, dim, fn), NAN));
       return 1;
     }
   } else {
     need_elements(L, m, dim, fn);
   }
   double v = 0;
-  mpl_mat *out = dim ? line_result(L, m, dim, fn) : NULL;
+  mpl_mat *out = dim ? mpl__dim_result(L, m, dim, fn) : NULL;
   check(L, fn, mpl__quantile(m, dim, median ? 0.5 : q, median, &v, out));
   if (!dim) lua_pushnumber(L, v);
   return 1;
@@ -138,7 +127,7 @@ static int argext(lua_State *L, const char *fn, int max) {
   int dim = dim_at(L, 2, fn, NULL);
   need_elements(L, m, dim, fn);
   double v = 0;
-  mpl_mat *out = dim ? line_result(L, m, dim, fn) : NULL;
+  mpl_mat *out = dim ? mpl__dim_result(L, m, dim, fn) : NULL;
   check(L, fn, mpl__argext(m, dim, max, &v, out));
   if (!dim) lua_pushinteger(L, (lua_Integer)v);
   return 1;
@@ -170,19 +159,34 @@ static mpl_mat *shaped_result(lua_State *L, const mpl_mat *m, int dim, int opts,
   return mpl__new_mat(L, fn, r, c, 0);
 }
 
+/* The arguments of a whole-shape operation, (m [, dim] [, opts]): the
+** matrix, its dim, opts.flag (when flag is not NULL) and the result. */
+typedef struct shaped {
+  mpl_mat *m, *out;
+  int dim, flag;
+} shaped;
+
+static shaped shaped_args(lua_State *L, const char *fn,
+                          const char *const known[], const char *flag) {
+  shaped a = {mpl__check_mat(L, 1, fn), NULL, 0, 0};
+  int opts;
+  a.dim = dim_at(L, 2, fn, &opts);
+  if (mpl__check_opts(L, opts, fn, known) && flag) {
+    lua_getfield(L, opts, flag);
+    a.flag = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+  }
+  a.out = shaped_result(L, a.m, a.dim, opts, fn);
+  return a;
+}
+
 /* m:sort([dim] [, opts]) and m:argsort: opts.descending, opts.out. */
 static int sort(lua_State *L, const char *fn, int positions) {
   static const char *const known[] = {"descending", "out", NULL};
-  mpl_mat *m = mpl__check_mat(L, 1, fn);
-  int opts, dim = dim_at(L, 2, fn, &opts), desc = 0;
-  if (mpl__check_opts(L, opts, fn, known)) {
-    lua_getfield(L, opts, "descending");
-    desc = lua_toboolean(L, -1);
-    lua_pop(L, 1);
-  }
-  mpl_mat *out = shaped_result(L, m, dim, opts, fn);
-  int err =
-      mpl__sort(m, dim, desc, positions ? NULL : out, positions ? out : NULL);
+  shaped a = shaped_args(L, fn, known, "descending");
+  mpl_mat *out = a.out;
+  int err = mpl__sort(a.m, a.dim, a.flag, positions ? NULL : out,
+                      positions ? out : NULL);
   if (err == MPL_EOVERFLOW)
     return luaL_error(L, "%s: more than 2^32 elements in a line", fn);
   check(L, fn, err);
@@ -208,11 +212,8 @@ static int l_unique(lua_State *L) {
 /* m:cumsum([dim] [, opts]) and m:cumprod: opts.out. */
 static int cumulate(lua_State *L, const char *fn, int prod) {
   static const char *const known[] = {"out", NULL};
-  mpl_mat *m = mpl__check_mat(L, 1, fn);
-  int opts, dim = dim_at(L, 2, fn, &opts);
-  mpl__check_opts(L, opts, fn, known);
-  mpl_mat *out = shaped_result(L, m, dim, opts, fn);
-  check(L, fn, mpl__cumulate(m, dim, prod, out));
+  shaped a = shaped_args(L, fn, known, NULL);
+  check(L, fn, mpl__cumulate(a.m, a.dim, prod, a.out));
   return 1;
 }
 

@@ -12,26 +12,45 @@
 
 #include "picture.h"
 
-int mpl__finite_range(const mpl_mat *m, int positive, double *lo, double *hi,
-                      size_t *count) {
-  double a = INFINITY, b = -INFINITY;
-  size_t n = 0, mask = mpl__tick_mask(m->cols);
-  size_t rows = m->cols ? m->rows : 0; /* an N x 0 matrix has no rows */
+/* row(p, cs, cols, ctx) for each row of m (p its first element, cs the
+** stride), polling for an interrupt: MPL_EINTR when one came.  An N x 0
+** matrix has no rows. */
+static inline int
+each_row(const mpl_mat *m,
+         void (*row)(const double *, ptrdiff_t, size_t, void *), void *ctx) {
+  size_t mask = mpl__tick_mask(m->cols), rows = m->cols ? m->rows : 0;
   mpl__interrupt_clear();
   for (size_t i = 0; i < rows; i++) {
     if (!(i & mask) && mpl__interrupt_pending()) break;
-    const double *p = m->data + (ptrdiff_t)i * m->rs;
-    for (size_t j = 0; j < m->cols; j++) {
-      double v = p[(ptrdiff_t)j * m->cs];
-      if (!isfinite(v) || (positive && !(v > 0))) continue;
-      n++;
-      if (v < a) a = v;
-      if (v > b) b = v;
-    }
+    row(m->data + (ptrdiff_t)i * m->rs, m->cs, m->cols, ctx);
   }
-  *count = n;
-  if (n) *lo = a, *hi = b;
   return mpl__interrupt_check();
+}
+
+typedef struct range {
+  int positive;
+  double a, b; /* smallest and largest counted */
+  size_t n;    /* values counted */
+} range;
+
+static void range_row(const double *p, ptrdiff_t cs, size_t cols, void *ctx) {
+  range *r = ctx;
+  for (size_t j = 0; j < cols; j++) {
+    double v = p[(ptrdiff_t)j * cs];
+    if (!isfinite(v) || (r->positive && !(v > 0))) continue;
+    r->n++;
+    if (v < r->a) r->a = v;
+    if (v > r->b) r->b = v;
+  }
+}
+
+int mpl__finite_range(const mpl_mat *m, int positive, double *lo, double *hi,
+                      size_t *count) {
+  range r = {positive, INFINITY, -INFINITY, 0};
+  int err = each_row(m, range_row, &r);
+  *count = r.n;
+  if (r.n) *lo = r.a, *hi = r.b;
+  return err;
 }
 
 /* NumPy's linspace(lo, hi, bins + 1) into e. */
@@ -54,6 +73,22 @@ static size_t bin_of(double v, double lo, double norm, size_t bins,
   return k;
 }
 
+typedef struct binning {
+  double a, b, norm; /* the range and its width */
+  size_t bins;
+  const double *e; /* the bins + 1 edges */
+  double *c;       /* the counts */
+} binning;
+
+static void bin_row(const double *p, ptrdiff_t cs, size_t cols, void *ctx) {
+  binning *h = ctx;
+  for (size_t j = 0; j < cols; j++) {
+    double v = p[(ptrdiff_t)j * cs];
+    if (v >= h->a && v <= h->b)
+      h->c[bin_of(v, h->a, h->norm, h->bins, h->e)] += 1;
+  }
+}
+
 int mpl__histogram(const mpl_mat *m, const double *lo, const double *hi,
                    mpl_mat *counts, mpl_mat *edges) {
   size_t bins = counts->cols, n = 0;
@@ -66,18 +101,8 @@ int mpl__histogram(const mpl_mat *m, const double *lo, const double *hi,
     if (!n) a = 0, b = 1;
   }
   if (a == b) a -= 0.5, b += 0.5;
-  double *e = edges->data, *c = counts->data, norm = b - a;
-  edges_of(a, b, bins, e);
-  for (size_t k = 0; k < bins; k++) c[k] = 0;
-  size_t mask = mpl__tick_mask(m->cols), rows = m->cols ? m->rows : 0;
-  mpl__interrupt_clear();
-  for (size_t i = 0; i < rows; i++) {
-    if (!(i & mask) && mpl__interrupt_pending()) break;
-    const double *p = m->data + (ptrdiff_t)i * m->rs;
-    for (size_t j = 0; j < m->cols; j++) {
-      double v = p[(ptrdiff_t)j * m->cs];
-      if (v >= a && v <= b) c[bin_of(v, a, norm, bins, e)] += 1;
-    }
-  }
-  return mpl__interrupt_check();
+  binning h = {a, b, b - a, bins, edges->data, counts->data};
+  edges_of(a, b, bins, edges->data);
+  for (size_t k = 0; k < bins; k++) h.c[k] = 0;
+  return each_row(m, bin_row, &h);
 }

@@ -43,6 +43,27 @@ static void fail(mpl__la_info *info, int why) {
   if (info) info->why = why;
 }
 
+/* A refusal for a reason the binding names (MPL__LA_*). */
+static int refuse(mpl__la_info *info, int why) {
+  fail(info, why);
+  return MPL_EINVAL;
+}
+
+/* Every function's info starts as "nothing found". */
+static void clear(mpl__la_info *info) {
+  if (info) {
+    info->why = MPL__LA_OK;
+    info->rcond = 0;
+  }
+}
+
+/* A LAPACK routine's info: 0 is success, > 0 the routine's own failure
+** (why), < 0 a bad argument (no reason to name). */
+static int status(la_int inf, int why, mpl__la_info *info) {
+  if (inf == 0) return 0;
+  return refuse(info, inf > 0 ? why : MPL__LA_OK);
+}
+
 /* A malloc'd buffer of n doubles (n a product that must not overflow). */
 static double *dalloc(size_t a, size_t b, int *err) {
   size_t n;
@@ -103,18 +124,26 @@ static int symmetric(const mpl_mat *m) {
   return 1;
 }
 
+/* chol's and eigh's refusals: NaN or infinity, then asymmetry. */
+static int finite_symmetric(const mpl_mat *a, mpl__la_info *info) {
+  if (!all_finite(a)) return refuse(info, MPL__LA_NONFINITE);
+  return symmetric(a) ? 0 : refuse(info, MPL__LA_NOTSYM);
+}
+
 /* The checks every square-matrix function starts with. */
 static int square(const mpl_mat *a, mpl__la_info *info) {
-  if (info) {
-    info->why = MPL__LA_OK;
-    info->rcond = 0;
-  }
+  clear(info);
   if (!a) return MPL_EINVAL;
-  if (a->rows != a->cols) {
-    fail(info, MPL__LA_NOTSQUARE);
-    return MPL_EINVAL;
-  }
+  if (a->rows != a->cols) return refuse(info, MPL__LA_NOTSQUARE);
   return fits(a->rows) ? 0 : MPL_EOVERFLOW;
+}
+
+/* square's checks for a function whose result x has A's shape. */
+static int square_into(const mpl_mat *a, const mpl_mat *x, mpl__la_info *info) {
+  int err = square(a, info);
+  if (err) return err;
+  if (!x) return MPL_EINVAL;
+  return x->rows != a->rows || x->cols != a->cols ? MPL_ESHAPE : 0;
 }
 
 /* LU-factor the n x n buf in place (it holds A^T, so the factors are of
@@ -124,12 +153,8 @@ static int lu(double *buf, la_int n, la_int *ipiv, double anorm,
               mpl__la_info *info) {
   la_int inf = 0;
   LAPACK(dgetrf)(&n, &n, buf, &n, ipiv, &inf);
-  if (inf > 0) {
-    fail(info, MPL__LA_SINGULAR);
-    return MPL_EINVAL;
-  }
-  if (inf < 0) return MPL_EINVAL;
-  int err = 0;
+  int err = status(inf, MPL__LA_SINGULAR, info);
+  if (err) return err;
   double *work = dalloc(4, (size_t)n, &err);
   la_int *iwork = malloc(sizeof(la_int) * (size_t)n);
   if (!work || !iwork) {
@@ -162,38 +187,45 @@ static double row_norm(const mpl_mat *a) {
   return best;
 }
 
+/* A (n x n) copied into a new *fa (row-major: A^T to LAPACK) and room
+** for n pivots in a new *ipiv; the caller frees both, also on failure. */
+static int lu_buffers(const mpl_mat *a, size_t n, double **fa, la_int **ipiv) {
+  int err = 0;
+  *fa = dalloc(n, n, &err);
+  *ipiv = malloc(sizeof(la_int) * n);
+  if (!*fa || !*ipiv) return err ? err : MPL_ENOMEM;
+  pack(a, *fa, 0, n);
+  return 0;
+}
+
+/* lu_buffers, then the LU factors of A^T in *fa (singular refused). */
+static int lu_of(const mpl_mat *a, size_t n, double **fa, la_int **ipiv,
+                 mpl__la_info *info) {
+  int err = lu_buffers(a, n, fa, ipiv);
+  return err ? err : lu(*fa, (la_int)n, *ipiv, row_norm(a), info);
+}
+
 int mpl__la_solve(const mpl_mat *a, const mpl_mat *b, mpl_mat *x,
                   mpl__la_info *info) {
   int err = square(a, info);
   if (err) return err;
   if (!b || !x) return MPL_EINVAL;
-  if (b->rows != a->rows) {
-    fail(info, MPL__LA_SHAPE);
-    return MPL_EINVAL;
-  }
+  if (b->rows != a->rows) return refuse(info, MPL__LA_SHAPE);
   if (x->rows != a->cols || x->cols != b->cols) return MPL_ESHAPE;
   size_t n = a->rows, k = b->cols;
   if (!fits(k)) return MPL_EOVERFLOW;
   if (n == 0) return 0;
-  double *fa = dalloc(n, n, &err), *fb = fa ? dalloc(n, k, &err) : NULL;
-  la_int *ipiv = malloc(sizeof(la_int) * n);
-  if (!fa || !fb || !ipiv) {
-    err = err ? err : MPL_ENOMEM;
-    goto done;
-  }
-  pack(a, fa, 0, n);
-  la_int ln = (la_int)n, lk = (la_int)k, inf = 0;
-  if ((err = lu(fa, ln, ipiv, row_norm(a), info)) != 0) goto done;
-  if (k) {
+  double *fa = NULL, *fb = dalloc(n, k, &err);
+  la_int *ipiv = NULL;
+  if (fb && (err = lu_of(a, n, &fa, &ipiv, info)) == 0 && k) {
+    la_int ln = (la_int)n, lk = (la_int)k, inf = 0;
     pack(b, fb, 1, n);
     LAPACK(dgetrs)("T", &ln, &lk, fa, &ln, ipiv, fb, &ln, &inf, 1);
-    if (inf) {
+    if (inf)
       err = MPL_EINVAL;
-      goto done;
-    }
-    unpack(x, fb, 1, n);
+    else
+      unpack(x, fb, 1, n);
   }
-done:
   free(fa);
   free(fb);
   free(ipiv);
@@ -201,21 +233,14 @@ done:
 }
 
 int mpl__la_inv(const mpl_mat *a, mpl_mat *x, mpl__la_info *info) {
-  int err = square(a, info);
+  int err = square_into(a, x, info);
   if (err) return err;
-  if (!x) return MPL_EINVAL;
-  if (x->rows != a->rows || x->cols != a->cols) return MPL_ESHAPE;
   size_t n = a->rows;
   if (n == 0) return 0;
-  double *fa = dalloc(n, n, &err), *work = NULL;
-  la_int *ipiv = malloc(sizeof(la_int) * n);
-  if (!fa || !ipiv) {
-    err = err ? err : MPL_ENOMEM;
-    goto done;
-  }
-  pack(a, fa, 0, n);
+  double *fa = NULL, *work = NULL;
+  la_int *ipiv = NULL;
+  if ((err = lu_of(a, n, &fa, &ipiv, info)) != 0) goto done;
   la_int ln = (la_int)n, inf = 0, lwork = -1;
-  if ((err = lu(fa, ln, ipiv, row_norm(a), info)) != 0) goto done;
   double q = 0;
   LAPACK(dgetri)(&ln, fa, &ln, ipiv, &q, &lwork, &inf);
   lwork = work_size(q, (double)n);
@@ -225,16 +250,7 @@ int mpl__la_inv(const mpl_mat *a, mpl_mat *x, mpl__la_info *info) {
   }
   if (!(work = dalloc((size_t)lwork, 1, &err))) goto done;
   LAPACK(dgetri)(&ln, fa, &ln, ipiv, work, &lwork, &inf);
-  if (inf > 0) {
-    fail(info, MPL__LA_SINGULAR);
-    err = MPL_EINVAL;
-    goto done;
-  }
-  if (inf < 0) {
-    err = MPL_EINVAL;
-    goto done;
-  }
-  unpack(x, fa, 0, n);
+  if ((err = status(inf, MPL__LA_SINGULAR, info)) == 0) unpack(x, fa, 0, n);
 done:
   free(fa);
   free(work);
@@ -251,19 +267,13 @@ int mpl__la_det(const mpl_mat *a, double *det, mpl__la_info *info) {
   size_t n = a->rows;
   *det = 1;
   if (n == 0) return 0;
-  double *fa = dalloc(n, n, &err);
-  la_int *ipiv = malloc(sizeof(la_int) * n);
-  if (!fa || !ipiv) {
-    free(fa);
-    free(ipiv);
-    return err ? err : MPL_ENOMEM;
-  }
-  pack(a, fa, 0, n);
-  la_int ln = (la_int)n, inf = 0;
-  LAPACK(dgetrf)(&ln, &ln, fa, &ln, ipiv, &inf);
+  double *fa = NULL;
+  la_int *ipiv = NULL, ln = (la_int)n, inf = 0;
+  if ((err = lu_buffers(a, n, &fa, &ipiv)) == 0)
+    LAPACK(dgetrf)(&ln, &ln, fa, &ln, ipiv, &inf);
   if (inf < 0) {
     err = MPL_EINVAL;
-  } else {
+  } else if (!err) {
     double frac = 1;
     long e2 = 0;
     for (size_t i = 0; i < n; i++) {
@@ -282,19 +292,10 @@ int mpl__la_det(const mpl_mat *a, double *det, mpl__la_info *info) {
 }
 
 int mpl__la_chol(const mpl_mat *a, mpl_mat *r, mpl__la_info *info) {
-  int err = square(a, info);
+  int err = square_into(a, r, info);
   if (err) return err;
-  if (!r) return MPL_EINVAL;
-  if (r->rows != a->rows || r->cols != a->cols) return MPL_ESHAPE;
   size_t n = a->rows;
-  if (!all_finite(a)) {
-    fail(info, MPL__LA_NONFINITE);
-    return MPL_EINVAL;
-  }
-  if (!symmetric(a)) {
-    fail(info, MPL__LA_NOTSYM);
-    return MPL_EINVAL;
-  }
+  if ((err = finite_symmetric(a, info)) != 0) return err;
   if (n == 0) return 0;
   double *fa = dalloc(n, n, &err);
   if (!fa) return err;
@@ -302,16 +303,13 @@ int mpl__la_chol(const mpl_mat *a, mpl_mat *r, mpl__la_info *info) {
   la_int ln = (la_int)n, inf = 0;
   /* "L" of the column-major view is, read row-major, the upper factor. */
   LAPACK(dpotrf)("L", &ln, fa, &ln, &inf, 1);
-  if (inf != 0) {
-    free(fa);
-    fail(info, inf > 0 ? MPL__LA_NOTPD : MPL__LA_OK);
-    return MPL_EINVAL;
+  if ((err = status(inf, MPL__LA_NOTPD, info)) == 0) {
+    for (size_t i = 0; i < n; i++)
+      for (size_t j = 0; j < i; j++) fa[i * n + j] = 0;
+    unpack(r, fa, 0, n);
   }
-  for (size_t i = 0; i < n; i++)
-    for (size_t j = 0; j < i; j++) fa[i * n + j] = 0;
-  unpack(r, fa, 0, n);
   free(fa);
-  return 0;
+  return err;
 }
 
 int mpl__la_eigh(const mpl_mat *a, mpl_mat *w, mpl_mat *v, mpl__la_info *info) {
@@ -321,14 +319,7 @@ int mpl__la_eigh(const mpl_mat *a, mpl_mat *w, mpl_mat *v, mpl__la_info *info) {
   if (!w || !v) return MPL_EINVAL;
   if (w->rows != 1 || w->cols != n || v->rows != n || v->cols != n)
     return MPL_ESHAPE;
-  if (!all_finite(a)) {
-    fail(info, MPL__LA_NONFINITE);
-    return MPL_EINVAL;
-  }
-  if (!symmetric(a)) {
-    fail(info, MPL__LA_NOTSYM);
-    return MPL_EINVAL;
-  }
+  if ((err = finite_symmetric(a, info)) != 0) return err;
   if (n == 0) return 0;
   double *fa = dalloc(n, n, &err), *fw = fa ? dalloc(n, 1, &err) : NULL;
   double *work = NULL;
@@ -352,11 +343,7 @@ int mpl__la_eigh(const mpl_mat *a, mpl_mat *w, mpl_mat *v, mpl__la_info *info) {
   }
   LAPACK(dsyevd)
   ("V", "L", &ln, fa, &ln, fw, work, &lwork, iwork, &liwork, &inf, 1, 1);
-  if (inf != 0) {
-    fail(info, inf > 0 ? MPL__LA_NOCONV : MPL__LA_OK);
-    err = MPL_EINVAL;
-    goto done;
-  }
+  if ((err = status(inf, MPL__LA_NOCONV, info)) != 0) goto done;
   for (size_t j = 0; j < n; j++) MPL_AT(w, 0, j) = fw[j];
   unpack(v, fa, 1, n); /* column j of the buffer is eigenvector j */
 done:
@@ -409,10 +396,7 @@ static int svd_run(char job, la_int m, la_int n, double *buf, double *s,
     (&job, &job, &m, &n, copy, &m, s, u, &ldu, vt, &ldvt, work, &lwork, &inf, 1,
      1);
   }
-  if (inf != 0) {
-    fail(info, inf > 0 ? MPL__LA_NOCONV : MPL__LA_OK);
-    err = MPL_EINVAL;
-  }
+  err = status(inf, MPL__LA_NOCONV, info);
 done:
   free(iwork);
   free(copy);
@@ -422,10 +406,7 @@ done:
 
 int mpl__la_svd(const mpl_mat *a, int full, mpl_mat *u, mpl_mat *s, mpl_mat *v,
                 mpl__la_info *info) {
-  if (info) {
-    info->why = MPL__LA_OK;
-    info->rcond = 0;
-  }
+  clear(info);
   if (!a || !u || !s || !v) return MPL_EINVAL;
   size_t m = a->rows, n = a->cols, k = m < n ? m : n;
   size_t uc = full ? m : k, vc = full ? n : k;
@@ -433,10 +414,7 @@ int mpl__la_svd(const mpl_mat *a, int full, mpl_mat *u, mpl_mat *s, mpl_mat *v,
       v->rows != n || v->cols != vc)
     return MPL_ESHAPE;
   if (!fits(m) || !fits(n)) return MPL_EOVERFLOW;
-  if (!all_finite(a)) {
-    fail(info, MPL__LA_NONFINITE);
-    return MPL_EINVAL;
-  }
+  if (!all_finite(a)) return refuse(info, MPL__LA_NONFINITE);
   if (k == 0) { /* nothing to decompose: full bases are identities */
     int err = mpl_mat_fill(u, 0);
     if (!err) err = mpl_mat_fill(v, 0);
@@ -471,23 +449,14 @@ done:
 ** a call with several wrong arguments gets. */
 static int lstsq_check(const mpl_mat *a, const mpl_mat *b, const mpl_mat *x,
                        const int *rank, const mpl_mat *s, mpl__la_info *info) {
-  if (info) {
-    info->why = MPL__LA_OK;
-    info->rcond = 0;
-  }
+  clear(info);
   if (!a || !b || !x || !rank) return MPL_EINVAL;
   size_t m = a->rows, n = a->cols, k = b->cols, mn = m < n ? m : n;
-  if (b->rows != m) {
-    fail(info, MPL__LA_SHAPE);
-    return MPL_EINVAL;
-  }
+  if (b->rows != m) return refuse(info, MPL__LA_SHAPE);
   if (x->rows != n || x->cols != k) return MPL_ESHAPE;
   if (s && (s->rows != 1 || s->cols != mn)) return MPL_ESHAPE;
   if (!fits(m) || !fits(n) || !fits(k)) return MPL_EOVERFLOW;
-  if (!all_finite(a) || !all_finite(b)) {
-    fail(info, MPL__LA_NONFINITE);
-    return MPL_EINVAL;
-  }
+  if (!all_finite(a) || !all_finite(b)) return refuse(info, MPL__LA_NONFINITE);
   return 0;
 }
 
@@ -513,11 +482,7 @@ static int gelsd_run(la_int m, la_int n, la_int k, double *fa, double *fb,
   (&m, &n, &k, fa, &m, fb, &ldb, fs, &rcond, rk, work, &lwork, iwork, &inf);
   free(work);
   free(iwork);
-  if (inf != 0) {
-    fail(info, inf > 0 ? MPL__LA_NOCONV : MPL__LA_OK);
-    return MPL_EINVAL;
-  }
-  return 0;
+  return status(inf, MPL__LA_NOCONV, info);
 }
 
 /* Least squares through dgelsd (SVD-based): x, the rank and, when asked,
@@ -574,28 +539,19 @@ static int qr_run(la_int m, la_int n, double *fa, double *tau, mpl_mat *q,
     LAPACK(dorgqr)(&m, &k, &k, fa, &m, tau, work, &lwork, &inf);
   }
   free(work);
-  if (inf != 0) {
-    fail(info, MPL__LA_OK);
-    return MPL_EINVAL;
-  }
+  if ((err = status(inf, MPL__LA_OK, info)) != 0) return err;
   unpack(q, fa, 1, (size_t)m);
   return 0;
 }
 
 int mpl__la_qr(const mpl_mat *a, mpl_mat *q, mpl_mat *r, mpl__la_info *info) {
-  if (info) {
-    info->why = MPL__LA_OK;
-    info->rcond = 0;
-  }
+  clear(info);
   if (!a || !q || !r) return MPL_EINVAL;
   size_t m = a->rows, n = a->cols, k = m < n ? m : n;
   if (q->rows != m || q->cols != k || r->rows != k || r->cols != n)
     return MPL_ESHAPE;
   if (!fits(m) || !fits(n)) return MPL_EOVERFLOW;
-  if (!all_finite(a)) {
-    fail(info, MPL__LA_NONFINITE);
-    return MPL_EINVAL;
-  }
+  if (!all_finite(a)) return refuse(info, MPL__LA_NONFINITE);
   if (k == 0) return mpl_mat_fill(r, 0); /* q is m x 0 or 0 x 0 */
   int err = 0;
   double *fa = dalloc(m, n, &err), *tau = fa ? dalloc(k, 1, &err) : NULL;
@@ -637,10 +593,7 @@ int mpl__la_eig(const mpl_mat *a, mpl_mat *wr, mpl_mat *wi, mpl_mat *vr,
   if (wr->rows != 1 || wr->cols != n || wi->rows != 1 || wi->cols != n ||
       vr->rows != n || vr->cols != n || vi->rows != n || vi->cols != n)
     return MPL_ESHAPE;
-  if (!all_finite(a)) {
-    fail(info, MPL__LA_NONFINITE);
-    return MPL_EINVAL;
-  }
+  if (!all_finite(a)) return refuse(info, MPL__LA_NONFINITE);
   if (n == 0) return 0;
   la_int ln = (la_int)n, inf = 0, lwork = -1, one = 1;
   double q = 0, dummy = 0;
@@ -661,11 +614,7 @@ int mpl__la_eig(const mpl_mat *a, mpl_mat *wr, mpl_mat *wi, mpl_mat *vr,
   LAPACK(dgeev)
   ("N", "V", &ln, fa, &ln, fr, fi, &dummy, &one, fv, &ln, work, &lwork, &inf, 1,
    1);
-  if (inf != 0) {
-    fail(info, inf > 0 ? MPL__LA_NOCONV : MPL__LA_OK);
-    err = MPL_EINVAL;
-    goto done;
-  }
+  if ((err = status(inf, MPL__LA_NOCONV, info)) != 0) goto done;
   for (size_t j = 0; j < n; j++) {
     MPL_AT(wr, 0, j) = fr[j];
     MPL_AT(wi, 0, j) = fi[j];
@@ -681,18 +630,12 @@ done:
 }
 
 int mpl__la_svals(const mpl_mat *a, mpl_mat *s, mpl__la_info *info) {
-  if (info) {
-    info->why = MPL__LA_OK;
-    info->rcond = 0;
-  }
+  clear(info);
   if (!a || !s) return MPL_EINVAL;
   size_t m = a->rows, n = a->cols, k = m < n ? m : n;
   if (s->rows != 1 || s->cols != k) return MPL_ESHAPE;
   if (!fits(m) || !fits(n)) return MPL_EOVERFLOW;
-  if (!all_finite(a)) {
-    fail(info, MPL__LA_NONFINITE);
-    return MPL_EINVAL;
-  }
+  if (!all_finite(a)) return refuse(info, MPL__LA_NONFINITE);
   if (k == 0) return 0;
   int err = 0;
   double dummy = 0, *fa = dalloc(m, n, &err);

@@ -5,18 +5,7 @@
 ** (the vector type) and the VM_* operation macros defined.
 */
 
-/* o[i] = op(x[i]) for n a multiple of VM_W; o vector-aligned when nt. */
-static VM_ATTR void VM_FN(urun)(int op, const double *x, double *o, size_t n,
-                                int nt) {
-  size_t i = 0;
-#ifdef VM_MVRUN
-  const void *fn = VM_MVFN(op);
-  if (fn) { /* a libmvec function, through the trampoline */
-    mvjob j = {fn, x, x, o, n / VM_W, VM_W * 8, VM_W * 8, nt};
-    VM_MVRUN(&j);
-    return;
-  }
-#endif
+/* o[i] = op(x[i]) into o + i, from i on (the loop of urun). */
 #define VM_U(EXPR)                                                             \
   do {                                                                         \
     if (nt)                                                                    \
@@ -30,20 +19,14 @@ static VM_ATTR void VM_FN(urun)(int op, const double *x, double *o, size_t n,
         VM_STORE(o + i, EXPR);                                                 \
       }                                                                        \
   } while (0)
-  switch (op) {
-  case MPL__U_NEG:
-    VM_U(VM_NEG(v));
-    break;
-  case MPL__U_SQRT:
-    VM_U(VM_SQRT(v));
-    break;
-  case MPL__U_ABS:
-    VM_U(VM_ABS(v));
-    break;
-  case MPL__U_EXP:
-    VM_U(VM_EXP(v));
-    break;
+
 #ifndef VM_MVRUN
+/* urun's operations that the libmvec instruction sets run through the
+** trampoline; here (generic, VM_W 1) per element, in plain C. */
+static VM_ATTR void VM_FN(urun_libm)(int op, const double *x, double *o,
+                                     size_t n, int nt) {
+  size_t i = 0;
+  switch (op) {
   case MPL__U_LOG:
     VM_U(VM_LOG(v));
     break;
@@ -86,7 +69,37 @@ static VM_ATTR void VM_FN(urun)(int op, const double *x, double *o, size_t n,
   case MPL__U_EXPM1:
     VM_U(expm1(v));
     break;
+  default:
+    break;
+  }
+}
 #endif
+
+/* o[i] = op(x[i]) for n a multiple of VM_W; o vector-aligned when nt. */
+static VM_ATTR void VM_FN(urun)(int op, const double *x, double *o, size_t n,
+                                int nt) {
+  size_t i = 0;
+#ifdef VM_MVRUN
+  const void *fn = VM_MVFN(op);
+  if (fn) { /* a libmvec function, through the trampoline */
+    mvjob j = {fn, x, x, o, n / VM_W, VM_W * 8, VM_W * 8, nt};
+    VM_MVRUN(&j);
+    return;
+  }
+#endif
+  switch (op) {
+  case MPL__U_NEG:
+    VM_U(VM_NEG(v));
+    break;
+  case MPL__U_SQRT:
+    VM_U(VM_SQRT(v));
+    break;
+  case MPL__U_ABS:
+    VM_U(VM_ABS(v));
+    break;
+  case MPL__U_EXP:
+    VM_U(VM_EXP(v));
+    break;
   case MPL__U_FLOOR:
     VM_U(VM_FLOOR(v));
     break;
@@ -103,10 +116,13 @@ static VM_ATTR void VM_FN(urun)(int op, const double *x, double *o, size_t n,
     VM_U(VM_SIGN(v));
     break;
   default:
+#ifndef VM_MVRUN
+    VM_FN(urun_libm)(op, x, o, n, nt);
+#endif
     break;
   }
-#undef VM_U
 }
+#undef VM_U
 
 /* o[i] = x[i] op y[i] for n a multiple of VM_W (x or y one value when its
 ** flag is 0). */

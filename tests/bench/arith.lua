@@ -14,22 +14,8 @@ local n = tonumber(arg and arg[1]) or 10000000
 local runs = tonumber(arg and arg[2]) or 21
 local child = arg and arg[3] == "--child"
 
-local function median(t)
-  table.sort(t)
-  return t[(#t + 1) // 2]
-end
-
--- median wall time of f() in ms
-local function time(f)
-  f()
-  local t = {}
-  for i = 1, runs do
-    local t0 = mat.clock()
-    f()
-    t[i] = (mat.clock() - t0) * 1e3
-  end
-  return median(t)
-end
+local common = dofile((arg and arg[0]:match("^(.*)/") or ".") .. "/common.lua")
+local function time(f) return common.time(f, runs) end
 
 mat.seed(1)
 local a, b = mat.rand(1, n), mat.rand(1, n)
@@ -52,32 +38,11 @@ if child then -- figures only, for the parent
 end
 
 -- NumPy, same sizes and runs
-local py = os.tmpname()
-local f = assert(io.open(py, "w"))
-f:write([[
-import sys, time, statistics
-import numpy as np
-n, runs = int(sys.argv[1]), int(sys.argv[2])
-rng = np.random.default_rng(1)
-a, b = rng.random(n), rng.random(n)
-def med(f):
-    r = f(); del r
-    t = []
-    for _ in range(runs):
-        t0 = time.perf_counter(); r = f(); t.append((time.perf_counter() - t0) * 1e3); del r
-    return statistics.median(t)
-for e in sys.argv[3:]:
-    print(med(eval("lambda: " + e)))
-]])
-f:close()
 local exprs = {}
-for i, c in ipairs(cases) do exprs[i] = "'" .. c[3] .. "'" end
-local p = io.popen(("/usr/bin/python3 %s %d %d %s 2>/dev/null"):format(py, n, runs,
-                   table.concat(exprs, " ")))
-local theirs = {}
-for line in p:lines() do theirs[#theirs + 1] = tonumber(line) end
-p:close()
-os.remove(py)
+for i, c in ipairs(cases) do exprs[i] = c[3] end
+local theirs = common.numpy([[
+rng = np.random.default_rng(1)
+a, b = rng.random(n), rng.random(n)]], exprs, n, runs)
 
 -- mpl again without retention, in a child process with the same workers
 local first = -1

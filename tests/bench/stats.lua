@@ -13,25 +13,9 @@
 local n = tonumber(arg and arg[1]) or 10000000
 local runs = tonumber(arg and arg[2]) or 5
 local rounds = tonumber(arg and arg[3]) or 3
-local PY = os.getenv("MPL_PYTHON") or "/usr/bin/python3"
-
-local function median(t)
-  local s = {}
-  for i, v in ipairs(t) do s[i] = v end
-  table.sort(s)
-  return s[(#s + 1) // 2]
-end
-
-local function time(f)
-  f()
-  local t = {}
-  for i = 1, runs do
-    local t0 = mat.clock()
-    f()
-    t[i] = (mat.clock() - t0) * 1e3
-  end
-  return median(t)
-end
+local common = dofile((arg and arg[0]:match("^(.*)/") or ".") .. "/common.lua")
+local median = common.median
+local function time(f) return common.time(f, runs) end
 
 mat.seed(1)
 local a = mat.rand(1, n)
@@ -55,26 +39,18 @@ local dir = os.tmpname()
 os.remove(dir)
 assert(os.execute("mkdir " .. dir))
 mat.save(dir .. "/a.npy", a)
-local py = { "import sys, time, numpy as np", "a = np.load(sys.argv[1]).ravel()",
-  "def t(f):", "    f()", "    s = []",
-  ("    for i in range(%d):"):format(runs),
-  "        t0 = time.perf_counter(); f(); s.append((time.perf_counter() - t0) * 1e3)",
-  "    s.sort(); return s[(len(s) - 1) // 2]" }
-for _, c in ipairs(cases) do py[#py + 1] = ("print(t(lambda: %s))"):format(c[3]) end
-local f = assert(io.open(dir .. "/b.py", "w"))
-f:write(table.concat(py, "\n"), "\n")
-f:close()
+local exprs = {}
+for k, c in ipairs(cases) do exprs[k] = c[3] end
 
 local tm, tn = {}, {}
 for r = 1, rounds do
-  local p = io.popen(PY .. " " .. dir .. "/b.py " .. dir .. "/a.npy")
-  local i = 0
-  for line in p:lines() do
-    i = i + 1
+  local times, ok = common.numpy(("a = np.load('%s/a.npy').ravel()"):format(dir), exprs,
+                                 n, runs)
+  assert(ok, "NumPy failed")
+  for i, t in ipairs(times) do
     tn[i] = tn[i] or {}
-    tn[i][r] = tonumber(line)
+    tn[i][r] = t
   end
-  assert(p:close(), "NumPy failed")
   for k, c in ipairs(cases) do
     tm[k] = tm[k] or {}
     tm[k][r] = time(c[2])

@@ -7,9 +7,7 @@ local proc = require "proc"
 
 local M = {}
 
-local function shquote(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
+local shquote = require("util").shquote
 M.shquote = shquote
 
 -- Whether the tmux binary is there (specs are pending() without it).

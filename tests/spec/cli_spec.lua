@@ -7,37 +7,15 @@
 
 local MPL = os.getenv("MPL_BIN") or "mpl"
 
-local function shquote(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
-
-local function readfile(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
-local function writefile(path, s)
-  local f = assert(io.open(path, "wb"))
-  f:write(s)
-  f:close()
-  return path
-end
+local util = require "util"
+local shquote, readfile, writefile = util.shquote, util.readfile, util.writefile
 
 local temps = {}
 
-local function tmpname()
-  local p = os.tmpname()
-  temps[#temps + 1] = p
-  return p
-end
+local function tmpname() return util.tmpname(temps) end
 
 local function tmpdir()
-  local p = os.tmpname()
-  os.remove(p)
-  assert(os.execute("mkdir " .. shquote(p)))
+  local p = util.tmpdir()
   temps[#temps + 1] = p
   return p
 end

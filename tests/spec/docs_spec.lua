@@ -11,22 +11,8 @@
 local MPL = os.getenv("MPL_BIN") or "mpl"
 local SRC = os.getenv("MPL_SOURCE_DIR") or ".."
 
-local function shquote(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
-
-local function readfile(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
-local function writefile(path, s)
-  local f = assert(io.open(path, "wb"))
-  f:write(s)
-  f:close()
-end
+local util = require "util"
+local shquote, readfile, writefile = util.shquote, util.mustread, util.writefile
 
 -- The user-facing Markdown pages, relative to the source directory.
 local function pages()
@@ -60,15 +46,13 @@ end
 -- Run shell command cmd in a fresh temporary directory, under a timeout;
 -- returns the exit code and the output (stdout and stderr).
 local function run_in_tmp(cmd, stdin)
-  local dir = os.tmpname()
-  os.remove(dir)
-  assert(os.execute("mkdir " .. shquote(dir)))
+  local dir = util.tmpdir()
   writefile(dir .. "/stdin", stdin or "")
   local full = "cd " .. shquote(dir) .. " && env -u LUA_INIT -u LUA_INIT_5_4"
     .. " MPL_PROCS=2 MPL_HISTORY= timeout 60 " .. cmd .. " <stdin >out 2>&1"
   local _, _, code = os.execute(full)
   local out = readfile(dir .. "/out")
-  os.execute("rm -rf " .. shquote(dir))
+  util.rmtree(dir)
   return code, out
 end
 

@@ -8,11 +8,8 @@ _G.mat = _G.mat or mat -- the examples use the global, as under `mpl`
 
 local SRC = os.getenv("MPL_SOURCE_DIR") or ".."
 local BIN = os.getenv("MPL_BIN")
-local PY = os.getenv("MPL_PYTHON") or "/usr/bin/python3"
-
-local function shquote(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
+local util = require "util"
+local PY, shquote = util.PY, util.shquote
 
 local function run_example(name, ...)
   local chunk = assert(loadfile(SRC .. "/examples/" .. name))

@@ -9,23 +9,8 @@ local HOSTILE = here .. "../fuzz/hostile/"
 local CORPUS = here .. "../fuzz/corpus/"
 local MPL = os.getenv("MPL_BIN")
 
-local function shquote(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
-
-local function readfile(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
-local function writefile(path, s)
-  local f = assert(io.open(path, "wb"))
-  f:write(s)
-  f:close()
-  return path
-end
+local util = require "util"
+local shquote, readfile, writefile = util.shquote, util.mustread, util.writefile
 
 local tmp
 local function T(name) return tmp .. "/" .. name end
@@ -53,15 +38,9 @@ local specials = {0.1, -0.0, 0.0, 1e-310, 5e-324, 2.2250738585072014e-308,
                   1.7976931348623157e308, -math.huge, math.huge, 1 / 3,
                   -123456789.125, 2 ^ 53 + 2, 1e22, 1e23}
 
-setup(function()
-  tmp = os.tmpname()
-  os.remove(tmp)
-  assert(os.execute("mkdir " .. shquote(tmp)))
-end)
+setup(function() tmp = util.tmpdir() end)
 
-teardown(function()
-  os.execute("rm -rf " .. shquote(tmp))
-end)
+teardown(function() util.rmtree(tmp) end)
 
 describe("round trips", function()
   local function sample(r, c)

@@ -14,10 +14,7 @@ local BUILD = BIN:match("^(.*)/[^/]*$")
 local SRC = assert(os.getenv("MPL_SOURCE_DIR"), "MPL_SOURCE_DIR is not set")
 local SANITIZE = os.getenv("MPL_SANITIZE") == "1"
 local SAN_FLAGS = "-fsanitize=address,undefined -fno-omit-frame-pointer"
-
-local function q(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
+local q = require("util").shquote
 
 -- Run a shell command (under a timeout) and return its exit code and
 -- combined output.
@@ -62,13 +59,7 @@ describe("cmake --install", function()
   local manifest = BUILD .. "/install_manifest.txt"
   local saved
 
-  local function slurp(path)
-    local f = io.open(path, "rb")
-    if not f then return nil end
-    local s = f:read("a")
-    f:close()
-    return s
-  end
+  local slurp = require("util").readfile
 
   setup(function()
     prefix, work = tmpdir(), tmpdir()

@@ -2,27 +2,9 @@
 -- file, and its fit agrees with NumPy's np.linalg.lstsq on the same design
 -- matrix (Debian's python3-numpy, run as /usr/bin/python3).
 
-local PY = os.getenv("MPL_PYTHON") or "/usr/bin/python3"
+local util = require "util"
+local python = util.python
 local SRC = os.getenv("MPL_SOURCE_DIR") or ".."
-
-local function shquote(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
-
-local function python(code, ...)
-  local script = os.tmpname()
-  local f = assert(io.open(script, "w"))
-  f:write(code)
-  f:close()
-  local cmd = shquote(PY) .. " " .. shquote(script)
-  for _, a in ipairs{...} do cmd = cmd .. " " .. shquote(a) end
-  local p = io.popen(cmd .. " 2>&1")
-  local out = p:read("a")
-  local ok = p:close()
-  os.remove(script)
-  assert(ok, "python failed: " .. out)
-  return out
-end
 
 -- Run the example as a chunk with its output captured.
 local function run_example(...)
@@ -62,19 +44,13 @@ local function close(a, b, tol)
   return math.abs(a - b) <= tol * math.max(1, math.abs(b))
 end
 
-local have_numpy = os.execute(shquote(PY) .. " -c 'import numpy' 2>/dev/null")
-
 describe("examples/lstsq.lua", function()
   local dir
   setup(function()
-    assert(have_numpy, PY .. " with numpy is needed (Debian: apt-get install python3-numpy)")
-    dir = os.tmpname()
-    os.remove(dir)
-    assert(os.execute("mkdir " .. shquote(dir)))
+    util.need_numpy()
+    dir = util.tmpdir()
   end)
-  teardown(function()
-    if dir then os.execute("rm -rf " .. shquote(dir)) end
-  end)
+  teardown(function() util.rmtree(dir) end)
 
   -- The example's results against NumPy's fit of the same A and y.
   local function check(res)

@@ -4,37 +4,8 @@
 -- same float64 values bit for bit; mpl writes files that np.load must read
 -- bit for bit; a mapped matrix and NumPy see each other's writes.
 
-local PY = os.getenv("MPL_PYTHON") or "/usr/bin/python3"
-
-local function shquote(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
-
-local function writefile(path, s)
-  local f = assert(io.open(path, "wb"))
-  f:write(s)
-  f:close()
-  return path
-end
-
--- Run a Python script with arguments; its stdout, or an error with its
--- stderr.
-local function python(code, ...)
-  local script = writefile(os.tmpname(), code)
-  local err = os.tmpname()
-  local cmd = shquote(PY) .. " " .. shquote(script)
-  for _, a in ipairs{...} do cmd = cmd .. " " .. shquote(a) end
-  local p = io.popen(cmd .. " 2>" .. shquote(err))
-  local out = p:read("a")
-  local ok = p:close()
-  local f = io.open(err)
-  local msg = f:read("a")
-  f:close()
-  os.remove(script)
-  os.remove(err)
-  assert(ok, "python failed: " .. msg)
-  return out
-end
+local util = require "util"
+local python = util.python
 
 local function hex(s)
   return (s:gsub(".", function(c) return string.format("%02x", c:byte()) end))
@@ -49,19 +20,13 @@ local function mhex(m)
   return hex(table.concat(t))
 end
 
-local have_numpy = os.execute(shquote(PY) .. " -c 'import numpy' 2>/dev/null")
-
 local tmp
 setup(function()
-  assert(have_numpy, PY .. " with numpy is needed (Debian: apt-get install python3-numpy)")
-  tmp = os.tmpname()
-  os.remove(tmp)
-  assert(os.execute("mkdir " .. shquote(tmp)))
+  util.need_numpy()
+  tmp = util.tmpdir()
 end)
 
-teardown(function()
-  if tmp then os.execute("rm -rf " .. shquote(tmp)) end
-end)
+teardown(function() util.rmtree(tmp) end)
 
 local WRITE = [[
 import sys, numpy as np
@@ -76,6 +41,8 @@ def base(dt, shape):
         v = np.arange(n) % 3 == 0
     elif dt == '|u1':
         v = (np.arange(n) * 37) % 256
+    elif dt == '|i1':
+        v = (np.arange(n) * 37) % 256 - 128
     else:
         big = 2**31 - 1 if dt[2] == '4' else 2**62 + 1
         v = (np.arange(n) - n // 2) * 12345
@@ -87,7 +54,7 @@ def put(name, a, version=None):
     two = a.reshape(1, -1) if a.ndim < 2 else a
     print(name, two.shape[0], two.shape[1],
           np.ascontiguousarray(two.astype('<f8')).tobytes().hex())
-for dt in ['<f8', '>f8', '<f4', '<i4', '<i8', '|u1', '|b1']:
+for dt in ['<f8', '>f8', '<f4', '<i4', '<i8', '|u1', '|i1', '|b1']:
     tag = dt[1:] + ('be' if dt[0] == '>' else '')
     a = base(dt, (5, 7))
     for version in [(1, 0), (2, 0), (3, 0)]:
@@ -119,7 +86,7 @@ describe("NumPy writes, mpl reads", function()
       assert.equal(h, mhex(m), name)
       n = n + 1
     end
-    assert.equal(7 * 9 + 6, n)
+    assert.equal(8 * 9 + 6, n)
   end)
 
   it("maps NumPy's float64 files in place", function()

@@ -12,23 +12,9 @@ local tmux = require "tmux"
 
 local MPL = os.getenv("MPL_BIN") or "mpl"
 local SRC = os.getenv("MPL_SOURCE_DIR") or ".."
-local PY = os.getenv("MPL_PYTHON") or "/usr/bin/python3"
-local shquote = tmux.shquote
-
-local function readfile(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
-local function writefile(path, s)
-  local f = assert(io.open(path, "wb"))
-  f:write(s)
-  f:close()
-  return path
-end
+local util = require "util"
+local PY, shquote = util.PY, util.shquote
+local readfile, writefile = util.readfile, util.writefile
 
 local function exists(path) return readfile(path) ~= nil end
 
@@ -36,14 +22,10 @@ local dir
 setup(function()
   assert(os.execute("command -v gnuplot >/dev/null 2>&1"),
          "gnuplot is needed (Debian: apt-get install gnuplot-nox)")
-  dir = os.tmpname()
-  os.remove(dir)
-  assert(os.execute("mkdir " .. shquote(dir)))
+  dir = util.tmpdir()
 end)
 
-teardown(function()
-  if dir then os.execute("rm -rf " .. shquote(dir)) end
-end)
+teardown(function() util.rmtree(dir) end)
 
 local function path(name) return dir .. "/" .. name end
 

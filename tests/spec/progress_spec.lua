@@ -8,21 +8,11 @@ local mat = require "mat"
 local tmux = require "tmux"
 
 local MPL = os.getenv("MPL_BIN") or "mpl"
-local shquote = tmux.shquote
+local util = require "util"
+local shquote, writefile = util.shquote, util.writefile
 
 local temps = {}
-
-local function tmpname()
-  local p = os.tmpname()
-  temps[#temps + 1] = p
-  return p
-end
-
-local function writefile(path, s)
-  local f = assert(io.open(path, "w"))
-  f:write(s)
-  f:close()
-end
+local function tmpname() return util.tmpname(temps) end
 
 teardown(function()
   for _, p in ipairs(temps) do os.remove(p) end

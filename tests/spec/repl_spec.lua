@@ -12,25 +12,13 @@ local proc = require "proc"
 local tmux = require "tmux"
 
 local MPL = os.getenv("MPL_BIN") or "mpl"
-local shquote = tmux.shquote
+local util = require "util"
+local shquote, readfile = util.shquote, util.readfile
 
 local BANNER_PAT = "^mpl %S+ %(Lua 5%.4%.%d+%)\nLua [^\n]*PUC%-Rio\n"
 
 local temps, sessions = {}, {}
-
-local function tmpname()
-  local p = os.tmpname()
-  temps[#temps + 1] = p
-  return p
-end
-
-local function readfile(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local function tmpname() return util.tmpname(temps) end
 
 -- Poll f() every 50 ms until it returns a true value (at most secs
 -- seconds); returns that value, or nil.

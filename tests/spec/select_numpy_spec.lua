@@ -4,30 +4,8 @@
 -- result next to mpl's, the same shape and the same values (bit for bit,
 -- -0 included; any NaN matches any NaN).
 
-local PY = os.getenv("MPL_PYTHON") or "/usr/bin/python3"
-
-local function shquote(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
-
--- Run Python code; its stdout, or an error with its stderr.
-local function python(code)
-  local script = os.tmpname()
-  local f = assert(io.open(script, "w"))
-  f:write(code)
-  f:close()
-  local err = os.tmpname()
-  local p = io.popen(shquote(PY) .. " " .. shquote(script) .. " 2>" .. shquote(err))
-  local out = p:read("a")
-  local ok = p:close()
-  f = io.open(err)
-  local msg = f:read("a")
-  f:close()
-  os.remove(script)
-  os.remove(err)
-  assert(ok, "python failed: " .. msg)
-  return out
-end
+local util = require "util"
+local python = util.python
 
 -- The inputs, built the same way on both sides: A (4x5) with a NaN and an
 -- infinity, B (4x5) small integers with ties, S (2x3), T (2x2).
@@ -165,12 +143,10 @@ local function same_bits(x, y)
   return x == y and (x ~= 0 or 1 / x == 1 / y)
 end
 
-local have_numpy = os.execute(shquote(PY) .. " -c 'import numpy' 2>/dev/null")
-
 describe("against NumPy", function()
   local expect
   setup(function()
-    assert(have_numpy, PY .. " with numpy is needed (Debian: apt-get install python3-numpy)")
+    util.need_numpy()
     expect = numpy_results()
     assert.equal(#CASES, #expect)
   end)

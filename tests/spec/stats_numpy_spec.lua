@@ -8,25 +8,16 @@
 
 local mat = require "mat"
 
-local PY = os.getenv("MPL_PYTHON") or "/usr/bin/python3"
-
-local function shquote(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
-
-local have_numpy = os.execute(shquote(PY) .. " -c 'import numpy' 2>/dev/null")
+local util = require "util"
+local PY, shquote = util.PY, util.shquote
 
 local tmp
 setup(function()
-  assert(have_numpy, PY .. " with numpy is needed (Debian: apt-get install python3-numpy)")
-  tmp = os.tmpname()
-  os.remove(tmp)
-  assert(os.execute("mkdir " .. shquote(tmp)))
+  util.need_numpy()
+  tmp = util.tmpdir()
 end)
 
-teardown(function()
-  if tmp then os.execute("rm -rf " .. shquote(tmp)) end
-end)
+teardown(function() util.rmtree(tmp) end)
 
 local PRELUDE = [[
 import sys, os, warnings, numpy as np

@@ -16,19 +16,8 @@ local function absolute(p)
 end
 local SRC, update = absolute(arg[1] or "."), arg[2] == "--update"
 local MPL = arg[-1]:find("/") and absolute(arg[-1]) or arg[-1]
-local PY = os.getenv("MPL_PYTHON") or "/usr/bin/python3"
-
-local function shquote(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
-
-local function readfile(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local util = dofile(SRC .. "/tests/lib/util.lua")
+local PY, shquote, readfile = util.PY, util.shquote, util.readfile
 
 local function run(cmd)
   local p = io.popen(cmd .. " 2>&1")
