@@ -152,6 +152,11 @@ int mpl__sum_dim(const mpl_mat *m, int dim, mpl_mat *out);
 /* Smallest (max 0) or largest (max 1) element; NaN when any is NaN.  The
 ** matrix must not be empty (MPL_EINVAL). */
 int mpl__minmax(const mpl_mat *m, int max, double *res);
+
+/* Where the first smallest (max 0) or largest (max 1) element of
+** x[0..n) stands, or the first NaN; 0 when n is 0.  MPL_EINTR when
+** mpl_interrupt() stopped it. */
+int mpl__argext_run(const double *x, size_t n, int max, size_t *at);
 int mpl__minmax_dim(const mpl_mat *m, int dim, int max, mpl_mat *out);
 
 /* Frobenius norm, without overflow or underflow in the squares. */

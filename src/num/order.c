@@ -595,54 +595,6 @@ static size_t line_argext(const double *x, ptrdiff_t xs, size_t n, int max) {
   return best;
 }
 
-typedef double v2d __attribute__((vector_size(16)));
-typedef long long v2l __attribute__((vector_size(16)));
-
-/* The first e in [lo, hi) with p[e] == v, or p[e] a NaN when v is; hi
-** when none.  Eight elements are compared at once and only a block that
-** holds a match is looked at one by one. */
-static size_t first_of(const double *p, size_t lo, size_t hi, double v) {
-  int nan = v != v;
-  v2d w = {v, v};
-  size_t e = lo;
-  for (; e + 8 <= hi; e += 8) {
-    v2d x[4];
-    memcpy(x, p + e, sizeof x);
-    v2l hit =
-        nan ? (x[0] != x[0]) | (x[1] != x[1]) | (x[2] != x[2]) | (x[3] != x[3])
-            : (x[0] == w) | (x[1] == w) | (x[2] == w) | (x[3] == w);
-    if (hit[0] | hit[1]) break;
-  }
-  for (; e < hi; e++)
-    if (p[e] == v || (nan && p[e] != p[e])) return e;
-  return hi;
-}
-
-/* A search for the first place of a value, its pieces shared over the
-** helper threads: pieces are taken in order, and one past a place already
-** found is skipped. */
-typedef struct findjob {
-  const double *p;
-  double v;
-  atomic_size_t at;
-} findjob;
-
-static void find_piece(void *ctx, size_t lo, size_t hi) {
-  findjob *j = ctx;
-  if (lo >= atomic_load(&j->at)) return;
-  size_t e = first_of(j->p, lo, hi, j->v), cur = atomic_load(&j->at);
-  while (e < hi && e < cur && !atomic_compare_exchange_weak(&j->at, &cur, e)) {
-  }
-}
-
-/* Where v first stands in p[0..n) (it does: v is p's extreme). */
-static int find_first(const double *p, size_t n, double v, size_t *e) {
-  findjob j = {p, v, n};
-  int err = mpl__parfor(n, (size_t)1 << 18, 8, find_piece, &j);
-  *e = atomic_load(&j.at);
-  return err;
-}
-
 int mpl__argext(const mpl_mat *m, int dim, int max, double *res, mpl_mat *out) {
   if (!m || dim < 0 || dim > 2) return MPL_EINVAL;
   mpl_mat *tmp;
@@ -654,11 +606,9 @@ int mpl__argext(const mpl_mat *m, int dim, int max, double *res, mpl_mat *out) {
     return MPL_EINVAL;
   }
   mpl__interrupt_clear();
-  if (dim == 0) { /* the extreme by the vectorised, threaded fold first */
-    double v = 0;
+  if (dim == 0) { /* one vectorised pass on the helper threads */
     size_t e = 0;
-    err = mpl__minmax(m, max, &v);
-    if (!err) err = find_first(l.p, l.len, v, &e);
+    err = mpl__argext_run(l.p, l.len, max, &e);
     *res = (double)e + 1;
   } else {
     ptrdiff_t os = dim == 1 ? out->cs : out->rs;

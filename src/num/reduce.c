@@ -22,6 +22,8 @@
 */
 #include <float.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -363,6 +365,53 @@ static double mm_par(const double *x, size_t n, int max) {
       b = j.res[p];
   mm_line(x + 64 * j.piece, 1, n - 64 * j.piece, max, &b);
   return b;
+}
+
+/* The place of the first extreme in one pass: blocks of 128 are folded by
+** mm_run (vectorised), the block that first reaches the best value is
+** remembered, and only that block is read again for the exact place.
+** Pieces run on the helper threads and meet under a lock, ties going to
+** the earlier place, so the answer does not depend on the split. */
+#define AX_BLOCK 128
+
+typedef struct axjob {
+  const double *x;
+  int max;
+  pthread_mutex_t lock;
+  double best;
+  size_t at; /* SIZE_MAX: no piece has reported */
+} axjob;
+
+/* Does v beat b?  NaN beats everything but an earlier NaN. */
+static int ax_beats(double v, double b, int max) {
+  if (b != b) return 0;
+  return v != v || (max ? v > b : v < b);
+}
+
+static void ax_piece(void *ctx, size_t lo, size_t hi) {
+  axjob *j = ctx;
+  size_t bb = lo, len = hi - lo < AX_BLOCK ? hi - lo : AX_BLOCK;
+  double bv = mm_run(j->x + lo, len, j->max);
+  for (size_t b = lo + AX_BLOCK; b < hi && bv == bv; b += AX_BLOCK) {
+    size_t n = hi - b < AX_BLOCK ? hi - b : AX_BLOCK;
+    double v = mm_run(j->x + b, n, j->max);
+    if (ax_beats(v, bv, j->max)) bv = v, bb = b;
+  }
+  size_t e = bb;
+  while (!(j->x[e] == bv || (bv != bv && j->x[e] != j->x[e]))) e++;
+  pthread_mutex_lock(&j->lock);
+  if (j->at == SIZE_MAX || ax_beats(bv, j->best, j->max) ||
+      ((bv == j->best || (bv != bv && j->best != j->best)) && e < j->at))
+    j->best = bv, j->at = e;
+  pthread_mutex_unlock(&j->lock);
+}
+
+int mpl__argext_run(const double *x, size_t n, int max, size_t *at) {
+  axjob j = {x, max, PTHREAD_MUTEX_INITIALIZER, 0, SIZE_MAX};
+  int err = n ? mpl__parfor(n, PAR_MIN / 2, AX_BLOCK, ax_piece, &j) : 0;
+  pthread_mutex_destroy(&j.lock);
+  *at = j.at == SIZE_MAX ? 0 : j.at;
+  return err;
 }
 
 int mpl__minmax(const mpl_mat *m, int max, double *res) {

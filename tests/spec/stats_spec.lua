@@ -249,6 +249,19 @@ describe("long reductions (vectorised, split over helper threads)", function()
     assert.is_true(m1 ~= m1 and m2 ~= m2)
     assert.are.equal(1500000, a:argmax())
     assert.are.equal(1500000, a:argmin())
+    -- ties go to the first place, whichever thread finds which
+    local t = mat.rand(1, n)
+    t:set(1, 1234567, 2)
+    t:set(1, 300000, 2)
+    t:set(1, 2000000, -1)
+    t:set(1, 7, -1)
+    for procs = 1, 2 do
+      mat.procs(procs)
+      assert.are.equal(300000, t:argmax())
+      assert.are.equal(7, t:argmin())
+      assert.are.equal(1, mat.new(1, n, -math.huge):argmax())
+      assert.are.equal(n, mat.hcat(mat.zeros(1, n - 1), 1):argmax())
+    end
     -- sums and variances have the same bits on 1 and 2 threads
     local c = a:copy()
     c:set(1, 1500000, 0.5)
