@@ -297,6 +297,12 @@ extern const size_t mpl__ksplit_rows, mpl__ksplit_min_k;
 int mpl__dot_progress(const mpl_mat *a, const mpl_mat *b, mpl_mat *out,
                       int procs, const mpl__progress *pr);
 
+/* out += a*b, as mpl_dot cuts it: each row block's product is added onto
+** out by its BLAS call (beta = 1), with no temporary, when out is in the
+** arena with a BLAS layout; otherwise through a temporary.  The same bits
+** for every procs. */
+int mpl__dot_add(const mpl_mat *a, const mpl_mat *b, mpl_mat *out, int procs);
+
 /* Make BLAS in this process single-threaded, once (a forked child
 ** inherits it: see dot.c). */
 void mpl__blas_single_thread(void);
