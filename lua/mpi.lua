@@ -437,7 +437,8 @@ end
 
 -- Every rank's block into one .npy, in rank order: rank 0 writes the
 -- header into a temporary file beside path, every rank writes its rows at
--- their offset, and rank 0 renames the file onto path once all succeeded.
+-- their offset, and rank 0 renames the file onto path once all succeeded,
+-- after giving it the mode (and owner) of the file it replaces.
 local function save_block(path, m, opts)
   local fn = "mat.save"
   local rest = block_opts(fn, opts)
@@ -479,7 +480,8 @@ local function save_block(path, m, opts)
   end
   local renamed, why = true, nil
   if rank == 0 then
-    renamed, why = os.rename(tmp, path)
+    renamed, why = pcall(C.mpi_save_like, tmp, path)
+    if renamed then renamed, why = os.rename(tmp, path) end
     if not renamed then os.remove(tmp) end
   end
   sync(fn, renamed, why)

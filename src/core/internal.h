@@ -143,6 +143,15 @@ int mpl__mat_view(mpl_mat **out, const mpl_mat *m, size_t r0, size_t c0,
 /* Byte count of a rows x cols float64 matrix, or MPL_EOVERFLOW. */
 int mpl__mat_bytes(size_t rows, size_t cols, size_t *bytes);
 
+/* ---- files.c ---- */
+
+/* Give the complete file tmp, about to be renamed onto path (a save made
+** by several processes), what mat.save gives its temporary: the mode of
+** the regular file at path (links followed) and its owner when this
+** process may set it.  0 when path does not exist; MPL_EIO with a
+** message when the mode cannot be set. */
+int mpl__save_like(const char *tmp, const char *path);
+
 /* ---- dot.c ---- */
 
 /* 0, or the error mpl_dot would give for these shapes (out may be NULL). */
@@ -296,6 +305,12 @@ extern const size_t mpl__ksplit_rows, mpl__ksplit_min_k;
 ** block reports nothing).  The result is the same bits as mpl_dot's. */
 int mpl__dot_progress(const mpl_mat *a, const mpl_mat *b, mpl_mat *out,
                       int procs, const mpl__progress *pr);
+
+/* out += a*b, as mpl_dot cuts it: each row block's product is added onto
+** out by its BLAS call (beta = 1), with no temporary, when out is in the
+** arena with a BLAS layout; otherwise through a temporary.  The same bits
+** for every procs. */
+int mpl__dot_add(const mpl_mat *a, const mpl_mat *b, mpl_mat *out, int procs);
 
 /* Make BLAS in this process single-threaded, once (a forked child
 ** inherits it: see dot.c). */

@@ -302,14 +302,38 @@ static int copy_over(int src, int dst) {
   return k == 0 ? 0 : -1;
 }
 
+/* Give the file open at fd st's owner and mode: 0 when both were given,
+** 1 when the owner could not be (a non-root saver of a file someone else
+** owns: the mode is given all the same), -1 when the mode could not be. */
+static int own_like(int fd, const struct stat *st) {
+  int owner = fchown(fd, st->st_uid, st->st_gid) == 0;
+  if (fchmod(fd, st->st_mode & 07777) != 0) return -1;
+  return owner ? 0 : 1;
+}
+
 /* Whether the replacement of st must be written in place: the file has
-** other names (hard links), or its owner cannot be given to a new file
-** (a non-root saver of a file someone else owns).  Otherwise tfd gets
-** st's owner and mode. */
+** other names (hard links), or its owner cannot be given to a new file.
+** Otherwise tfd gets st's owner and mode. */
 static int must_write_in_place(int tfd, const struct stat *st) {
-  if (st->st_nlink > 1) return 1;
-  if (fchown(tfd, st->st_uid, st->st_gid) != 0) return 1;
-  return fchmod(tfd, st->st_mode & 07777) != 0;
+  return st->st_nlink > 1 || own_like(tfd, st) != 0;
+}
+
+int mpl__save_like(const char *tmp, const char *path) {
+  struct stat st;
+  const char *who = path;
+  int fd = -1, bad = stat(path, &st) != 0;
+  if (bad && errno == ENOENT) return 0; /* new: tmp's mode, from the umask */
+  if (!bad && !S_ISREG(st.st_mode)) return 0;
+  if (!bad) {
+    who = tmp;
+    fd = open(tmp, O_RDONLY | O_CLOEXEC);
+    bad = fd < 0 || own_like(fd, &st) < 0;
+  }
+  int e = errno;
+  if (fd >= 0) close(fd);
+  if (!bad) return 0;
+  mpl__set_errmsg("%s: %s", who, strerror(e));
+  return MPL_EIO;
 }
 
 /* Write a complete temporary beside target, then rename it over target

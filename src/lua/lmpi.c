@@ -573,6 +573,13 @@ static int l_pwrite(lua_State *L) {
   return err ? fail(L, "mat.save", err) : 0;
 }
 
+/* C.mpi_save_like(tmp, path): tmp gets the mode (and owner) of the file
+** it replaces. */
+static int l_save_like(lua_State *L) {
+  int err = mpl__save_like(luaL_checkstring(L, 1), luaL_checkstring(L, 2));
+  return err ? fail(L, "mat.save", err) : 0;
+}
+
 /* Start MPI under a launcher, after the product pool's helper (see
 ** src/mpi/comm.c's DESIGN); MPI ends at the process's exit. */
 static void start(lua_State *L) {
@@ -600,6 +607,7 @@ void mpl__open_mpi(lua_State *L, int mod, int mt, int methods) {
                                   {"mpi_bcast_into", l_bcast_into},
                                   {"mpi_combine", l_combine},
                                   {"mpi_pread", l_pread},
+                                  {"mpi_save_like", l_save_like},
                                   {"mpi_pwrite", l_pwrite},
                                   {NULL, NULL}};
   mpl__setprivate(L, priv);

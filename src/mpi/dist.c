@@ -10,12 +10,16 @@
 ** group of A by one group of the inner dimension: its shape, and so its
 ** cut into BLAS calls and its bits, are the same whichever rank makes it
 ** and for any procs.  Sums over the inner dimension are taken group by
-** group in group order: in mpi.dot each rank adds into its rows of the
+** group in group order.  In mpi.dot each rank adds onto its rows of the
 ** result as the ranks broadcast B's blocks in rank order (which is group
-** order); in mpi.gram the running sum travels from rank to rank in rank
-** order, each adding its groups' partial products in order, and the last
-** rank broadcasts it.  MPI's own reductions (whose order is the
-** library's) are never used for numbers.
+** order): each group's product is added by BLAS itself (beta = 1,
+** mpl__dot_add), with no temporary, since whichever rank holds a row
+** group makes every call on it, always in the same order.  In mpi.gram
+** the running sum travels from rank to rank in rank order, and a group's
+** partial product is made by the rank holding it before the sum arrives,
+** so each is made whole (beta = 0) and then added, in order, on every
+** rank alike; the last rank broadcasts the sum.  MPI's own reductions
+** (whose order is the library's) are never used for numbers.
 */
 #include <string.h>
 
@@ -69,20 +73,12 @@ static void add_into(mpl_mat *dst, const mpl_mat *src) {
       MPL_AT(dst, i, j) += MPL_AT(src, i, j);
 }
 
-/* out (first) or out += a * b, the product made by one mpl_dot call. */
-static int dot_acc(const mpl_mat *a, const mpl_mat *b, mpl_mat *out,
-                   mpl_mat *tmp, int first, int procs) {
-  if (first) return mpl_dot(a, b, out, procs);
-  mpl_mat t = view(tmp, 0, 0, out->rows, out->cols);
-  int err = mpl_dot(a, b, &t, procs);
-  if (!err) add_into(out, &t);
-  return err;
-}
-
-/* This rank's rows of a times the block bj (rows [k0, k1) of B). */
+/* This rank's rows of a times the block bj (rows [k0, k1) of B), each
+** group's product added onto out by its BLAS calls (mpl__dot_add), the
+** first group's written. */
 static int dot_block(const mpl_mat *a, const mpl_mat *bj, size_t k0, size_t k1,
-                     mpl_mat *out, mpl_mat *tmp, int procs) {
-  size_t gk = mpl__mpi_group(a->cols), gm = tmp->rows, n = out->cols;
+                     mpl_mat *out, size_t gm, int procs) {
+  size_t gk = mpl__mpi_group(a->cols), n = out->cols;
   for (size_t g0 = k0; g0 < k1; g0 += gk) {
     size_t g1 = g0 + gk < k1 ? g0 + gk : k1;
     mpl_mat bv = view(bj, g0 - k0, 0, g1 - g0, n);
@@ -90,7 +86,8 @@ static int dot_block(const mpl_mat *a, const mpl_mat *bj, size_t k0, size_t k1,
       size_t h1 = h0 + gm < a->rows ? h0 + gm : a->rows;
       mpl_mat av = view(a, h0, g0, h1 - h0, g1 - g0);
       mpl_mat ov = view(out, h0, 0, h1 - h0, n);
-      int err = dot_acc(&av, &bv, &ov, tmp, g0 == 0, procs);
+      int err = g0 == 0 ? mpl_dot(&av, &bv, &ov, procs)
+                        : mpl__dot_add(&av, &bv, &ov, procs);
       if (err) return err;
     }
   }
@@ -107,9 +104,8 @@ int mpl__mpi_dot(const mpl_mat *a, const mpl_mat *b, mpl_mat *out, size_t m,
     mpl__mpi_block(k, j, R, &k0, &k1);
     if (j != me && k1 - k0 > big) big = k1 - k0;
   }
-  mpl_mat *tmp = NULL, *buf = NULL;
-  err = mpl__mat_alloc(&tmp, mpl__mpi_group(m), n);
-  if (!err && big) err = mpl__mat_alloc(&buf, big, n);
+  mpl_mat *buf = NULL;
+  if (big) err = mpl__mat_alloc(&buf, big, n);
   err = agree(err, "mat.mpi.dot");
   for (int j = 0; j < R && !err; j++) {
     size_t k0, k1;
@@ -117,9 +113,8 @@ int mpl__mpi_dot(const mpl_mat *a, const mpl_mat *b, mpl_mat *out, size_t m,
     if (k1 == k0) continue;
     mpl_mat bj = j == me ? *b : view(buf, 0, 0, k1 - k0, n);
     err = mpl__mpi_bcast_mat(&bj, j);
-    if (!err) err = dot_block(a, &bj, k0, k1, out, tmp, procs);
+    if (!err) err = dot_block(a, &bj, k0, k1, out, mpl__mpi_group(m), procs);
   }
-  mpl_mat_release(tmp);
   mpl_mat_release(buf);
   return err;
 }
@@ -131,7 +126,9 @@ static int gram_local(const mpl_mat *a, size_t gm, mpl_mat *out, mpl_mat *tmp,
   for (size_t h0 = 0; h0 < a->rows; h0 += gm) {
     size_t h1 = h0 + gm < a->rows ? h0 + gm : a->rows;
     mpl_mat av = view(a, h0, 0, h1 - h0, a->cols), at = transposed(&av);
-    int err = dot_acc(&at, &av, out, tmp, !*started, procs);
+    mpl_mat t = view(tmp, 0, 0, out->rows, out->cols);
+    int err = mpl_dot(&at, &av, *started ? &t : out, procs);
+    if (!err && *started) add_into(out, &t);
     if (err) return err;
     *started = 1;
   }

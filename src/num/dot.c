@@ -103,10 +103,12 @@ int mpl__dot_check(const mpl_mat *a, const mpl_mat *b, const mpl_mat *out) {
   return 0;
 }
 
-/* Rows [r0, r1) of a*b into the same rows of out.  a, b and out must all
-** have BLAS layouts and out must not overlap them (mpl_dot arranges it). */
+/* Rows [r0, r1) of a*b into the same rows of out (beta 0), or added onto
+** them (beta 1: BLAS adds in its kernel, no temporary).  a, b and out must
+** all have BLAS layouts and out must not overlap them (mpl_dot arranges
+** it). */
 static void dot_rows(const mpl_mat *a, const mpl_mat *b, mpl_mat *out,
-                     size_t r0, size_t r1) {
+                     size_t r0, size_t r1, double beta) {
   enum CBLAS_TRANSPOSE ta, tb, to;
   int lda, ldb, ldo;
   size_t k = a->cols;
@@ -115,7 +117,7 @@ static void dot_rows(const mpl_mat *a, const mpl_mat *b, mpl_mat *out,
   blas_layout(b, &tb, &ldb);
   blas_layout(out, &to, &ldo);
   if (k == 0) {
-    for (size_t i = r0; i < r1; i++)
+    for (size_t i = r0; i < r1 && beta == 0.0; i++)
       for (size_t j = 0; j < out->cols; j++) MPL_AT(out, i, j) = 0;
     return;
   }
@@ -125,12 +127,12 @@ static void dot_rows(const mpl_mat *a, const mpl_mat *b, mpl_mat *out,
   const mpl__blas_t *B = mpl__blas_or_die();
   if (to == CblasNoTrans) {
     B->dgemm(CblasRowMajor, ta, tb, m, n, (int)k, 1.0, pa, lda, b->data, ldb,
-             0.0, po, ldo);
+             beta, po, ldo);
   } else { /* out stored column-major: compute (a*b)^T = b^T a^T */
     enum CBLAS_TRANSPOSE fa = ta == CblasNoTrans ? CblasTrans : CblasNoTrans;
     enum CBLAS_TRANSPOSE fb = tb == CblasNoTrans ? CblasTrans : CblasNoTrans;
     B->dgemm(CblasRowMajor, fb, fa, n, m, (int)k, 1.0, b->data, ldb, pa, lda,
-             0.0, po, ldo);
+             beta, po, ldo);
   }
 }
 
@@ -208,7 +210,7 @@ static void dot_chunk(const mpl_mat *a, const mpl_mat *b, mpl_mat *s,
   pb.rows = k1 - k0;
   ps.data = &MPL_AT(s, c * m, 0);
   ps.rows = m;
-  dot_rows(&pa, &pb, &ps, 0, m);
+  dot_rows(&pa, &pb, &ps, 0, m, 0.0);
 }
 
 /* Rows per block: about m/8 rounded up to a multiple of 64, within
@@ -222,13 +224,15 @@ size_t mpl__dot_block_rows(size_t m) {
 /* A product as the pool's workers see it (see mpl__pool_run): matrices
 ** travel as their geometry (data pointer, shape, strides), as the data is
 ** in the shared arena at the same address in every process.  DOT: a*b
-** into out, item i is rows [i*step, (i+1)*step) of out.  DOT_K: item c is
-** chunk c's partial product into rows [c*m, (c+1)*m) of out, a scratch
-** matrix.  Both cuts come from the product's shape alone. */
+** into out (beta 0) or added onto it (beta 1), item i is rows
+** [i*step, (i+1)*step) of out.  DOT_K: item c is chunk c's partial
+** product into rows [c*m, (c+1)*m) of out, a scratch matrix.  Both cuts
+** come from the product's shape alone. */
 typedef struct dot_job {
   enum { DOT = 1, DOT_K = 2 } kind;
   mpl_mat a, b, out; /* only data, rows, cols, rs, cs are meaningful */
   size_t step;       /* rows per block (DOT) */
+  double beta;       /* DOT: 0 writes out, 1 adds onto it */
 } dot_job;
 _Static_assert(sizeof(dot_job) <= MPL__OP_ARG_MAX, "dot_job fits the pool");
 
@@ -244,7 +248,7 @@ static void dot_item(const void *arg, size_t i) {
   } else {
     size_t r0 = i * j->step, r1 = r0 + j->step;
     dot_rows(&j->a, &j->b, (mpl_mat *)&j->out, r0,
-             r1 < j->out.rows ? r1 : j->out.rows);
+             r1 < j->out.rows ? r1 : j->out.rows, j->beta);
   }
 }
 
@@ -296,19 +300,19 @@ static void one_blas_thread(double work) {
   if (work >= 262144.0) mpl__blas_single_thread();
 }
 
-/* a*b cut along k into out: the chunks' partial products in an arena
-** scratch matrix, by p workers taking chunks as they go (in-process when
-** p is 1), then their sum in chunk order.  out is written only once every
-** chunk is done, so it may overlap a or b, and a failed call leaves it
-** untouched. */
+/* a*b cut along k into out (add: onto out): the chunks' partial products
+** in an arena scratch matrix, by p workers taking chunks as they go
+** (in-process when p is 1), then their sum in chunk order.  out is written
+** only once every chunk is done, so it may overlap a or b, and a failed
+** call leaves it untouched. */
 static int dot_split_k(const mpl_mat *a, const mpl_mat *b, mpl_mat *out,
-                       size_t p, const mpl__progress *pr) {
+                       size_t p, const mpl__progress *pr, int add) {
   size_t m = out->rows, n = out->cols, k = a->cols;
   size_t nc = chunk_count(k);
   mpl_mat *s;
   int err = mpl__mat_alloc(&s, nc * m, n);
   if (err) return err;
-  dot_job job = {DOT_K, *a, *b, *s, 0};
+  dot_job job = {DOT_K, *a, *b, *s, 0, 0.0};
   err = run_job(&job, nc, p, pr);
   if (!err) {
     double *acc = s->data;
@@ -318,7 +322,9 @@ static int dot_split_k(const mpl_mat *a, const mpl_mat *b, mpl_mat *out,
       for (size_t e = 0; e < mn; e++) acc[e] += part[e];
     }
     for (size_t i = 0; i < m; i++)
-      for (size_t j = 0; j < n; j++) MPL_AT(out, i, j) = acc[i * n + j];
+      for (size_t j = 0; j < n; j++)
+        MPL_AT(out, i, j) =
+            add ? MPL_AT(out, i, j) + acc[i * n + j] : acc[i * n + j];
   }
   mpl_mat_release(s);
   return err;
@@ -329,12 +335,36 @@ static int shared(const mpl_mat *m) {
   return m->st->release == NULL && mpl__arena_contains(m->st->base);
 }
 
-int mpl_dot(const mpl_mat *a, const mpl_mat *b, mpl_mat *out, int procs) {
-  return mpl__dot_progress(a, b, out, procs, NULL);
+/* a*b by row blocks into out (add: onto out), on p processes.  An output
+** BLAS cannot take, or (when workers or an addition need it in the arena)
+** one outside the arena, goes through a temporary: for an addition that
+** choice depends on out alone, never on p, so its bits do not either. */
+static int dot_by_rows(const mpl_mat *a, const mpl_mat *b, mpl_mat *out,
+                       size_t p, const mpl__progress *pr, int add) {
+  size_t m = out->rows, n = out->cols;
+  enum CBLAS_TRANSPOSE t;
+  int ld, err;
+  mpl_mat *to = NULL, *uo = out;
+  if (!blas_layout(out, &t, &ld) || ((p > 1 || add) && !shared(out))) {
+    if ((err = mpl__mat_alloc(&to, m, n)) != 0) return err;
+    uo = to;
+  }
+  size_t step = mpl__dot_block_rows(m);
+  dot_job job = {DOT, *a, *b, *uo, step, add && !to ? 1.0 : 0.0};
+  err = run_job(&job, (m + step - 1) / step, p, pr);
+  if (!err && to && add) {
+    for (size_t i = 0; i < m; i++)
+      for (size_t j = 0; j < n; j++) MPL_AT(out, i, j) += MPL_AT(to, i, j);
+  } else if (!err && to) {
+    err = mpl_mat_assign(out, to);
+  }
+  mpl_mat_release(to);
+  return err;
 }
 
-int mpl__dot_progress(const mpl_mat *a, const mpl_mat *b, mpl_mat *out,
-                      int procs, const mpl__progress *pr) {
+/* mpl__dot_progress, or (add) its product added onto out. */
+static int dot_any(const mpl_mat *a, const mpl_mat *b, mpl_mat *out, int procs,
+                   const mpl__progress *pr, int add) {
   int err = mpl__dot_check(a, b, out);
   if (err) return err;
   if (!out) return MPL_EINVAL;
@@ -352,29 +382,28 @@ int mpl__dot_progress(const mpl_mat *a, const mpl_mat *b, mpl_mat *out,
     return MPL_ESYS;
   }
   const mpl_mat *ua, *ub;
-  mpl_mat *ta = NULL, *tb = NULL, *to = NULL, *uo = out;
-  enum CBLAS_TRANSPOSE t;
-  int ld;
+  mpl_mat *ta = NULL, *tb = NULL;
   const mpl_mat *avoid = split_k ? NULL : out; /* split_k writes out last */
-  if ((err = blas_ready(a, avoid, parallel, &ua, &ta)) != 0) goto done;
-  if ((err = blas_ready(b, avoid, parallel, &ub, &tb)) != 0) goto done;
   size_t p =
       parallel ? (size_t)(procs > MPL_MAX_PROCS ? MPL_MAX_PROCS : procs) : 1;
-  if (split_k) {
-    err = dot_split_k(ua, ub, out, p, pr);
-    goto done;
-  }
-  if (!blas_layout(out, &t, &ld) || (parallel && !shared(out))) {
-    if ((err = mpl__mat_alloc(&to, m, n)) != 0) goto done;
-    uo = to;
-  }
-  size_t step = mpl__dot_block_rows(m);
-  dot_job job = {DOT, *ua, *ub, *uo, step};
-  err = run_job(&job, (m + step - 1) / step, p, pr);
-  if (!err && to) err = mpl_mat_assign(out, to);
-done:
+  if ((err = blas_ready(a, avoid, parallel, &ua, &ta)) == 0 &&
+      (err = blas_ready(b, avoid, parallel, &ub, &tb)) == 0)
+    err = split_k ? dot_split_k(ua, ub, out, p, pr, add)
+                  : dot_by_rows(ua, ub, out, p, pr, add);
   mpl_mat_release(ta);
   mpl_mat_release(tb);
-  mpl_mat_release(to);
   return err;
+}
+
+int mpl_dot(const mpl_mat *a, const mpl_mat *b, mpl_mat *out, int procs) {
+  return dot_any(a, b, out, procs, NULL, 0);
+}
+
+int mpl__dot_progress(const mpl_mat *a, const mpl_mat *b, mpl_mat *out,
+                      int procs, const mpl__progress *pr) {
+  return dot_any(a, b, out, procs, pr, 0);
+}
+
+int mpl__dot_add(const mpl_mat *a, const mpl_mat *b, mpl_mat *out, int procs) {
+  return dot_any(a, b, out, procs, NULL, 1);
 }

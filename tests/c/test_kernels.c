@@ -9,8 +9,9 @@
 ** rows and columns around multiples of 4, 8, 16 and 32 and of mpl's row
 ** blocks, transposed, strided and view operands and outputs, products cut
 ** along k, blocks on both sides of OpenBLAS's small-matrix sizes, and
-** random shapes.  Every product reaches the workers (the parallel threshold
-** is 0).  This program does not link OpenBLAS: mpl loads it.
+** random shapes; the same for products added onto the output (the
+** running sums of mat.mpi.dot).  Every product reaches the workers (the
+** parallel threshold is 0).  This program does not link OpenBLAS: mpl loads it.
 */
 #include <cpuid.h>
 #include <math.h>
@@ -77,6 +78,35 @@ static int same_bits(const mpl_mat *x, const mpl_mat *y) {
   return 1;
 }
 
+/* out = x + a*b by mpl__dot_add (x: the product prod plus its row
+** index, in out's layout) has the same bits for procs 1..3, and is close
+** to the sum. */
+static void every_procs_add(const mpl_mat *a, const mpl_mat *b, mpl_mat *out,
+                            const mpl_mat *prod) {
+  size_t m = mpl_mat_rows(out), n = mpl_mat_cols(out);
+  mpl_mat *ref = NULL;
+  for (int p = 1; p <= 3; p++) {
+    for (size_t i = 0; i < m; i++)
+      for (size_t j = 0; j < n; j++)
+        mpl_mat_data(out)[(ptrdiff_t)i * mpl_mat_rstride(out) +
+                          (ptrdiff_t)j * mpl_mat_cstride(out)] =
+            at(prod, i, j) + (double)i;
+    CHECK(mpl__dot_add(a, b, out, p) == 0);
+    if (p == 1) {
+      CHECK(mpl_mat_copy(&ref, out) == 0);
+      for (size_t i = 0; i < m; i++)
+        for (size_t j = 0; j < n; j++)
+          CHECK(fabs(at(ref, i, j) - 2 * at(prod, i, j) - (double)i) <=
+                1e-12 * (fabs(at(ref, i, j)) + 1));
+    } else if (!same_bits(out, ref)) {
+      fprintf(stderr, "%zux%zu (added onto out): procs %d differs from 1\n", m,
+              n, p);
+      CHECK(0);
+    }
+  }
+  mpl_mat_release(ref);
+}
+
 /* a*b by procs 2..5 into out has the bits of procs = 1 into out (the
 ** output's layout is part of the call); checked against a plain sum too. */
 static void every_procs(const mpl_mat *a, const mpl_mat *b, mpl_mat *out,
@@ -102,6 +132,7 @@ static void every_procs(const mpl_mat *a, const mpl_mat *b, mpl_mat *out,
       CHECK(0);
     }
   }
+  every_procs_add(a, b, out, ref);
   mpl_mat_release(ref);
 }
 

@@ -170,6 +170,11 @@ describe("mat.load and mat.save with {rows = \"block\"}", function()
     local dir = os.tmpname()
     os.remove(dir)
     assert(os.execute("mkdir " .. dir))
+    -- a file the save replaces keeps its mode, and its owner when the
+    -- saver may give it (root: the file is given to nobody first)
+    local root = io.popen("id -u"):read("l") == "0"
+    assert(os.execute("echo old > " .. dir .. "/kept.npy && chmod 0604 " .. dir .. "/kept.npy"))
+    if root then assert(os.execute("chown 65534:65534 " .. dir .. "/kept.npy")) end
     local out, status = mpirun(3, ([[
       local mpi, dir = mat.mpi, %q
       mat.seed(7)
@@ -182,14 +187,17 @@ describe("mat.load and mat.save with {rows = \"block\"}", function()
       assert(b == A:sub(r1, r2, 1, 37), "load")
       -- views with a row stride, saved collectively
       mat.save(dir .. "/blocks.npy", W:sub(r1, r2, 1, 37), {rows = "block"})
+      mat.save(dir .. "/kept.npy", b, {rows = "block"})
       mpi.barrier()
       assert(mat.load(dir .. "/blocks.npy") == A, "save")
+      assert(mat.load(dir .. "/kept.npy") == A, "save over a file")
       local ok, err = pcall(mat.save, dir .. "/no/such/dir/x.npy", b, {rows = "block"})
       print("R" .. mpi.rank .. " " .. tostring(ok) .. " " .. err)
       local ok2, err2 = pcall(mat.load, dir .. "/whole.npy", {rows = "all"})
       print("R" .. (mpi.rank + 10) .. " " .. err2)
     ]]):format(dir))
     local left = io.popen("ls " .. dir):read("a")
+    local kept = io.popen("stat -c '%a %u' " .. dir .. "/kept.npy"):read("l")
     os.execute("rm -rf " .. dir)
     assert.are.equal(0, status, out)
     local lines = by_rank(out)
@@ -197,7 +205,8 @@ describe("mat.load and mat.save with {rows = \"block\"}", function()
       assert.matches("^false .-mat%.save: rank 0: .-/no/such/dir/x%.npy%.mpl%-.-: No such file or directory$", lines[r])
       assert.matches('mat%.load: opts%.rows must be "block" %(got all%)$', lines[r + 10])
     end
-    assert.are.equal("blocks.npy\nwhole.npy\n", left) -- no temporary file left
+    assert.are.equal("blocks.npy\nkept.npy\nwhole.npy\n", left) -- no temporary file left
+    assert.are.equal(root and "604 65534" or "604 " .. io.popen("id -u"):read("l"), kept)
   end)
 end)
 
