@@ -29,9 +29,12 @@
 
 #include "arith.h"
 
-#define BLOCK 128                 /* pairwise leaf */
-#define LINES 256                 /* lines per block of vector sums */
-#define VLEAF 8                   /* rows summed directly in vsum */
+#define BLOCK 128 /* pairwise leaf */
+#define PF_AHEAD                                                               \
+  128             /* elements: 1 KB, reads a page ahead of the prefetcher      \
+                   */
+#define LINES 256 /* lines per block of vector sums */
+#define VLEAF 8   /* rows summed directly in vsum */
 #define PAR_MIN ((size_t)1 << 20) /* elements before threads help */
 
 static ptrdiff_t absd(ptrdiff_t v) { return v < 0 ? -v : v; }
@@ -51,6 +54,7 @@ static double leaf_run(const double *x, size_t n) {
   v2d a0 = {0, 0}, a1 = a0, a2 = a0, a3 = a0, v0, v1, v2, v3;
   size_t i = 0;
   for (; i + 8 <= n; i += 8) {
+    __builtin_prefetch(x + i + PF_AHEAD);
     memcpy(&v0, x + i, sizeof v0);
     memcpy(&v1, x + i + 2, sizeof v1);
     memcpy(&v2, x + i + 4, sizeof v2);
@@ -265,6 +269,7 @@ static void mm_lanes(const double *x, size_t n, int max, double *a, double *t) {
   __m128d a0 = _mm_set1_pd(x[0]), a1 = a0, a2 = a0, a3 = a0;
   __m128d t0 = _mm_setzero_pd(), t1 = t0;
   for (size_t i = 0; i + 8 <= n; i += 8) {
+    __builtin_prefetch(x + i + PF_AHEAD);
     __m128d v0 = _mm_loadu_pd(x + i), v1 = _mm_loadu_pd(x + i + 2);
     __m128d v2 = _mm_loadu_pd(x + i + 4), v3 = _mm_loadu_pd(x + i + 6);
     if (max) {
