@@ -456,7 +456,7 @@ static void rs_next(void *ctx, size_t lo, size_t hi) {
 static int rs_level(rsjob *j, size_t n, int level, size_t *base, size_t *d,
                     size_t *cnt) {
   j->level = level;
-  for (size_t i = 0; i <= RS_BUCKETS; i++) atomic_init(&j->h[i], 0);
+  for (size_t i = 0; i <= RS_BUCKETS; i++) atomic_store(&j->h[i], 0);
   int err = mpl__parfor(n, RS_GRAIN, 1, rs_hist, j);
   if (err) return err;
   if (atomic_load(&j->nan)) return 1;
@@ -489,7 +489,7 @@ static int radix_select(const double *x, ptrdiff_t xs, size_t n, size_t k,
   }
   if (!r && base + 1 == cnt) { /* rank k + 1 is in a later bucket */
     j->above = key_of(*a, 0);
-    atomic_init(&j->up, UINT64_MAX);
+    atomic_store(&j->up, UINT64_MAX);
     r = mpl__parfor(n, RS_GRAIN, 1, rs_next, j);
     *b = val_of(atomic_load(&j->up), 0);
   }
