@@ -513,7 +513,7 @@ static void test_progress_hook(void) {
     ** loaded machine may have sized this product short) */
     CHECK(s.calls >= 1 || took < 3 * MPL__PROGRESS_MS * 1000000L);
     CHECK(!s.bad);
-    CHECK(s.total == m);
+    CHECK(s.calls == 0 || s.total == m); /* no call: nothing to compare */
     CHECK(s.calls < 2 || s.min_gap >= MPL__PROGRESS_MS * 1000000L);
   }
   mpl_mat_release(a);
