@@ -438,7 +438,9 @@ end
 -- Every rank's block into one .npy, in rank order: rank 0 writes the
 -- header into a temporary file beside path, every rank writes its rows at
 -- their offset, and rank 0 renames the file onto path once all succeeded,
--- after giving it the mode (and owner) of the file it replaces.
+-- after giving it the mode (and owner) of the file it replaces.  A link at
+-- path is followed, as mat.save follows it: the file it points to is
+-- replaced, the link stays.
 local function save_block(path, m, opts)
   local fn = "mat.save"
   local rest = block_opts(fn, opts)
@@ -459,9 +461,11 @@ local function save_block(path, m, opts)
     total = total + sh[r][1]
   end
   local header = npy_bytes_header(total, cols)
+  local target -- rank 0: path with its links followed, as mat.save writes
   local tmp = prepared(fn, function()
     if rank ~= 0 then return nil end
-    local name = ("%s.mpl-%d-%d.tmp"):format(path, os.time(), math.random(1 << 30))
+    target = C.mpi_follow(path)
+    local name = ("%s.mpl-%d-%d.tmp"):format(target, os.time(), math.random(1 << 30))
     local f, err = io.open(name, "wb")
     if not f then C.error(fn .. ": " .. err) end
     f:write(header)
@@ -480,8 +484,8 @@ local function save_block(path, m, opts)
   end
   local renamed, why = true, nil
   if rank == 0 then
-    renamed, why = pcall(C.mpi_save_like, tmp, path)
-    if renamed then renamed, why = os.rename(tmp, path) end
+    renamed, why = pcall(C.mpi_save_like, tmp, target)
+    if renamed then renamed, why = os.rename(tmp, target) end
     if not renamed then os.remove(tmp) end
   end
   sync(fn, renamed, why)

@@ -152,6 +152,11 @@ int mpl__mat_bytes(size_t rows, size_t cols, size_t *bytes);
 ** message when the mode cannot be set. */
 int mpl__save_like(const char *tmp, const char *path);
 
+/* path with its symbolic links followed (at most 40, as open(2) does), in
+** a malloc'd *out: where a save to path writes.  MPL_EIO (errno set) for
+** a link that cannot be read, MPL_ENOMEM. */
+int mpl__follow(const char *path, char **out);
+
 /* ---- dot.c ---- */
 
 /* 0, or the error mpl_dot would give for these shapes (out may be NULL). */

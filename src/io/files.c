@@ -215,7 +215,7 @@ static int write_through(int fd, const char *path, writer_fn w,
 ** a malloc'd string; a dangling link gives the path it points to, which
 ** the save creates, as open(O_CREAT) would.  Links under /proc are left:
 ** their targets ("pipe:[123]") are not paths. */
-static int follow(const char *path, char **out) {
+int mpl__follow(const char *path, char **out) {
   char *p = strdup(path), *link = malloc(PATH_MAX);
   int err = p && link ? 0 : MPL_ENOMEM;
   for (int hops = 0; !err; hops++) {
@@ -400,7 +400,7 @@ static int save_file(const char *path, writer_fn w, const void *ud) {
     return write_through(fd, path, w, ud);
   }
   char *target;
-  int err = follow(path, &target);
+  int err = mpl__follow(path, &target);
   if (err) return save_fail(err, errno, path, "");
   if (named_fd(target) >= 0) { /* a link to /dev/stdout or /dev/fd/N */
     err = save_file(target, w, ud);

@@ -580,6 +580,16 @@ static int l_save_like(lua_State *L) {
   return err ? fail(L, "mat.save", err) : 0;
 }
 
+/* C.mpi_follow(path): where a save to path writes, its links followed. */
+static int l_follow(lua_State *L) {
+  char *target = NULL;
+  int err = mpl__follow(luaL_checkstring(L, 1), &target);
+  if (err) return fail(L, "mat.save", err);
+  lua_pushstring(L, target);
+  free(target);
+  return 1;
+}
+
 /* Start MPI under a launcher, after the product pool's helper (see
 ** src/mpi/comm.c's DESIGN); MPI ends at the process's exit. */
 static void start(lua_State *L) {
@@ -608,6 +618,7 @@ void mpl__open_mpi(lua_State *L, int mod, int mt, int methods) {
                                   {"mpi_combine", l_combine},
                                   {"mpi_pread", l_pread},
                                   {"mpi_save_like", l_save_like},
+                                  {"mpi_follow", l_follow},
                                   {"mpi_pwrite", l_pwrite},
                                   {NULL, NULL}};
   mpl__setprivate(L, priv);

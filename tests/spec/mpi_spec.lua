@@ -175,6 +175,8 @@ describe("mat.load and mat.save with {rows = \"block\"}", function()
     local root = io.popen("id -u"):read("l") == "0"
     assert(os.execute("echo old > " .. dir .. "/kept.npy && chmod 0604 " .. dir .. "/kept.npy"))
     if root then assert(os.execute("chown 65534:65534 " .. dir .. "/kept.npy")) end
+    -- a link is followed: the file it points to is replaced, the link stays
+    assert(os.execute("echo old > " .. dir .. "/real.npy && ln -s real.npy " .. dir .. "/link.npy"))
     local out, status = mpirun(3, ([[
       local mpi, dir = mat.mpi, %q
       mat.seed(7)
@@ -188,9 +190,11 @@ describe("mat.load and mat.save with {rows = \"block\"}", function()
       -- views with a row stride, saved collectively
       mat.save(dir .. "/blocks.npy", W:sub(r1, r2, 1, 37), {rows = "block"})
       mat.save(dir .. "/kept.npy", b, {rows = "block"})
+      mat.save(dir .. "/link.npy", b, {rows = "block"})
       mpi.barrier()
       assert(mat.load(dir .. "/blocks.npy") == A, "save")
       assert(mat.load(dir .. "/kept.npy") == A, "save over a file")
+      assert(mat.load(dir .. "/real.npy") == A, "save through a link")
       local ok, err = pcall(mat.save, dir .. "/no/such/dir/x.npy", b, {rows = "block"})
       print("R" .. mpi.rank .. " " .. tostring(ok) .. " " .. err)
       local ok2, err2 = pcall(mat.load, dir .. "/whole.npy", {rows = "all"})
@@ -198,6 +202,7 @@ describe("mat.load and mat.save with {rows = \"block\"}", function()
     ]]):format(dir))
     local left = io.popen("ls " .. dir):read("a")
     local kept = io.popen("stat -c '%a %u' " .. dir .. "/kept.npy"):read("l")
+    local linked = os.execute("test -L " .. dir .. "/link.npy")
     os.execute("rm -rf " .. dir)
     assert.are.equal(0, status, out)
     local lines = by_rank(out)
@@ -205,7 +210,8 @@ describe("mat.load and mat.save with {rows = \"block\"}", function()
       assert.matches("^false .-mat%.save: rank 0: .-/no/such/dir/x%.npy%.mpl%-.-: No such file or directory$", lines[r])
       assert.matches('mat%.load: opts%.rows must be "block" %(got all%)$', lines[r + 10])
     end
-    assert.are.equal("blocks.npy\nkept.npy\nwhole.npy\n", left) -- no temporary file left
+    assert.are.equal("blocks.npy\nkept.npy\nlink.npy\nreal.npy\nwhole.npy\n", left) -- no temporary file left
+    assert.is_true(linked)
     assert.are.equal(root and "604 65534" or "604 " .. io.popen("id -u"):read("l"), kept)
   end)
 end)
