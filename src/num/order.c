@@ -49,12 +49,19 @@
 
 static const uint64_t SIGN = (uint64_t)1 << 63;
 
-static inline uint64_t key_of(double v, int desc) {
+/* The ascending key of a number that is not NaN, without branches (the
+** radix selection's histogram reads use it as it is: a NaN's key there is
+** wrong, but a NaN ends the selection anyway). */
+static inline uint64_t rs_key(double v) {
   uint64_t b;
-  if (v != v) return UINT64_MAX;
   memcpy(&b, &v, sizeof b);
-  if (b == SIGN) b = 0; /* -0 as +0 */
-  b = (b & SIGN) ? ~b : b | SIGN;
+  b = b == SIGN ? 0 : b; /* -0 as +0 */
+  return b ^ ((uint64_t)((int64_t)b >> 63) | SIGN);
+}
+
+static inline uint64_t key_of(double v, int desc) {
+  if (v != v) return UINT64_MAX;
+  uint64_t b = rs_key(v);
   return desc ? ~b : b;
 }
 
@@ -358,15 +365,6 @@ typedef struct rsjob {
   uint64_t above;      /* next: keys above it count */
   _Atomic uint64_t up; /* next: the smallest key above `above` */
 } rsjob;
-
-/* key_of without branches, for the histogram reads: a NaN's key is
-** wrong, but a NaN ends the selection anyway. */
-static inline uint64_t rs_key(double v) {
-  uint64_t b;
-  memcpy(&b, &v, sizeof b);
-  b = b == SIGN ? 0 : b; /* -0 as +0 */
-  return b ^ ((uint64_t)((int64_t)b >> 63) | SIGN);
-}
 
 /* The bucket of key at this level; RS_BUCKETS when outside the prefix. */
 static inline size_t rs_bucket(int level, uint64_t pre, uint64_t key) {
