@@ -370,7 +370,10 @@ describe("start-up under tight limits", function()
         "local ok, r = pcall(mat.dot, a, a, {procs = 2}) " ..
         "print(ok and mat.allclose(r, want, 0, 0) or r, mat.solve(a, a):trace())'", 60)
       assert.equal(0, rc, kb .. ": " .. out)
-      assert.matches("^true\t600%.0", out)
+      -- trace(solve(a, a)) is 600 up to rounding, which depends on the draw
+      local ok, tr = out:match("^(%S+)\t(%S+)")
+      assert.equal("true", ok, out)
+      assert.is_true(math.abs(tonumber(tr) - 600) < 1e-6, out)
     end
   end)
 
