@@ -52,9 +52,10 @@ typedef double v2d __attribute__((vector_size(16)));
 
 /* A contiguous leaf: the eight accumulators as four vectors of two (one
 ** SSE2 register each on every x86-64), lane k adding exactly what a[k]
-** adds in leaf below, so the bits are the scalar loop's. */
-static double leaf_run(const double *x, size_t n) {
-  v2d a0 = {0, 0}, a1 = a0, a2 = a0, a3 = a0, v0, v1, v2, v3;
+** adds in leaf below (the same term: x, or (x - mu)^2 with sq), so the
+** bits are the scalar loop's. */
+static double leaf_run(const double *x, size_t n, int sq, double mu) {
+  v2d a0 = {0, 0}, a1 = a0, a2 = a0, a3 = a0, v0, v1, v2, v3, m = {mu, mu};
   size_t i = 0;
   for (; i + 8 <= n; i += 8) {
     __builtin_prefetch(x + i + PF_AHEAD);
@@ -62,6 +63,10 @@ static double leaf_run(const double *x, size_t n) {
     memcpy(&v1, x + i + 2, sizeof v1);
     memcpy(&v2, x + i + 4, sizeof v2);
     memcpy(&v3, x + i + 6, sizeof v3);
+    if (sq) {
+      v0 = (v0 - m) * (v0 - m), v1 = (v1 - m) * (v1 - m);
+      v2 = (v2 - m) * (v2 - m), v3 = (v3 - m) * (v3 - m);
+    }
     a0 += v0;
     a1 += v1;
     a2 += v2;
@@ -69,14 +74,14 @@ static double leaf_run(const double *x, size_t n) {
   }
   double t =
       ((a0[0] + a0[1]) + (a1[0] + a1[1])) + ((a2[0] + a2[1]) + (a3[0] + a3[1]));
-  for (; i < n; i++) t += x[i];
+  for (; i < n; i++) t += sq ? (x[i] - mu) * (x[i] - mu) : x[i];
   return t;
 }
 
 /* A leaf: eight interleaved accumulators, then the rest.  With sq, the
 ** terms are (v - mu)^2: squares when mu is 0 (exactly: v - 0 is v). */
 static double leaf(const double *x, ptrdiff_t s, size_t n, int sq, double mu) {
-  if (s == 1 && !sq) return leaf_run(x, n);
+  if (s == 1) return leaf_run(x, n, sq, mu);
   double a[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   size_t i = 0;
   for (; i + 8 <= n; i += 8)

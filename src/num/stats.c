@@ -10,7 +10,9 @@
 ** reduce.c's own (mpl__pairwise), so long lines share out their subtrees
 ** over the helper threads as sums do, without changing a bit.
 ** Products use eight accumulators too (a chain of dependent multiplies
-** would run at a quarter of the speed); running sums and products are
+** would run at a quarter of the speed), and a long contiguous one is cut
+** into 64 pieces fixed by its length, multiplied on the helper threads
+** and then in order; running sums and products are
 ** sequential, as NumPy's, and so are their bits.  Covariance centres a
 ** copy of the matrix and hands the product to OpenBLAS.
 */
@@ -23,7 +25,28 @@
 #include "blas.h"
 #include "order.h"
 
+typedef double v2d __attribute__((vector_size(16)));
+
+/* The product of a contiguous run: eight accumulators as four vectors of
+** two, lane k multiplying exactly what a[k] does in line_prod. */
+static double run_prod(const double *x, size_t n) {
+  v2d a0 = {1, 1}, a1 = a0, a2 = a0, a3 = a0, v0, v1, v2, v3;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    memcpy(&v0, x + i, sizeof v0);
+    memcpy(&v1, x + i + 2, sizeof v1);
+    memcpy(&v2, x + i + 4, sizeof v2);
+    memcpy(&v3, x + i + 6, sizeof v3);
+    a0 *= v0, a1 *= v1, a2 *= v2, a3 *= v3;
+  }
+  double t =
+      ((a0[0] * a0[1]) * (a1[0] * a1[1])) * ((a2[0] * a2[1]) * (a3[0] * a3[1]));
+  for (; i < n; i++) t *= x[i];
+  return t;
+}
+
 static double line_prod(const double *x, ptrdiff_t s, size_t n) {
+  if (s == 1) return run_prod(x, n);
   double a[8] = {1, 1, 1, 1, 1, 1, 1, 1};
   size_t i = 0;
   for (; i + 8 <= n; i += 8)
@@ -33,10 +56,43 @@ static double line_prod(const double *x, ptrdiff_t s, size_t n) {
   return t;
 }
 
+/* A long contiguous product over the helper threads: PROD_PIECES pieces
+** fixed by n alone (the last one takes the rest), each multiplied by
+** run_prod, then the pieces' products in order, so the bits never depend
+** on how many threads ran. */
+#define PROD_MIN ((size_t)1 << 20)
+#define PROD_PIECES 64
+
+typedef struct prodjob {
+  const double *x;
+  size_t n, piece;
+  double res[PROD_PIECES];
+} prodjob;
+
+static void prod_piece(void *ctx, size_t lo, size_t hi) {
+  prodjob *j = ctx;
+  for (size_t p = lo; p < hi; p++) {
+    size_t len = p + 1 < PROD_PIECES ? j->piece : j->n - p * j->piece;
+    j->res[p] = run_prod(j->x + p * j->piece, len);
+  }
+}
+
+static double long_prod(const double *x, size_t n) {
+  prodjob j = {x, n, n / PROD_PIECES / 8 * 8, {0}};
+  if (mpl__parfor(PROD_PIECES, 1, 1, prod_piece, &j)) return 0;
+  double t = 1;
+  for (int p = 0; p < PROD_PIECES; p++) t *= j.res[p];
+  return t;
+}
+
 static double line_var(const double *x, ptrdiff_t s, size_t n, double ddof) {
   double mu = mpl__pairwise(x, s, n, 0, 0) / (double)n;
   double d = (double)n - ddof;
   return mpl__pairwise(x, s, n, 1, mu) / (d > 0 ? d : 0);
+}
+
+static double prod_of(const double *x, ptrdiff_t s, size_t n) {
+  return s == 1 && n >= PROD_MIN ? long_prod(x, n) : line_prod(x, s, n);
 }
 
 /* One result per line of m, by f (0: product, 1: variance). */
@@ -54,7 +110,7 @@ static int per_line(const mpl_mat *m, int dim, int what, double ddof,
     if (!(c & mask) && mpl__interrupt_pending()) break;
     const double *x = l.p + (ptrdiff_t)c * l.ls;
     double v = what ? (l.len ? line_var(x, l.es, l.len, ddof) : NAN)
-                    : line_prod(x, l.es, l.len);
+                    : prod_of(x, l.es, l.len);
     if (dim == 0)
       *res = v;
     else

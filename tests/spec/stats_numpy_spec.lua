@@ -231,6 +231,11 @@ for k in ['bt', 'bn']:
     out[k + 'med_even'] = np.median(out[k][1:])
     for i, q in enumerate([0, 0.3, 0.999, 1]):
         out['%sq%d' % (k, i)] = np.quantile(out[k], q)
+lp = np.exp(g.uniform(-1e-3, 1e-3, (1 << 21) + 13))
+out['lp'] = lp
+out['lpprod'] = np.prod(lp)
+out['lpstd'] = np.std(lp)
+out['lpnorm'] = np.linalg.norm(lp)
 e = np.zeros((0, 3))
 out['emedian'] = np.median(e)
 out['evar'] = np.var(e)
@@ -281,6 +286,17 @@ out['estd1'] = np.std(e, axis=0)
     check("prod(1)", clean:prod(1), r.prod1, 1e-15)
     check("prod(2)", data:prod(2), r.prod2, 1e-15)
     check("cumsum", data:cumsum(), r.cumsum, 0)
+    -- a long line: pieces on the helper threads, the same bits for any procs
+    local lp, got, p0 = r.lp, {}, mat.procs()
+    for procs = 1, 2 do
+      mat.procs(procs)
+      got[procs] = { lp:prod(), lp:std(), lp:norm() }
+    end
+    mat.procs(p0)
+    assert.are.same(got[1], got[2])
+    check("long prod", got[1][1], r.lpprod, 1e-11)
+    check("long std", got[1][2], r.lpstd, 1e-13)
+    check("long norm", got[1][3], r.lpnorm, 1e-13)
     check("cumsum(1)", data:cumsum(1), r.cumsum1, 0)
     check("cumsum(2)", clean:cumsum(2), r.cumsum2, 0)
     check("cumprod", clean:cumprod(), r.cumprod, 0)
