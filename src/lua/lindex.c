@@ -167,11 +167,12 @@ static int mask_get(lua_State *L, mpl_mat *m) {
   const char *fn = "m[mask]";
   mpl_mat *mask = mpl__check_mat(L, 2, fn);
   check_mask(L, m, mask, fn);
-  size_t k;
-  int err = mpl__count_nz(mask, &k);
+  size_t k, nb = mpl__mask_blocks(mask);
+  size_t *offs = lua_newuserdatauv(L, (nb + 1) * sizeof *offs, 0);
+  int err = mpl__mask_plan(mask, offs, &k);
   if (err) return luaL_error(L, "%s: %s", fn, mpl_strerror(err));
   mpl_mat *out = mpl__new_mat(L, fn, 1, k, 0);
-  err = mpl__mask_select(m, mask, out);
+  err = mpl__mask_select(m, mask, offs, out);
   if (err) return luaL_error(L, "%s: %s", fn, mpl_strerror(err));
   return 1;
 }

@@ -20,6 +20,7 @@
 ** slot advances by the mask's truth.
 */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -220,12 +221,39 @@ typedef struct cjob {
   _Atomic size_t total;
 } cjob;
 
-static size_t count_run(const double *p, ptrdiff_t s, size_t n) {
+/* Nonzeros (NaN counts) of a contiguous run: SSE2 compares, each lane
+** subtracting its all-ones "not equal" mask (-1) from a counter. */
+#if defined(__SSE2__)
+#include <emmintrin.h>
+static size_t count_contig(const double *p, size_t n) {
+  __m128i c0 = _mm_setzero_si128(), c1 = c0;
+  __m128d z = _mm_setzero_pd();
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    __m128d a = _mm_cmpneq_pd(_mm_loadu_pd(p + i), z);
+    __m128d b = _mm_cmpneq_pd(_mm_loadu_pd(p + i + 2), z);
+    c0 = _mm_sub_epi64(c0, _mm_castpd_si128(a));
+    c1 = _mm_sub_epi64(c1, _mm_castpd_si128(b));
+  }
+  uint64_t l[4];
+  _mm_storeu_si128((__m128i *)l, c0);
+  _mm_storeu_si128((__m128i *)(l + 2), c1);
+  size_t k = (size_t)(l[0] + l[1] + l[2] + l[3]);
+  for (; i < n; i++) k += p[i] != 0;
+  return k;
+}
+#else
+static size_t count_contig(const double *p, size_t n) {
   size_t k = 0;
-  if (s == 1)
-    for (size_t i = 0; i < n; i++) k += p[i] != 0;
-  else
-    for (size_t i = 0; i < n; i++) k += p[(ptrdiff_t)i * s] != 0;
+  for (size_t i = 0; i < n; i++) k += p[i] != 0;
+  return k;
+}
+#endif
+
+static size_t count_run(const double *p, ptrdiff_t s, size_t n) {
+  if (s == 1) return count_contig(p, n);
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++) k += p[(ptrdiff_t)i * s] != 0;
   return k;
 }
 
@@ -288,7 +316,7 @@ static void mask_count(void *ctx, size_t lo, size_t hi) {
   mjob *j = ctx;
   for (size_t b = lo; b < hi; b++) {
     size_t s = b * BLOCK, e = s + BLOCK < j->n ? s + BLOCK : j->n;
-    j->offs[b] = count_run(j->mask + s, 1, e - s);
+    j->offs[b] = count_contig(j->mask + s, e - s);
   }
 }
 
@@ -312,12 +340,16 @@ static void mask_gather(void *ctx, size_t lo, size_t hi) {
   }
 }
 
-/* Contiguous m and mask, contiguous out: the parallel path. */
-static int select_flat(const mpl_mat *m, const mpl_mat *mask, mpl_mat *out) {
-  size_t n = m->rows * m->cols, nb = (n + BLOCK - 1) / BLOCK;
-  size_t *offs = malloc((nb + 1) * sizeof *offs);
-  if (!offs) return MPL_ENOMEM;
-  mjob j = {m->data, mask->data, out->data, n, offs};
+size_t mpl__mask_blocks(const mpl_mat *mask) {
+  size_t n = mask->rows * mask->cols;
+  return mpl_mat_is_contiguous(mask) ? (n + BLOCK - 1) / BLOCK : 0;
+}
+
+int mpl__mask_plan(const mpl_mat *mask, size_t *offs, size_t *k) {
+  size_t nb = mpl__mask_blocks(mask);
+  mpl__interrupt_clear();
+  if (!nb) return mpl__count_nz(mask, k);
+  mjob j = {NULL, mask->data, NULL, mask->rows * mask->cols, offs};
   int err = mpl__parfor(nb, 4, 1, mask_count, &j);
   size_t sum = 0;
   for (size_t b = 0; b < nb; b++) {
@@ -325,20 +357,12 @@ static int select_flat(const mpl_mat *m, const mpl_mat *mask, mpl_mat *out) {
     offs[b] = sum;
     sum += c;
   }
-  offs[nb] = sum;
-  if (!err && sum != out->cols) err = MPL_ESHAPE;
-  if (!err) err = mpl__parfor(nb, 4, 1, mask_gather, &j);
-  free(offs);
+  offs[nb] = *k = sum;
   return err;
 }
 
-int mpl__mask_select(const mpl_mat *m, const mpl_mat *mask, mpl_mat *out) {
-  if (m->rows != mask->rows || m->cols != mask->cols) return MPL_ESHAPE;
-  if (!m->rows || !m->cols) return out->cols ? MPL_ESHAPE : 0;
-  mpl__interrupt_clear();
-  if (mpl_mat_is_contiguous(m) && mpl_mat_is_contiguous(mask) &&
-      mpl_mat_is_contiguous(out))
-    return select_flat(m, mask, out);
+/* Element by element, for any strides. */
+static int select_strided(const mpl_mat *m, const mpl_mat *mask, mpl_mat *out) {
   size_t k = 0;
   for (size_t i = 0; i < m->rows; i++)
     for (size_t j = 0; j < m->cols; j++)
@@ -347,6 +371,19 @@ int mpl__mask_select(const mpl_mat *m, const mpl_mat *mask, mpl_mat *out) {
         MPL_AT(out, 0, k++) = MPL_AT(m, i, j);
       }
   return k == out->cols ? mpl__interrupt_check() : MPL_ESHAPE;
+}
+
+int mpl__mask_select(const mpl_mat *m, const mpl_mat *mask, const size_t *offs,
+                     mpl_mat *out) {
+  if (m->rows != mask->rows || m->cols != mask->cols) return MPL_ESHAPE;
+  if (!m->rows || !m->cols) return out->cols ? MPL_ESHAPE : 0;
+  mpl__interrupt_clear();
+  size_t nb = mpl__mask_blocks(mask);
+  if (!nb || !mpl_mat_is_contiguous(m) || !mpl_mat_is_contiguous(out))
+    return select_strided(m, mask, out);
+  if (offs[nb] != out->cols) return MPL_ESHAPE;
+  mjob j = {m->data, mask->data, out->data, m->rows * m->cols, (size_t *)offs};
+  return mpl__parfor(nb, 4, 1, mask_gather, &j);
 }
 
 int mpl__mask_put(mpl_mat *m, const mpl_mat *mask, const mpl_mat *src) {

@@ -53,9 +53,16 @@ int mpl__bcast_n(const mpl__arg *args, int n, size_t *r, size_t *c);
 int mpl__count_nz(const mpl_mat *m, size_t *count);
 int mpl__count_nz_dim(const mpl_mat *m, int dim, mpl_mat *out);
 
-/* The elements of m where mask (same shape) is nonzero, in row order, into
-** the 1 x k out, k being mpl__count_nz(mask). */
-int mpl__mask_select(const mpl_mat *m, const mpl_mat *mask, mpl_mat *out);
+/* Masked selection in two steps, so that the caller can make the result
+** in between: mpl__mask_plan counts the nonzeros of mask (*k) and, for a
+** contiguous mask, each fixed block's first output slot into offs, which
+** holds mpl__mask_blocks(mask) + 1 slots (0 blocks: offs is not used);
+** mpl__mask_select then puts the elements of m where mask (same shape) is
+** nonzero, in row order, into the 1 x k out. */
+size_t mpl__mask_blocks(const mpl_mat *mask);
+int mpl__mask_plan(const mpl_mat *mask, size_t *offs, size_t *k);
+int mpl__mask_select(const mpl_mat *m, const mpl_mat *mask, const size_t *offs,
+                     mpl_mat *out);
 
 /* The elements of m where mask is nonzero get the elements of the vector
 ** src (k of them) in row order. */

@@ -253,6 +253,10 @@ describe("masks", function()
     assert.equal(k, mask:count())
     local got = s:totable()[1]
     for i = 1, k do if t[i] ~= got[i] then assert.equal(t[i], got[i]) end end
+    local v = x:sub(1, 1000, 1, 1000) -- a view with a contiguous mask
+    local vm = v:lt(0.3)
+    assert.equal(v:copy()[vm], v[vm])
+    assert.equal(v[vm], v[mask:sub(1, 1000, 1, 1000)]) -- a view as mask
     local y = x:copy()
     y[mask] = s:mul(-1)
     assert.equal(k, y:lt(0):count())
