@@ -12,9 +12,9 @@
 ** Products use eight accumulators too (a chain of dependent multiplies
 ** would run at a quarter of the speed), and a long contiguous one is cut
 ** into 64 pieces fixed by its length, multiplied on the helper threads
-** and then in order; running sums and products are
-** sequential, as NumPy's, and so are their bits.  Covariance centres a
-** copy of the matrix and hands the product to OpenBLAS.
+** and then in order.  Running sums and products are sequential, as
+** NumPy's, and so are their bits.  Covariance centres a copy of the
+** matrix and hands the product to OpenBLAS.
 */
 #include <limits.h>
 #include <math.h>
