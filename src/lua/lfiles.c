@@ -32,9 +32,8 @@ typedef struct box {
 
 static int box_gc(lua_State *L) {
   box *b = luaL_checkudata(L, 1, BOX_MT);
-  mpl_mat_release(b->m);
+  mpl__drop_mat(&b->m);
   free(b->header);
-  b->m = NULL;
   b->header = NULL;
   return 0;
 }

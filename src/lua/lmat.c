@@ -938,11 +938,14 @@ int mpl__l_totable(lua_State *L) {
 ** still using the matrix holds its own reference (a pin), so the memory
 ** goes when that call returns. */
 int mpl__mm_gc(lua_State *L) {
-  lmat *u = check_ud(L, 1);
-  mpl_mat *m = u->m;
-  u->m = NULL;
-  mpl_mat_release(m);
+  mpl__drop_mat(&check_ud(L, 1)->m);
   return 0;
+}
+
+void mpl__drop_mat(mpl_mat **slot) {
+  mpl_mat *m = *slot;
+  *slot = NULL;
+  mpl_mat_release(m);
 }
 
 /* m:close(); m.close() and close(x) say what went wrong. */

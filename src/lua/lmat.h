@@ -116,6 +116,11 @@ const char *mpl__got(lua_State *L, int idx);
 /* "matrix", a userdata's __name or Lua's type name, for messages. */
 const char *mpl__typename(lua_State *L, int idx);
 
+/* Release the matrix a userdata owns at *slot, leaving NULL there first:
+** what the __gc and __close of a userdata holding a matrix do, safe to
+** run twice (NULL is released as nothing). */
+void mpl__drop_mat(mpl_mat **slot);
+
 /* Raise "obj:close: bad argument #1 (what expected, got x; call it as
 ** obj:close())": a close method called with a dot or on something else. */
 int mpl__close_misuse(lua_State *L, const char *obj, const char *what);

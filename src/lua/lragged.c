@@ -245,11 +245,10 @@ static int r_values(lua_State *L) {
   return 1;
 }
 
+/* __gc and __close. */
 static int r_gc(lua_State *L) {
   lragged *r = luaL_checkudata(L, 1, RAGGED_MT);
-  mpl_mat *m = r->all;
-  r->all = NULL;
-  mpl_mat_release(m);
+  mpl__drop_mat(&r->all);
   return 0;
 }
 
