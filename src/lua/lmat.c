@@ -713,6 +713,7 @@ mpl__rng *mpl__get_rng(lua_State *L) {
   return r;
 }
 
+/* mat.rand(r, c), uniform in [0, 1), and mat.randn (op 1), normal. */
 int mpl__l_rand(lua_State *L) {
   const char *fn;
   int normal = mpl__row_op(L, &fn);

@@ -155,7 +155,7 @@ int mpl__l_tile(lua_State *L) {
 }
 
 /* A copy of m (into opts.out when given, which may be m) with the
-** elements below (upper 1: m:triu) or above the k-th diagonal zeroed: tril
+** elements below (op 1, upper: m:triu) or above the k-th diagonal zeroed: tril
 ** keeps j - i <= k, triu keeps j - i >= k.  An options table may stand in
 ** place of k. */
 int mpl__l_triangle(lua_State *L) {

@@ -57,7 +57,7 @@ int mpl__l_prod(lua_State *L) {
   return 1;
 }
 
-/* m:var([dim] [, opts]) and m:std: opts.ddof (default 0). */
+/* m:var([dim] [, opts]) and m:std (op 1): opts.ddof (default 0). */
 int mpl__l_var_std(lua_State *L) {
   const char *fn;
   int sd = mpl__row_op(L, &fn);
@@ -121,6 +121,7 @@ int mpl__l_quantile(lua_State *L) {
   return quantile(L, fn, q, 3);
 }
 
+/* m:argmax([dim]) (op 1) and m:argmin (op 0). */
 int mpl__l_argext(lua_State *L) {
   const char *fn;
   int max = mpl__row_op(L, &fn);
@@ -178,7 +179,7 @@ static shaped shaped_args(lua_State *L, const char *fn,
   return a;
 }
 
-/* m:sort([dim] [, opts]) and m:argsort: opts.descending, opts.out. */
+/* m:sort([dim] [, opts]) and m:argsort (op 1): opts.descending, opts.out. */
 int mpl__l_sort(lua_State *L) {
   const char *fn;
   int positions = mpl__row_op(L, &fn);
@@ -206,7 +207,7 @@ int mpl__l_unique(lua_State *L) {
   return 1;
 }
 
-/* m:cumsum([dim] [, opts]) and m:cumprod: opts.out. */
+/* m:cumsum([dim] [, opts]) and m:cumprod (op 1): opts.out. */
 int mpl__l_cumulate(lua_State *L) {
   const char *fn;
   int prod = mpl__row_op(L, &fn);
@@ -231,6 +232,7 @@ int mpl__l_diff(lua_State *L) {
   return 1;
 }
 
+/* mat.cov(m) and mat.corrcoef (op 1): the columns are the variables. */
 int mpl__l_cov(lua_State *L) {
   const char *fn;
   int corr = mpl__row_op(L, &fn);
