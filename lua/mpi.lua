@@ -166,12 +166,9 @@ local function shapes(fn, m, extra)
   return exchange(fn, C.mpi_pack(mine, fn), mine)
 end
 
-function mpi.vcat(m)
-  local fn = "mat.mpi.vcat"
-  local p = prepared(fn, function()
-    check_matrix(fn, m, "m")
-    return C.mpi_pack(m, fn)
-  end)
+-- Every rank's block shape, for blocks stacked in rank order: the shapes,
+-- the total number of rows and the columns they all must have.
+local function stacked(fn, p)
   local sh = shapes(fn, p)
   local total, cols = 0, sh[1][2]
   for r = 1, size do
@@ -181,6 +178,16 @@ function mpi.vcat(m)
     end
     total = total + sh[r][1]
   end
+  return sh, total, cols
+end
+
+function mpi.vcat(m)
+  local fn = "mat.mpi.vcat"
+  local p = prepared(fn, function()
+    check_matrix(fn, m, "m")
+    return C.mpi_pack(m, fn)
+  end)
+  local sh, total, cols = stacked(fn, p)
   local out = prepared(fn, mat.new, total, cols)
   local off = 0
   for r = 0, size - 1 do
@@ -452,14 +459,7 @@ local function save_block(path, m, opts)
     check_matrix(fn, m, "m")
     return C.mpi_pack(m, fn)
   end)
-  local sh = shapes(fn, p)
-  local total, cols = 0, sh[1][2]
-  for r = 1, size do
-    if sh[r][2] ~= cols then
-      C.error(("%s: rank %d's block has %d columns, rank 0's %d"):format(fn, r - 1, sh[r][2], cols))
-    end
-    total = total + sh[r][1]
-  end
+  local sh, total, cols = stacked(fn, p)
   local header = npy_bytes_header(total, cols)
   local target -- rank 0: path with its links followed, as mat.save writes
   local tmp = prepared(fn, function()

@@ -114,32 +114,32 @@ static int binop(lua_State *L, int op, const char *fn, int opts) {
   return 1;
 }
 
-static int l_add(lua_State *L) { return binop(L, MPL__B_ADD, "m:add", 3); }
-static int l_subtract(lua_State *L) {
-  return binop(L, MPL__B_SUB, "m:subtract", 3);
+/* mat.add, mat.subtract, mat.mul, mat.div, mat.pow and their methods: the
+** op is the row's in lfuncs.h. */
+int mpl__l_binop(lua_State *L) {
+  const char *fn;
+  int op = mpl__row_op(L, &fn);
+  return binop(L, op, fn, 3);
 }
-static int l_emul(lua_State *L) { return binop(L, MPL__B_MUL, "m:mul", 3); }
-static int l_ediv(lua_State *L) { return binop(L, MPL__B_DIV, "m:div", 3); }
-static int l_pow(lua_State *L) { return binop(L, MPL__B_POW, "m:pow", 3); }
 
-static int mm_add(lua_State *L) {
+int mpl__mm_add(lua_State *L) {
   lua_settop(L, 2);
   return binop(L, MPL__B_ADD, "a + b", 0);
 }
 
-static int mm_sub(lua_State *L) {
+int mpl__mm_sub(lua_State *L) {
   lua_settop(L, 2);
   return binop(L, MPL__B_SUB, "a - b", 0);
 }
 
-static int mm_pow(lua_State *L) {
+int mpl__mm_pow(lua_State *L) {
   lua_settop(L, 2);
   return binop(L, MPL__B_POW, "a ^ b", 0);
 }
 
 /* a / s and s / a divide element by element; a / b of two matrices is
 ** refused: with * the matrix product, it could mean a * inv(b). */
-static int mm_div(lua_State *L) {
+int mpl__mm_div(lua_State *L) {
   lua_settop(L, 2);
   if (mpl__matud(L, 1) && mpl__matud(L, 2))
     return luaL_error(L, "a / b: both operands are matrices (use a:div(b) to "
@@ -171,45 +171,28 @@ static int unop(lua_State *L, int op, const char *fn, int opts) {
   return 1;
 }
 
-static int mm_unm(lua_State *L) {
+int mpl__mm_unm(lua_State *L) {
   lua_settop(L, 1);
   return unop(L, MPL__U_NEG, "-a", 0);
 }
 
-#define UNARY(name, OP)                                                        \
-  static int e_##name(lua_State *L) { return unop(L, OP, "mat." #name, 2); }
-UNARY(exp, MPL__U_EXP)
-UNARY(log, MPL__U_LOG)
-UNARY(sqrt, MPL__U_SQRT)
-UNARY(abs, MPL__U_ABS)
-UNARY(sin, MPL__U_SIN)
-UNARY(cos, MPL__U_COS)
-UNARY(tanh, MPL__U_TANH)
-UNARY(floor, MPL__U_FLOOR)
-UNARY(ceil, MPL__U_CEIL)
-UNARY(tan, MPL__U_TAN)
-UNARY(asin, MPL__U_ASIN)
-UNARY(acos, MPL__U_ACOS)
-UNARY(atan, MPL__U_ATAN)
-UNARY(sinh, MPL__U_SINH)
-UNARY(cosh, MPL__U_COSH)
-UNARY(log2, MPL__U_LOG2)
-UNARY(log10, MPL__U_LOG10)
-UNARY(log1p, MPL__U_LOG1P)
-UNARY(expm1, MPL__U_EXPM1)
-UNARY(round, MPL__U_ROUND)
-UNARY(trunc, MPL__U_TRUNC)
-UNARY(sign, MPL__U_SIGN)
+/* mat.exp and the other functions of one operand (lfuncs.h's rows give
+** the op), as module functions and methods. */
+int mpl__l_unary(lua_State *L) {
+  const char *fn;
+  int op = mpl__row_op(L, &fn);
+  return unop(L, op, fn, 2);
+}
 
 /* mat.atan2(y, x [, opts]): the angle of (x, y), broadcasting. */
-static int l_atan2(lua_State *L) {
+int mpl__l_atan2(lua_State *L) {
   return binop(L, MPL__B_ATAN2, "mat.atan2", 3);
 }
 
 /* m:apply(f [, opts]): f(x, i, j) for every element, in row order, into a
 ** new matrix or opts.out.  m and out are held by extra references while f
 ** runs, so f may even close them. */
-static int l_apply(lua_State *L) {
+int mpl__l_apply(lua_State *L) {
   const char *fn = "m:apply";
   mpl_mat *m = mpl__check_mat(L, 1, fn);
   if (lua_type(L, 2) != LUA_TFUNCTION) {
@@ -259,58 +242,49 @@ static int l_apply(lua_State *L) {
 /* reductions                                                             */
 /* ---------------------------------------------------------------------- */
 
-/* m:sum([dim]) and m:mean([dim]): a number, or per-column / per-row
+/* m:sum([dim]) and m:mean([dim]) (op 1): a number, or per-column / per-row
 ** results; the mean of nothing is NaN, as in NumPy. */
-static int sum_or_mean(lua_State *L, const char *fn, int mean) {
-  mpl_mat *m = mpl__check_mat(L, 1, fn);
-  int dim = mpl__check_dim(L, 2, fn);
-  if (!dim) {
-    size_t n = m->rows * m->cols;
+int mpl__l_sum_mean(lua_State *L) {
+  mpl__reduction a = mpl__reduction_args(L);
+  int mean = a.op;
+  if (!a.dim) {
     double s = 0;
-    int err = mpl__sum(m, &s);
-    if (err) return luaL_error(L, "%s: %s", fn, mpl_strerror(err));
-    lua_pushnumber(L, !mean ? s : n ? s / (double)n : NAN);
+    int err = mpl__sum(a.m, &s);
+    if (err) return luaL_error(L, "%s: %s", a.fn, mpl_strerror(err));
+    lua_pushnumber(L, !mean ? s : a.len ? s / (double)a.len : NAN);
     return 1;
   }
-  mpl_mat *out = mpl__dim_result(L, m, dim, fn);
-  int err = mpl__sum_dim(m, dim, out);
+  mpl_mat *out = mpl__dim_result(L, a.m, a.dim, a.fn);
+  int err = mpl__sum_dim(a.m, a.dim, out);
   if (!err && mean) {
-    mpl__arg o = {out, 0}, len = {NULL, (double)(dim == 1 ? m->rows : m->cols)};
+    mpl__arg o = {out, 0}, len = {NULL, (double)a.len};
     err = mpl__ew_binary(MPL__B_DIV, o, len, out);
   }
-  if (err) return luaL_error(L, "%s: %s", fn, mpl_strerror(err));
+  if (err) return luaL_error(L, "%s: %s", a.fn, mpl_strerror(err));
   return 1;
 }
 
-static int l_sum(lua_State *L) { return sum_or_mean(L, "m:sum", 0); }
-static int l_mean(lua_State *L) { return sum_or_mean(L, "m:mean", 1); }
-
-/* m:min([dim]) and m:max([dim]); an empty set of elements to reduce has no
-** extreme, so it is an error (NumPy raises too). */
-static int minmax(lua_State *L, const char *fn, int max) {
-  mpl_mat *m = mpl__check_mat(L, 1, fn);
-  int dim = mpl__check_dim(L, 2, fn);
-  size_t len = dim == 1 ? m->rows : dim == 2 ? m->cols : m->rows * m->cols;
-  size_t count = dim == 1 ? m->cols : dim == 2 ? m->rows : 1;
-  if (count && !len)
-    return luaL_error(L, "%s: matrix is empty (%Ix%I)", fn, SHAPE(m));
-  if (!dim) {
+/* m:min([dim]) and m:max([dim]) (op 1); an empty set of elements to
+** reduce has no extreme, so it is an error (NumPy raises too). */
+int mpl__l_minmax(lua_State *L) {
+  mpl__reduction a = mpl__reduction_args(L);
+  size_t count = a.dim == 1 ? a.m->cols : a.dim == 2 ? a.m->rows : 1;
+  if (count && !a.len)
+    return luaL_error(L, "%s: matrix is empty (%Ix%I)", a.fn, SHAPE(a.m));
+  if (!a.dim) {
     double v = 0;
-    int err = mpl__minmax(m, max, &v);
-    if (err) return luaL_error(L, "%s: %s", fn, mpl_strerror(err));
+    int err = mpl__minmax(a.m, a.op, &v);
+    if (err) return luaL_error(L, "%s: %s", a.fn, mpl_strerror(err));
     lua_pushnumber(L, v);
     return 1;
   }
-  mpl_mat *out = mpl__dim_result(L, m, dim, fn);
-  int err = mpl__minmax_dim(m, dim, max, out);
-  if (err) return luaL_error(L, "%s: %s", fn, mpl_strerror(err));
+  mpl_mat *out = mpl__dim_result(L, a.m, a.dim, a.fn);
+  int err = mpl__minmax_dim(a.m, a.dim, a.op, out);
+  if (err) return luaL_error(L, "%s: %s", a.fn, mpl_strerror(err));
   return 1;
 }
 
-static int l_min(lua_State *L) { return minmax(L, "m:min", 0); }
-static int l_max(lua_State *L) { return minmax(L, "m:max", 1); }
-
-static int l_trace(lua_State *L) {
+int mpl__l_trace(lua_State *L) {
   lua_pushnumber(L, mpl__trace(mpl__check_mat(L, 1, "m:trace")));
   return 1;
 }
@@ -325,7 +299,7 @@ static double tolerance(lua_State *L, int idx, const char *fn, const char *what,
   return lua_tonumber(L, idx);
 }
 
-static int l_allclose(lua_State *L) {
+int mpl__l_allclose(lua_State *L) {
   const char *fn = "mat.allclose";
   mpl__arg a = mpl__operand(L, 1, fn), b = mpl__operand(L, 2, fn);
   double rtol = tolerance(L, 3, fn, "rtol", 1e-5);
@@ -342,7 +316,7 @@ static int l_allclose(lua_State *L) {
 
 /* mat.diag(v): a vector gives the square matrix with it on the diagonal;
 ** any other matrix gives its main diagonal as a 1 x min(r, c) row. */
-static int l_diag(lua_State *L) {
+int mpl__l_diag(lua_State *L) {
   mpl_mat *m = mpl__check_mat(L, 1, "mat.diag");
   if (m->rows == 1 || m->cols == 1) {
     size_t n = m->rows * m->cols;
@@ -355,38 +329,4 @@ static int l_diag(lua_State *L) {
   mpl_mat *d = mpl__new_mat(L, "mat.diag", 1, n, 0);
   for (size_t i = 0; i < n; i++) MPL_AT(d, 0, i) = MPL_AT(m, i, i);
   return 1;
-}
-
-/* ---------------------------------------------------------------------- */
-/* opener                                                                 */
-/* ---------------------------------------------------------------------- */
-
-/* Both mat.f(m, ...) and m:f(...). */
-static const luaL_Reg both[] = {
-    {"add", l_add},     {"subtract", l_subtract}, {"mul", l_emul},
-    {"div", l_ediv},    {"pow", l_pow},           {"exp", e_exp},
-    {"log", e_log},     {"sqrt", e_sqrt},         {"abs", e_abs},
-    {"sin", e_sin},     {"cos", e_cos},           {"tanh", e_tanh},
-    {"floor", e_floor}, {"ceil", e_ceil},         {"apply", l_apply},
-    {"sum", l_sum},     {"mean", l_mean},         {"min", l_min},
-    {"max", l_max},     {"trace", l_trace},       {"diag", l_diag},
-    {"tan", e_tan},     {"asin", e_asin},         {"acos", e_acos},
-    {"atan", e_atan},   {"sinh", e_sinh},         {"cosh", e_cosh},
-    {"log2", e_log2},   {"log10", e_log10},       {"log1p", e_log1p},
-    {"expm1", e_expm1}, {"round", e_round},       {"trunc", e_trunc},
-    {"sign", e_sign},   {"atan2", l_atan2},       {NULL, NULL}};
-
-static const luaL_Reg meta[] = {{"__add", mm_add}, {"__sub", mm_sub},
-                                {"__unm", mm_unm}, {"__div", mm_div},
-                                {"__pow", mm_pow}, {NULL, NULL}};
-
-static const luaL_Reg mod_only[] = {{"allclose", l_allclose}, {NULL, NULL}};
-
-/* The functions go in both the module and the method table, the operators
-** in the metatable (`*` and `==` are lmat.c's). */
-void mpl__open_arith(lua_State *L, int mod, int mt, int methods) {
-  mpl__register(L, mod, methods, both, mod_only);
-  lua_pushvalue(L, mt);
-  mpl__setfuncs(L, meta);
-  lua_pop(L, 1);
 }

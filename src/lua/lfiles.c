@@ -32,9 +32,8 @@ typedef struct box {
 
 static int box_gc(lua_State *L) {
   box *b = luaL_checkudata(L, 1, BOX_MT);
-  mpl_mat_release(b->m);
+  mpl__drop_mat(&b->m);
   free(b->header);
-  b->m = NULL;
   b->header = NULL;
   return 0;
 }
@@ -267,7 +266,7 @@ static void push_names(lua_State *L, const char *line, char sep) {
 /* mat.load(path [, opts]) -> m [, names]: opts.format, opts.sep,
 ** opts.header (also returns the header's names), opts.cols, opts.na,
 ** opts.skip (text), opts.mmap (.npy), opts.name (.npz). */
-static int l_load(lua_State *L) {
+int mpl__l_load(lua_State *L) {
   if (lua_type(L, 1) != LUA_TSTRING)
     return luaL_error(L, "mat.load: bad argument #1 (path expected, got %s)",
                       mpl__typename(L, 1));
@@ -378,7 +377,7 @@ static int save_npz(lua_State *L, const char *path) {
 /* mat.save(path, m [, opts]): opts.format overrides the extension,
 ** opts.sep is the one-character text separator, opts.header a line
 ** written before the data of a text file. */
-static int l_save(lua_State *L) {
+int mpl__l_save(lua_State *L) {
   if (lua_type(L, 1) != LUA_TSTRING)
     return luaL_error(L, "mat.save: bad argument #1 (path expected, got %s)",
                       mpl__typename(L, 1));
@@ -439,9 +438,9 @@ static int l_save(lua_State *L) {
   return 0;
 }
 
-void mpl__open_files(lua_State *L, int mod, int mt, int methods) {
-  (void)mt;
-  (void)methods;
+/* The metatables of the boxes that release a load's or save's C resources
+** when a Lua error cuts it short. */
+void mpl__open_files(lua_State *L) {
   if (luaL_newmetatable(L, BOX_MT)) {
     lua_pushcfunction(L, box_gc);
     lua_setfield(L, -2, "__gc");
@@ -456,10 +455,5 @@ void mpl__open_files(lua_State *L, int mod, int mt, int methods) {
     lua_pushcfunction(L, named_gc);
     lua_setfield(L, -2, "__gc");
   }
-  lua_pop(L, 1);
-  static const luaL_Reg funcs[] = {
-      {"load", l_load}, {"save", l_save}, {NULL, NULL}};
-  lua_pushvalue(L, mod);
-  mpl__setfuncs(L, funcs);
   lua_pop(L, 1);
 }

@@ -10,7 +10,7 @@
 #include "lmat.h"
 
 /* C.doc_pages() -> {["arith.md"] = text, ...} */
-static int l_doc_pages(lua_State *L) {
+int mpl__l_doc_pages(lua_State *L) {
   lua_newtable(L);
   for (const mpl__lua_chunk *p = mpl__doc_pages; p->name; p++) {
     lua_pushlstring(L, p->code, p->len);
@@ -20,7 +20,7 @@ static int l_doc_pages(lua_State *L) {
 }
 
 /* C.load_lazy(name) -> the compiled chunk lua/lazy/<name>. */
-static int l_load_lazy(lua_State *L) {
+int mpl__l_load_lazy(lua_State *L) {
   const char *name = luaL_checkstring(L, 1);
   for (const mpl__lua_chunk *c = mpl__lua_lazy; c->name; c++) {
     if (strcmp(c->name + sizeof "=mat/lazy/" - 1, name) != 0) continue;
@@ -33,19 +33,7 @@ static int l_load_lazy(lua_State *L) {
 
 /* C.registry(): the registry, where the REPL finds lua/help.lua's hooks
 ** (a host may open mat without the debug library). */
-static int l_registry(lua_State *L) {
+int mpl__l_registry(lua_State *L) {
   lua_pushvalue(L, LUA_REGISTRYINDEX);
   return 1;
-}
-
-static const luaL_Reg private_funcs[] = {{"doc_pages", l_doc_pages},
-                                         {"load_lazy", l_load_lazy},
-                                         {"registry", l_registry},
-                                         {NULL, NULL}};
-
-void mpl__open_help(lua_State *L, int mod, int mt, int methods) {
-  (void)mod;
-  (void)mt;
-  (void)methods;
-  mpl__setprivate(L, private_funcs);
 }

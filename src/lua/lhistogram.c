@@ -31,7 +31,7 @@ static int get_range(lua_State *L, int opts, const char *fn, double *lo,
 }
 
 /* mat.histogram(m [, bins] [, opts]) -> counts, edges. */
-static int l_histogram(lua_State *L) {
+int mpl__l_histogram(lua_State *L) {
   static const char *const known[] = {"range", NULL};
   const char *fn = "mat.histogram";
   mpl_mat *m = mpl__check_mat(L, 1, fn);
@@ -56,13 +56,4 @@ static int l_histogram(lua_State *L) {
   int err = mpl__histogram(m, ranged ? &lo : NULL, ranged ? &hi : NULL, c, e);
   if (err) return luaL_error(L, "%s: %s", fn, mpl_strerror(err));
   return 2;
-}
-
-static const luaL_Reg funcs[] = {{"histogram", l_histogram}, {NULL, NULL}};
-
-void mpl__open_histogram(lua_State *L, int mod, int mt, int methods) {
-  (void)mt, (void)methods;
-  lua_pushvalue(L, mod);
-  mpl__setfuncs(L, funcs);
-  lua_pop(L, 1);
 }

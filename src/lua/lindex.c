@@ -269,7 +269,7 @@ int mpl__index_set(lua_State *L) {
 
 /* m:index(dim, idx): the rows (dim 1) or columns (dim 2) idx names (a
 ** table or a vector of indices, negative from the end), as a copy. */
-static int l_index(lua_State *L) {
+int mpl__l_index(lua_State *L) {
   const char *fn = "m:index";
   mpl_mat *m = mpl__check_mat(L, 1, fn);
   lua_Integer dim = mpl__check_int(L, 2, fn, "dim");
@@ -308,7 +308,7 @@ static int l_index(lua_State *L) {
 }
 
 /* m:fill(v): every element v, in place; returns m. */
-static int l_fill(lua_State *L) {
+int mpl__l_fill(lua_State *L) {
   mpl_mat *m = mpl__check_mat(L, 1, "m:fill");
   double v = mpl__check_num(L, 2, "m:fill", "value");
   if (mpl_mat_fill(m, v)) return luaL_error(L, "m:fill: interrupted");
@@ -318,7 +318,7 @@ static int l_fill(lua_State *L) {
 
 /* m:assign(src): src (a number or a matrix, broadcast) into m, in place;
 ** returns m. */
-static int l_assign(lua_State *L) {
+int mpl__l_assign(lua_State *L) {
   mpl_mat *m = mpl__check_mat(L, 1, "m:assign");
   if (lua_isnoneornil(L, 2))
     return luaL_error(L,
@@ -328,15 +328,4 @@ static int l_assign(lua_State *L) {
   assign_into(L, m, 2, "m:assign");
   lua_settop(L, 1);
   return 1;
-}
-
-static const luaL_Reg methods[] = {
-    {"index", l_index}, {"fill", l_fill}, {"assign", l_assign}, {NULL, NULL}};
-
-void mpl__open_index(lua_State *L, int mod, int mt, int meth) {
-  (void)mod;
-  (void)mt;
-  lua_pushvalue(L, meth);
-  mpl__setfuncs(L, methods);
-  lua_pop(L, 1);
 }

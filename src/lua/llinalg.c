@@ -78,7 +78,7 @@ static int square_op(lua_State *L, const char *fn,
 }
 
 /* mat.solve(A, B): X with A X = B. */
-static int l_solve(lua_State *L) {
+int mpl__l_solve(lua_State *L) {
   const char *fn = "mat.solve";
   mpl_mat *a = mpl__check_mat(L, 1, fn), *b = mpl__check_mat(L, 2, fn);
   need_square(L, a, fn);
@@ -89,9 +89,9 @@ static int l_solve(lua_State *L) {
   return err ? la_error(L, fn, err, &info) : 1;
 }
 
-static int l_inv(lua_State *L) { return square_op(L, "m:inv", mpl__la_inv); }
+int mpl__l_inv(lua_State *L) { return square_op(L, "m:inv", mpl__la_inv); }
 
-static int l_det(lua_State *L) {
+int mpl__l_det(lua_State *L) {
   const char *fn = "m:det";
   mpl_mat *a = check_square(L, fn);
   mpl__la_info info;
@@ -103,12 +103,10 @@ static int l_det(lua_State *L) {
 }
 
 /* mat.chol(A): upper triangular R with R^T R = A. */
-static int l_chol(lua_State *L) {
-  return square_op(L, "mat.chol", mpl__la_chol);
-}
+int mpl__l_chol(lua_State *L) { return square_op(L, "mat.chol", mpl__la_chol); }
 
 /* mat.eigh(A): eigenvalues (1 x n, ascending), eigenvectors (columns). */
-static int l_eigh(lua_State *L) {
+int mpl__l_eigh(lua_State *L) {
   const char *fn = "mat.eigh";
   mpl_mat *a = check_square(L, fn);
   mpl_mat *w = mpl__new_mat(L, fn, 1, a->rows, 0);
@@ -120,7 +118,7 @@ static int l_eigh(lua_State *L) {
 
 /* mat.svd(A [, opts]): U, S (1 x k), V with A = U diag(S) V^T; thin
 ** unless opts.full. */
-static int l_svd(lua_State *L) {
+int mpl__l_svd(lua_State *L) {
   const char *fn = "mat.svd";
   mpl_mat *a = mpl__check_mat(L, 1, fn);
   int full = 0;
@@ -142,7 +140,7 @@ static int l_svd(lua_State *L) {
 /* mat.lstsq(A, B [, opts]): X minimising ||A X - B||, the rank of A and
 ** its singular values; opts.rcond is the relative cut for small singular
 ** values. */
-static int l_lstsq(lua_State *L) {
+int mpl__l_lstsq(lua_State *L) {
   const char *fn = "mat.lstsq";
   mpl_mat *a = mpl__check_mat(L, 1, fn), *b = mpl__check_mat(L, 2, fn);
   double rcond = -1;
@@ -173,7 +171,7 @@ static int l_lstsq(lua_State *L) {
 }
 
 /* mat.qr(A): Q (m x k), R (k x n), k = min(m, n). */
-static int l_qr(lua_State *L) {
+int mpl__l_qr(lua_State *L) {
   const char *fn = "mat.qr";
   mpl_mat *a = mpl__check_mat(L, 1, fn);
   size_t k = a->rows < a->cols ? a->rows : a->cols;
@@ -186,7 +184,7 @@ static int l_qr(lua_State *L) {
 
 /* mat.eig(A): wr, wi (1 x n), VR, VI (n x n): eigenvalues and
 ** eigenvectors as real and imaginary parts. */
-static int l_eig(lua_State *L) {
+int mpl__l_eig(lua_State *L) {
   const char *fn = "mat.eig";
   mpl_mat *a = check_square(L, fn);
   size_t n = a->rows;
@@ -212,7 +210,7 @@ static double opt_tol(lua_State *L, int idx, const char *fn, const char *what,
 
 /* mat.pinv(A [, rcond]): singular values up to rcond (1e-15, NumPy's
 ** default) times the largest count as zero. */
-static int l_pinv(lua_State *L) {
+int mpl__l_pinv(lua_State *L) {
   const char *fn = "mat.pinv";
   mpl_mat *a = mpl__check_mat(L, 1, fn);
   double rcond = opt_tol(L, 2, fn, "rcond", 1e-15);
@@ -235,7 +233,7 @@ static mpl_mat *svals(lua_State *L, const char *fn) {
 
 /* mat.rank(A [, tol]): singular values above tol; by default NumPy's
 ** largest singular value * max(m, n) * machine epsilon. */
-static int l_rank(lua_State *L) {
+int mpl__l_rank(lua_State *L) {
   const char *fn = "mat.rank";
   mpl_mat *a = mpl__check_mat(L, 1, fn);
   double tol = opt_tol(L, 2, fn, "tol", -1);
@@ -249,7 +247,7 @@ static int l_rank(lua_State *L) {
 
 /* mat.cond(A): the 2-norm condition number, largest over smallest
 ** singular value (infinity for a singular matrix). */
-static int l_cond(lua_State *L) {
+int mpl__l_cond(lua_State *L) {
   const char *fn = "mat.cond";
   mpl_mat *a = mpl__check_mat(L, 1, fn);
   if (!a->rows || !a->cols)
@@ -261,7 +259,7 @@ static int l_cond(lua_State *L) {
 
 /* m:norm([ord]): "fro" (default), 1, 2, math.huge or "nuc", as NumPy's
 ** matrix norms. */
-static int l_norm(lua_State *L) {
+int mpl__l_norm(lua_State *L) {
   const char *fn = "m:norm";
   mpl_mat *a = mpl__check_mat(L, 1, fn);
   int ord = -1, t = lua_type(L, 2);
@@ -290,19 +288,4 @@ static int l_norm(lua_State *L) {
   if (err) return la_error(L, fn, err, &info);
   lua_pushnumber(L, v);
   return 1;
-}
-
-static const luaL_Reg both[] = {
-    {"inv", l_inv},   {"det", l_det},   {"chol", l_chol}, {"eigh", l_eigh},
-    {"svd", l_svd},   {"qr", l_qr},     {"eig", l_eig},   {"pinv", l_pinv},
-    {"rank", l_rank}, {"cond", l_cond}, {"norm", l_norm}, {NULL, NULL}};
-
-static const luaL_Reg mod_only[] = {
-    {"solve", l_solve}, {"lstsq", l_lstsq}, {NULL, NULL}};
-
-/* inv, det, chol, eigh and svd are also methods; solve and lstsq, with two
-** operands, are module functions only. */
-void mpl__open_linalg(lua_State *L, int mod, int mt, int methods) {
-  (void)mt;
-  mpl__register(L, mod, methods, both, mod_only);
 }

@@ -67,7 +67,7 @@ static size_t map_items(lua_State *L) {
 }
 
 /* C.map_items(f, items) -> the item count. */
-static int l_map_items(lua_State *L) {
+int mpl__l_map_items(lua_State *L) {
   lua_settop(L, 2);
   if (!callable(L, 1))
     return luaL_error(L, "mat.map: bad argument #1 (function expected, got %s)",
@@ -79,7 +79,7 @@ static int l_map_items(lua_State *L) {
 /* C.map_start(f, items, n, procs, chunk, seed): the team holder, its
 ** workers forked (items a count: f(i)); chunk 0 is guided, seed nil none.
 ** The options were checked by map.lua. */
-static int l_map_start(lua_State *L) {
+int mpl__l_map_start(lua_State *L) {
   lua_settop(L, 6);
   int count = lua_type(L, 2) == LUA_TNUMBER;
   lua_Integer n = luaL_checkinteger(L, 3);
@@ -159,7 +159,7 @@ static int map_event(lua_State *L, holder *h, int timeout_ms) {
 /* C.map_collect(team, ms) -> received, results: take the team's events
 ** for about ms milliseconds (ms < 0: until every item is in); results
 ** (the table, in item order) once every item is in, else nil. */
-static int l_map_collect(lua_State *L) {
+int mpl__l_map_collect(lua_State *L) {
   holder *h = luaL_checkudata(L, 1, TEAM_MT);
   lua_Integer ms = luaL_checkinteger(L, 2);
   lua_settop(L, 2);
@@ -189,24 +189,17 @@ static int l_map_collect(lua_State *L) {
 }
 
 /* C.map_max_procs() -> the most workers a team may have. */
-static int l_map_max_procs(lua_State *L) {
+int mpl__l_map_max_procs(lua_State *L) {
   lua_pushinteger(L, MPL_MAX_PROCS);
   return 1;
 }
 
-static const luaL_Reg private_funcs[] = {{"map_items", l_map_items},
-                                         {"map_max_procs", l_map_max_procs},
-                                         {"map_start", l_map_start},
-                                         {"map_collect", l_map_collect},
-                                         {NULL, NULL}};
-
-void mpl__open_map(lua_State *L, int mod, int mt, int methods) {
-  (void)mod, (void)mt, (void)methods;
+/* The team holder's metatable. */
+void mpl__open_map(lua_State *L) {
   luaL_newmetatable(L, TEAM_MT);
   lua_pushcfunction(L, holder_close);
   lua_setfield(L, -2, "__gc");
   lua_pushcfunction(L, holder_close);
   lua_setfield(L, -2, "__close");
   lua_pop(L, 1);
-  mpl__setprivate(L, private_funcs);
 }

@@ -108,6 +108,16 @@ int mpl__check_dim(lua_State *L, int idx, const char *fn) {
   return (int)d;
 }
 
+mpl__reduction mpl__reduction_args(lua_State *L) {
+  mpl__reduction a;
+  a.op = mpl__row_op(L, &a.fn);
+  a.m = mpl__check_mat(L, 1, a.fn);
+  a.dim = mpl__check_dim(L, 2, a.fn);
+  const mpl_mat *m = a.m;
+  a.len = a.dim == 1 ? m->rows : a.dim == 2 ? m->cols : m->rows * m->cols;
+  return a;
+}
+
 mpl_mat *mpl__dim_result(lua_State *L, const mpl_mat *m, int dim,
                          const char *fn) {
   return dim == 1 ? mpl__new_mat(L, fn, 1, m->cols, 0)
@@ -322,66 +332,74 @@ int mpl__error(lua_State *L, const char *fmt, ...) {
   return lua_error(L);
 }
 
-/* luaL_setfuncs (no upvalues) with every function guarded, knowing the
-** name prefix + name it is called by (none when prefix is NULL). */
-static void setfuncs_as(lua_State *L, const luaL_Reg *l, const char *prefix) {
-  lua_rawgetp(L, LUA_REGISTRYINDEX, &frame_key);
-  if (lua_isnil(L, -1)) {
-    lua_pop(L, 1);
+/* The pin frames' metatable, made on first use. */
+static void frame_metatable(lua_State *L) {
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &frame_key) == LUA_TNIL) {
     lua_createtable(L, 0, 2);
     lua_pushcfunction(L, frame_release);
     lua_setfield(L, -2, "__close");
     lua_pushcfunction(L, frame_release);
     lua_setfield(L, -2, "__gc");
-    lua_pushvalue(L, -1);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &frame_key);
   }
   lua_pop(L, 1);
+}
+
+/* Replace the function on the top by its guard, which knows the name the
+** function is called by (NULL: none, as for metamethods and private
+** helpers). */
+static void push_guard(lua_State *L, const char *name) {
+  new_frame(L);
+  lua_pushstring(L, name);
+  lua_pushcclosure(L, guard, 3);
+}
+
+void mpl__setfuncs(lua_State *L, const luaL_Reg *l) {
+  frame_metatable(L);
   for (; l->name; l++) {
     lua_pushcfunction(L, l->func);
-    new_frame(L);
-    if (prefix && strncmp(l->name, "__", 2) != 0)
-      lua_pushfstring(L, "%s%s", prefix, l->name);
-    else
-      lua_pushnil(L);
-    lua_pushcclosure(L, guard, 3);
+    push_guard(L, NULL);
     lua_setfield(L, -2, l->name);
   }
 }
 
-static char module_key; /* registry key of the module table */
-
-/* "m:" when the table on the top is the method table, "mat." when it is
-** the module, else NULL (private helpers, metatables, mat.ragged's). */
-static const char *prefix_of(lua_State *L) {
-  const char *p = NULL;
-  if (luaL_getmetatable(L, MT) == LUA_TTABLE) {
-    lua_getfield(L, -1, "__methods");
-    if (lua_rawequal(L, -1, -3)) p = "m:";
-    lua_pop(L, 1);
+/* t[f->name] = f's function, called by the name prefix .. f->name ("mat.f",
+** "m:f"; none when prefix is NULL); guarded unless the row says RAW; the
+** function of a row of MPL__SHARED holds its op and that name
+** (mpl__row_op). */
+static void set_func(lua_State *L, int t, const mpl__func *f,
+                     const char *prefix) {
+  const char *name =
+      prefix ? lua_pushfstring(L, "%s%s", prefix, f->name) : NULL;
+  if (f->where & MPL__OP) {
+    lua_pushinteger(L, f->op);
+    lua_pushstring(L, name);
+    lua_pushcclosure(L, f->func, 2);
+  } else {
+    lua_pushcfunction(L, f->func);
   }
-  lua_pop(L, 1);
-  lua_rawgetp(L, LUA_REGISTRYINDEX, &module_key);
-  if (!p && lua_rawequal(L, -1, -2)) p = "mat.";
-  lua_pop(L, 1);
-  return p;
+  if (!(f->where & MPL__RAW)) push_guard(L, name);
+  lua_setfield(L, t, f->name);
+  if (prefix) lua_pop(L, 1);
 }
 
-/* luaL_setfuncs (no upvalues) with every function guarded; a function
-** registered in the module or the method table knows the name it is
-** called by there ("mat.f" or "m:f", see mpl__error). */
-void mpl__setfuncs(lua_State *L, const luaL_Reg *l) {
-  setfuncs_as(L, l, prefix_of(L));
+int mpl__row_op(lua_State *L, const char **fn) {
+  *fn = lua_tostring(L, lua_upvalueindex(2));
+  return (int)lua_tointeger(L, lua_upvalueindex(1));
 }
 
-void mpl__register(lua_State *L, int mod, int methods, const luaL_Reg *both,
-                   const luaL_Reg *mod_only) {
-  lua_pushvalue(L, mod);
-  if (both) mpl__setfuncs(L, both);
-  if (mod_only) mpl__setfuncs(L, mod_only);
-  lua_pop(L, 1);
-  lua_pushvalue(L, methods);
-  if (both) mpl__setfuncs(L, both);
+/* Register every row of lfuncs.h's list where it goes: the module, the
+** method table, the metatable, the private table. */
+static void register_funcs(lua_State *L, int mod, int mt, int meth) {
+  frame_metatable(L);
+  mpl__push_private(L);
+  int priv = lua_gettop(L);
+  for (const mpl__func *f = mpl__funcs; f->name; f++) {
+    if (f->where & MPL__MOD) set_func(L, mod, f, "mat.");
+    if (f->where & MPL__METH) set_func(L, meth, f, "m:");
+    if (f->where & MPL__META) set_func(L, mt, f, NULL);
+    if (f->where & MPL__PRIV) set_func(L, priv, f, NULL);
+  }
   lua_pop(L, 1);
 }
 
@@ -396,12 +414,6 @@ void mpl__push_private(lua_State *L) {
   lua_newtable(L);
   lua_pushvalue(L, -1);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &private_key);
-}
-
-void mpl__setprivate(lua_State *L, const luaL_Reg *l) {
-  mpl__push_private(L);
-  mpl__setfuncs(L, l);
-  lua_pop(L, 1);
 }
 
 /* The matrix userdata at idx, or NULL.  luaL_testudata finds the
@@ -521,7 +533,7 @@ void mpl__push_result(lua_State *L, const char *fn, int err, mpl_mat *m) {
 /* construction                                                           */
 /* ---------------------------------------------------------------------- */
 
-static int l_new(lua_State *L) {
+int mpl__l_new(lua_State *L) {
   size_t r = mpl__check_size(L, 1, "mat.new", "rows");
   size_t c = mpl__check_size(L, 2, "mat.new", "cols");
   double v =
@@ -532,7 +544,7 @@ static int l_new(lua_State *L) {
   return 1;
 }
 
-static int l_eye(lua_State *L) {
+int mpl__l_eye(lua_State *L) {
   size_t r = mpl__check_size(L, 1, "mat.eye", "size");
   size_t c =
       lua_isnoneornil(L, 2) ? r : mpl__check_size(L, 2, "mat.eye", "cols");
@@ -594,7 +606,7 @@ static int is_rowlike(lua_State *L, int idx) {
 }
 
 /* A nested table (or table of vectors) gives r x c; a flat one 1 x n. */
-static int l_from(lua_State *L) {
+int mpl__l_from(lua_State *L) {
   lmat *src = mpl__matud(L, 1);
   if (src) {
     mpl_mat *m;
@@ -648,7 +660,7 @@ static int arith_row(lua_State *L, const char *fn, size_t n, double a,
 ** and Torch7's torch.range.  A count within 1e-10 of a whole number is
 ** rounded to it and the last element is then b itself, so range(0, 0.3,
 ** 0.1) ends at 0.3 as its author means. */
-static int l_range(lua_State *L) {
+int mpl__l_range(lua_State *L) {
   double a = mpl__check_num(L, 1, "mat.range", "start");
   double b = mpl__check_num(L, 2, "mat.range", "stop");
   double step =
@@ -670,7 +682,7 @@ static int l_range(lua_State *L) {
 }
 
 /* mat.linspace(a, b, n): n evenly spaced points, b exactly the last. */
-static int l_linspace(lua_State *L) {
+int mpl__l_linspace(lua_State *L) {
   double a = mpl__check_num(L, 1, "mat.linspace", "start");
   double b = mpl__check_num(L, 2, "mat.linspace", "stop");
   size_t n = mpl__check_size(L, 3, "mat.linspace", "count");
@@ -679,14 +691,14 @@ static int l_linspace(lua_State *L) {
                    b);
 }
 
-static int l_zeros(lua_State *L) {
+int mpl__l_zeros(lua_State *L) {
   size_t r = mpl__check_size(L, 1, "mat.zeros", "rows");
   size_t c = mpl__check_size(L, 2, "mat.zeros", "cols");
   mpl__new_mat(L, "mat.zeros", r, c, 1);
   return 1;
 }
 
-static int l_ones(lua_State *L) {
+int mpl__l_ones(lua_State *L) {
   size_t r = mpl__check_size(L, 1, "mat.ones", "rows");
   size_t c = mpl__check_size(L, 2, "mat.ones", "cols");
   if (mpl_mat_fill(mpl__new_mat(L, "mat.ones", r, c, 0), 1))
@@ -701,7 +713,10 @@ mpl__rng *mpl__get_rng(lua_State *L) {
   return r;
 }
 
-static int fill_random(lua_State *L, const char *fn, int normal) {
+/* mat.rand(r, c), uniform in [0, 1), and mat.randn (op 1), normal. */
+int mpl__l_rand(lua_State *L) {
+  const char *fn;
+  int normal = mpl__row_op(L, &fn);
   size_t r = mpl__check_size(L, 1, fn, "rows");
   size_t c = mpl__check_size(L, 2, fn, "cols");
   mpl__rng *g = mpl__get_rng(L);
@@ -714,10 +729,7 @@ static int fill_random(lua_State *L, const char *fn, int normal) {
   return 1;
 }
 
-static int l_rand(lua_State *L) { return fill_random(L, "mat.rand", 0); }
-static int l_randn(lua_State *L) { return fill_random(L, "mat.randn", 1); }
-
-static int l_seed(lua_State *L) {
+int mpl__l_seed(lua_State *L) {
   uint64_t s = lua_isnoneornil(L, 1)
                    ? mpl__rng_entropy()
                    : (uint64_t)mpl__check_int(L, 1, "mat.seed", "seed");
@@ -732,7 +744,7 @@ static const char *start_error(int err) {
   return msg && *msg ? msg : mpl_strerror(err);
 }
 
-static int l_procs(lua_State *L) {
+int mpl__l_procs(lua_State *L) {
   if (!lua_isnoneornil(L, 1)) {
     lua_Integer n = mpl__check_int(L, 1, "mat.procs", "worker count");
     if (n < 1 || n > MPL_MAX_PROCS)
@@ -751,7 +763,7 @@ static int l_procs(lua_State *L) {
 /* mat.workers(): the pids of the running worker processes, for
 ** monitoring and tests.  The pid buffer is a userdata of this call, not a
 ** static one that host threads with their own states would share. */
-static int l_workers(lua_State *L) {
+int mpl__l_workers(lua_State *L) {
   int *pids = lua_newuserdatauv(L, sizeof(int) * MPL_MAX_PROCS, 0);
   int n = mpl__pool_pids(pids, MPL_MAX_PROCS);
   lua_createtable(L, n, 0);
@@ -762,14 +774,14 @@ static int l_workers(lua_State *L) {
   return 1;
 }
 
-static int l_clock(lua_State *L) {
+int mpl__l_clock(lua_State *L) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   lua_pushnumber(L, (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9);
   return 1;
 }
 
-static int l_ismatrix(lua_State *L) {
+int mpl__l_ismatrix(lua_State *L) {
   lua_pushboolean(L, mpl__matud(L, 1) != NULL);
   return 1;
 }
@@ -780,7 +792,7 @@ static int l_ismatrix(lua_State *L) {
 
 static int is_vector(const mpl_mat *m) { return m->rows == 1 || m->cols == 1; }
 
-static int l_shape(lua_State *L) {
+int mpl__l_shape(lua_State *L) {
   mpl_mat *m = mpl__check_mat(L, 1, "m:shape");
   lua_pushinteger(L, (lua_Integer)m->rows);
   lua_pushinteger(L, (lua_Integer)m->cols);
@@ -800,7 +812,7 @@ static void check_ij(lua_State *L, mpl_mat *m, const char *fn, size_t *i,
   *j = (size_t)b - 1;
 }
 
-static int l_get(lua_State *L) {
+int mpl__l_get(lua_State *L) {
   mpl_mat *m = mpl__check_mat(L, 1, "m:get");
   size_t i, j;
   check_ij(L, m, "m:get", &i, &j);
@@ -808,7 +820,7 @@ static int l_get(lua_State *L) {
   return 1;
 }
 
-static int l_set(lua_State *L) {
+int mpl__l_set(lua_State *L) {
   mpl_mat *m = mpl__check_mat(L, 1, "m:set");
   size_t i, j;
   check_ij(L, m, "m:set", &i, &j);
@@ -826,7 +838,7 @@ static size_t check_pos(lua_State *L, int idx, mpl_mat *m, size_t n,
   return (size_t)a - 1;
 }
 
-static int l_row(lua_State *L) {
+int mpl__l_row(lua_State *L) {
   mpl_mat *m = mpl__check_mat(L, 1, "m:row"), *v;
   size_t i = check_pos(L, 2, m, m->rows, "m:row");
   int err = mpl_mat_sub(&v, m, i, 0, 1, m->cols);
@@ -834,7 +846,7 @@ static int l_row(lua_State *L) {
   return 1;
 }
 
-static int l_col(lua_State *L) {
+int mpl__l_col(lua_State *L) {
   mpl_mat *m = mpl__check_mat(L, 1, "m:col"), *v;
   size_t j = check_pos(L, 2, m, m->cols, "m:col");
   int err = mpl_mat_sub(&v, m, 0, j, m->rows, 1);
@@ -844,7 +856,7 @@ static int l_col(lua_State *L) {
 
 /* Inclusive 1-based bounds; r2 = r1 - 1 gives an empty range, as in
 ** string.sub. */
-static int l_sub(lua_State *L) {
+int mpl__l_sub(lua_State *L) {
   mpl_mat *m = mpl__check_mat(L, 1, "m:sub"), *v;
   lua_Integer r1 = mpl__check_int(L, 2, "m:sub", "first row");
   lua_Integer r2 = mpl__check_int(L, 3, "m:sub", "last row");
@@ -873,10 +885,10 @@ static int derived(lua_State *L, const char *fn,
   return 1;
 }
 
-static int l_t(lua_State *L) { return derived(L, "m:t", mpl_mat_transpose); }
+int mpl__l_t(lua_State *L) { return derived(L, "m:t", mpl_mat_transpose); }
 
 /* A view when m is contiguous, else a reshaped copy. */
-static int l_reshape(lua_State *L) {
+int mpl__l_reshape(lua_State *L) {
   mpl_mat *m = mpl__check_mat(L, 1, "m:reshape"), *v = NULL;
   size_t r = mpl__check_size(L, 2, "m:reshape", "rows");
   size_t c = mpl__check_size(L, 3, "m:reshape", "cols");
@@ -898,9 +910,9 @@ static int l_reshape(lua_State *L) {
   return 1;
 }
 
-static int l_copy(lua_State *L) { return derived(L, "m:copy", mpl_mat_copy); }
+int mpl__l_copy(lua_State *L) { return derived(L, "m:copy", mpl_mat_copy); }
 
-static int l_totable(lua_State *L) {
+int mpl__l_totable(lua_State *L) {
   mpl_mat *m = mpl__check_mat(L, 1, "m:totable");
   if (m->rows == 0) {
     lua_newtable(L);
@@ -926,18 +938,21 @@ static int l_totable(lua_State *L) {
 /* __gc and __close: release the handle once; safe to run again.  A call
 ** still using the matrix holds its own reference (a pin), so the memory
 ** goes when that call returns. */
-static int l_gc(lua_State *L) {
-  lmat *u = check_ud(L, 1);
-  mpl_mat *m = u->m;
-  u->m = NULL;
-  mpl_mat_release(m);
+int mpl__mm_gc(lua_State *L) {
+  mpl__drop_mat(&check_ud(L, 1)->m);
   return 0;
 }
 
+void mpl__drop_mat(mpl_mat **slot) {
+  mpl_mat *m = *slot;
+  *slot = NULL;
+  mpl_mat_release(m);
+}
+
 /* m:close(); m.close() and close(x) say what went wrong. */
-static int l_close(lua_State *L) {
+int mpl__l_close(lua_State *L) {
   if (!mpl__matud(L, 1)) return mpl__close_misuse(L, "m", "matrix");
-  return l_gc(L);
+  return mpl__mm_gc(L);
 }
 
 int mpl__close_misuse(lua_State *L, const char *obj, const char *what) {
@@ -954,7 +969,7 @@ static int push_string_f(lua_State *L) {
 
 /* The text is malloc'd: it is pushed in protected mode and freed before
 ** an error (Lua out of memory) goes on. */
-static int l_tostring(lua_State *L) {
+int mpl__mm_tostring(lua_State *L) {
   lmat *u = check_ud(L, 1);
   if (!u->m) {
     lua_pushliteral(L, "mat (closed)");
@@ -970,7 +985,7 @@ static int l_tostring(lua_State *L) {
   return status == LUA_OK ? 1 : lua_error(L);
 }
 
-static int l_eq(lua_State *L) {
+int mpl__mm_eq(lua_State *L) {
   lmat *a = mpl__matud(L, 1), *b = mpl__matud(L, 2);
   if (!a || !b) {
     lua_pushboolean(L, 0);
@@ -983,7 +998,7 @@ static int l_eq(lua_State *L) {
   return 1;
 }
 
-static int l_len(lua_State *L) {
+int mpl__mm_len(lua_State *L) {
   mpl_mat *m = mpl__check_mat(L, 1, "#m");
   lua_pushinteger(L, (lua_Integer)(is_vector(m) ? m->rows * m->cols : m->rows));
   return 1;
@@ -1039,7 +1054,7 @@ static int l_index(lua_State *L) {
 
 /* v[i] = x writes an element of a vector; m[i] = x fills row i with a
 ** number, or copies a table or vector of c numbers into it. */
-static int l_newindex(lua_State *L) {
+int mpl__mm_newindex(lua_State *L) {
   lmat *u = check_ud(L, 1);
   int t = lua_type(L, 2);
   if (t != LUA_TNUMBER) {
@@ -1135,7 +1150,7 @@ static int dot_into(lua_State *L, const char *fn, int opts) {
   return 1;
 }
 
-static int l_dot(lua_State *L) { return dot_into(L, "mat.dot", 3); }
+int mpl__l_dot(lua_State *L) { return dot_into(L, "mat.dot", 3); }
 
 /* A new matrix: s times m. */
 static int scale(lua_State *L, mpl_mat *m, double s) {
@@ -1147,7 +1162,7 @@ static int scale(lua_State *L, mpl_mat *m, double s) {
 }
 
 /* a * b: the matrix product of two matrices, scaling with a number. */
-static int l_mul(lua_State *L) {
+int mpl__mm_mul(lua_State *L) {
   if (lua_type(L, 1) == LUA_TNUMBER)
     return scale(L, mpl__check_mat(L, 2, "s * m"), lua_tonumber(L, 1));
   if (lua_type(L, 2) == LUA_TNUMBER)
@@ -1176,36 +1191,12 @@ mpl_mat *mpl_tomat(lua_State *L, int idx) {
 /* module                                                                 */
 /* ---------------------------------------------------------------------- */
 
-static const luaL_Reg methods[] = {{"row", l_row},         {"col", l_col},
-                                   {"sub", l_sub},         {"t", l_t},
-                                   {"reshape", l_reshape}, {"copy", l_copy},
-                                   {"totable", l_totable}, {NULL, NULL}};
-
-/* Unguarded: they run no Lua code while they hold a matrix (see DESIGN at
-** the top). */
-static const luaL_Reg methods_raw[] = {{"shape", l_shape},
-                                       {"get", l_get},
-                                       {"set", l_set},
-                                       {"close", l_close},
-                                       {NULL, NULL}};
-
-static const luaL_Reg meta[] = {{"__tostring", l_tostring},
-                                {"__newindex", l_newindex},
-                                {"__mul", l_mul},
-                                {NULL, NULL}};
-
-static const luaL_Reg meta_raw[] = {{"__gc", l_gc},
-                                    {"__close", l_gc},
-                                    {"__eq", l_eq},
-                                    {"__len", l_len},
-                                    {NULL, NULL}};
-
 static const luaL_Reg index_get[] = {{"get", mpl__index_get}, {NULL, NULL}};
 
 /* mat.blas(): the OpenBLAS kernel this process runs, how it was chosen
 ** ("cpu", "OpenBLAS", "OPENBLAS_CORETYPE" or "host"), OpenBLAS's thread
 ** setting and its build configuration. */
-static int l_blas(lua_State *L) {
+int mpl__l_blas(lua_State *L) {
   mpl__blas_info_t info;
   if (mpl__blas_info(&info) != 0)
     return luaL_error(L, "mat.blas: %s", mpl_errmsg());
@@ -1222,19 +1213,9 @@ static int l_blas(lua_State *L) {
 }
 
 /* C.error(msg): raise msg at the user's line, for the Lua parts. */
-static int l_raise(lua_State *L) {
+int mpl__l_error(lua_State *L) {
   return luaL_error(L, "%s", luaL_checkstring(L, 1));
 }
-
-static const luaL_Reg private_funcs[] = {{"error", l_raise}, {NULL, NULL}};
-
-static const luaL_Reg funcs[] = {
-    {"new", l_new},     {"eye", l_eye},     {"from", l_from},
-    {"rand", l_rand},   {"randn", l_randn}, {"seed", l_seed},
-    {"procs", l_procs}, {"clock", l_clock}, {"ismatrix", l_ismatrix},
-    {"dot", l_dot},     {"range", l_range}, {"linspace", l_linspace},
-    {"zeros", l_zeros}, {"ones", l_ones},   {"workers", l_workers},
-    {"blas", l_blas},   {NULL, NULL}};
 
 /* Build the metatable (methods reachable through __index, and listed in
 ** __methods for the REPL's completion) and the generator; let each part of
@@ -1242,9 +1223,6 @@ static const luaL_Reg funcs[] = {
 ** order, on the finished table (and the private table of C helpers). */
 int luaopen_mat(lua_State *L) {
   lua_newtable(L);
-  lua_pushvalue(L, -1);
-  lua_rawsetp(L, LUA_REGISTRYINDEX, &module_key);
-  mpl__setfuncs(L, funcs);
   int mod = lua_gettop(L);
   lua_pushstring(L, MPL_VERSION);
   lua_setfield(L, mod, "version");
@@ -1253,14 +1231,10 @@ int luaopen_mat(lua_State *L) {
   int mt = lua_gettop(L);
   lua_pushvalue(L, mt);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &mt_key);
-  mpl__setfuncs(L, meta);
-  luaL_setfuncs(L, meta_raw, 0);
   lua_newtable(L);
   int meth = lua_gettop(L);
   lua_pushvalue(L, meth);
   lua_setfield(L, mt, "__methods");
-  mpl__setfuncs(L, methods);
-  luaL_setfuncs(L, methods_raw, 0);
 
   lua_rawgetp(L, LUA_REGISTRYINDEX, &rng_key);
   if (lua_isnil(L, -1)) {
@@ -1270,8 +1244,8 @@ int luaopen_mat(lua_State *L) {
   }
   lua_pop(L, 1);
 
-  mpl__setprivate(L, private_funcs);
-  for (const mpl__opener *o = mpl__openers; *o; o++) (*o)(L, mod, mt, meth);
+  register_funcs(L, mod, mt, meth);
+  for (const mpl__opener *o = mpl__openers; *o; o++) (*o)(L);
 
   /* OpenBLAS is loaded (its kernel chosen) first, so the pool's processes
   ** inherit it, and before the arena, which takes what a tight address

@@ -2,10 +2,12 @@
 ** lmat.h: private interface between the parts of the Lua binding.
 **
 ** Each part of the binding (lmat.c: construction and access; lfiles.c:
-** files; ...) has an opener that adds its functions to the module table,
-** its metamethods to the matrix metatable and its methods to the method
-** table.  lparts.c lists the openers; luaopen_mat runs them in order, then
-** the Lua parts of the module (lua/\*.lua, embedded at build time).
+** files; ...) defines the C functions of its area; lfuncs.h lists them
+** all, with where each goes (module, methods, metatable, private table),
+** and luaopen_mat registers that list.  A part with set-up of its own (the
+** metatable of another userdata type) has an opener, listed in lparts.c
+** and run after the list; then the Lua parts of the module run (lua/\*.lua,
+** embedded at build time).
 */
 #ifndef MPL_LMAT_H
 #define MPL_LMAT_H
@@ -15,10 +17,11 @@
 
 #include "arith.h"
 #include "internal.h"
+#include "lfuncs.h"
 
 #define MPL_MT "mat.matrix"
 
-typedef void (*mpl__opener)(lua_State *L, int mod, int mt, int methods);
+typedef void (*mpl__opener)(lua_State *L);
 extern const mpl__opener mpl__openers[]; /* NULL-terminated */
 
 typedef struct mpl__lua_chunk {
@@ -54,8 +57,8 @@ int mpl__error(lua_State *L, const char *fmt, ...);
 int mpl__is_frame_closer(lua_CFunction f);
 
 /* luaL_setfuncs without upvalues, each function run in the guard that
-** gives mpl__check_mat its pins (lmat.c).  Every part registers its
-** functions with it. */
+** gives mpl__check_mat its pins (lmat.c): for the tables of a part's own
+** userdata type (mat.ragged's methods); the module's are in lfuncs.h. */
 void mpl__setfuncs(lua_State *L, const luaL_Reg *l);
 
 /* The matrix or number at idx as an elementwise operand, or "fn: bad
@@ -66,19 +69,10 @@ mpl__arg mpl__operand(lua_State *L, int idx, const char *fn);
 ** the result), or NULL with nothing pushed (larith.c). */
 mpl_mat *mpl__opt_out(lua_State *L, int idx, const char *fn);
 
-/* Register `both` in the module (as mat.f) and the method table (as m:f),
-** and `mod_only` in the module alone (either may be NULL): the usual
-** opener of a part of the binding. */
-void mpl__register(lua_State *L, int mod, int methods, const luaL_Reg *both,
-                   const luaL_Reg *mod_only);
-
-/* Add functions (guarded as mpl__setfuncs does) to the module's private
-** table: the C helpers the Lua parts of the module (lua/\*.lua) build on,
-** which users do not see.  Each Lua part runs as a chunk called with two
-** arguments, the module table and this private table. */
-void mpl__setprivate(lua_State *L, const luaL_Reg *l);
-
-/* Push the module's private table (the Lua parts' second argument). */
+/* Push the module's private table: the C helpers the Lua parts of the
+** module (lua/\*.lua) build on (lfuncs.h's PRIV rows), which users do not
+** see.  Each Lua part runs as a chunk called with two arguments, the
+** module table and this private table. */
 void mpl__push_private(lua_State *L);
 
 /* A progress bar (lua/progress.lua) driven from C for a long core call
@@ -122,6 +116,11 @@ const char *mpl__got(lua_State *L, int idx);
 /* "matrix", a userdata's __name or Lua's type name, for messages. */
 const char *mpl__typename(lua_State *L, int idx);
 
+/* Release the matrix a userdata owns at *slot, leaving NULL there first:
+** what the __gc and __close of a userdata holding a matrix do, safe to
+** run twice (NULL is released as nothing). */
+void mpl__drop_mat(mpl_mat **slot);
+
 /* Raise "obj:close: bad argument #1 (what expected, got x; call it as
 ** obj:close())": a close method called with a dot or on something else. */
 int mpl__close_misuse(lua_State *L, const char *obj, const char *what);
@@ -140,6 +139,18 @@ int mpl__to_int(lua_State *L, int idx, lua_Integer *v);
 ** "fn: dim must be 1 or 2 (got d)". */
 int mpl__check_dim(lua_State *L, int idx, const char *fn);
 
+/* The arguments of a reduction m:f([dim]) of lfuncs.h's MPL__SHARED:
+** the matrix at 1, the dim at 2 (mpl__check_dim), and how many elements
+** each result takes in (all of them without a dim); the row's op and the
+** name called by (mpl__row_op). */
+typedef struct mpl__reduction {
+  mpl_mat *m;
+  int dim, op;
+  size_t len;
+  const char *fn;
+} mpl__reduction;
+mpl__reduction mpl__reduction_args(lua_State *L);
+
 /* Push and return the 1 x c (dim 1) or r x 1 (dim 2) result of a
 ** reduction of m along dim. */
 mpl_mat *mpl__dim_result(lua_State *L, const mpl_mat *m, int dim,
@@ -157,22 +168,11 @@ void mpl__push_result(lua_State *L, const char *fn, int err, mpl_mat *m);
 /* The state's generator (mat.rand, mat.randn, mat.seed). */
 mpl__rng *mpl__get_rng(lua_State *L);
 
-/* Openers of the parts. */
-void mpl__open_opts(lua_State *L, int mod, int mt, int methods);
-void mpl__open_files(lua_State *L, int mod, int mt, int methods);
-void mpl__open_arith(lua_State *L, int mod, int mt, int methods);
-void mpl__open_linalg(lua_State *L, int mod, int mt, int methods);
-void mpl__open_map(lua_State *L, int mod, int mt, int methods);
-void mpl__open_ragged(lua_State *L, int mod, int mt, int methods);
-void mpl__open_progress(lua_State *L, int mod, int mt, int methods);
-void mpl__open_index(lua_State *L, int mod, int mt, int methods);
-void mpl__open_select(lua_State *L, int mod, int mt, int methods);
-void mpl__open_shape(lua_State *L, int mod, int mt, int methods);
-void mpl__open_histogram(lua_State *L, int mod, int mt, int methods);
-void mpl__open_plot(lua_State *L, int mod, int mt, int methods);
-void mpl__open_mpi(lua_State *L, int mod, int mt, int methods);
-void mpl__open_help(lua_State *L, int mod, int mt, int methods);
-void mpl__open_stats(lua_State *L, int mod, int mt, int methods);
+/* Openers of the parts with set-up of their own (lparts.c). */
+void mpl__open_files(lua_State *L);
+void mpl__open_map(lua_State *L);
+void mpl__open_ragged(lua_State *L);
+void mpl__open_mpi(lua_State *L);
 
 /* m[k] and m[k] = v for a table key (slices) or a matrix key (a mask):
 ** __index and __newindex hand these over (lindex.c). */

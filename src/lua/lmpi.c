@@ -322,7 +322,7 @@ static void dec_value(dec *d, int depth) {
 /* C.mpi_pack(x [, fn]) -> what travels: x itself (a matrix whose rows
 ** have unit column stride), a contiguous copy (another view), or the
 ** encoded string of any other value. */
-static int l_pack(lua_State *L) {
+int mpl__l_mpi_pack(lua_State *L) {
   const char *fn = fname(L, 2);
   mpl_mat *m = mpl__test_mat(L, 1);
   if (m && (m->cs == 1 || m->cols <= 1)) {
@@ -386,7 +386,7 @@ static void unpack(lua_State *L, const uint64_t h[3], const char *fn) {
 
 /* C.mpi_bcast(packed_or_nil, root [, fn]) -> the value at every rank
 ** (root: its packed value; others: a new one). */
-static int l_bcast(lua_State *L) {
+int mpl__l_mpi_bcast(lua_State *L) {
   int root = (int)luaL_checkinteger(L, 2);
   const char *fn = fname(L, 3);
   uint64_t h[3] = {0, 0, 0};
@@ -411,7 +411,7 @@ static int l_bcast(lua_State *L) {
 }
 
 /* C.mpi_send(packed, dest, tag [, fn]); tag -1: mpl's own messages. */
-static int l_send(lua_State *L) {
+int mpl__l_mpi_send(lua_State *L) {
   int dest = (int)luaL_checkinteger(L, 2), tag = (int)luaL_checkinteger(L, 3);
   const char *fn = fname(L, 4);
   uint64_t h[3];
@@ -425,7 +425,7 @@ static int l_send(lua_State *L) {
 }
 
 /* C.mpi_recv(src, tag [, fn]) -> the value. */
-static int l_recv(lua_State *L) {
+int mpl__l_mpi_recv(lua_State *L) {
   int src = (int)luaL_checkinteger(L, 1), tag = (int)luaL_checkinteger(L, 2);
   const char *fn = fname(L, 3);
   uint64_t h[3];
@@ -442,7 +442,7 @@ static int l_recv(lua_State *L) {
 
 /* C.mpi_agree(ok, msg) -> nil, or the lowest failed rank and its
 ** message, at every rank. */
-static int l_agree(lua_State *L) {
+int mpl__l_mpi_agree(lua_State *L) {
   int ok = lua_toboolean(L, 1), who;
   int err = mpl__mpi_agree(!ok, &who);
   if (err) return fail(L, "mat.mpi", err);
@@ -461,20 +461,20 @@ static int l_agree(lua_State *L) {
   return 2;
 }
 
-static int l_info(lua_State *L) {
+int mpl__l_mpi_info(lua_State *L) {
   lua_pushinteger(L, mpl__mpi_rank());
   lua_pushinteger(L, mpl__mpi_size());
   lua_pushboolean(L, mpl__mpi_active());
   return 3;
 }
 
-static int l_barrier(lua_State *L) {
+int mpl__l_mpi_barrier(lua_State *L) {
   int err = mpl__mpi_barrier();
   return err ? fail(L, "mat.mpi.barrier", err) : 0;
 }
 
 /* C.mpi_block(n [, rank]) -> r0, r1: rank's rows [r0, r1), 0-based. */
-static int l_block(lua_State *L) {
+int mpl__l_mpi_block(lua_State *L) {
   size_t n = mpl__check_size(L, 1, "mat.mpi.rows", "n"), r0, r1;
   int r = (int)luaL_optinteger(L, 2, mpl__mpi_rank());
   mpl__mpi_block(n, r, mpl__mpi_size(), &r0, &r1);
@@ -485,7 +485,7 @@ static int l_block(lua_State *L) {
 }
 
 /* C.mpi_dot(a, b, m, n, procs) -> this rank's rows of the product. */
-static int l_dot(lua_State *L) {
+int mpl__l_mpi_dot(lua_State *L) {
   mpl_mat *a = mpl__check_mat(L, 1, "mat.mpi.dot");
   mpl_mat *b = mpl__check_mat(L, 2, "mat.mpi.dot");
   size_t m = (size_t)luaL_checkinteger(L, 3),
@@ -497,7 +497,7 @@ static int l_dot(lua_State *L) {
 }
 
 /* C.mpi_gram(a, m, procs) -> A^T A at every rank. */
-static int l_gram(lua_State *L) {
+int mpl__l_mpi_gram(lua_State *L) {
   mpl_mat *a = mpl__check_mat(L, 1, "mat.mpi.gram");
   size_t m = (size_t)luaL_checkinteger(L, 2);
   int procs = (int)luaL_checkinteger(L, 3);
@@ -507,14 +507,14 @@ static int l_gram(lua_State *L) {
 }
 
 /* C.mpi_seed_item(seed, i): the random stream mat.map gives item i. */
-static int l_seed_item(lua_State *L) {
+int mpl__l_mpi_seed_item(lua_State *L) {
   lua_Integer seed = luaL_checkinteger(L, 1), i = luaL_checkinteger(L, 2);
   mpl__rng_seed(mpl__get_rng(L), (uint64_t)seed, (uint64_t)i);
   return 0;
 }
 
 /* C.mpi_set_rows(dst, r0, src): copy src into rows r0.. of dst (vcat). */
-static int l_set_rows(lua_State *L) {
+int mpl__l_mpi_set_rows(lua_State *L) {
   mpl_mat *d = mpl__check_mat(L, 1, "mat.mpi.vcat");
   size_t r0 = (size_t)luaL_checkinteger(L, 2);
   mpl_mat *s = mpl__check_mat(L, 3, "mat.mpi.vcat");
@@ -525,7 +525,7 @@ static int l_set_rows(lua_State *L) {
 
 /* C.mpi_bcast_into(m, root): m's elements from root, in place (vcat's
 ** receiving end: rows of the result). */
-static int l_bcast_into(lua_State *L) {
+int mpl__l_mpi_bcast_into(lua_State *L) {
   mpl_mat *m = mpl__check_mat(L, 1, "mat.mpi");
   int err = mpl__mpi_bcast_mat(m, (int)luaL_checkinteger(L, 2));
   return err ? fail(L, "mat.mpi", err) : 0;
@@ -533,7 +533,7 @@ static int l_bcast_into(lua_State *L) {
 
 /* C.mpi_combine(acc, v, op): acc = acc op v elementwise, in place (same
 ** shapes: the caller checked); op "sum", "prod", "min" or "max". */
-static int l_combine(lua_State *L) {
+int mpl__l_mpi_combine(lua_State *L) {
   mpl_mat *a = mpl__check_mat(L, 1, "mat.mpi.allreduce");
   mpl_mat *v = mpl__check_mat(L, 2, "mat.mpi.allreduce");
   const char *op = luaL_checkstring(L, 3);
@@ -554,7 +554,7 @@ static int l_combine(lua_State *L) {
 }
 
 /* C.mpi_pread(path, off, rows, cols) -> a new matrix read from off. */
-static int l_pread(lua_State *L) {
+int mpl__l_mpi_pread(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   lua_Integer off = luaL_checkinteger(L, 2);
   size_t r = mpl__check_size(L, 3, "mat.load", "rows");
@@ -565,7 +565,7 @@ static int l_pread(lua_State *L) {
 }
 
 /* C.mpi_pwrite(path, off, m): m's rows written from off. */
-static int l_pwrite(lua_State *L) {
+int mpl__l_mpi_pwrite(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   lua_Integer off = luaL_checkinteger(L, 2);
   mpl_mat *m = mpl__check_mat(L, 3, "mat.save");
@@ -575,13 +575,13 @@ static int l_pwrite(lua_State *L) {
 
 /* C.mpi_save_like(tmp, path): tmp gets the mode (and owner) of the file
 ** it replaces. */
-static int l_save_like(lua_State *L) {
+int mpl__l_mpi_save_like(lua_State *L) {
   int err = mpl__save_like(luaL_checkstring(L, 1), luaL_checkstring(L, 2));
   return err ? fail(L, "mat.save", err) : 0;
 }
 
 /* C.mpi_follow(path): where a save to path writes, its links followed. */
-static int l_follow(lua_State *L) {
+int mpl__l_mpi_follow(lua_State *L) {
   char *target = NULL;
   int err = mpl__follow(luaL_checkstring(L, 1), &target);
   if (err) return fail(L, "mat.save", err);
@@ -592,35 +592,10 @@ static int l_follow(lua_State *L) {
 
 /* Start MPI under a launcher, after the product pool's helper (see
 ** src/mpi/comm.c's DESIGN); MPI ends at the process's exit. */
-static void start(lua_State *L) {
+void mpl__open_mpi(lua_State *L) {
   if (!mpl__mpi_launched() || mpl__mpi_active()) return;
   int err = mpl__blas() ? mpl__arena_ensure() : MPL_ESYS;
   if (!err) err = mpl__pool_prepare();
   if (!err) err = mpl__mpi_start();
   if (err) fail(L, "mat", err);
-}
-
-void mpl__open_mpi(lua_State *L, int mod, int mt, int methods) {
-  (void)mod, (void)mt, (void)methods;
-  static const luaL_Reg priv[] = {{"mpi_pack", l_pack},
-                                  {"mpi_bcast", l_bcast},
-                                  {"mpi_send", l_send},
-                                  {"mpi_recv", l_recv},
-                                  {"mpi_agree", l_agree},
-                                  {"mpi_info", l_info},
-                                  {"mpi_barrier", l_barrier},
-                                  {"mpi_block", l_block},
-                                  {"mpi_dot", l_dot},
-                                  {"mpi_gram", l_gram},
-                                  {"mpi_seed_item", l_seed_item},
-                                  {"mpi_set_rows", l_set_rows},
-                                  {"mpi_bcast_into", l_bcast_into},
-                                  {"mpi_combine", l_combine},
-                                  {"mpi_pread", l_pread},
-                                  {"mpi_save_like", l_save_like},
-                                  {"mpi_follow", l_follow},
-                                  {"mpi_pwrite", l_pwrite},
-                                  {NULL, NULL}};
-  mpl__setprivate(L, priv);
-  start(L);
 }

@@ -65,7 +65,7 @@ int mpl__check_opts(lua_State *L, int idx, const char *fn,
 }
 
 /* C.check_opts(fn, opts, {"a", "b"}): the same check for the Lua parts. */
-static int l_check_opts(lua_State *L) {
+int mpl__l_check_opts(lua_State *L) {
   const char *fn = luaL_checkstring(L, 1);
   luaL_checktype(L, 3, LUA_TTABLE);
   lua_Integer n = luaL_len(L, 3);
@@ -82,25 +82,15 @@ static int l_check_opts(lua_State *L) {
 
 /* C.check_int(v, fn, what) -> v as an integer, else "fn: what must be an
 ** integer (got x)", as mpl__check_int says it. */
-static int l_check_int(lua_State *L) {
+int mpl__l_check_int(lua_State *L) {
   const char *fn = luaL_checkstring(L, 2), *what = luaL_checkstring(L, 3);
   lua_pushinteger(L, mpl__check_int(L, 1, fn, what));
   return 1;
 }
 
 /* C.typename(v) -> "matrix", a userdata's __name or Lua's type name. */
-static int l_typename(lua_State *L) {
+int mpl__l_typename(lua_State *L) {
   luaL_checkany(L, 1);
   lua_pushstring(L, mpl__typename(L, 1));
   return 1;
-}
-
-static const luaL_Reg private_funcs[] = {{"check_opts", l_check_opts},
-                                         {"check_int", l_check_int},
-                                         {"typename", l_typename},
-                                         {NULL, NULL}};
-
-void mpl__open_opts(lua_State *L, int mod, int mt, int methods) {
-  (void)mod, (void)mt, (void)methods;
-  mpl__setprivate(L, private_funcs);
 }

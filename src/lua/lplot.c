@@ -18,7 +18,7 @@
 
 /* C.finite_range(m [, positive]) -> lo, hi (nothing when m has no finite
 ** element, or no positive one). */
-static int l_finite_range(lua_State *L) {
+int mpl__l_finite_range(lua_State *L) {
   mpl_mat *m = mpl__check_mat(L, 1, "finite_range");
   double lo, hi;
   size_t n;
@@ -32,7 +32,7 @@ static int l_finite_range(lua_State *L) {
 
 /* C.block_mean(m, r, c) -> an r x c matrix of block means (plot.lua
 ** passes r, c no larger than m's), and m's finite range (as finite_range). */
-static int l_block_mean(lua_State *L) {
+int mpl__l_block_mean(lua_State *L) {
   mpl_mat *m = mpl__check_mat(L, 1, "block_mean");
   size_t r = mpl__check_size(L, 2, "block_mean", "r");
   size_t c = mpl__check_size(L, 3, "block_mean", "c");
@@ -48,7 +48,7 @@ static int l_block_mean(lua_State *L) {
 
 /* C.braille(x or nil, y, w, h, x0, x1, y0, y1, points, logy) -> a string
 ** of w*h bytes, each cell's dots (row by row from the top). */
-static int l_braille(lua_State *L) {
+int mpl__l_braille(lua_State *L) {
   const char *fn = "braille";
   mpl_mat *x = lua_isnil(L, 1) ? NULL : mpl__check_mat(L, 1, fn);
   mpl_mat *y = mpl__check_mat(L, 2, fn);
@@ -72,7 +72,7 @@ static int l_braille(lua_State *L) {
 
 /* C.term_size() -> columns, rows of the terminal on stdout (nothing when
 ** stdout is not a terminal). */
-static int l_term_size(lua_State *L) {
+int mpl__l_term_size(lua_State *L) {
   struct winsize ws;
   if (!isatty(STDOUT_FILENO)) return 0;
   if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) != 0 || !ws.ws_col || !ws.ws_row)
@@ -107,7 +107,7 @@ static mpl__gp_part *get_parts(lua_State *L, int t, size_t *n) {
 }
 
 /* C.gnuplot(path, parts) -> true, or false, message, notfound. */
-static int l_gnuplot(lua_State *L) {
+int mpl__l_gnuplot(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   luaL_checktype(L, 2, LUA_TTABLE);
   size_t n;
@@ -128,14 +128,4 @@ static int l_gnuplot(lua_State *L) {
     lua_pushstring(L, mpl_strerror(err));
   lua_pushboolean(L, notfound);
   return 3;
-}
-
-static const luaL_Reg private_funcs[] = {
-    {"finite_range", l_finite_range}, {"block_mean", l_block_mean},
-    {"braille", l_braille},           {"term_size", l_term_size},
-    {"gnuplot", l_gnuplot},           {NULL, NULL}};
-
-void mpl__open_plot(lua_State *L, int mod, int mt, int methods) {
-  (void)mod, (void)mt, (void)methods;
-  mpl__setprivate(L, private_funcs);
 }

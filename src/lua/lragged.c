@@ -57,7 +57,7 @@ static lragged *check_ragged(lua_State *L, int idx, const char *fn) {
 /* C.ragged_wrap(values, lengths), for mat.ragged(values, lengths): items
 ** are consecutive runs of a contiguous matrix; no copy, the ragged shares
 ** values' storage. */
-static int from_values(lua_State *L) {
+int mpl__l_ragged_wrap(lua_State *L) {
   mpl_mat *v = mpl__check_mat(L, 1, "mat.ragged");
   if (!mpl_mat_is_contiguous(v))
     return luaL_error(L, "mat.ragged: values must be a contiguous matrix "
@@ -150,7 +150,7 @@ static size_t item_copy(lua_State *L, double *d, size_t len) {
 /* C.ragged_pack(t) -> a new ragged holding the items of t (tables of
 ** numbers or vectors) copied in, or nil and what is wrong with the first
 ** bad item (bad_item): every item is measured before any is copied. */
-static int l_pack(lua_State *L) {
+int mpl__l_ragged_pack(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   size_t n = (size_t)lua_rawlen(L, 1);
   lragged *r = push_ragged(L, n);
@@ -245,11 +245,10 @@ static int r_values(lua_State *L) {
   return 1;
 }
 
+/* __gc and __close. */
 static int r_gc(lua_State *L) {
   lragged *r = luaL_checkudata(L, 1, RAGGED_MT);
-  mpl_mat *m = r->all;
-  r->all = NULL;
-  mpl_mat_release(m);
+  mpl__drop_mat(&r->all);
   return 0;
 }
 
@@ -282,11 +281,8 @@ static const luaL_Reg r_meta[] = {{"__len", r_len},
                                   {"__newindex", r_newindex},
                                   {NULL, NULL}};
 
-static const luaL_Reg private_funcs[] = {
-    {"ragged_pack", l_pack}, {"ragged_wrap", from_values}, {NULL, NULL}};
-
-void mpl__open_ragged(lua_State *L, int mod, int mt, int methods) {
-  (void)mod, (void)mt, (void)methods;
+/* The ragged's metatable and methods. */
+void mpl__open_ragged(lua_State *L) {
   luaL_newmetatable(L, RAGGED_MT);
   mpl__setfuncs(L, r_meta);
   lua_pushcfunction(L, r_gc);
@@ -300,5 +296,4 @@ void mpl__open_ragged(lua_State *L, int mod, int mt, int methods) {
   lua_pushcclosure(L, r_index, 1);
   lua_setfield(L, -2, "__index");
   lua_pop(L, 1);
-  mpl__setprivate(L, private_funcs);
 }

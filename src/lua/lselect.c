@@ -21,7 +21,7 @@ static size_t cols_of(mpl__arg a) { return a.m ? a.m->cols : 1; }
 ** numbers alone give a number. */
 static int run_op(lua_State *L, int op, int n, const char *fn, double lo,
                   double hi, int opts) {
-  mpl__arg args[3];
+  mpl__arg args[3] = {{NULL, 0}, {NULL, 0}, {NULL, 0}};
   for (int i = 0; i < n; i++) args[i] = mpl__operand(L, i + 1, fn);
   size_t r, c;
   if (mpl__bcast_n(args, n, &r, &c)) {
@@ -54,26 +54,17 @@ static int run_op(lua_State *L, int op, int n, const char *fn, double lo,
   return 1;
 }
 
-/* l_<name>: op over n operands at 1..n, opts at n + 1. */
-#define FIXED(name, fn, OP, n)                                                 \
-  static int l_##name(lua_State *L) {                                          \
-    return run_op(L, OP, n, fn, 0, 0, n + 1);                                  \
-  }
-FIXED(lt, "m:lt", MPL__S_LT, 2)
-FIXED(le, "m:le", MPL__S_LE, 2)
-FIXED(gt, "m:gt", MPL__S_GT, 2)
-FIXED(ge, "m:ge", MPL__S_GE, 2)
-FIXED(eq, "m:eq", MPL__S_EQ, 2)
-FIXED(ne, "m:ne", MPL__S_NE, 2)
-FIXED(maximum, "mat.maximum", MPL__S_MAX, 2)
-FIXED(minimum, "mat.minimum", MPL__S_MIN, 2)
-FIXED(where, "mat.where", MPL__S_WHERE, 3)
-FIXED(isnan, "mat.isnan", MPL__S_ISNAN, 1)
-FIXED(isinf, "mat.isinf", MPL__S_ISINF, 1)
-FIXED(isfinite, "mat.isfinite", MPL__S_ISFINITE, 1)
+/* The comparisons, mat.where, mat.maximum/minimum and the tests of one
+** operand: the op (lfuncs.h's row) over its operands at 1..n, opts at
+** n + 1. */
+int mpl__l_select(lua_State *L) {
+  const char *fn;
+  int op = mpl__row_op(L, &fn), n = mpl__select_arity(op);
+  return run_op(L, op, n, fn, 0, 0, n + 1);
+}
 
 /* m:clip(lo, hi [, opts]): either bound may be nil (none on that side). */
-static int l_clip(lua_State *L) {
+int mpl__l_clip(lua_State *L) {
   const char *fn = "m:clip";
   if (lua_isnoneornil(L, 2) && lua_isnoneornil(L, 3))
     return luaL_error(L, "%s: give lo, hi or both", fn);
@@ -83,50 +74,27 @@ static int l_clip(lua_State *L) {
   return run_op(L, MPL__S_CLIP, 1, fn, lo, hi, 4);
 }
 
-/* kind 0: count, 1: any, 2: all.  Without dim a number (count) or a
-** boolean; with dim a 1 x c or r x 1 matrix of counts or 0/1. */
-static int counting(lua_State *L, const char *fn, int kind) {
-  mpl_mat *m = mpl__check_mat(L, 1, fn);
-  int dim = mpl__check_dim(L, 2, fn);
-  size_t len = dim == 1 ? m->rows : dim == 2 ? m->cols : m->rows * m->cols;
-  if (!dim) {
+/* m:count([dim]) (op 0), m:any (1), m:all (2).  Without dim a number (count) or
+ *a
+ ** boolean; with dim a 1 x c or r x 1 matrix of counts or 0/1. */
+int mpl__l_count(lua_State *L) {
+  mpl__reduction a = mpl__reduction_args(L);
+  if (!a.dim) {
     size_t k;
-    int err = mpl__count_nz(m, &k);
-    if (err) return luaL_error(L, "%s: %s", fn, mpl_strerror(err));
-    if (kind == 0)
+    int err = mpl__count_nz(a.m, &k);
+    if (err) return luaL_error(L, "%s: %s", a.fn, mpl_strerror(err));
+    if (a.op == 0)
       lua_pushinteger(L, (lua_Integer)k);
     else
-      lua_pushboolean(L, kind == 1 ? k > 0 : k == len);
+      lua_pushboolean(L, a.op == 1 ? k > 0 : k == a.len);
     return 1;
   }
-  mpl_mat *out = mpl__dim_result(L, m, dim, fn);
-  int err = mpl__count_nz_dim(m, dim, out);
-  if (!err && kind) {
-    mpl__arg args[2] = {{out, 0}, {NULL, kind == 1 ? 0 : (double)len}};
-    err = mpl__select(kind == 1 ? MPL__S_GT : MPL__S_EQ, args, 0, 0, out);
+  mpl_mat *out = mpl__dim_result(L, a.m, a.dim, a.fn);
+  int err = mpl__count_nz_dim(a.m, a.dim, out);
+  if (!err && a.op) {
+    mpl__arg args[2] = {{out, 0}, {NULL, a.op == 1 ? 0 : (double)a.len}};
+    err = mpl__select(a.op == 1 ? MPL__S_GT : MPL__S_EQ, args, 0, 0, out);
   }
-  if (err) return luaL_error(L, "%s: %s", fn, mpl_strerror(err));
+  if (err) return luaL_error(L, "%s: %s", a.fn, mpl_strerror(err));
   return 1;
-}
-
-static int l_count(lua_State *L) { return counting(L, "m:count", 0); }
-static int l_any(lua_State *L) { return counting(L, "m:any", 1); }
-static int l_all(lua_State *L) { return counting(L, "m:all", 2); }
-
-/* Both mat.f(m, ...) and m:f(...). */
-static const luaL_Reg both[] = {
-    {"lt", l_lt},       {"le", l_le},       {"gt", l_gt},
-    {"ge", l_ge},       {"eq", l_eq},       {"ne", l_ne},
-    {"isnan", l_isnan}, {"isinf", l_isinf}, {"isfinite", l_isfinite},
-    {"clip", l_clip},   {"any", l_any},     {"all", l_all},
-    {"count", l_count}, {NULL, NULL}};
-
-static const luaL_Reg mod_only[] = {{"where", l_where},
-                                    {"maximum", l_maximum},
-                                    {"minimum", l_minimum},
-                                    {NULL, NULL}};
-
-void mpl__open_select(lua_State *L, int mod, int mt, int meth) {
-  (void)mt;
-  mpl__register(L, mod, meth, both, mod_only);
 }

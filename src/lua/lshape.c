@@ -96,17 +96,17 @@ static int args_table(lua_State *L) {
   return lua_gettop(L);
 }
 
-static int l_hcat(lua_State *L) {
+int mpl__l_hcat(lua_State *L) {
   return join(L, args_table(L), 2, "mat.hcat", "argument");
 }
 
-static int l_vcat(lua_State *L) {
+int mpl__l_vcat(lua_State *L) {
   return join(L, args_table(L), 1, "mat.vcat", "argument");
 }
 
 /* mat.cat(list [, dim]): dim 1 (default, as NumPy's axis 0) stacks
 ** downwards, 2 side by side. */
-static int l_cat(lua_State *L) {
+int mpl__l_cat(lua_State *L) {
   const char *fn = "mat.cat";
   if (lua_type(L, 1) != LUA_TTABLE)
     return luaL_error(L,
@@ -130,13 +130,13 @@ static mpl_mat *flat_copy(lua_State *L, mpl_mat *m, const char *fn) {
   return out;
 }
 
-static int l_flatten(lua_State *L) {
+int mpl__l_flatten(lua_State *L) {
   flat_copy(L, mpl__check_mat(L, 1, "m:flatten"), "m:flatten");
   return 1;
 }
 
 /* m:tile(rr, cc): rr x cc copies of m. */
-static int l_tile(lua_State *L) {
+int mpl__l_tile(lua_State *L) {
   const char *fn = "m:tile";
   mpl_mat *m = mpl__check_mat(L, 1, fn);
   size_t rr = mpl__check_size(L, 2, fn, "row count");
@@ -155,10 +155,12 @@ static int l_tile(lua_State *L) {
 }
 
 /* A copy of m (into opts.out when given, which may be m) with the
-** elements below (upper 1: m:triu) or above the k-th diagonal zeroed: tril
+** elements below (op 1, upper: m:triu) or above the k-th diagonal zeroed: tril
 ** keeps j - i <= k, triu keeps j - i >= k.  An options table may stand in
 ** place of k. */
-static int triangle(lua_State *L, const char *fn, int upper) {
+int mpl__l_triangle(lua_State *L) {
+  const char *fn;
+  int upper = mpl__row_op(L, &fn);
   static const char *const known[] = {"out", NULL};
   mpl_mat *m = mpl__check_mat(L, 1, fn), *out = NULL;
   int opts = lua_type(L, 2) == LUA_TTABLE ? 2 : 3;
@@ -186,11 +188,8 @@ static int triangle(lua_State *L, const char *fn, int upper) {
   return 1;
 }
 
-static int l_tril(lua_State *L) { return triangle(L, "m:tril", 0); }
-static int l_triu(lua_State *L) { return triangle(L, "m:triu", 1); }
-
 /* mat.full(r, c, v). */
-static int l_full(lua_State *L) {
+int mpl__l_full(lua_State *L) {
   size_t r = mpl__check_size(L, 1, "mat.full", "rows");
   size_t c = mpl__check_size(L, 2, "mat.full", "cols");
   double v = mpl__check_num(L, 3, "mat.full", "fill value");
@@ -211,7 +210,7 @@ static mpl_mat *as_line(lua_State *L, int idx, const char *fn, int col) {
 }
 
 /* mat.outer(u, v): u's elements times v's, a #u x #v matrix. */
-static int l_outer(lua_State *L) {
+int mpl__l_outer(lua_State *L) {
   const char *fn = "mat.outer";
   mpl_mat *u = as_line(L, 1, fn, 1), *v = as_line(L, 2, fn, 0);
   mpl_mat *out = mpl__new_mat(L, fn, u->rows, v->cols, 0);
@@ -221,7 +220,7 @@ static int l_outer(lua_State *L) {
 }
 
 /* mat.kron(a, b): block (i, j) is a[i][j] * b. */
-static int l_kron(lua_State *L) {
+int mpl__l_kron(lua_State *L) {
   const char *fn = "mat.kron";
   mpl_mat *a = mpl__check_mat(L, 1, fn), *b = mpl__check_mat(L, 2, fn);
   size_t r, c;
@@ -241,19 +240,4 @@ static int l_kron(lua_State *L) {
       check(L, fn, err);
     }
   return 1;
-}
-
-static const luaL_Reg mod_only[] = {
-    {"hcat", l_hcat},   {"vcat", l_vcat}, {"cat", l_cat}, {"full", l_full},
-    {"outer", l_outer}, {"kron", l_kron}, {NULL, NULL}};
-
-static const luaL_Reg both[] = {{"flatten", l_flatten},
-                                {"tile", l_tile},
-                                {"tril", l_tril},
-                                {"triu", l_triu},
-                                {NULL, NULL}};
-
-void mpl__open_shape(lua_State *L, int mod, int mt, int meth) {
-  (void)mt;
-  mpl__register(L, mod, meth, both, mod_only);
 }

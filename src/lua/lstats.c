@@ -46,7 +46,7 @@ static void need_elements(lua_State *L, const mpl_mat *m, int dim,
   if (count && !len) luaL_error(L, "%s: matrix is empty (%Ix%I)", fn, SHAPE(m));
 }
 
-static int reduce_prod(lua_State *L) {
+int mpl__l_prod(lua_State *L) {
   const char *fn = "m:prod";
   mpl_mat *m = mpl__check_mat(L, 1, fn);
   int dim = dim_at(L, 2, fn, NULL);
@@ -57,8 +57,10 @@ static int reduce_prod(lua_State *L) {
   return 1;
 }
 
-/* m:var([dim] [, opts]) and m:std: opts.ddof (default 0). */
-static int var_or_std(lua_State *L, const char *fn, int sd) {
+/* m:var([dim] [, opts]) and m:std (op 1): opts.ddof (default 0). */
+int mpl__l_var_std(lua_State *L) {
+  const char *fn;
+  int sd = mpl__row_op(L, &fn);
   static const char *const known[] = {"ddof", NULL};
   mpl_mat *m = mpl__check_mat(L, 1, fn);
   int opts, dim = dim_at(L, 2, fn, &opts);
@@ -82,9 +84,6 @@ static int var_or_std(lua_State *L, const char *fn, int sd) {
   }
   return 1;
 }
-
-static int l_var(lua_State *L) { return var_or_std(L, "m:var", 0); }
-static int l_std(lua_State *L) { return var_or_std(L, "m:std", 1); }
 
 /* The median (q < 0) or the q-quantile of m's lines. */
 static int quantile(lua_State *L, const char *fn, double q, int dim_idx) {
@@ -111,9 +110,9 @@ static int quantile(lua_State *L, const char *fn, double q, int dim_idx) {
   return 1;
 }
 
-static int l_median(lua_State *L) { return quantile(L, "m:median", -1, 2); }
+int mpl__l_median(lua_State *L) { return quantile(L, "m:median", -1, 2); }
 
-static int l_quantile(lua_State *L) {
+int mpl__l_quantile(lua_State *L) {
   const char *fn = "m:quantile";
   double q = mpl__check_num(L, 2, fn, "q");
   if (!(q >= 0 && q <= 1))
@@ -122,7 +121,10 @@ static int l_quantile(lua_State *L) {
   return quantile(L, fn, q, 3);
 }
 
-static int argext(lua_State *L, const char *fn, int max) {
+/* m:argmax([dim]) (op 1) and m:argmin (op 0). */
+int mpl__l_argext(lua_State *L) {
+  const char *fn;
+  int max = mpl__row_op(L, &fn);
   mpl_mat *m = mpl__check_mat(L, 1, fn);
   int dim = dim_at(L, 2, fn, NULL);
   need_elements(L, m, dim, fn);
@@ -132,9 +134,6 @@ static int argext(lua_State *L, const char *fn, int max) {
   if (!dim) lua_pushinteger(L, (lua_Integer)v);
   return 1;
 }
-
-static int l_argmax(lua_State *L) { return argext(L, "m:argmax", 1); }
-static int l_argmin(lua_State *L) { return argext(L, "m:argmin", 0); }
 
 /* The result of a whole-shape operation: opts.out (checked against the
 ** shape) or a new matrix -- m's shape for a dim, else 1 x n unless m is a
@@ -180,8 +179,10 @@ static shaped shaped_args(lua_State *L, const char *fn,
   return a;
 }
 
-/* m:sort([dim] [, opts]) and m:argsort: opts.descending, opts.out. */
-static int sort(lua_State *L, const char *fn, int positions) {
+/* m:sort([dim] [, opts]) and m:argsort (op 1): opts.descending, opts.out. */
+int mpl__l_sort(lua_State *L) {
+  const char *fn;
+  int positions = mpl__row_op(L, &fn);
   static const char *const known[] = {"descending", "out", NULL};
   shaped a = shaped_args(L, fn, known, "descending");
   mpl_mat *out = a.out;
@@ -193,11 +194,8 @@ static int sort(lua_State *L, const char *fn, int positions) {
   return 1;
 }
 
-static int l_sort(lua_State *L) { return sort(L, "m:sort", 0); }
-static int l_argsort(lua_State *L) { return sort(L, "m:argsort", 1); }
-
 /* m:unique(): the distinct values, ascending, as a 1 x k row. */
-static int l_unique(lua_State *L) {
+int mpl__l_unique(lua_State *L) {
   const char *fn = "m:unique";
   mpl_mat *m = mpl__check_mat(L, 1, fn);
   size_t n = m->rows * m->cols, k = 0;
@@ -209,19 +207,18 @@ static int l_unique(lua_State *L) {
   return 1;
 }
 
-/* m:cumsum([dim] [, opts]) and m:cumprod: opts.out. */
-static int cumulate(lua_State *L, const char *fn, int prod) {
+/* m:cumsum([dim] [, opts]) and m:cumprod (op 1): opts.out. */
+int mpl__l_cumulate(lua_State *L) {
+  const char *fn;
+  int prod = mpl__row_op(L, &fn);
   static const char *const known[] = {"out", NULL};
   shaped a = shaped_args(L, fn, known, NULL);
   check(L, fn, mpl__cumulate(a.m, a.dim, prod, a.out));
   return 1;
 }
 
-static int l_cumsum(lua_State *L) { return cumulate(L, "m:cumsum", 0); }
-static int l_cumprod(lua_State *L) { return cumulate(L, "m:cumprod", 1); }
-
 /* m:diff([dim]): along each row (no dim or 2) or down each column. */
-static int l_diff(lua_State *L) {
+int mpl__l_diff(lua_State *L) {
   const char *fn = "m:diff";
   mpl_mat *m = mpl__check_mat(L, 1, fn);
   int dim = dim_at(L, 2, fn, NULL);
@@ -235,21 +232,21 @@ static int l_diff(lua_State *L) {
   return 1;
 }
 
-static int cov(lua_State *L, const char *fn, int corr) {
+/* mat.cov(m) and mat.corrcoef (op 1): the columns are the variables. */
+int mpl__l_cov(lua_State *L) {
+  const char *fn;
+  int corr = mpl__row_op(L, &fn);
   mpl_mat *m = mpl__check_mat(L, 1, fn);
   check(L, fn, mpl__cov(m, corr, mpl__new_mat(L, fn, m->cols, m->cols, 0)));
   return 1;
 }
-
-static int l_cov(lua_State *L) { return cov(L, "mat.cov", 0); }
-static int l_corrcoef(lua_State *L) { return cov(L, "mat.corrcoef", 1); }
 
 /* ---------------------------------------------------------------------- */
 /* random integers and samples (the generator of mat.rand)                */
 /* ---------------------------------------------------------------------- */
 
 /* mat.randint(lo, hi, r, c): integers from lo to hi inclusive. */
-static int l_randint(lua_State *L) {
+int mpl__l_randint(lua_State *L) {
   const char *fn = "mat.randint";
   lua_Integer lo = mpl__check_int(L, 1, fn, "lo");
   lua_Integer hi = mpl__check_int(L, 2, fn, "hi");
@@ -268,7 +265,7 @@ static int l_randint(lua_State *L) {
 }
 
 /* mat.permutation(n): 1..n in a random order, 1 x n. */
-static int l_permutation(lua_State *L) {
+int mpl__l_permutation(lua_State *L) {
   const char *fn = "mat.permutation";
   size_t n = mpl__check_size(L, 1, fn, "n");
   mpl_mat *m = mpl__new_mat(L, fn, 1, n, 0);
@@ -278,7 +275,7 @@ static int l_permutation(lua_State *L) {
 
 /* mat.choice(m, k [, opts]): k elements of m (or of 1..m for a number),
 ** 1 x k; opts.replace (default true, as NumPy). */
-static int l_choice(lua_State *L) {
+int mpl__l_choice(lua_State *L) {
   static const char *const known[] = {"replace", NULL};
   const char *fn = "mat.choice";
   int replace = 1;
@@ -309,23 +306,4 @@ static int l_choice(lua_State *L) {
   check(L, fn,
         mpl__choice(mpl__get_rng(L), src->data, n, k, replace, out->data));
   return 1;
-}
-
-static const luaL_Reg both[] = {
-    {"prod", reduce_prod},    {"var", l_var},
-    {"std", l_std},           {"median", l_median},
-    {"quantile", l_quantile}, {"argmax", l_argmax},
-    {"argmin", l_argmin},     {"sort", l_sort},
-    {"argsort", l_argsort},   {"unique", l_unique},
-    {"cumsum", l_cumsum},     {"cumprod", l_cumprod},
-    {"diff", l_diff},         {NULL, NULL}};
-
-static const luaL_Reg mod_only[] = {
-    {"cov", l_cov},         {"corrcoef", l_corrcoef},
-    {"randint", l_randint}, {"permutation", l_permutation},
-    {"choice", l_choice},   {NULL, NULL}};
-
-void mpl__open_stats(lua_State *L, int mod, int mt, int methods) {
-  (void)mt;
-  mpl__register(L, mod, methods, both, mod_only);
 }

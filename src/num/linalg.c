@@ -93,12 +93,17 @@ static void unpack(mpl_mat *out, const double *buf, int colmajor, size_t ld) {
 
 static int fits(size_t n) { return n <= (size_t)INT_MAX; }
 
-/* A LAPACK workspace size from a query, with room to spare, or 0 when it
-** does not fit an int. */
-static la_int work_size(double q, double least) {
+/* The workspace a LAPACK routine asked for in its size query (q elements,
+** at least `least`), allocated, its size in *lwork; NULL with *err set
+** when that size does not fit LAPACK's integers or memory runs out. */
+static double *workspace(double q, double least, la_int *lwork, int *err) {
   if (q < least) q = least;
-  if (!(q < (double)INT_MAX)) return 0;
-  return (la_int)q + 1;
+  if (!(q < (double)INT_MAX)) {
+    *err = MPL_EOVERFLOW;
+    return NULL;
+  }
+  *lwork = (la_int)q + 1;
+  return dalloc((size_t)*lwork, 1, err);
 }
 
 static int all_finite(const mpl_mat *m) {
@@ -187,22 +192,33 @@ static double row_norm(const mpl_mat *a) {
   return best;
 }
 
-/* A (n x n) copied into a new *fa (row-major: A^T to LAPACK) and room
-** for n pivots in a new *ipiv; the caller frees both, also on failure. */
-static int lu_buffers(const mpl_mat *a, size_t n, double **fa, la_int **ipiv) {
+/* An n x n matrix A as LAPACK's LU routines take it and leave it: fa, a
+** copy of A (row-major: A^T to LAPACK), then its factors; ipiv, room for n
+** pivots.  Zeroed, then filled by lu_buffers; lu_free frees both, also
+** after a failure. */
+typedef struct lu_t {
+  double *fa;
+  la_int *ipiv;
+} lu_t;
+
+static int lu_buffers(const mpl_mat *a, size_t n, lu_t *f) {
   int err = 0;
-  *fa = dalloc(n, n, &err);
-  *ipiv = malloc(sizeof(la_int) * n);
-  if (!*fa || !*ipiv) return err ? err : MPL_ENOMEM;
-  pack(a, *fa, 0, n);
+  f->fa = dalloc(n, n, &err);
+  f->ipiv = malloc(sizeof(la_int) * n);
+  if (!f->fa || !f->ipiv) return err ? err : MPL_ENOMEM;
+  pack(a, f->fa, 0, n);
   return 0;
 }
 
-/* lu_buffers, then the LU factors of A^T in *fa (singular refused). */
-static int lu_of(const mpl_mat *a, size_t n, double **fa, la_int **ipiv,
-                 mpl__la_info *info) {
-  int err = lu_buffers(a, n, fa, ipiv);
-  return err ? err : lu(*fa, (la_int)n, *ipiv, row_norm(a), info);
+static void lu_free(lu_t *f) {
+  free(f->fa);
+  free(f->ipiv);
+}
+
+/* lu_buffers, then the LU factors of A^T in f->fa (singular refused). */
+static int lu_of(const mpl_mat *a, size_t n, lu_t *f, mpl__la_info *info) {
+  int err = lu_buffers(a, n, f);
+  return err ? err : lu(f->fa, (la_int)n, f->ipiv, row_norm(a), info);
 }
 
 int mpl__la_solve(const mpl_mat *a, const mpl_mat *b, mpl_mat *x,
@@ -215,20 +231,19 @@ int mpl__la_solve(const mpl_mat *a, const mpl_mat *b, mpl_mat *x,
   size_t n = a->rows, k = b->cols;
   if (!fits(k)) return MPL_EOVERFLOW;
   if (n == 0) return 0;
-  double *fa = NULL, *fb = dalloc(n, k, &err);
-  la_int *ipiv = NULL;
-  if (fb && (err = lu_of(a, n, &fa, &ipiv, info)) == 0 && k) {
+  lu_t f = {NULL, NULL};
+  double *fb = dalloc(n, k, &err);
+  if (fb && (err = lu_of(a, n, &f, info)) == 0 && k) {
     la_int ln = (la_int)n, lk = (la_int)k, inf = 0;
     pack(b, fb, 1, n);
-    LAPACK(dgetrs)("T", &ln, &lk, fa, &ln, ipiv, fb, &ln, &inf, 1);
+    LAPACK(dgetrs)("T", &ln, &lk, f.fa, &ln, f.ipiv, fb, &ln, &inf, 1);
     if (inf)
       err = MPL_EINVAL;
     else
       unpack(x, fb, 1, n);
   }
-  free(fa);
+  lu_free(&f);
   free(fb);
-  free(ipiv);
   return err;
 }
 
@@ -237,24 +252,18 @@ int mpl__la_inv(const mpl_mat *a, mpl_mat *x, mpl__la_info *info) {
   if (err) return err;
   size_t n = a->rows;
   if (n == 0) return 0;
-  double *fa = NULL, *work = NULL;
-  la_int *ipiv = NULL;
-  if ((err = lu_of(a, n, &fa, &ipiv, info)) != 0) goto done;
+  lu_t f = {NULL, NULL};
+  double *work = NULL;
+  if ((err = lu_of(a, n, &f, info)) != 0) goto done;
   la_int ln = (la_int)n, inf = 0, lwork = -1;
   double q = 0;
-  LAPACK(dgetri)(&ln, fa, &ln, ipiv, &q, &lwork, &inf);
-  lwork = work_size(q, (double)n);
-  if (!lwork) {
-    err = MPL_EOVERFLOW;
-    goto done;
-  }
-  if (!(work = dalloc((size_t)lwork, 1, &err))) goto done;
-  LAPACK(dgetri)(&ln, fa, &ln, ipiv, work, &lwork, &inf);
-  if ((err = status(inf, MPL__LA_SINGULAR, info)) == 0) unpack(x, fa, 0, n);
+  LAPACK(dgetri)(&ln, f.fa, &ln, f.ipiv, &q, &lwork, &inf);
+  if (!(work = workspace(q, (double)n, &lwork, &err))) goto done;
+  LAPACK(dgetri)(&ln, f.fa, &ln, f.ipiv, work, &lwork, &inf);
+  if ((err = status(inf, MPL__LA_SINGULAR, info)) == 0) unpack(x, f.fa, 0, n);
 done:
-  free(fa);
+  lu_free(&f);
   free(work);
-  free(ipiv);
   return err;
 }
 
@@ -267,10 +276,10 @@ int mpl__la_det(const mpl_mat *a, double *det, mpl__la_info *info) {
   size_t n = a->rows;
   *det = 1;
   if (n == 0) return 0;
-  double *fa = NULL;
-  la_int *ipiv = NULL, ln = (la_int)n, inf = 0;
-  if ((err = lu_buffers(a, n, &fa, &ipiv)) == 0)
-    LAPACK(dgetrf)(&ln, &ln, fa, &ln, ipiv, &inf);
+  lu_t f = {NULL, NULL};
+  la_int ln = (la_int)n, inf = 0;
+  if ((err = lu_buffers(a, n, &f)) == 0)
+    LAPACK(dgetrf)(&ln, &ln, f.fa, &ln, f.ipiv, &inf);
   if (inf < 0) {
     err = MPL_EINVAL;
   } else if (!err) {
@@ -278,16 +287,15 @@ int mpl__la_det(const mpl_mat *a, double *det, mpl__la_info *info) {
     long e2 = 0;
     for (size_t i = 0; i < n; i++) {
       int e;
-      frac = frexp(frac * fa[i * n + i], &e);
+      frac = frexp(frac * f.fa[i * n + i], &e);
       e2 += e;
-      if (ipiv[i] != (la_int)(i + 1)) frac = -frac;
+      if (f.ipiv[i] != (la_int)(i + 1)) frac = -frac;
     }
     if (e2 > INT_MAX) e2 = INT_MAX;
     if (e2 < INT_MIN) e2 = INT_MIN;
     *det = frac == 0 ? 0.0 : ldexp(frac, (int)e2);
   }
-  free(fa);
-  free(ipiv);
+  lu_free(&f);
   return err;
 }
 
@@ -330,13 +338,8 @@ int mpl__la_eigh(const mpl_mat *a, mpl_mat *w, mpl_mat *v, mpl__la_info *info) {
   double q = 0;
   LAPACK(dsyevd)
   ("V", "L", &ln, fa, &ln, fw, &q, &lwork, &qi, &liwork, &inf, 1, 1);
-  lwork = work_size(q, 1.0);
   liwork = qi > 0 ? qi : 1;
-  if (!lwork) {
-    err = MPL_EOVERFLOW;
-    goto done;
-  }
-  if (!(work = dalloc((size_t)lwork, 1, &err))) goto done;
+  if (!(work = workspace(q, 1.0, &lwork, &err))) goto done;
   if (!(iwork = malloc(sizeof(la_int) * (size_t)liwork))) {
     err = MPL_ENOMEM;
     goto done;
@@ -371,12 +374,7 @@ static int svd_run(char job, la_int m, la_int n, double *buf, double *s,
   memcpy(copy, buf, sizeof(double) * (size_t)m * (size_t)n);
   LAPACK(dgesdd)
   (&job, &m, &n, buf, &m, s, u, &ldu, vt, &ldvt, &q, &lwork, iwork, &inf, 1);
-  lwork = work_size(q, 1.0);
-  if (!lwork) {
-    err = MPL_EOVERFLOW;
-    goto done;
-  }
-  if (!(work = dalloc((size_t)lwork, 1, &err))) goto done;
+  if (!(work = workspace(q, 1.0, &lwork, &err))) goto done;
   LAPACK(dgesdd)
   (&job, &m, &n, buf, &m, s, u, &ldu, vt, &ldvt, work, &lwork, iwork, &inf, 1);
   if (inf > 0) { /* retry with the slower, more robust driver */
@@ -386,12 +384,7 @@ static int svd_run(char job, la_int m, la_int n, double *buf, double *s,
     LAPACK(dgesvd)
     (&job, &job, &m, &n, copy, &m, s, u, &ldu, vt, &ldvt, &q, &lwork, &inf, 1,
      1);
-    lwork = work_size(q, 1.0);
-    if (!lwork) {
-      err = MPL_EOVERFLOW;
-      goto done;
-    }
-    if (!(work = dalloc((size_t)lwork, 1, &err))) goto done;
+    if (!(work = workspace(q, 1.0, &lwork, &err))) goto done;
     LAPACK(dgesvd)
     (&job, &job, &m, &n, copy, &m, s, u, &ldu, vt, &ldvt, work, &lwork, &inf, 1,
      1);
@@ -471,9 +464,7 @@ static int gelsd_run(la_int m, la_int n, la_int k, double *fa, double *fb,
   int err = 0;
   LAPACK(dgelsd)
   (&m, &n, &k, fa, &m, fb, &ldb, fs, &rcond, rk, &q, &lwork, &qi, &inf);
-  lwork = work_size(q, 1.0);
-  if (!lwork) return MPL_EOVERFLOW;
-  if (!(work = dalloc((size_t)lwork, 1, &err))) return err;
+  if (!(work = workspace(q, 1.0, &lwork, &err))) return err;
   if (!(iwork = malloc(sizeof(la_int) * (size_t)(qi > 0 ? qi : 1)))) {
     free(work);
     return MPL_ENOMEM;
@@ -528,9 +519,8 @@ static int qr_run(la_int m, la_int n, double *fa, double *tau, mpl_mat *q,
   int err = 0;
   LAPACK(dgeqrf)(&m, &n, fa, &m, tau, &w1, &lwork, &inf);
   LAPACK(dorgqr)(&m, &k, &k, fa, &m, tau, &w2, &lwork, &inf);
-  lwork = work_size(w1 > w2 ? w1 : w2, (double)(n > 1 ? n : 1));
-  if (!lwork) return MPL_EOVERFLOW;
-  if (!(work = dalloc((size_t)lwork, 1, &err))) return err;
+  work = workspace(w1 > w2 ? w1 : w2, (double)(n > 1 ? n : 1), &lwork, &err);
+  if (!work) return err;
   LAPACK(dgeqrf)(&m, &n, fa, &m, tau, work, &lwork, &inf);
   if (inf == 0) {
     for (size_t i = 0; i < (size_t)k; i++)
@@ -605,12 +595,7 @@ int mpl__la_eig(const mpl_mat *a, mpl_mat *wr, mpl_mat *wi, mpl_mat *vr,
   LAPACK(dgeev)
   ("N", "V", &ln, fa, &ln, fr, fi, &dummy, &one, fv, &ln, &q, &lwork, &inf, 1,
    1);
-  lwork = work_size(q, 4.0 * (double)n);
-  if (!lwork) {
-    err = MPL_EOVERFLOW;
-    goto done;
-  }
-  if (!(work = dalloc((size_t)lwork, 1, &err))) goto done;
+  if (!(work = workspace(q, 4.0 * (double)n, &lwork, &err))) goto done;
   LAPACK(dgeev)
   ("N", "V", &ln, fa, &ln, fr, fi, &dummy, &one, fv, &ln, work, &lwork, &inf, 1,
    1);

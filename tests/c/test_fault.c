@@ -102,18 +102,6 @@ static int find_desc(pid_t root, const char *comm, int *pids, int max) {
   return k;
 }
 
-/* Wait up to `seconds` for pid to be gone, reaping what comes to us. */
-static int gone_within(pid_t pid, double seconds) {
-  double t0 = now();
-  while (now() - t0 < seconds) {
-    while (waitpid(-1, NULL, WNOHANG) > 0) {
-    }
-    if (!alive(pid)) return 1;
-    usleep(5000);
-  }
-  return 0;
-}
-
 /* ---------------------------------------------------------------------- */
 /* descriptors, mappings, the arena                                       */
 /* ---------------------------------------------------------------------- */

@@ -87,36 +87,6 @@ static void small_call_is_right(int procs) {
   mpl__parallel_min_flops = 6.0e7;
 }
 
-/* Wait up to `seconds` for pid to be gone, reaping it if it is ours. */
-static int gone_within(pid_t pid, double seconds) {
-  double t0 = now();
-  while (now() - t0 < seconds) {
-    while (waitpid(-1, NULL, WNOHANG) > 0) {
-    }
-    if (!alive(pid)) return 1;
-    usleep(5000);
-  }
-  return 0;
-}
-
-typedef struct later {
-  double delay;
-  pid_t pid;
-  int sig; /* 0: mpl_interrupt() instead */
-  double at;
-} later;
-
-static void *do_later(void *p) {
-  later *l = p;
-  usleep((useconds_t)(l->delay * 1e6));
-  l->at = now();
-  if (l->sig)
-    kill(l->pid, l->sig);
-  else
-    mpl_interrupt();
-  return NULL;
-}
-
 /* Run the long job while `l` fires; return the call's code and check it
 ** came back within a second of the event. */
 static int long_call_with(later *l) {

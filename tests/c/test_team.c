@@ -269,23 +269,6 @@ static void test_worker_killed_names_item(void) {
   CHECK_EQ_INT(count_children(), 0);
 }
 
-typedef struct later {
-  double delay;
-  pid_t pid; /* 0: mpl_interrupt() */
-  double at;
-} later;
-
-static void *do_later(void *p) {
-  later *l = p;
-  usleep((useconds_t)(l->delay * 1e6));
-  l->at = now();
-  if (l->pid)
-    kill(l->pid, SIGKILL);
-  else
-    mpl_interrupt();
-  return NULL;
-}
-
 /* Run a team whose workers all hang while `l` fires (at a worker when
 ** which >= 0, else an interrupt); return the code and check it came back
 ** within a second of the event. */
@@ -295,7 +278,10 @@ static int hung_team_with(later *l, int which, int *pids) {
   mpl__interrupt_clear();
   CHECK_EQ_INT(mpl__team_start(&t, 4, 2, 1, body, &s), 0);
   CHECK_EQ_INT(mpl__team_pids(t, pids, 4), 2);
-  if (which >= 0) l->pid = pids[which];
+  if (which >= 0) {
+    l->pid = pids[which];
+    l->sig = SIGKILL;
+  }
   pthread_t th;
   CHECK(pthread_create(&th, NULL, do_later, l) == 0);
   mpl__team_event ev;
@@ -311,7 +297,7 @@ static int hung_team_with(later *l, int which, int *pids) {
 }
 
 static void test_worker_killed_from_outside(void) {
-  later l = {0.3, 0, 0};
+  later l = {0.3, 0, 0, 0};
   int pids[4];
   CHECK_EQ_INT(hung_team_with(&l, 1, pids), MPL_EWORKER);
   char want[96];
@@ -329,7 +315,7 @@ static void test_exit_status(void) {
 }
 
 static void test_interrupt(void) {
-  later l = {0.3, 0, 0};
+  later l = {0.3, 0, 0, 0};
   int pids[4];
   CHECK_EQ_INT(hung_team_with(&l, -1, pids), MPL_EINTR);
   expect_msg("interrupted");

@@ -1,13 +1,15 @@
 /*
 ** proc.h: what the C tests read from /proc about processes: the clock,
-** whether a process still runs, counts of descriptors, mappings,
-** processes and arena pages, and a host that reaps its children itself.
+** whether a process still runs (and waiting for one to be gone), counts
+** of descriptors, mappings, processes and arena pages, a host that reaps
+** its children itself, and an event fired from a thread after a delay.
 */
 #ifndef MPL_TEST_PROC_H
 #define MPL_TEST_PROC_H
 
 #include <dirent.h>
 #include <errno.h>
+#include <mpl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +38,18 @@ static inline int alive(pid_t pid) {
                 strrchr(buf, ')')[2] != 'Z';
   fclose(f);
   return running;
+}
+
+/* Wait up to `seconds` for pid to be gone, reaping what comes to us. */
+static inline int gone_within(pid_t pid, double seconds) {
+  double t0 = now();
+  while (now() - t0 < seconds) {
+    while (waitpid(-1, NULL, WNOHANG) > 0) {
+    }
+    if (!alive(pid)) return 1;
+    usleep(5000);
+  }
+  return 0;
 }
 
 /* Entries of a directory such as /proc/self/fd. */
@@ -155,6 +169,26 @@ static inline void reap_children_on_sigchld(void) {
   sa.sa_handler = reap_all_children;
   sa.sa_flags = SA_RESTART;
   sigaction(SIGCHLD, &sa, NULL);
+}
+
+/* An event a thread fires `delay` seconds after do_later starts: signal
+** sig to pid, or mpl_interrupt() when sig is 0; `at` is when it fired. */
+typedef struct later {
+  double delay;
+  pid_t pid;
+  int sig;
+  double at;
+} later;
+
+static inline void *do_later(void *p) {
+  later *l = p;
+  usleep((useconds_t)(l->delay * 1e6));
+  l->at = now();
+  if (l->sig)
+    kill(l->pid, l->sig);
+  else
+    mpl_interrupt();
+  return NULL;
 }
 
 #endif
