@@ -16,6 +16,10 @@
 
 #include "internal.h"
 
+/* Two doubles in one SSE2 register (every x86-64 has it; plain pairs
+** elsewhere): the lanes of the vectorised sum and product leaves. */
+typedef double mpl__v2d __attribute__((vector_size(16)));
+
 /* ---- vecmath.c: kernels over contiguous arrays ---- */
 
 /* Unary operations. */

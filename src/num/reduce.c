@@ -48,14 +48,12 @@ static size_t cut(size_t n) {
   return h - h % 8;
 }
 
-typedef double v2d __attribute__((vector_size(16)));
-
 /* A contiguous leaf: the eight accumulators as four vectors of two (one
 ** SSE2 register each on every x86-64), lane k adding exactly what a[k]
 ** adds in leaf below (the same term: x, or (x - mu)^2 with sq), so the
 ** bits are the scalar loop's. */
 static double leaf_run(const double *x, size_t n, int sq, double mu) {
-  v2d a0 = {0, 0}, a1 = a0, a2 = a0, a3 = a0, v0, v1, v2, v3, m = {mu, mu};
+  mpl__v2d a0 = {0, 0}, a1 = a0, a2 = a0, a3 = a0, v0, v1, v2, v3, m = {mu, mu};
   size_t i = 0;
   for (; i + 8 <= n; i += 8) {
     __builtin_prefetch(x + i + PF_AHEAD);

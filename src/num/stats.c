@@ -25,12 +25,10 @@
 #include "blas.h"
 #include "order.h"
 
-typedef double v2d __attribute__((vector_size(16)));
-
 /* The product of a contiguous run: eight accumulators as four vectors of
 ** two, lane k multiplying exactly what a[k] does in line_prod. */
 static double run_prod(const double *x, size_t n) {
-  v2d a0 = {1, 1}, a1 = a0, a2 = a0, a3 = a0, v0, v1, v2, v3;
+  mpl__v2d a0 = {1, 1}, a1 = a0, a2 = a0, a3 = a0, v0, v1, v2, v3;
   size_t i = 0;
   for (; i + 8 <= n; i += 8) {
     memcpy(&v0, x + i, sizeof v0);
