@@ -289,10 +289,10 @@ static inline size_t mpl__tick_mask(size_t len) {
 
 /* ---- dot.c ---- */
 
-/* Rows per block of a product of m rows cut into row blocks (dot.c): from
-** the shape alone; a product of at most this many rows is one BLAS call.
-** Tests use it to make products that reach several workers. */
-size_t mpl__dot_block_rows(size_t m);
+/* Rows per block of an m x k by k x n product cut into row blocks (dot.c):
+** from the shape alone; a product of at most this many rows is one BLAS
+** call.  Tests use it to make products that reach several workers. */
+size_t mpl__dot_block_rows(size_t m, size_t k, size_t n);
 
 /* Products of fewer flops run in the calling process (tests lower it to
 ** send tiny products through the workers). */

@@ -20,13 +20,21 @@
 ** worker" cannot be made safe for every kernel; fixed items can.
 **
 ** Row blocks.  The rows of the result are cut into blocks of
-** mpl__dot_block_rows(m) rows (about m/8, a multiple of 64, between 128
-** and 256): enough blocks for the workers to share and even out, each
-** long enough that repacking b per block costs little (measured against
-** one call per worker: README's benchmark).  A product of at most 128
-** rows is one call.  Workers take blocks one at a time from a shared
-** queue, so one that starts late, or shares its CPU with another process,
-** leaves more to the others.
+** mpl__dot_block_rows(m, k, n) rows: about m/8, a multiple of 64, enough
+** blocks for the workers to share and even out.  Each block is one BLAS
+** call, which packs all of b again, so a block must be long enough for
+** that to cost little.  Measured single-threaded on Zen (one call against
+** blocks, best of several): with b of 8 MB or less, 128-row blocks cost
+** 1-4 % and 256-row ones about 1 %; with b of 15-70 MB (k = n = 1500 to
+** 3000), 128 rows cost 3-16 %, 256 rows 2-7 %, 384 to 1024 rows 0-3 %.
+** So a block is an eighth of m, or a quarter when b is over 8 MB and an
+** eighth would be under 384 rows, between 128 and 512 rows.  The count of
+** blocks matters as much as their length: 8 or 4 equal blocks share out
+** evenly on 2, 4 or 8 workers (6 blocks of 384 rows for m = 2000 left one
+** of 2 workers a block more than the other, 10 % slower).  A product of
+** at most 128 rows is one call.  Workers take blocks one at a time from
+** a shared queue, so one that starts late, or shares its CPU with another
+** process, leaves more to the others.
 */
 #include <limits.h>
 #include <pthread.h>
@@ -38,7 +46,9 @@
 
 #define BLOCK_MIN_ROWS 128
 #define BLOCK_UNIT 64
-#define BLOCK_MAX_ROWS 256
+#define BLOCK_MAX_ROWS 512
+#define BLOCK_BIG_B_ROWS 384
+#define BLOCK_BIG_B_ELEMS ((size_t)1 << 20) /* 8 MB of doubles */
 
 /* How m can be given to BLAS: 0 none, else its transpose flag and ld. */
 static int blas_layout(const mpl_mat *m, enum CBLAS_TRANSPOSE *tr, int *ld) {
@@ -213,10 +223,18 @@ static void dot_chunk(const mpl_mat *a, const mpl_mat *b, mpl_mat *s,
   dot_rows(&pa, &pb, &ps, 0, m, 0.0);
 }
 
-/* Rows per block: about m/8 rounded up to a multiple of 64, within
-** [128, 256] (see DESIGN); a function of m alone. */
-size_t mpl__dot_block_rows(size_t m) {
-  size_t r = (m / 8 + BLOCK_UNIT - 1) / BLOCK_UNIT * BLOCK_UNIT;
+/* n rounded up to a multiple of BLOCK_UNIT. */
+static size_t round_unit(size_t n) {
+  return (n + BLOCK_UNIT - 1) / BLOCK_UNIT * BLOCK_UNIT;
+}
+
+/* Rows per block: an eighth of m rounded up to a multiple of 64, or a
+** quarter when b is large and an eighth is under 384 rows, within [128,
+** 512] (see DESIGN); a function of the shape alone. */
+size_t mpl__dot_block_rows(size_t m, size_t k, size_t n) {
+  size_t r = round_unit(m / 8);
+  if (r < BLOCK_BIG_B_ROWS && k > 0 && n > BLOCK_BIG_B_ELEMS / k)
+    r = round_unit(m / 4);
   if (r < BLOCK_MIN_ROWS) r = BLOCK_MIN_ROWS;
   return r > BLOCK_MAX_ROWS ? BLOCK_MAX_ROWS : r;
 }
@@ -349,7 +367,7 @@ static int dot_by_rows(const mpl_mat *a, const mpl_mat *b, mpl_mat *out,
     if ((err = mpl__mat_alloc(&to, m, n)) != 0) return err;
     uo = to;
   }
-  size_t step = mpl__dot_block_rows(m);
+  size_t step = mpl__dot_block_rows(m, a->cols, n);
   dot_job job = {DOT, *a, *b, *uo, step, add && !to ? 1.0 : 0.0};
   err = run_job(&job, (m + step - 1) / step, p, pr);
   if (!err && to && add) {

@@ -5,9 +5,9 @@
 ** with P OpenBLAS threads run alternately, R times each, on the same
 ** matrices, taking turns at going first; the line gives both medians and
 ** the median of the R pairs' ratios (mpl / OpenBLAS: below 1 means mpl
-** is faster), which a machine whose speed drifts disturbs least.  The n = 256
-*case also gives the ratio to
-** single-threaded OpenBLAS, since that size runs in-process.
+** is faster), which a machine whose speed drifts disturbs least.  The
+** n = 256 case also gives the ratio to single-threaded OpenBLAS, since
+** that size runs in-process.
 **
 ** OpenBLAS's threads busy-wait for a while after each call (some 2^28
 ** cycles by default, about 0.1 s here), so after the reference call its

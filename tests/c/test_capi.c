@@ -695,7 +695,7 @@ static void test_threads_each_with_a_state(void) {
   }
   /* meanwhile, the engine straight from C in this thread */
   /* 130 rows: several of the engine's row blocks (mpl__dot_block_rows) */
-  CHECK(mpl__dot_block_rows(130) < 130);
+  CHECK(mpl__dot_block_rows(130, 50, 40) < 130);
   mpl_mat *a = filled(130, 50, 1), *b = filled(50, 40, 2);
   for (int r = 0; r < ROUNDS; r++) {
     mpl_mat *o, *t;
@@ -781,7 +781,7 @@ static void test_pool_outlives_the_thread_that_started_it(void) {
 ** slots there, some 800 KB). */
 static void *small_stack_main(void *arg) {
   int *ok = arg;
-  size_t rows = 2 * mpl__dot_block_rows(0) + 1; /* several row blocks */
+  size_t rows = 2 * mpl__dot_block_rows(0, 0, 0) + 1; /* several row blocks */
   mpl_mat *a = filled(rows, 40, 1), *b = filled(40, 30, 2), *o;
   if (mpl_mat_new(&o, rows, 30) != 0) return NULL;
   for (int procs = 1; procs <= 3; procs++)

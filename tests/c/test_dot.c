@@ -210,7 +210,8 @@ static void test_output_overlapping_input(void) {
 /* c = a*b by single-threaded BLAS calls, one per row block of the
 ** engine's rule (mpl__dot_block_rows): what the row path gives. */
 static void one_blas_call(const mpl_mat *a, const mpl_mat *b, mpl_mat *c) {
-  size_t m = mpl_mat_rows(a), step = mpl__dot_block_rows(m);
+  size_t m = mpl_mat_rows(a),
+         step = mpl__dot_block_rows(m, mpl_mat_cols(a), mpl_mat_cols(b));
   openblas_set_num_threads(1);
   for (size_t r0 = 0; r0 < m; r0 += step) {
     size_t r1 = r0 + step < m ? r0 + step : m;
@@ -417,7 +418,7 @@ static void split_k_stopped_worker(int sig, int expect) {
 
 /* A product that reaches two workers (two of the engine's row blocks). */
 static void small_product_through_pool(void) {
-  size_t m = mpl__dot_block_rows(0) + 1;
+  size_t m = mpl__dot_block_rows(0, 0, 0) + 1;
   mpl_mat *a = random_mat(m, 7, 0), *c;
   CHECK(mpl_mat_new(&c, m, m) == 0);
   double saved = mpl__parallel_min_flops;

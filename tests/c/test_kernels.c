@@ -178,7 +178,7 @@ static void test_kernel_child(void) {
     CHECK(0);
   }
   mpl__parallel_min_flops = 0; /* every product reaches the workers */
-  size_t bl = mpl__dot_block_rows(0);
+  size_t bl = mpl__dot_block_rows(0, 0, 0);
   static const size_t ms[] = {3, 4, 5, 8, 9, 16, 17, 31, 32, 33, 63, 65};
   static const size_t ns[] = {1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 3, 4};
   static const size_t ks[] = {1, 5, 64, 257, 100, 32};
@@ -192,6 +192,9 @@ static void test_kernel_child(void) {
   shape(2 * bl + 1, 20, 30, 1);   /* tiny blocks: small-matrix kernels */
   shape(2 * bl + 1, 300, 300, 0); /* and large ones */
   shape(300, 96, 100, 0);
+  /* b over 8 MB: the longer blocks of a large b, the last one short */
+  CHECK(mpl__dot_block_rows(900, 2050, 520) > bl);
+  shape(900, 2050, 520, 0);
   for (int r = 0; r < 10; r++) { /* random shapes */
     size_t m = 300 + (size_t)((rnd() + 0.5) * 721);
     size_t k = 64 + (size_t)((rnd() + 0.5) * 449);
@@ -274,7 +277,7 @@ static void test_choose_child(void) {
   CHECK(strcmp(bi.how, f.avx2fma ? "cpu" : "OpenBLAS") == 0);
   /* the pool's workers, forked later, run the same library */
   mpl__parallel_min_flops = 0;
-  shape(2 * mpl__dot_block_rows(0) + 1, 64, 48, 0);
+  shape(2 * mpl__dot_block_rows(0, 0, 0) + 1, 64, 48, 0);
 }
 
 static void test_cpu_kernel(void) {

@@ -71,8 +71,9 @@ static job long_job(void) {
 ** so up to three workers take part. */
 static void small_call_is_right(int procs) {
   mpl__parallel_min_flops = 0;
-  size_t rows = 2 * mpl__dot_block_rows(0) + 1;
-  CHECK((rows + mpl__dot_block_rows(rows) - 1) / mpl__dot_block_rows(rows) ==
+  size_t rows = 2 * mpl__dot_block_rows(0, 0, 0) + 1;
+  CHECK((rows + mpl__dot_block_rows(rows, 5, 7) - 1) /
+            mpl__dot_block_rows(rows, 5, 7) ==
         3);
   mpl_mat *a = filled(rows, 5, 1), *b = filled(5, 7, 2), *c, *r;
   CHECK(mpl_mat_new(&c, rows, 7) == 0);
@@ -269,7 +270,7 @@ static void test_idle_worker_replaced(void) {
 
 static void test_thousand_calls_no_leaks(void) {
   CHECK(prctl(PR_SET_CHILD_SUBREAPER, 1) == 0);
-  size_t rows = 2 * mpl__dot_block_rows(0) + 1; /* three row blocks */
+  size_t rows = 2 * mpl__dot_block_rows(0, 0, 0) + 1; /* three row blocks */
   mpl_mat *a = filled(rows, 20, 1), *b = filled(20, 20, 2), *c;
   CHECK(mpl_mat_new(&c, rows, 20) == 0);
   /* one round of everything first (a death, a renewal), so allocators
