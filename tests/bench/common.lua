@@ -33,8 +33,9 @@ end
 -- calls after one warm-up, each call's result dropped before the next;
 -- setup (Python, with n and runs set and numpy as np) makes the operands.
 -- Returns the list of times (empty when NumPy is not there) and whether
--- Python succeeded.
-function M.numpy(setup, exprs, n, runs)
+-- Python succeeded.  env, if given, is put before the command (for
+-- instance "OPENBLAS_NUM_THREADS=1").
+function M.numpy(setup, exprs, n, runs, env)
   local py = os.tmpname()
   local f = assert(io.open(py, "w"))
   f:write([[
@@ -54,7 +55,7 @@ for e in sys.argv[3:]:
   f:close()
   local quoted = {}
   for i, e in ipairs(exprs) do quoted[i] = "'" .. e:gsub("'", "'\\''") .. "'" end
-  local p = io.popen(("%s %s %d %d %s 2>/dev/null"):format(M.PY, py, n, runs,
+  local p = io.popen(("%s %s %s %d %d %s 2>/dev/null"):format(env or "", M.PY, py, n, runs,
                      table.concat(quoted, " ")))
   local times = {}
   for line in p:lines() do times[#times + 1] = tonumber(line) end

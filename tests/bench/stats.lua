@@ -8,7 +8,8 @@
 -- median over `rounds` rounds of the median of `runs` timed calls after a
 -- warm-up; mpl and NumPy (/usr/bin/python3) take turns round by round, so
 -- a busy machine slows both alike.  NumPy runs its reductions on one
--- thread (its norm is OpenBLAS's dot, which may use more); mpl uses its
+-- thread, but for its norm, which is OpenBLAS's dot on OpenBLAS's threads:
+-- the last line gives it again with OpenBLAS on one thread.  mpl uses its
 -- helper threads for long lines (sort, median, quantile, argmax, argmin,
 -- and every reduction).  The ratio is NumPy's time over mpl's: above 1,
 -- mpl is faster.
@@ -39,6 +40,8 @@ local cases = {
   { "var", function() return a:var() end, "a.var()" },
   { "norm", function() return a:norm() end, "np.linalg.norm(a)" },
 }
+-- run by NumPy with OpenBLAS on one thread
+local one_thread = { "norm (1 thread)", cases[#cases][2], "np.linalg.norm(a)" }
 
 local dir = os.tmpname()
 os.remove(dir)
@@ -52,6 +55,9 @@ for r = 1, rounds do
   local times, ok = common.numpy(("a = np.load('%s/a.npy').ravel()"):format(dir), exprs,
                                  n, runs)
   assert(ok, "NumPy failed")
+  local t1 = common.numpy(("a = np.load('%s/a.npy').ravel()"):format(dir),
+                          { one_thread[3] }, n, runs, "OPENBLAS_NUM_THREADS=1")
+  times[#cases + 1] = t1[1]
   for i, t in ipairs(times) do
     tn[i] = tn[i] or {}
     tn[i][r] = t
@@ -63,11 +69,13 @@ for r = 1, rounds do
   end
 end
 os.execute("rm -rf " .. dir)
+cases[#cases + 1] = one_thread
+tm[#cases] = tm[#cases - 1]
 
 print(("stats: n = %d, median of %d runs, median of %d rounds (ms); helper threads: %d")
   :format(n, runs, rounds, mat.procs()))
-print(("%-14s %10s %10s %8s"):format("operation", "mpl", "NumPy", "ratio"))
+print(("%-16s %10s %10s %8s"):format("operation", "mpl", "NumPy", "ratio"))
 for k, c in ipairs(cases) do
   local m, p = median(tm[k]), median(tn[k])
-  print(("%-14s %10.2f %10.2f %7.2fx"):format(c[1], m, p, p / m))
+  print(("%-16s %10.2f %10.2f %7.2fx"):format(c[1], m, p, p / m))
 end
