@@ -27,12 +27,19 @@
 ** blocks, best of several): with b of 8 MB or less, 128-row blocks cost
 ** 1-4 % and 256-row ones about 1 %; with b of 15-70 MB (k = n = 1500 to
 ** 3000), 128 rows cost 3-16 %, 256 rows 2-7 %, 384 to 1024 rows 0-3 %.
+** On an AVX-512 Xeon (SkylakeX kernel), whose arithmetic is faster, the
+** same packing weighs more: 128 rows 7-17 %, 256 rows 3-9 %, 512 rows
+** 1-5 %, 1024 rows 1-5 % (k = n = 1000 to 4000).
 ** So a block is an eighth of m, or a quarter when b is over 8 MB and an
 ** eighth would be under 384 rows, between 128 and 512 rows.  The count of
 ** blocks matters as much as their length: 8 or 4 equal blocks share out
 ** evenly on 2, 4 or 8 workers (6 blocks of 384 rows for m = 2000 left one
-** of 2 workers a block more than the other, 10 % slower).  A product of
-** at most 128 rows is one call.  Workers take blocks one at a time from
+** of 2 workers a block more than the other, 10 % slower).  Fewer and
+** longer blocks cost less on 2 cores (two blocks of m/2 there: 1.00-1.04
+** of OpenBLAS's two threads, against 1.03-1.08 for these, on SkylakeX),
+** but the count of blocks caps how many workers share a product on any
+** machine, and an eighth keeps eight busy.  A product of at most 128 rows
+** is one call.  Workers take blocks one at a time from
 ** a shared queue, so one that starts late, or shares its CPU with another
 ** process, leaves more to the others.
 */
