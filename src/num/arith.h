@@ -20,6 +20,22 @@
 ** elsewhere): the lanes of the vectorised sum and product leaves. */
 typedef double mpl__v2d __attribute__((vector_size(16)));
 
+/* Long reads prefetch this many elements (8 KB, two pages) ahead:
+** matrices live in shared memory of 4 KiB pages, where the hardware
+** prefetcher stops at every page; a load that far ahead starts the next
+** pages early.  On a 10^7 line, against 1 KB ahead: two threads of an
+** AVX-512 Xeon went from 2.1-2.9 to 1.5-1.7 ms for sum, min, max, argmax
+** and norm (std 4.8-5.5 to 3.1-3.3 ms); one thread gained too, by more
+** than its run-to-run spread.  1 KB ahead had gained Zen 3 about 10 % in
+** one thread over none. */
+#define MPL__PF_AHEAD 1024
+
+/* Prefetch the n elements that start MPL__PF_AHEAD after p, a line (8
+** elements) at a time: for loops that take a run in chunks. */
+static inline void mpl__prefetch_ahead(const double *p, size_t n) {
+  for (size_t i = 0; i < n; i += 8) __builtin_prefetch(p + MPL__PF_AHEAD + i);
+}
+
 /* ---- vecmath.c: kernels over contiguous arrays ---- */
 
 /* Unary operations. */

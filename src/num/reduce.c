@@ -34,16 +34,6 @@
 #define VLEAF 8                   /* rows summed directly in vsum */
 #define PAR_MIN ((size_t)1 << 20) /* elements before threads help */
 
-/* Long reads prefetch this many elements (8 KB, two pages) ahead:
-** matrices live in shared memory of 4 KiB pages, where the hardware
-** prefetcher stops at every page; a load that far ahead starts the next
-** pages early.  On a 10^7 line, against 1 KB ahead: two threads of an
-** AVX-512 Xeon went from 2.1-2.9 to 1.5-1.7 ms for sum, min, max, argmax
-** and norm (std 4.8-5.5 to 3.1-3.3 ms); one thread gained too, by more
-** than its run-to-run spread.  1 KB ahead had gained Zen 3 about 10 % in
-** one thread over none. */
-#define PF_AHEAD 1024
-
 static ptrdiff_t absd(ptrdiff_t v) { return v < 0 ? -v : v; }
 
 /* Where pairwise summation cuts a run of n > BLOCK. */
@@ -60,7 +50,7 @@ static double leaf_run(const double *x, size_t n, int sq, double mu) {
   mpl__v2d a0 = {0, 0}, a1 = a0, a2 = a0, a3 = a0, v0, v1, v2, v3, m = {mu, mu};
   size_t i = 0;
   for (; i + 8 <= n; i += 8) {
-    __builtin_prefetch(x + i + PF_AHEAD);
+    __builtin_prefetch(x + i + MPL__PF_AHEAD);
     memcpy(&v0, x + i, sizeof v0);
     memcpy(&v1, x + i + 2, sizeof v1);
     memcpy(&v2, x + i + 4, sizeof v2);
@@ -279,7 +269,7 @@ static void mm_lanes(const double *x, size_t n, int max, double *a, double *t) {
   __m128d a0 = _mm_set1_pd(x[0]), a1 = a0, a2 = a0, a3 = a0;
   __m128d t0 = _mm_setzero_pd(), t1 = t0;
   for (size_t i = 0; i + 8 <= n; i += 8) {
-    __builtin_prefetch(x + i + PF_AHEAD);
+    __builtin_prefetch(x + i + MPL__PF_AHEAD);
     __m128d v0 = _mm_loadu_pd(x + i), v1 = _mm_loadu_pd(x + i + 2);
     __m128d v2 = _mm_loadu_pd(x + i + 4), v3 = _mm_loadu_pd(x + i + 6);
     if (max) {

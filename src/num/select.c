@@ -134,8 +134,10 @@ static void line(const sjob *j, const double *const p[3], const ptrdiff_t s[3],
   for (size_t k = 0; k < n; k += CHUNK) {
     size_t m = n - k < CHUNK ? n - k : CHUNK;
     const double *q[3] = {bo, bo, bo};
-    for (int a = 0; a < j->nin; a++)
+    for (int a = 0; a < j->nin; a++) {
+      if (s[a] == 1) mpl__prefetch_ahead(p[a] + k, m);
       q[a] = contig(p[a] + (ptrdiff_t)k * s[a], s[a], buf[a], m, k == 0);
+    }
     double *d = o + (ptrdiff_t)k * os;
     kernel(j, q[0], q[1], q[2], os == 1 ? d : bo, m);
     if (os != 1)
@@ -230,6 +232,7 @@ static size_t count_contig(const double *p, size_t n) {
   __m128d z = _mm_setzero_pd();
   size_t i = 0;
   for (; i + 4 <= n; i += 4) {
+    __builtin_prefetch(p + i + MPL__PF_AHEAD);
     __m128d a = _mm_cmpneq_pd(_mm_loadu_pd(p + i), z);
     __m128d b = _mm_cmpneq_pd(_mm_loadu_pd(p + i + 2), z);
     c0 = _mm_sub_epi64(c0, _mm_castpd_si128(a));
@@ -330,11 +333,14 @@ static void mask_gather(void *ctx, size_t lo, size_t hi) {
     const double *x = j->x, *mk = j->mask;
     double *o = j->out;
     size_t i = s;
-    for (; i + CHUNK <= e && k + CHUNK <= end; i += CHUNK)
+    for (; i + CHUNK <= e && k + CHUNK <= end; i += CHUNK) {
+      mpl__prefetch_ahead(x + i, CHUNK);
+      mpl__prefetch_ahead(mk + i, CHUNK);
       for (size_t t = i; t < i + CHUNK; t++) {
         o[k] = x[t];
         k += mk[t] != 0;
       }
+    }
     for (; i < e; i++)
       if (mk[i] != 0) o[k++] = x[i];
   }
