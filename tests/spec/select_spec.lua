@@ -49,6 +49,24 @@ describe("comparisons", function()
     assert.equal(2001, w[2000])
   end)
 
+  it("give the same results when large, at any alignment of out", function()
+    -- a result of 2^20 elements and more is stored past the caches; the
+    -- same operation on the n x 1 transpose is stored element by element
+    local n = 2 ^ 20 + 5
+    local v = mat.range(1, n + 1)
+    local x = v:sub(1, 1, 1, n)
+    local lt = x:t():lt(n / 2):t()
+    local clip = x:t():clip(n / 4, n / 2):t()
+    assert.equal(lt, x:lt(n / 2))
+    assert.equal(clip, x:clip(n / 4, n / 2))
+    local o = mat.zeros(1, n + 1):sub(1, 1, 2, n + 1) -- 8 bytes off
+    assert.equal(clip, x:clip(n / 4, n / 2, {out = o}))
+    assert.equal(lt, mat.where(x:lt(n / 2), 1, 0, {out = o}))
+    mat.lt(x, n / 2, {out = v:sub(1, 1, 2, n + 1)}) -- overlapping
+    assert.equal(lt, v:sub(1, 1, 2, n + 1))
+    assert.equal(1, v[1])
+  end)
+
   it("errors name the function and the shapes", function()
     assert.has_error(function() a:lt(mat.ones(3, 2)) end,
                      "m:lt: shape mismatch: 2x3 and 3x2")
