@@ -217,6 +217,9 @@ static int run(sjob *j) {
       j->r = 1;
     }
   }
+  /* stream only whole lines of many cache lines: short ones would leave
+  ** the write-combining buffers half full */
+  j->stream = j->r * j->c >= STREAM_MIN && j->c >= CHUNK;
   if (j->r == 1) return mpl__parfor(j->c, GRAIN, 8, run_piece, j);
   size_t g = GRAIN / j->c;
   return mpl__parfor(j->r, g ? g : 1, 1, run_rows, j);
@@ -232,9 +235,7 @@ int mpl__select(int op, const mpl__arg *args, double lo, double hi,
   if (!r || !c) return 0;
   mpl__interrupt_clear();
   mpl_mat *tmp[3] = {NULL, NULL, NULL};
-  sjob j = {
-      op, nin, r * c >= STREAM_MIN, r, c, {{NULL, 0, 0}}, {out->data, 0, 0},
-      lo, hi};
+  sjob j = {op, nin, 0, r, c, {{NULL, 0, 0}}, {out->data, 0, 0}, lo, hi};
   j.o.rs = r == 1 ? 0 : out->rs;
   j.o.cs = c == 1 ? 0 : out->cs;
   int err = 0;

@@ -65,6 +65,16 @@ describe("comparisons", function()
     mat.lt(x, n / 2, {out = v:sub(1, 1, 2, n + 1)}) -- overlapping
     assert.equal(lt, v:sub(1, 1, 2, n + 1))
     assert.equal(1, v[1])
+    -- many rows of a view, each line 8 bytes off; row by row for reference
+    mat.seed(5)
+    local b = mat.rand(1050, 999)
+    local ob = mat.zeros(1050, 1000):sub(1, 1050, 2, 1000)
+    b:lt(0.5, {out = ob})
+    local want = mat.zeros(1050, 999)
+    for i = 1, 1050 do
+      b:sub(i, i, 1, 999):lt(0.5, {out = want:sub(i, i, 1, 999)})
+    end
+    assert.equal(want, ob)
   end)
 
   it("errors name the function and the shapes", function()
