@@ -39,9 +39,9 @@
 ** of OpenBLAS's two threads, against 1.03-1.08 for these, on SkylakeX),
 ** but the count of blocks caps how many workers share a product on any
 ** machine, and an eighth keeps eight busy.  A product of at most 128 rows
-** is one call.  Workers take blocks one at a time from
-** a shared queue, so one that starts late, or shares its CPU with another
-** process, leaves more to the others.
+** is one call.  Workers take blocks one at a time from a shared queue, so
+** one that starts late, or shares its CPU with another process, leaves
+** more to the others.
 */
 #include <limits.h>
 #include <pthread.h>
