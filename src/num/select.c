@@ -168,11 +168,14 @@ static void line(const sjob *j, const double *const p[3], const ptrdiff_t s[3],
       q[a] = contig(p[a] + (ptrdiff_t)k * s[a], s[a], buf[a], m, k == 0);
     }
     double *d = o + (ptrdiff_t)k * os;
-    int direct = os == 1 && !j->stream;
-    kernel(j, q[0], q[1], q[2], direct ? d : bo, m);
-    if (os == 1 && !direct)
+    if (os == 1 && !j->stream) {
+      kernel(j, q[0], q[1], q[2], d, m);
+      continue;
+    }
+    kernel(j, q[0], q[1], q[2], bo, m);
+    if (os == 1)
       store_stream(d, bo, m);
-    else if (os != 1)
+    else
       for (size_t i = 0; i < m; i++) d[(ptrdiff_t)i * os] = bo[i];
   }
 }
