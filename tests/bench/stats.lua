@@ -47,16 +47,15 @@ local dir = os.tmpname()
 os.remove(dir)
 assert(os.execute("mkdir " .. dir))
 mat.save(dir .. "/a.npy", a)
+local setup = ("a = np.load('%s/a.npy').ravel()"):format(dir)
 local exprs = {}
 for k, c in ipairs(cases) do exprs[k] = c[3] end
 
 local tm, tn = {}, {}
 for r = 1, rounds do
-  local times, ok = common.numpy(("a = np.load('%s/a.npy').ravel()"):format(dir), exprs,
-                                 n, runs)
+  local times, ok = common.numpy(setup, exprs, n, runs)
   assert(ok, "NumPy failed")
-  local t1 = common.numpy(("a = np.load('%s/a.npy').ravel()"):format(dir),
-                          { one_thread[3] }, n, runs, "OPENBLAS_NUM_THREADS=1")
+  local t1 = common.numpy(setup, { one_thread[3] }, n, runs, "OPENBLAS_NUM_THREADS=1")
   times[#cases + 1] = t1[1]
   for i, t in ipairs(times) do
     tn[i] = tn[i] or {}
